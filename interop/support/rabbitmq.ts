@@ -1,0 +1,162 @@
+// A PRIVATE RabbitMQ node for one test file: its own node name, ports
+// (AMQP, distribution, epmd), data/log/config dirs and erlang cookie, all in
+// a temp dir; never the system node on 5672/4369.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import amqp from 'amqplib';
+import { freePorts, waitForTcp } from './ports.js';
+import { RABBITMQ_SERVER_BIN } from './deps.js';
+import { Tail, exited, removeDir, stopGroup, trackDir, trackGroup } from './procs.js';
+
+export interface RabbitNode {
+  port: number;
+  url: string;
+  nodeName: string;
+  /** Milliseconds from spawn to first completed AMQP handshake. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+function rabbitUser(): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null; // not root: run as ourselves
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'rabbitmq']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'rabbitmq']).toString().trim());
+    return { uid, gid };
+  } catch {
+    return null;
+  }
+}
+
+function chownTree(dir: string, uid: number, gid: number): void {
+  fs.chownSync(dir, uid, gid);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, uid, gid);
+    else fs.chownSync(p, uid, gid);
+  }
+}
+
+export async function startRabbitMQ(opts: { timeoutMs?: number } = {}): Promise<RabbitNode> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const t0 = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-rmq-'));
+  trackDir(dir);
+  const [amqpPort, distPort, epmdPort] = await freePorts(3) as [number, number, number];
+  const nodeName = `warren-test-${crypto.randomBytes(4).toString('hex')}@localhost`;
+  const user = rabbitUser();
+
+  for (const sub of ['mnesia', 'log', 'home']) fs.mkdirSync(path.join(dir, sub));
+  const configFile = path.join(dir, 'rabbitmq.conf');
+  fs.writeFileSync(
+    configFile,
+    [
+      `listeners.tcp.default = ${amqpPort}`,
+      'loopback_users.guest = true',
+      'log.console = false',
+      'log.file.level = info',
+      // Small test machine; don't let a disk/memory alarm block publishers.
+      'disk_free_limit.absolute = 1MB',
+      '',
+    ].join('\n'),
+  );
+  const pluginsFile = path.join(dir, 'enabled_plugins');
+  fs.writeFileSync(pluginsFile, '[].\n');
+  const envFile = path.join(dir, 'rabbitmq-env.conf');
+  fs.writeFileSync(envFile, '# empty: ignore /etc/rabbitmq/rabbitmq-env.conf\n');
+  const advancedFile = path.join(dir, 'advanced.config');
+  fs.writeFileSync(advancedFile, '[].\n');
+  if (user) chownTree(dir, user.uid, user.gid);
+
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    HOME: path.join(dir, 'home'),
+    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_USE_LONGNAME: 'false',
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(amqpPort),
+    RABBITMQ_DIST_PORT: String(distPort),
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+    RABBITMQ_CONFIG_FILE: configFile,
+    RABBITMQ_ADVANCED_CONFIG_FILE: advancedFile,
+    RABBITMQ_ENABLED_PLUGINS_FILE: pluginsFile,
+    RABBITMQ_CONF_ENV_FILE: envFile,
+    RABBITMQ_PID_FILE: path.join(dir, 'rabbitmq.pid'),
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+  };
+  const spawnUser = user ? { uid: user.uid, gid: user.gid } : {};
+
+  // Our own epmd on a free port, so the node neither uses nor starts the
+  // default one on 4369 (and we can kill it by pid).
+  const epmdOut = new Tail();
+  const epmd: ChildProcess = spawn('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], {
+    env,
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...spawnUser,
+  });
+  if (epmd.pid !== undefined) trackGroup(epmd.pid);
+  epmd.stdout?.on('data', (d: Buffer) => epmdOut.push(d));
+  epmd.stderr?.on('data', (d: Buffer) => epmdOut.push(d));
+
+  const out = new Tail();
+  let server: ChildProcess | undefined;
+  const cleanup = async () => {
+    if (server) await stopGroup(server, 15_000);
+    await stopGroup(epmd, 2_000);
+    removeDir(dir);
+  };
+
+  try {
+    await waitForTcp(epmdPort, 10_000).catch((e: Error) => {
+      throw new Error(`private epmd did not start: ${e.message}\n${epmdOut}`);
+    });
+    server = spawn(RABBITMQ_SERVER_BIN, [], {
+      env,
+      cwd: dir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...spawnUser,
+    });
+    if (server.pid !== undefined) trackGroup(server.pid);
+    server.stdout?.on('data', (d: Buffer) => out.push(d));
+    server.stderr?.on('data', (d: Buffer) => out.push(d));
+
+    const url = `amqp://guest:guest@127.0.0.1:${amqpPort}`;
+    const deadline = t0 + timeoutMs;
+    let lastErr = '';
+    for (;;) {
+      if (exited(server)) throw new Error(`rabbitmq-server exited (code ${server.exitCode}, signal ${server.signalCode})`);
+      try {
+        const conn = await amqp.connect(url, { timeout: 2_000 });
+        await conn.close();
+        break;
+      } catch (e) {
+        lastErr = (e as Error).message;
+      }
+      if (Date.now() > deadline) throw new Error(`no AMQP handshake within ${timeoutMs} ms (last error: ${lastErr})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const startMs = Date.now() - t0;
+    return { port: amqpPort, url, nodeName, startMs, stop: cleanup };
+  } catch (err) {
+    let logTail = '';
+    try {
+      const logDir = path.join(dir, 'log');
+      for (const f of fs.readdirSync(logDir)) logTail += `\n--- ${f}\n` + fs.readFileSync(path.join(logDir, f), 'utf8').slice(-4_000);
+    } catch {
+      // no logs
+    }
+    await cleanup();
+    throw new Error(`private RabbitMQ node ${nodeName} failed to start: ${(err as Error).message}\n--- output\n${out}${logTail}`);
+  }
+}
