@@ -1,0 +1,97 @@
+/**
+ * A growable output buffer: `buf` is written directly at `pos` after
+ * `ensure(n)` has guaranteed n free bytes. Subclasses decide how to grow.
+ */
+export class ByteSink {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initialSize = 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Guarantees `n` writable bytes at `pos`. May replace `buf`: re-read it after calling. */
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  protected grow(n: number): void {
+    let size = this.buf.length * 2 || 256;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  writeUInt8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  writeUInt16(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  writeUInt32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+
+  /** Unsigned 64-bit from a non-negative safe integer. */
+  writeUInt64(v: number): void {
+    this.ensure(8);
+    writeUInt64At(this.buf, v, this.pos);
+    this.pos += 8;
+  }
+
+  /** u8 length + UTF-8 bytes; throws RangeError over 255 bytes. */
+  writeShortstr(s: string): void {
+    const len = s.length;
+    if (len > 255) throw new RangeError(`shortstr longer than 255 bytes (${len} chars)`);
+    this.ensure(1 + len * 3);
+    const buf = this.buf;
+    const start = this.pos;
+    const n = buf.write(s, start + 1, 'utf8');
+    if (n > 255) throw new RangeError(`shortstr longer than 255 bytes (${n} bytes)`);
+    buf[start] = n;
+    this.pos = start + 1 + n;
+  }
+
+  /** u32 length + bytes. */
+  writeLongstr(b: Buffer | string): void {
+    if (typeof b === 'string') {
+      const n = Buffer.byteLength(b, 'utf8');
+      this.ensure(4 + n);
+      this.buf.writeUInt32BE(n, this.pos);
+      this.buf.write(b, this.pos + 4, 'utf8');
+      this.pos += 4 + n;
+      return;
+    }
+    const n = b.length;
+    this.ensure(4 + n);
+    this.buf.writeUInt32BE(n, this.pos);
+    b.copy(this.buf, this.pos + 4);
+    this.pos += 4 + n;
+  }
+
+  writeBytes(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+}
+
+/** Writes a non-negative integer (up to 2^53) as an unsigned 64-bit big-endian value. */
+export function writeUInt64At(buf: Buffer, v: number, at: number): void {
+  const hi = Math.floor(v / 0x100000000);
+  buf.writeUInt32BE(hi >>> 0, at);
+  buf.writeUInt32BE((v - hi * 0x100000000) >>> 0, at + 4);
+}
+
+/** Reads an unsigned 64-bit big-endian value as a number (exact up to 2^53). */
+export function readUInt64At(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+}

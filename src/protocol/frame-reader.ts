@@ -1,0 +1,135 @@
+import { AmqpError } from './errors.js';
+import { BAD_FRAME_REPLY_CODE, DEFAULT_FRAME_MAX, FRAME_END, FRAME_OVERHEAD } from './constants.js';
+
+export interface FrameSink {
+  onFrame(type: number, channel: number, payload: Buffer): void;
+}
+
+const enum State {
+  /** Between frames, or collecting a header split across chunks (hlen bytes so far). */
+  Header,
+  /** Collecting a payload split across chunks. */
+  Payload,
+  /** Payload complete, waiting for the end octet. */
+  End,
+}
+
+/**
+ * Splits a byte stream (after the protocol header) into frames. A frame that
+ * lies whole within one chunk is delivered as a subarray of that chunk; only
+ * frames split across chunks are assembled into a new buffer. Frame types are
+ * not interpreted. After it throws, the reader is not usable.
+ */
+export class FrameReader {
+  /** Largest whole frame accepted (overhead included); 0 = no limit. */
+  frameMax: number;
+
+  private state = State.Header;
+  private readonly header = Buffer.alloc(7);
+  private hlen = 0;
+  private type = 0;
+  private channel = 0;
+  private payload: Buffer = Buffer.alloc(0);
+  private plen = 0;
+
+  constructor(frameMax = DEFAULT_FRAME_MAX) {
+    this.frameMax = frameMax;
+  }
+
+  private checkSize(size: number): void {
+    if (this.frameMax !== 0 && size + FRAME_OVERHEAD > this.frameMax) {
+      throw AmqpError.connection(
+        BAD_FRAME_REPLY_CODE,
+        `frame size ${size + FRAME_OVERHEAD} exceeds frame-max ${this.frameMax}`,
+      );
+    }
+  }
+
+  private badEnd(octet: number): AmqpError {
+    return AmqpError.connection(
+      BAD_FRAME_REPLY_CODE,
+      `frame end octet 0x${octet.toString(16).padStart(2, '0')}, expected 0xce`,
+    );
+  }
+
+  push(chunk: Buffer, sink: FrameSink): void {
+    const len = chunk.length;
+    let off = 0;
+
+    // Finish a frame left over from earlier chunks.
+    if (this.state !== State.Header || this.hlen > 0) {
+      off = this.resume(chunk, sink);
+      if (off < 0) return;
+    }
+
+    while (off < len) {
+      const rem = len - off;
+      if (rem < 7) {
+        chunk.copy(this.header, 0, off, len);
+        this.hlen = rem;
+        return;
+      }
+      const type = chunk[off]!;
+      const channel = chunk.readUInt16BE(off + 1);
+      const size = chunk.readUInt32BE(off + 3);
+      this.checkSize(size);
+      const endAt = off + 7 + size;
+      if (endAt < len) {
+        const end = chunk[endAt]!;
+        if (end !== FRAME_END) throw this.badEnd(end);
+        sink.onFrame(type, channel, chunk.subarray(off + 7, endAt));
+        off = endAt + 1;
+        continue;
+      }
+      // The frame continues in a later chunk.
+      this.type = type;
+      this.channel = channel;
+      this.payload = Buffer.allocUnsafe(size);
+      const have = len - off - 7;
+      chunk.copy(this.payload, 0, off + 7, len);
+      this.plen = have;
+      this.state = have === size ? State.End : State.Payload;
+      return;
+    }
+  }
+
+  /** Continues a split frame; returns the offset after it in `chunk`, or -1 if the chunk ran out. */
+  private resume(chunk: Buffer, sink: FrameSink): number {
+    const len = chunk.length;
+    let off = 0;
+    if (this.state === State.Header) {
+      const take = Math.min(7 - this.hlen, len);
+      chunk.copy(this.header, this.hlen, 0, take);
+      this.hlen += take;
+      off = take;
+      if (this.hlen < 7) return -1;
+      this.hlen = 0;
+      const h = this.header;
+      this.type = h[0]!;
+      this.channel = h.readUInt16BE(1);
+      const size = h.readUInt32BE(3);
+      this.checkSize(size);
+      this.payload = Buffer.allocUnsafe(size);
+      this.plen = 0;
+      this.state = size === 0 ? State.End : State.Payload;
+    }
+    if (this.state === State.Payload) {
+      const take = Math.min(this.payload.length - this.plen, len - off);
+      chunk.copy(this.payload, this.plen, off, off + take);
+      this.plen += take;
+      off += take;
+      if (this.plen < this.payload.length) return -1;
+      this.state = State.End;
+    }
+    if (off >= len) return -1;
+    const end = chunk[off]!;
+    if (end !== FRAME_END) throw this.badEnd(end);
+    const payload = this.payload;
+    this.payload = EMPTY;
+    this.state = State.Header;
+    sink.onFrame(this.type, this.channel, payload);
+    return off + 1;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,201 @@
+import { ByteSink, writeUInt64At } from './byte-sink.js';
+import { DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_OVERHEAD } from './constants.js';
+
+/** Body slices at least this long are referenced in the output, not copied. */
+export const BODY_COPY_THRESHOLD = 4096;
+
+const MIN_SCRATCH = 64 * 1024;
+
+/**
+ * The output of one connection. Frames are appended into a growing scratch
+ * buffer; large body slices are referenced rather than copied. The session
+ * calls flush() once per event-loop turn and writes the returned buffers to
+ * the socket in one corked write.
+ *
+ * Layout: [segStart, pos) of `buf` is the current, not yet handed out,
+ * segment. Completed output pieces wait in `out`. Bytes before segStart are
+ * never written again (they may be referenced by `out` or by a flushed
+ * list that the socket still holds).
+ */
+export class FrameWriter extends ByteSink {
+  /** Negotiated frame-max (whole frame, overhead included); 0 = no limit. */
+  frameMax = DEFAULT_FRAME_MAX;
+
+  private segStart = 0;
+  private out: Buffer[] = [];
+  private outBytes = 0;
+
+  constructor(initialSize = MIN_SCRATCH) {
+    super(initialSize);
+  }
+
+  /** Moves the unflushed segment into a new, larger buffer (never touches flushed bytes). */
+  protected override grow(n: number): void {
+    const segLen = this.pos - this.segStart;
+    let size = MIN_SCRATCH;
+    while (size < segLen + n) size *= 2;
+    // A segment that fills the whole buffer is genuine growth: at least double.
+    if (this.segStart === 0 && size < this.buf.length * 2) size = this.buf.length * 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, this.segStart, this.pos);
+    this.buf = next;
+    this.segStart = 0;
+    this.pos = segLen;
+  }
+
+  /**
+   * Starts a frame: writes type, channel and a size placeholder. Returns a
+   * mark for endFrame/abortFrame that survives buffer growth.
+   */
+  beginFrame(type: number, channel: number): number {
+    this.ensure(7);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = type;
+    b.writeUInt16BE(channel, p + 1);
+    this.pos = p + 7;
+    return p - this.segStart;
+  }
+
+  /** Patches the size of the frame started at `mark` and writes the end octet. */
+  endFrame(mark: number): void {
+    this.ensure(1);
+    const at = this.segStart + mark;
+    this.buf.writeUInt32BE(this.pos - at - 7, at + 3);
+    this.buf[this.pos++] = FRAME_END;
+  }
+
+  /** Drops a partly written frame (e.g. after an encoding error). */
+  abortFrame(mark: number): void {
+    this.pos = this.segStart + mark;
+  }
+
+  /** Appends one whole frame with the given payload (copied). */
+  writeFrame(type: number, channel: number, payload: Buffer): void {
+    const mark = this.beginFrame(type, channel);
+    this.writeBytes(payload);
+    this.endFrame(mark);
+  }
+
+  writeHeartbeat(): void {
+    this.ensure(8);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = FRAME_HEARTBEAT;
+    b[p + 1] = 0;
+    b[p + 2] = 0;
+    b.writeUInt32BE(0, p + 3);
+    b[p + 7] = FRAME_END;
+    this.pos = p + 8;
+  }
+
+  /**
+   * Appends a content header frame (class, weight 0, body size, raw
+   * properties starting at the property flags) and the body frames, each
+   * carrying at most frameMax - 8 bytes. A zero-length body gives the header only.
+   */
+  writeContent(
+    channel: number,
+    classId: number,
+    bodySize: number,
+    rawProperties: Buffer,
+    body: Buffer | readonly Buffer[],
+  ): void {
+    const pieces: readonly Buffer[] = Buffer.isBuffer(body) ? [body] : body;
+    let total = 0;
+    for (let i = 0; i < pieces.length; i++) total += pieces[i]!.length;
+    if (total !== bodySize) throw new RangeError(`content body is ${total} bytes, header says ${bodySize}`);
+    if (this.frameMax !== 0 && this.frameMax <= FRAME_OVERHEAD) throw new RangeError(`frameMax ${this.frameMax} too small`);
+
+    // Header frame.
+    const propLen = rawProperties.length;
+    this.ensure(7 + 12 + propLen + 1);
+    let b = this.buf;
+    let p = this.pos;
+    b[p] = FRAME_HEADER;
+    b.writeUInt16BE(channel, p + 1);
+    b.writeUInt32BE(12 + propLen, p + 3);
+    b.writeUInt16BE(classId, p + 7);
+    b.writeUInt16BE(0, p + 9);
+    writeUInt64At(b, bodySize, p + 11);
+    rawProperties.copy(b, p + 19);
+    b[p + 19 + propLen] = FRAME_END;
+    this.pos = p + 20 + propLen;
+
+    // Body frames.
+    const maxBody = this.frameMax === 0 ? Number.MAX_SAFE_INTEGER : this.frameMax - FRAME_OVERHEAD;
+    let remaining = total;
+    let idx = 0;
+    let off = 0;
+    while (remaining > 0) {
+      const frameLen = remaining < maxBody ? remaining : maxBody;
+      this.ensure(7);
+      b = this.buf;
+      p = this.pos;
+      b[p] = FRAME_BODY;
+      b.writeUInt16BE(channel, p + 1);
+      b.writeUInt32BE(frameLen, p + 3);
+      this.pos = p + 7;
+      let need = frameLen;
+      while (need > 0) {
+        const piece = pieces[idx]!;
+        const avail = piece.length - off;
+        if (avail === 0) {
+          idx++;
+          off = 0;
+          continue;
+        }
+        const take = avail < need ? avail : need;
+        if (take >= BODY_COPY_THRESHOLD) {
+          this.reference(piece.subarray(off, off + take));
+        } else {
+          this.ensure(take);
+          piece.copy(this.buf, this.pos, off, off + take);
+          this.pos += take;
+        }
+        off += take;
+        need -= take;
+      }
+      this.ensure(1);
+      this.buf[this.pos++] = FRAME_END;
+      remaining -= frameLen;
+    }
+  }
+
+  /** Ends the current scratch segment and puts `slice` in the output as is. */
+  private reference(slice: Buffer): void {
+    this.cutSegment();
+    this.out.push(slice);
+    this.outBytes += slice.length;
+  }
+
+  private cutSegment(): void {
+    if (this.pos > this.segStart) {
+      this.out.push(this.buf.subarray(this.segStart, this.pos));
+      this.outBytes += this.pos - this.segStart;
+      this.segStart = this.pos;
+    }
+  }
+
+  /** Bytes appended since the last flush. */
+  get pendingBytes(): number {
+    return this.outBytes + (this.pos - this.segStart);
+  }
+
+  /** Everything appended since the last flush, in order; null if nothing. */
+  flush(): Buffer[] | null {
+    this.cutSegment();
+    if (this.out.length === 0) return null;
+    const out = this.out;
+    this.out = [];
+    this.outBytes = 0;
+    // Start on a fresh buffer when little room is left, so that small
+    // frames do not keep forcing reallocation.
+    if (this.buf.length - this.pos < 1024) {
+      this.buf = Buffer.allocUnsafe(Math.max(MIN_SCRATCH, Math.min(this.buf.length, 1024 * 1024)));
+      this.pos = 0;
+      this.segStart = 0;
+    }
+    return out;
+  }
+}
