@@ -1,0 +1,24 @@
+import { VHost } from './vhost.js';
+
+export interface User {
+  readonly name: string;
+  readonly password: string;
+  /** RabbitMQ's guest may log in from loopback addresses only. */
+  readonly loopbackOnly: boolean;
+  readonly vhosts: readonly string[];
+}
+
+/** The broker model: vhosts and users. No sockets, no files. */
+export class Broker {
+  readonly vhosts = new Map<string, VHost>();
+  readonly users = new Map<string, User>();
+
+  constructor() {
+    this.vhosts.set('/', new VHost('/'));
+    this.users.set('guest', { name: 'guest', password: 'guest', loopbackOnly: true, vhosts: ['/'] });
+  }
+
+  vhost(name: string): VHost | undefined {
+    return this.vhosts.get(name);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * A growable ring buffer: O(1) push/shift/unshift, no per-element allocation.
+ * Queues keep their ready messages here.
+ */
+export class Deque<T> {
+  private items: (T | undefined)[];
+  private head = 0;
+  private count = 0;
+
+  constructor(initialCapacity = 16) {
+    this.items = new Array(initialCapacity);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(item: T): void {
+    if (this.count === this.items.length) this.grow();
+    this.items[(this.head + this.count) % this.items.length] = item;
+    this.count++;
+  }
+
+  unshift(item: T): void {
+    if (this.count === this.items.length) this.grow();
+    this.head = (this.head - 1 + this.items.length) % this.items.length;
+    this.items[this.head] = item;
+    this.count++;
+  }
+
+  shift(): T | undefined {
+    if (this.count === 0) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) % this.items.length;
+    this.count--;
+    return item;
+  }
+
+  peek(): T | undefined {
+    return this.count === 0 ? undefined : this.items[this.head];
+  }
+
+  at(index: number): T {
+    return this.items[(this.head + index) % this.items.length] as T;
+  }
+
+  /** Inserts at position `index` (0 = front); O(n), used only for out-of-order requeues. */
+  insertAt(index: number, item: T): void {
+    this.push(item);
+    for (let i = this.count - 1; i > index; i--) {
+      this.items[(this.head + i) % this.items.length] = this.items[(this.head + i - 1) % this.items.length];
+    }
+    this.items[(this.head + index) % this.items.length] = item;
+  }
+
+  clear(): T[] {
+    const all: T[] = [];
+    while (this.count > 0) all.push(this.shift() as T);
+    return all;
+  }
+
+  private grow(): void {
+    const next: (T | undefined)[] = new Array(this.items.length * 2);
+    for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
+    this.items = next;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,45 @@
+import type { FieldTable } from '../protocol/field-table.js';
+import { createRouter } from './exchanges/index.js';
+import type { ExchangeType, Router } from './exchanges/router.js';
+import type { Queue } from './queue.js';
+
+export type Destination = Queue | Exchange;
+
+export interface Binding {
+  readonly source: Exchange;
+  readonly destination: Destination;
+  readonly bindingKey: string;
+  readonly args: FieldTable;
+  /** Identity of the binding within its source: destination, key and arguments. */
+  readonly id: string;
+}
+
+export interface ExchangeOptions {
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: FieldTable;
+}
+
+export class Exchange {
+  readonly router: Router<Destination>;
+  /** Bindings whose source is this exchange, by id. */
+  readonly bindings = new Map<string, Binding>();
+  /** Bindings whose destination is this exchange (exchange-to-exchange). */
+  readonly incoming = new Set<Binding>();
+  /** Last publish this exchange was visited by; stops cycles of e2e bindings. */
+  routeMark = 0;
+
+  constructor(
+    readonly name: string,
+    readonly vhost: string,
+    readonly type: ExchangeType,
+    readonly options: ExchangeOptions,
+  ) {
+    this.router = createRouter<Destination>(type);
+  }
+}
+
+export function isExchange(destination: Destination): destination is Exchange {
+  return destination instanceof Exchange;
+}

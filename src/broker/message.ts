@@ -1,0 +1,43 @@
+import { decodeProperties, type BasicProperties } from '../protocol/methods.generated.js';
+
+/**
+ * A published message, read once and delivered many times: the content
+ * header's property bytes and the body stay as received, and the properties
+ * are decoded only when something needs them (headers exchange, persistence).
+ * Fan-out to several queues shares one Message.
+ */
+export class Message {
+  private decoded: BasicProperties | undefined;
+
+  constructor(
+    readonly exchange: string,
+    readonly routingKey: string,
+    /** Content header payload from the property flags on. */
+    readonly rawProperties: Buffer,
+    /** One Buffer, or the body frames' payloads in order when it came in several. */
+    readonly body: Buffer | readonly Buffer[],
+    readonly bodySize: number,
+  ) {}
+
+  get properties(): BasicProperties {
+    if (this.decoded === undefined) this.decoded = decodeProperties(this.rawProperties);
+    return this.decoded;
+  }
+
+  /** Delivery mode 2. Reads the flag bits first so transient messages skip decoding. */
+  get persistent(): boolean {
+    // delivery-mode is the 4th property: flag bit 0x1000 of the first flag word.
+    if (this.rawProperties.length < 2 || (this.rawProperties.readUInt16BE(0) & 0x1000) === 0) return false;
+    return this.properties.deliveryMode === 2;
+  }
+}
+
+/** One message's place in one queue. */
+export class QueueEntry {
+  redelivered = false;
+  constructor(
+    readonly message: Message,
+    /** Position in the queue, increasing; requeued entries go back in this order. */
+    readonly seq: number,
+  ) {}
+}

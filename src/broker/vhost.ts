@@ -1,0 +1,332 @@
+import { AmqpError, accessRefused, notFound, preconditionFailed } from '../protocol/errors.js';
+import type { FieldTable } from '../protocol/field-table.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import type { Consumer } from './consumer.js';
+import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
+import { validateHeadersBindingArgs } from './exchanges/headers.js';
+import { isExchangeType } from './exchanges/index.js';
+import { canonicalTable, describeValue } from './field-values.js';
+import { randomName } from './names.js';
+import type { Message } from './message.js';
+import { Queue, type QueueOptions } from './queue.js';
+
+const DEFAULT_EXCHANGES: [string, string][] = [
+  ['amq.direct', 'direct'],
+  ['amq.fanout', 'fanout'],
+  ['amq.topic', 'topic'],
+  ['amq.headers', 'headers'],
+  ['amq.match', 'headers'],
+];
+
+/**
+ * A virtual host: its exchanges, queues and bindings, and the operations the
+ * AMQP methods perform on them. Errors are AmqpErrors with RabbitMQ's texts.
+ */
+export class VHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  private routeSeq = 0;
+  /** Scratch space for routing, reused by every publish. */
+  private readonly matched: Destination[] = [];
+  private readonly routed: Queue[] = [];
+
+  constructor(readonly name: string) {
+    const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
+    this.exchanges.set('', new Exchange('', name, 'direct', options));
+    for (const [exchangeName, type] of DEFAULT_EXCHANGES) {
+      this.exchanges.set(exchangeName, new Exchange(exchangeName, name, type as 'direct', options));
+    }
+  }
+
+  // ---- publishing -------------------------------------------------------
+
+  /**
+   * Routes a message to its queues and enqueues it. Returns the queues it
+   * reached; the array is reused by the next publish, so read it at once.
+   */
+  publish(message: Message): readonly Queue[] {
+    const routed = this.routed;
+    routed.length = 0;
+    const exchangeName = message.exchange;
+    if (exchangeName === '') {
+      const queue = this.queues.get(message.routingKey);
+      if (queue !== undefined) routed.push(queue);
+    } else {
+      const exchange = this.exchanges.get(exchangeName);
+      if (exchange === undefined) throw notFound(`no exchange '${exchangeName}' in vhost '${this.name}'`);
+      if (exchange.options.internal) {
+        throw accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${this.name}'`);
+      }
+      this.collect(exchange, message, ++this.routeSeq, routed);
+    }
+    for (let i = 0; i < routed.length; i++) routed[i].enqueue(message);
+    return routed;
+  }
+
+  private collect(exchange: Exchange, message: Message, mark: number, routed: Queue[]): void {
+    exchange.routeMark = mark;
+    const matched = this.matched;
+    const start = matched.length;
+    const headers = exchange.type === 'headers' ? message.properties.headers : undefined;
+    exchange.router.route(message.routingKey, headers, matched);
+    const end = matched.length;
+    for (let i = start; i < end; i++) {
+      const destination = matched[i];
+      if (destination.routeMark === mark) continue;
+      if (isExchange(destination)) {
+        this.collect(destination, message, mark, routed);
+      } else {
+        destination.routeMark = mark;
+        routed.push(destination);
+      }
+    }
+    matched.length = start;
+  }
+
+  // ---- exchanges --------------------------------------------------------
+
+  declareExchange(name: string, type: string, passive: boolean, options: ExchangeOptions): Exchange {
+    if (passive) {
+      const existing = this.exchanges.get(name);
+      if (existing === undefined) throw notFound(`no exchange '${name}' in vhost '${this.name}'`);
+      return existing;
+    }
+    if (name === '') throw accessRefused('operation not permitted on the default exchange');
+    if (name.startsWith('amq.')) {
+      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    }
+    if (!isExchangeType(type)) {
+      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `invalid exchange type '${type}'`);
+    }
+    const existing = this.exchanges.get(name);
+    if (existing !== undefined) {
+      const what = `for exchange '${name}' in vhost '${this.name}'`;
+      if (existing.type !== type) {
+        throw preconditionFailed(`inequivalent arg 'type' ${what}: received '${type}' but current is '${existing.type}'`);
+      }
+      checkEquivalent('durable', what, options.durable, existing.options.durable);
+      checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
+      checkEquivalent('internal', what, options.internal, existing.options.internal);
+      checkArguments(what, options.arguments, existing.options.arguments);
+      return existing;
+    }
+    const exchange = new Exchange(name, this.name, type, options);
+    this.exchanges.set(name, exchange);
+    return exchange;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === '') throw accessRefused('operation not permitted on the default exchange');
+    if (name.startsWith('amq.')) {
+      throw accessRefused(`deletion of system exchange '${name}' in vhost '${this.name}' not allowed`);
+    }
+    const exchange = this.exchanges.get(name);
+    if (exchange === undefined) return;
+    if (ifUnused && exchange.bindings.size > 0) {
+      throw preconditionFailed(`exchange '${name}' in vhost '${this.name}' in use`);
+    }
+    this.removeExchange(exchange);
+  }
+
+  private removeExchange(exchange: Exchange): void {
+    this.exchanges.delete(exchange.name);
+    for (const binding of exchange.bindings.values()) this.detachDestination(binding);
+    exchange.bindings.clear();
+    for (const binding of [...exchange.incoming]) this.removeBinding(binding);
+  }
+
+  bindExchange(destinationName: string, sourceName: string, bindingKey: string, args: FieldTable): void {
+    const [source, destination] = this.bindingEnds(sourceName, destinationName, true);
+    this.addBinding(source, destination as Exchange, bindingKey, args);
+  }
+
+  unbindExchange(destinationName: string, sourceName: string, bindingKey: string, args: FieldTable): void {
+    const [source, destination] = this.bindingEnds(sourceName, destinationName, true);
+    const binding = source.bindings.get(bindingId(destination, bindingKey, args));
+    if (binding !== undefined) this.removeBinding(binding);
+  }
+
+  // ---- queues -----------------------------------------------------------
+
+  declareQueue(name: string, passive: boolean, options: QueueOptions, owner: object): Queue {
+    if (passive) {
+      const existing = this.queues.get(name);
+      if (existing === undefined) throw notFound(`no queue '${name}' in vhost '${this.name}'`);
+      this.checkExclusiveAccess(existing, owner);
+      return existing;
+    }
+    if (name === '') name = randomName('amq.gen-');
+    else if (name.startsWith('amq.')) {
+      throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
+    }
+    const existing = this.queues.get(name);
+    if (existing !== undefined) {
+      this.checkExclusiveAccess(existing, owner);
+      const what = `for queue '${name}' in vhost '${this.name}'`;
+      checkEquivalent('durable', what, options.durable, existing.options.durable);
+      checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
+      checkEquivalent('exclusive', what, options.exclusive, existing.options.exclusive);
+      checkArguments(what, options.arguments, existing.options.arguments);
+      return existing;
+    }
+    const queue = new Queue(name, this.name, options, options.exclusive ? owner : null);
+    this.queues.set(name, queue);
+    return queue;
+  }
+
+  /** Looks a queue up for an operation by `owner`: 404 if missing, 405 if another connection's exclusive queue. */
+  queueFor(name: string, owner: object): Queue {
+    const queue = this.queues.get(name);
+    if (queue === undefined) throw notFound(`no queue '${name}' in vhost '${this.name}'`);
+    this.checkExclusiveAccess(queue, owner);
+    return queue;
+  }
+
+  bindQueue(queueName: string, exchangeName: string, bindingKey: string, args: FieldTable, owner: object): void {
+    const [source, destination] = this.bindingEnds(exchangeName, queueName, false);
+    this.checkExclusiveAccess(destination as Queue, owner);
+    this.addBinding(source, destination, bindingKey, args);
+  }
+
+  unbindQueue(queueName: string, exchangeName: string, bindingKey: string, args: FieldTable, owner: object): void {
+    const [source, destination] = this.bindingEnds(exchangeName, queueName, false);
+    this.checkExclusiveAccess(destination as Queue, owner);
+    const binding = source.bindings.get(bindingId(destination, bindingKey, args));
+    if (binding !== undefined) this.removeBinding(binding);
+  }
+
+  purgeQueue(name: string, owner: object): number {
+    return this.queueFor(name, owner).purge();
+  }
+
+  /** queue.delete: returns the number of ready messages it held (0 if it did not exist). */
+  deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, owner: object): number {
+    const queue = this.queues.get(name);
+    if (queue === undefined) return 0;
+    this.checkExclusiveAccess(queue, owner);
+    if (ifUnused && queue.consumerCount > 0) {
+      throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
+    }
+    if (ifEmpty && queue.messageCount > 0) {
+      throw preconditionFailed(`queue '${name}' in vhost '${this.name}' is not empty`);
+    }
+    const count = queue.messageCount;
+    this.removeQueue(queue);
+    return count;
+  }
+
+  removeQueue(queue: Queue): void {
+    if (queue.deleted) return;
+    queue.deleted = true;
+    this.queues.delete(queue.name);
+    for (const binding of [...queue.bindings]) this.removeBinding(binding);
+    const consumers = queue.consumers.splice(0);
+    for (const consumer of consumers) consumer.cancelledByBroker(queue);
+    queue.purge();
+  }
+
+  // ---- consumers ----------------------------------------------------------
+
+  consume(queue: Queue, consumer: Consumer): void {
+    if (queue.hasExclusiveConsumer() || (consumer.exclusive && queue.consumerCount > 0)) {
+      throw accessRefused(`queue '${queue.name}' in vhost '${this.name}' in exclusive use`);
+    }
+    queue.addConsumer(consumer);
+  }
+
+  /** basic.cancel, or the channel closing: an auto-delete queue goes with its last consumer. */
+  cancel(queue: Queue, consumer: Consumer): void {
+    if (!queue.removeConsumer(consumer)) return;
+    if (queue.options.autoDelete && queue.consumerCount === 0 && queue.hadConsumer) this.removeQueue(queue);
+  }
+
+  /** The connection `owner` closed: its exclusive queues go with it. */
+  ownerClosed(owner: object): void {
+    for (const queue of this.queues.values()) {
+      if (queue.exclusiveOwner === owner) this.removeQueue(queue);
+    }
+  }
+
+  // ---- bindings -------------------------------------------------------------
+
+  private bindingEnds(sourceName: string, destinationName: string, destinationIsExchange: boolean): [Exchange, Destination] {
+    if (sourceName === '' || (destinationIsExchange && destinationName === '')) {
+      throw accessRefused('operation not permitted on the default exchange');
+    }
+    const destination = destinationIsExchange ? this.exchanges.get(destinationName) : this.queues.get(destinationName);
+    if (destination === undefined) {
+      throw notFound(`no ${destinationIsExchange ? 'exchange' : 'queue'} '${destinationName}' in vhost '${this.name}'`);
+    }
+    const source = this.exchanges.get(sourceName);
+    if (source === undefined) throw notFound(`no exchange '${sourceName}' in vhost '${this.name}'`);
+    return [source, destination];
+  }
+
+  private addBinding(source: Exchange, destination: Destination, bindingKey: string, args: FieldTable): void {
+    const id = bindingId(destination, bindingKey, args);
+    if (source.bindings.has(id)) return;
+    if (source.type === 'headers') {
+      const problem = validateHeadersBindingArgs(args);
+      if (problem !== null) throw preconditionFailed(problem);
+    }
+    const binding: Binding = { source, destination, bindingKey, args, id };
+    source.bindings.set(id, binding);
+    if (isExchange(destination)) destination.incoming.add(binding);
+    else destination.bindings.add(binding);
+    source.router.bind(destination, bindingKey, args);
+  }
+
+  private removeBinding(binding: Binding): void {
+    const source = binding.source;
+    if (!source.bindings.delete(binding.id)) return;
+    this.detachDestination(binding);
+    if (source.options.autoDelete && source.bindings.size === 0 && this.exchanges.get(source.name) === source) {
+      this.removeExchange(source);
+    }
+  }
+
+  private detachDestination(binding: Binding): void {
+    const destination = binding.destination;
+    if (isExchange(destination)) destination.incoming.delete(binding);
+    else destination.bindings.delete(binding);
+    binding.source.router.unbind(destination, binding.bindingKey, binding.args);
+  }
+
+  private checkExclusiveAccess(queue: Queue, owner: object): void {
+    if (queue.exclusiveOwner !== null && queue.exclusiveOwner !== owner) {
+      throw AmqpError.channel(
+        ReplyCode.RESOURCE_LOCKED,
+        `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.name}'. ` +
+          'It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.',
+      );
+    }
+  }
+}
+
+function bindingId(destination: Destination, bindingKey: string, args: FieldTable): string {
+  const kind = isExchange(destination) ? 'e' : 'q';
+  return `${kind}\u0000${destination.name}\u0000${bindingKey}\u0000${canonicalTable(args)}`;
+}
+
+function checkEquivalent(arg: string, what: string, received: boolean, current: boolean): void {
+  if (received !== current) {
+    throw preconditionFailed(`inequivalent arg '${arg}' ${what}: received '${received}' but current is '${current}'`);
+  }
+}
+
+/** RabbitMQ compares the x- arguments of a redeclare with the original's. */
+function checkArguments(what: string, received: FieldTable, current: FieldTable): void {
+  const keys = new Set([...Object.keys(received), ...Object.keys(current)]);
+  for (const key of keys) {
+    if (!key.startsWith('x-')) continue;
+    if (canonicalTable({ v: received[key] ?? null }) !== canonicalTable({ v: current[key] ?? null })) {
+      throw preconditionFailed(
+        `inequivalent arg '${key}' ${what}: received ${describeArg(received[key])} but current is ${describeArg(current[key])}`,
+      );
+    }
+  }
+}
+
+function describeArg(value: FieldTable[string] | undefined): string {
+  return value === undefined ? 'none' : `the value '${describeValue(value)}'`;
+}
