@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { type Config, DEFAULT_CONFIG } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('warren')
+  .usage('$0 [options]\n\nAn AMQP 0-9-1 message broker. Every option can also be set as WARREN_<OPTION>, e.g. WARREN_PORT=5673.')
+  .env('WARREN')
+  .option('port', { type: 'number', default: DEFAULT_CONFIG.port, describe: 'AMQP port (0 picks a free one and logs it)' })
+  .option('host', { type: 'string', default: DEFAULT_CONFIG.host, describe: 'address to listen on' })
+  .option('data-dir', { type: 'string', default: DEFAULT_CONFIG.dataDir, describe: 'where durable data lives' })
+  .option('log-level', {
+    type: 'string',
+    default: DEFAULT_CONFIG.logLevel,
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    describe: 'log level',
+  })
+  .option('heartbeat', { type: 'number', default: DEFAULT_CONFIG.heartbeat, describe: 'heartbeat interval proposed to clients, seconds' })
+  .option('frame-max', { type: 'number', default: DEFAULT_CONFIG.frameMax, describe: 'largest frame, bytes' })
+  .option('channel-max', { type: 'number', default: DEFAULT_CONFIG.channelMax, describe: 'highest channel number' })
+  .option('max-message-size', { type: 'number', default: DEFAULT_CONFIG.maxMessageSize, describe: 'largest message body, bytes' })
+  .strict()
+  .help()
+  .parseAsync();
+
+const config: Config = {
+  port: argv.port,
+  host: argv.host,
+  dataDir: argv.dataDir,
+  logLevel: argv.logLevel,
+  heartbeat: argv.heartbeat,
+  frameMax: argv.frameMax,
+  channelMax: argv.channelMax,
+  maxMessageSize: argv.maxMessageSize,
+};
+const logger = createLogger(config.logLevel);
+let server: Awaited<ReturnType<typeof startServer>>;
+try {
+  server = await startServer(config, logger);
+} catch (error) {
+  logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+let stopping = false;
+const stop = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  server.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error({ err: error }, 'error while shutting down');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

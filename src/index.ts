@@ -1,0 +1,31 @@
+import { type Config, DEFAULT_CONFIG } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { startServer } from './server.js';
+
+export type { Config } from './config.js';
+export { DEFAULT_CONFIG } from './config.js';
+
+export interface BrokerOptions extends Partial<Config> {
+  /** A pino logger to use instead of one made from logLevel. */
+  logger?: Logger;
+}
+
+export interface RunningBroker {
+  /** The port it listens on (the one picked when port 0 was asked for). */
+  readonly port: number;
+  readonly host: string;
+  /** Closes every client connection with 320 CONNECTION_FORCED and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a broker in this process: `const broker = await startBroker({ port: 0 })`.
+ * Logs are silent unless logLevel or logger is given.
+ */
+export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+  const { logger: given, ...overrides } = options;
+  const config: Config = { ...DEFAULT_CONFIG, logLevel: 'silent', ...overrides };
+  const logger = given ?? createLogger(config.logLevel);
+  const server = await startServer(config, logger);
+  return { port: server.port, host: server.host, close: server.close };
+}

@@ -1,0 +1,631 @@
+import type { Consumer } from '../broker/consumer.js';
+import { Message, type QueueEntry } from '../broker/message.js';
+import { randomName } from '../broker/names.js';
+import type { Queue } from '../broker/queue.js';
+import type { VHost } from '../broker/vhost.js';
+import { AmqpError } from '../protocol/errors.js';
+import * as M from '../protocol/methods.generated.js';
+import { encodeMethod, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import type { Connection } from './connection.js';
+
+/** An unacked delivery: what an ack, nack or reject settles. */
+class Delivery {
+  constructor(
+    readonly tag: number,
+    readonly queue: Queue,
+    readonly entry: QueueEntry,
+    /** null for basic.get. */
+    readonly consumer: ChannelConsumer | null,
+  ) {}
+}
+
+/** A basic.consume subscription as the queue sees it. */
+class ChannelConsumer implements Consumer {
+  unacked = 0;
+
+  constructor(
+    readonly channel: Channel,
+    readonly queue: Queue,
+    readonly tag: string,
+    readonly noAck: boolean,
+    readonly exclusive: boolean,
+    /** Per-consumer prefetch (basic.qos global=false when it subscribed); 0 = unlimited. */
+    readonly prefetch: number,
+  ) {}
+
+  get owner(): object {
+    return this.channel.connection;
+  }
+
+  canAccept(): boolean {
+    const channel = this.channel;
+    if (!channel.deliveriesFlowing()) return false;
+    if (this.noAck) return true;
+    if (this.prefetch !== 0 && this.unacked >= this.prefetch) return false;
+    return channel.globalPrefetch === 0 || channel.unackedByConsumers < channel.globalPrefetch;
+  }
+
+  deliver(queue: Queue, entry: QueueEntry): void {
+    this.channel.deliver(this, queue, entry);
+  }
+
+  cancelledByBroker(_queue: Queue): void {
+    this.channel.consumerCancelledByBroker(this);
+  }
+}
+
+interface PendingPublish {
+  exchange: string;
+  routingKey: string;
+  mandatory: boolean;
+  rawProperties: Buffer | undefined;
+  bodySize: number;
+  received: number;
+  parts: Buffer[];
+}
+
+interface TxAck {
+  kind: 'ack' | 'nack';
+  tag: number;
+  multiple: boolean;
+  requeue: boolean;
+}
+
+/** One AMQP channel: its methods, content assembly, consumers, unacked deliveries and confirms. */
+export class Channel {
+  readonly consumers = new Map<string, ChannelConsumer>();
+  /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
+  private readonly unacked = new Map<number, Delivery>();
+  unackedByConsumers = 0;
+  private nextDeliveryTag = 1;
+  /** basic.qos global=false: the window given to consumers created from now on. */
+  private consumerPrefetch = 0;
+  /** basic.qos global=true: one window shared by the channel's consumers. */
+  globalPrefetch = 0;
+  private flowActive = true;
+  private pending: PendingPublish | undefined;
+  private lastQueueName: string | undefined;
+  private confirmMode = false;
+  private publishSeq = 0;
+  private confirmedUpTo = 0;
+  private txMode = false;
+  private txPublishes: { message: Message; mandatory: boolean }[] = [];
+  private txAcks: TxAck[] = [];
+  awaitingCloseOk = false;
+  private released = false;
+
+  constructor(
+    readonly connection: Connection,
+    readonly number: number,
+  ) {}
+
+  private get vhost(): VHost {
+    return this.connection.vhost as VHost;
+  }
+
+  open(): void {
+    encodeMethod(this.connection.writer, this.number, M.CHANNEL_OPEN_OK, { channelId: Buffer.alloc(0) });
+    this.connection.scheduleFlush();
+  }
+
+  deliveriesFlowing(): boolean {
+    return this.flowActive && !this.released && !this.connection.writeBlocked;
+  }
+
+  // ---- input ----------------------------------------------------------------
+
+  onMethod(method: IncomingMethod): void {
+    if (this.awaitingCloseOk) {
+      // After our channel.close, everything but close and close-ok is dropped.
+      if (method.id === M.CHANNEL_CLOSE_OK) this.closed();
+      else if (method.id === M.CHANNEL_CLOSE) this.reply(M.CHANNEL_CLOSE_OK, {});
+      return;
+    }
+    if (this.pending !== undefined) {
+      throw AmqpError.connection(
+        ReplyCode.UNEXPECTED_FRAME,
+        `expected content header for class 60, got non content header frame instead`,
+        method.id >>> 16,
+        method.id & 0xffff,
+      );
+    }
+    try {
+      this.handle(method);
+    } catch (error) {
+      if (error instanceof AmqpError && error.scope === 'channel') {
+        if (error.classId === 0 && error.methodId === 0) {
+          error.classId = method.id >>> 16;
+          error.methodId = method.id & 0xffff;
+        }
+        this.fail(error);
+        return;
+      }
+      if (error instanceof AmqpError && error.classId === 0 && error.methodId === 0) {
+        error.classId = method.id >>> 16;
+        error.methodId = method.id & 0xffff;
+      }
+      throw error;
+    }
+  }
+
+  onContentHeader(payload: Buffer): void {
+    if (this.awaitingCloseOk) return;
+    const pending = this.pending;
+    if (pending === undefined || pending.rawProperties !== undefined) {
+      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
+    }
+    if (payload.length < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
+    const classId = payload.readUInt16BE(0);
+    if (classId !== M.CLASS_BASIC) {
+      throw AmqpError.connection(ReplyCode.FRAME_ERROR, `content header for class ${classId}, expected 60`);
+    }
+    const bodySize = Number(payload.readBigUInt64BE(4));
+    pending.rawProperties = payload.subarray(12);
+    pending.bodySize = bodySize;
+    const limit = this.connection.settings.maxMessageSize;
+    if (bodySize > limit) {
+      this.pending = undefined;
+      this.fail(
+        AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `message size ${bodySize} is larger than configured max size ${limit}`, 60, 40),
+      );
+      return;
+    }
+    if (bodySize === 0) this.completePublish(pending);
+  }
+
+  onContentBody(payload: Buffer): void {
+    if (this.awaitingCloseOk) return;
+    const pending = this.pending;
+    if (pending === undefined || pending.rawProperties === undefined) {
+      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
+    }
+    pending.received += payload.length;
+    if (pending.received > pending.bodySize) {
+      throw AmqpError.connection(
+        ReplyCode.FRAME_ERROR,
+        `content body exceeds the declared size ${pending.bodySize}`,
+      );
+    }
+    pending.parts.push(payload);
+    if (pending.received === pending.bodySize) this.completePublish(pending);
+  }
+
+  private handle(method: IncomingMethod): void {
+    switch (method.id) {
+      case M.BASIC_PUBLISH: {
+        const a = method.args;
+        if (a.immediate) throw AmqpError.connection(ReplyCode.NOT_IMPLEMENTED, 'immediate=true', 60, 40);
+        this.pending = {
+          exchange: a.exchange,
+          routingKey: a.routingKey,
+          mandatory: a.mandatory,
+          rawProperties: undefined,
+          bodySize: 0,
+          received: 0,
+          parts: [],
+        };
+        return;
+      }
+      case M.BASIC_ACK:
+        return this.settleOrDefer({ kind: 'ack', tag: method.args.deliveryTag, multiple: method.args.multiple, requeue: false });
+      case M.BASIC_NACK: {
+        const a = method.args;
+        return this.settleOrDefer({ kind: 'nack', tag: a.deliveryTag, multiple: a.multiple, requeue: a.requeue });
+      }
+      case M.BASIC_REJECT: {
+        const a = method.args;
+        return this.settleOrDefer({ kind: 'nack', tag: a.deliveryTag, multiple: false, requeue: a.requeue });
+      }
+      case M.BASIC_QOS: {
+        const a = method.args;
+        if (a.prefetchSize !== 0) {
+          throw AmqpError.connection(ReplyCode.NOT_IMPLEMENTED, `prefetch_size!=0 (${a.prefetchSize})`, 60, 10);
+        }
+        if (a.global) this.globalPrefetch = a.prefetchCount;
+        else this.consumerPrefetch = a.prefetchCount;
+        this.reply(M.BASIC_QOS_OK, {});
+        this.resumeDeliveries();
+        return;
+      }
+      case M.BASIC_CONSUME:
+        return this.consume(method.args);
+      case M.BASIC_CANCEL: {
+        const consumer = this.consumers.get(method.args.consumerTag);
+        if (consumer !== undefined) {
+          this.consumers.delete(consumer.tag);
+          this.vhost.cancel(consumer.queue, consumer);
+        }
+        if (!method.args.nowait) this.reply(M.BASIC_CANCEL_OK, { consumerTag: method.args.consumerTag });
+        return;
+      }
+      case M.BASIC_GET:
+        return this.get(method.args.queue, method.args.noAck);
+      case M.BASIC_RECOVER:
+      case M.BASIC_RECOVER_ASYNC: {
+        if (!method.args.requeue) throw AmqpError.connection(ReplyCode.NOT_IMPLEMENTED, 'requeue=false', method.id >>> 16, method.id & 0xffff);
+        this.requeueAll();
+        if (method.id === M.BASIC_RECOVER) this.reply(M.BASIC_RECOVER_OK, {});
+        return;
+      }
+      case M.EXCHANGE_DECLARE: {
+        const a = method.args;
+        this.vhost.declareExchange(a.exchange, a.type, a.passive, {
+          durable: a.durable,
+          autoDelete: a.autoDelete,
+          internal: a.internal,
+          arguments: a.arguments,
+        });
+        if (!a.nowait) this.reply(M.EXCHANGE_DECLARE_OK, {});
+        return;
+      }
+      case M.EXCHANGE_DELETE: {
+        const a = method.args;
+        this.vhost.deleteExchange(a.exchange, a.ifUnused);
+        if (!a.nowait) this.reply(M.EXCHANGE_DELETE_OK, {});
+        return;
+      }
+      case M.EXCHANGE_BIND: {
+        const a = method.args;
+        this.vhost.bindExchange(a.destination, a.source, a.routingKey, a.arguments);
+        if (!a.nowait) this.reply(M.EXCHANGE_BIND_OK, {});
+        return;
+      }
+      case M.EXCHANGE_UNBIND: {
+        const a = method.args;
+        this.vhost.unbindExchange(a.destination, a.source, a.routingKey, a.arguments);
+        if (!a.nowait) this.reply(M.EXCHANGE_UNBIND_OK, {});
+        return;
+      }
+      case M.QUEUE_DECLARE: {
+        const a = method.args;
+        const queue = this.vhost.declareQueue(
+          a.queue,
+          a.passive,
+          { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments },
+          this.connection,
+        );
+        this.lastQueueName = queue.name;
+        if (!a.nowait) {
+          this.reply(M.QUEUE_DECLARE_OK, { queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount });
+        }
+        return;
+      }
+      case M.QUEUE_BIND: {
+        const a = method.args;
+        this.vhost.bindQueue(this.queueName(a.queue), a.exchange, a.routingKey, a.arguments, this.connection);
+        if (!a.nowait) this.reply(M.QUEUE_BIND_OK, {});
+        return;
+      }
+      case M.QUEUE_UNBIND: {
+        const a = method.args;
+        this.vhost.unbindQueue(this.queueName(a.queue), a.exchange, a.routingKey, a.arguments, this.connection);
+        this.reply(M.QUEUE_UNBIND_OK, {});
+        return;
+      }
+      case M.QUEUE_PURGE: {
+        const a = method.args;
+        const messageCount = this.vhost.purgeQueue(this.queueName(a.queue), this.connection);
+        if (!a.nowait) this.reply(M.QUEUE_PURGE_OK, { messageCount });
+        return;
+      }
+      case M.QUEUE_DELETE: {
+        const a = method.args;
+        const messageCount = this.vhost.deleteQueue(this.queueName(a.queue), a.ifUnused, a.ifEmpty, this.connection);
+        if (!a.nowait) this.reply(M.QUEUE_DELETE_OK, { messageCount });
+        return;
+      }
+      case M.CONFIRM_SELECT: {
+        if (this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from tx to confirm mode');
+        this.confirmMode = true;
+        if (!method.args.nowait) this.reply(M.CONFIRM_SELECT_OK, {});
+        return;
+      }
+      case M.TX_SELECT: {
+        if (this.confirmMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from confirm to tx mode');
+        this.txMode = true;
+        this.reply(M.TX_SELECT_OK, {});
+        return;
+      }
+      case M.TX_COMMIT: {
+        if (!this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
+        const publishes = this.txPublishes;
+        const acks = this.txAcks;
+        this.txPublishes = [];
+        this.txAcks = [];
+        for (const { message, mandatory } of publishes) this.route(message, mandatory);
+        for (const ack of acks) this.settle(ack);
+        this.reply(M.TX_COMMIT_OK, {});
+        return;
+      }
+      case M.TX_ROLLBACK: {
+        if (!this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
+        this.txPublishes = [];
+        this.txAcks = [];
+        this.reply(M.TX_ROLLBACK_OK, {});
+        return;
+      }
+      case M.CHANNEL_FLOW: {
+        this.flowActive = method.args.active;
+        this.reply(M.CHANNEL_FLOW_OK, { active: this.flowActive });
+        if (this.flowActive) this.resumeDeliveries();
+        return;
+      }
+      case M.CHANNEL_FLOW_OK:
+        return;
+      case M.CHANNEL_CLOSE: {
+        this.release();
+        this.reply(M.CHANNEL_CLOSE_OK, {});
+        this.connection.channelClosed(this);
+        return;
+      }
+      case M.CHANNEL_CLOSE_OK:
+        return;
+      default:
+        throw AmqpError.connection(
+          ReplyCode.COMMAND_INVALID,
+          `unexpected method '${methodName(method.id)}' on channel ${this.number}`,
+          method.id >>> 16,
+          method.id & 0xffff,
+        );
+    }
+  }
+
+  /** RabbitMQ lets "" name the queue this channel declared last. */
+  private queueName(name: string): string {
+    if (name !== '') return name;
+    if (this.lastQueueName === undefined) throw AmqpError.channel(ReplyCode.NOT_FOUND, 'no previously declared queue');
+    return this.lastQueueName;
+  }
+
+  // ---- publishing -------------------------------------------------------------
+
+  private completePublish(pending: PendingPublish): void {
+    this.pending = undefined;
+    const parts = pending.parts;
+    const body = parts.length === 1 ? parts[0] : parts.length === 0 ? EMPTY : parts;
+    const message = new Message(pending.exchange, pending.routingKey, pending.rawProperties as Buffer, body, pending.bodySize);
+    try {
+      if (this.txMode) {
+        // The exchange must exist now even though routing waits for the commit.
+        if (message.exchange !== '' && !this.vhost.exchanges.has(message.exchange)) {
+          throw AmqpError.channel(ReplyCode.NOT_FOUND, `no exchange '${message.exchange}' in vhost '${this.vhost.name}'`, 60, 40);
+        }
+        this.txPublishes.push({ message, mandatory: pending.mandatory });
+        return;
+      }
+      this.route(message, pending.mandatory);
+    } catch (error) {
+      if (error instanceof AmqpError && error.scope === 'channel') {
+        error.classId = 60;
+        error.methodId = 40;
+        this.fail(error);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private route(message: Message, mandatory: boolean): void {
+    const routed = this.vhost.publish(message);
+    if (routed.length === 0 && mandatory) {
+      const writer = this.connection.writer;
+      encodeMethod(writer, this.number, M.BASIC_RETURN, {
+        replyCode: ReplyCode.NO_ROUTE,
+        replyText: 'NO_ROUTE',
+        exchange: message.exchange,
+        routingKey: message.routingKey,
+      });
+      writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
+      this.connection.scheduleFlush();
+    }
+    if (this.confirmMode) {
+      this.publishSeq++;
+      if (this.confirmedUpTo === this.publishSeq - 1) this.connection.confirmingChannels.push(this);
+      this.connection.scheduleFlush();
+    }
+  }
+
+  /** Sends one basic.ack covering every publish confirmed since the last flush. */
+  sendConfirms(): void {
+    if (this.publishSeq === this.confirmedUpTo || this.awaitingCloseOk || this.released) return;
+    const multiple = this.publishSeq - this.confirmedUpTo > 1;
+    encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag: this.publishSeq, multiple });
+    this.confirmedUpTo = this.publishSeq;
+  }
+
+  // ---- consuming --------------------------------------------------------------
+
+  private consume(a: M.BasicConsume): void {
+    const queue = this.vhost.queueFor(this.queueName(a.queue), this.connection);
+    const tag = a.consumerTag === '' ? randomName('amq.ctag-') : a.consumerTag;
+    if (this.consumers.has(tag)) {
+      throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`, 60, 20);
+    }
+    const consumer = new ChannelConsumer(this, queue, tag, a.noAck, a.exclusive, this.consumerPrefetch);
+    if (queue.hasExclusiveConsumer() || (a.exclusive && queue.consumerCount > 0)) {
+      throw AmqpError.channel(ReplyCode.ACCESS_REFUSED, `queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
+    }
+    this.consumers.set(tag, consumer);
+    // consume-ok goes out before the first delivery.
+    if (!a.nowait) this.reply(M.BASIC_CONSUME_OK, { consumerTag: tag });
+    this.vhost.consume(queue, consumer);
+  }
+
+  deliver(consumer: ChannelConsumer, queue: Queue, entry: QueueEntry): void {
+    const tag = this.nextDeliveryTag++;
+    if (!consumer.noAck) {
+      this.unacked.set(tag, new Delivery(tag, queue, entry, consumer));
+      consumer.unacked++;
+      this.unackedByConsumers++;
+    }
+    const message = entry.message;
+    const writer = this.connection.writer;
+    encodeMethod(writer, this.number, M.BASIC_DELIVER, {
+      consumerTag: consumer.tag,
+      deliveryTag: tag,
+      redelivered: entry.redelivered,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+    });
+    writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
+    this.connection.scheduleFlush();
+  }
+
+  private get(queueName: string, noAck: boolean): void {
+    const queue = this.vhost.queueFor(this.queueName(queueName), this.connection);
+    const entry = queue.get(noAck);
+    if (entry === undefined) {
+      this.reply(M.BASIC_GET_EMPTY, { clusterId: '' });
+      return;
+    }
+    const tag = this.nextDeliveryTag++;
+    if (!noAck) this.unacked.set(tag, new Delivery(tag, queue, entry, null));
+    const message = entry.message;
+    const writer = this.connection.writer;
+    encodeMethod(writer, this.number, M.BASIC_GET_OK, {
+      deliveryTag: tag,
+      redelivered: entry.redelivered,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      messageCount: queue.messageCount,
+    });
+    writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
+    this.connection.scheduleFlush();
+  }
+
+  consumerCancelledByBroker(consumer: ChannelConsumer): void {
+    if (this.consumers.get(consumer.tag) !== consumer) return;
+    this.consumers.delete(consumer.tag);
+    if (this.connection.capabilities.consumer_cancel_notify === true && !this.awaitingCloseOk) {
+      this.reply(M.BASIC_CANCEL, { consumerTag: consumer.tag, nowait: true });
+    }
+  }
+
+  /** A window may have opened (ack, qos, flow, drain): let the queues deliver again. */
+  resumeDeliveries(): void {
+    for (const consumer of this.consumers.values()) {
+      if (consumer.queue.messageCount > 0) consumer.queue.dispatch();
+    }
+  }
+
+  // ---- acks -------------------------------------------------------------------
+
+  private settleOrDefer(ack: TxAck): void {
+    if (this.txMode) {
+      this.checkTag(ack.tag, ack.multiple);
+      this.txAcks.push(ack);
+      return;
+    }
+    this.settle(ack);
+  }
+
+  private checkTag(tag: number, multiple: boolean): void {
+    if (tag === 0 && multiple) return;
+    if (!this.unacked.has(tag)) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
+  }
+
+  private settle(ack: TxAck): void {
+    const { tag, multiple } = ack;
+    this.checkTag(tag, multiple);
+    let settled: Delivery[];
+    if (multiple) {
+      settled = [];
+      for (const delivery of this.unacked.values()) {
+        if (tag !== 0 && delivery.tag > tag) break;
+        settled.push(delivery);
+      }
+      for (const delivery of settled) this.forget(delivery);
+    } else {
+      const delivery = this.unacked.get(tag) as Delivery;
+      this.forget(delivery);
+      settled = [delivery];
+    }
+    if (ack.kind === 'nack' && ack.requeue) {
+      requeueByQueue(settled);
+    } else {
+      for (const delivery of settled) delivery.queue.settle(delivery.entry);
+    }
+    if (settled.length === 1) {
+      const consumer = settled[0].consumer;
+      if (this.globalPrefetch === 0 && consumer !== null) {
+        if (consumer.queue.messageCount > 0) consumer.queue.dispatch();
+        return;
+      }
+    }
+    this.resumeDeliveries();
+  }
+
+  private forget(delivery: Delivery): void {
+    this.unacked.delete(delivery.tag);
+    const consumer = delivery.consumer;
+    if (consumer !== null) {
+      consumer.unacked--;
+      this.unackedByConsumers--;
+    }
+  }
+
+  private requeueAll(): void {
+    const all = [...this.unacked.values()];
+    for (const delivery of all) this.forget(delivery);
+    requeueByQueue(all);
+  }
+
+  // ---- closing ----------------------------------------------------------------
+
+  /** A channel error: tell the client, free what the channel held, await close-ok. */
+  private fail(error: AmqpError): void {
+    this.connection.log.warn(
+      { event: 'channel.error', channel: this.number, replyCode: error.replyCode, classId: error.classId, methodId: error.methodId },
+      `closing channel: ${error.replyText}`,
+    );
+    this.release();
+    this.awaitingCloseOk = true;
+    encodeMethod(this.connection.writer, this.number, M.CHANNEL_CLOSE, {
+      replyCode: error.replyCode,
+      replyText: error.replyText,
+      classId: error.classId,
+      methodId: error.methodId,
+    });
+    this.connection.scheduleFlush();
+  }
+
+  private closed(): void {
+    this.awaitingCloseOk = false;
+    this.connection.channelClosed(this);
+  }
+
+  /** Cancels the channel's consumers and requeues its unacked messages (in their original order). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.pending = undefined;
+    const consumers = [...this.consumers.values()];
+    this.consumers.clear();
+    // Unsubscribe first so that requeued messages are not offered back to this channel.
+    for (const consumer of consumers) this.vhost.cancel(consumer.queue, consumer);
+    this.requeueAll();
+  }
+
+  private reply<K extends keyof M.MethodArgsById>(id: K, args: M.MethodArgsById[K]): void {
+    encodeMethod(this.connection.writer, this.number, id, args);
+    this.connection.scheduleFlush();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function requeueByQueue(deliveries: readonly Delivery[]): void {
+  if (deliveries.length === 0) return;
+  if (deliveries.length === 1) {
+    deliveries[0].queue.requeue([deliveries[0].entry]);
+    return;
+  }
+  const byQueue = new Map<Queue, QueueEntry[]>();
+  for (const delivery of deliveries) {
+    let entries = byQueue.get(delivery.queue);
+    if (entries === undefined) byQueue.set(delivery.queue, (entries = []));
+    entries.push(delivery.entry);
+  }
+  for (const [queue, entries] of byQueue) queue.requeue(entries);
+}

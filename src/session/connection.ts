@@ -1,0 +1,467 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Broker, User } from '../broker/broker.js';
+import type { VHost } from '../broker/vhost.js';
+import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, PROTOCOL_HEADER } from '../protocol/constants.js';
+import { AmqpError } from '../protocol/errors.js';
+import type { FieldTable } from '../protocol/field-table.js';
+import { FrameReader, type FrameSink } from '../protocol/frame-reader.js';
+import { FrameWriter } from '../protocol/frame-writer.js';
+import {
+  CHANNEL_OPEN,
+  CLASS_CONNECTION,
+  CONNECTION_CLOSE,
+  CONNECTION_CLOSE_OK,
+  CONNECTION_OPEN,
+  CONNECTION_OPEN_OK,
+  CONNECTION_START,
+  CONNECTION_START_OK,
+  CONNECTION_TUNE,
+  CONNECTION_TUNE_OK,
+  CONNECTION_UPDATE_SECRET,
+  CONNECTION_UPDATE_SECRET_OK,
+  decodeMethod,
+  encodeMethod,
+  type IncomingMethod,
+  methodName,
+} from '../protocol/methods.generated.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import { authenticate, isLoopback, MECHANISMS } from './auth.js';
+import { Channel } from './channel.js';
+
+export interface SessionSettings {
+  /** Heartbeat interval the server proposes, in seconds (RabbitMQ: 60). */
+  heartbeat: number;
+  frameMax: number;
+  channelMax: number;
+  /** Largest message body accepted (RabbitMQ 3.10: 128 MiB). */
+  maxMessageSize: number;
+  serverProperties: FieldTable;
+}
+
+type State = 'protocol-header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' | 'closed';
+
+/** How long a peer has to answer our connection.close before the socket is cut. */
+const CLOSE_TIMEOUT_MS = 3000;
+/** How long the handshake may take, as RabbitMQ's handshake_timeout (10 s). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+let nextConnectionId = 1;
+
+/**
+ * One client connection: the handshake, heartbeats, channel 0, and the
+ * output buffer all channels write into, flushed once per event-loop turn.
+ */
+export class Connection implements FrameSink {
+  readonly id = nextConnectionId++;
+  readonly writer = new FrameWriter();
+  readonly channels = new Map<number, Channel>();
+  readonly name: string;
+  readonly log: Logger;
+  vhost: VHost | undefined;
+  user: User | undefined;
+  clientProperties: FieldTable = {};
+  capabilities: FieldTable = {};
+  /** The socket asked us to wait for 'drain': deliveries pause until then. */
+  writeBlocked = false;
+  private state: State = 'protocol-header';
+  private readonly reader = new FrameReader();
+  private headerBytes: Buffer | undefined;
+  private channelMax: number;
+  private heartbeatSeconds = 0;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private receivedSinceTick = true;
+  private silentTicks = 0;
+  private sentSinceTick = false;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private flushScheduled = false;
+  /** Channels with publisher confirms to send at the next flush. */
+  readonly confirmingChannels: Channel[] = [];
+  private readonly flushBound = (): void => this.flush();
+  private closeReason = 'client closed the connection';
+
+  constructor(
+    readonly socket: Socket,
+    readonly broker: Broker,
+    readonly settings: SessionSettings,
+    logger: Logger,
+    private readonly onClosed: (connection: Connection) => void,
+  ) {
+    this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
+    this.log = logger.child({ connection: this.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.channelMax = settings.channelMax;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', (error: Error) => {
+      this.closeReason = `socket error: ${error.message}`;
+    });
+    socket.on('close', () => this.onSocketClosed());
+    this.closeTimer = setTimeout(() => this.abort('handshake timed out'), HANDSHAKE_TIMEOUT_MS);
+    this.log.info({ event: 'connection.accepted' }, 'accepting AMQP connection');
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'opened';
+  }
+
+  /** Asks the client to close, e.g. at shutdown (320 CONNECTION_FORCED). */
+  forceClose(replyCode: number, text: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.state !== 'opened') {
+      this.abort(text);
+      return;
+    }
+    this.sendClose(AmqpError.connection(replyCode, text));
+  }
+
+  scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushBound);
+  }
+
+  // ---- input --------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    this.receivedSinceTick = true;
+    if (this.state === 'closed') return;
+    try {
+      if (this.state === 'protocol-header') {
+        chunk = this.readProtocolHeader(chunk);
+        if (chunk.length === 0) return;
+      }
+      this.reader.push(chunk, this);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  private readProtocolHeader(chunk: Buffer): Buffer {
+    const have = this.headerBytes === undefined ? chunk : Buffer.concat([this.headerBytes, chunk]);
+    if (have.length < 8) {
+      this.headerBytes = have;
+      return Buffer.alloc(0);
+    }
+    this.headerBytes = undefined;
+    if (!have.subarray(0, 8).equals(PROTOCOL_HEADER)) {
+      this.log.warn({ event: 'connection.bad-header', header: have.subarray(0, 8).toString('hex') }, 'closing: not an AMQP 0-9-1 protocol header');
+      this.state = 'closed';
+      this.socket.end(PROTOCOL_HEADER);
+      return Buffer.alloc(0);
+    }
+    this.state = 'start-ok';
+    encodeMethod(this.writer, 0, CONNECTION_START, {
+      versionMajor: 0,
+      versionMinor: 9,
+      serverProperties: this.settings.serverProperties,
+      mechanisms: Buffer.from(MECHANISMS),
+      locales: Buffer.from('en_US'),
+    });
+    this.scheduleFlush();
+    return have.subarray(8);
+  }
+
+  onFrame(type: number, channelNumber: number, payload: Buffer): void {
+    if (this.state === 'closed') return;
+    if (type === FRAME_METHOD) {
+      const method = decodeMethod(payload);
+      if (channelNumber === 0) this.onConnectionMethod(method);
+      else this.onChannelMethod(channelNumber, method);
+    } else if (type === FRAME_HEADER || type === FRAME_BODY) {
+      if (this.state === 'closing') return;
+      const channel = this.channels.get(channelNumber);
+      if (channelNumber === 0 || channel === undefined || this.state !== 'opened') {
+        throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `unexpected content frame on channel ${channelNumber}`);
+      }
+      if (type === FRAME_HEADER) channel.onContentHeader(payload);
+      else channel.onContentBody(payload);
+    } else if (type === FRAME_HEARTBEAT) {
+      if (channelNumber !== 0) {
+        throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `heartbeat frame on channel ${channelNumber}`);
+      }
+    } else {
+      throw AmqpError.connection(ReplyCode.FRAME_ERROR, `unknown frame type ${type}`);
+    }
+  }
+
+  private onChannelMethod(channelNumber: number, method: IncomingMethod): void {
+    if (this.state === 'closing') return;
+    if (this.state !== 'opened') {
+      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `${methodName(method.id)} before the connection is open`);
+    }
+    let channel = this.channels.get(channelNumber);
+    if (method.id === CHANNEL_OPEN) {
+      if (channelNumber > this.channelMax) {
+        throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `channel ${channelNumber} above channel_max ${this.channelMax}`);
+      }
+      if (channel !== undefined) {
+        // A channel we closed and whose close-ok is still due stays reserved.
+        if (channel.awaitingCloseOk) return;
+        throw AmqpError.connection(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen", 20, 10);
+      }
+      channel = new Channel(this, channelNumber);
+      this.channels.set(channelNumber, channel);
+      channel.open();
+      return;
+    }
+    if (channel === undefined) {
+      throw AmqpError.connection(ReplyCode.CHANNEL_ERROR, "expected 'channel.open'", method.id >>> 16, method.id & 0xffff);
+    }
+    channel.onMethod(method);
+  }
+
+  private onConnectionMethod(method: IncomingMethod): void {
+    const expected = this.expectedConnectionMethod();
+    if (method.id === CONNECTION_CLOSE) {
+      this.closeReason = `client closed the connection: ${method.args.replyCode} ${method.args.replyText}`;
+      encodeMethod(this.writer, 0, CONNECTION_CLOSE_OK, {});
+      this.flush();
+      this.finish();
+      return;
+    }
+    if (this.state === 'closing') {
+      if (method.id === CONNECTION_CLOSE_OK) this.finish();
+      return;
+    }
+    if (expected !== undefined && method.id !== expected) {
+      throw AmqpError.connection(
+        ReplyCode.COMMAND_INVALID,
+        `expected '${methodName(expected)}', got '${methodName(method.id)}'`,
+        method.id >>> 16,
+        method.id & 0xffff,
+      );
+    }
+    switch (method.id) {
+      case CONNECTION_START_OK: {
+        const args = method.args;
+        this.clientProperties = args.clientProperties;
+        const capabilities = args.clientProperties.capabilities;
+        if (capabilities !== null && typeof capabilities === 'object' && !Array.isArray(capabilities) && !Buffer.isBuffer(capabilities)) {
+          this.capabilities = capabilities as FieldTable;
+        }
+        this.user = authenticate(this.broker, args.mechanism, args.response, isLoopback(this.socket.remoteAddress));
+        this.state = 'tune-ok';
+        encodeMethod(this.writer, 0, CONNECTION_TUNE, {
+          channelMax: this.settings.channelMax,
+          frameMax: this.settings.frameMax,
+          heartbeat: this.settings.heartbeat,
+        });
+        this.scheduleFlush();
+        return;
+      }
+      case CONNECTION_TUNE_OK: {
+        const { channelMax, frameMax, heartbeat } = method.args;
+        const serverFrameMax = this.settings.frameMax;
+        if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) {
+          throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
+        }
+        if (serverFrameMax !== 0 && (frameMax === 0 || frameMax > serverFrameMax)) {
+          throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} > ${serverFrameMax} max size`);
+        }
+        if (channelMax !== 0 && channelMax < this.settings.channelMax) this.channelMax = channelMax;
+        this.reader.frameMax = frameMax;
+        this.writer.frameMax = frameMax;
+        this.heartbeatSeconds = heartbeat;
+        this.state = 'open';
+        this.startHeartbeats();
+        return;
+      }
+      case CONNECTION_OPEN: {
+        const name = method.args.virtualHost;
+        const vhost = this.broker.vhost(name);
+        if (vhost === undefined) throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `vhost '${name}' not found`);
+        if (this.user !== undefined && !this.user.vhosts.includes(name)) {
+          throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `access to vhost '${name}' refused for user '${this.user.name}'`);
+        }
+        this.vhost = vhost;
+        this.state = 'opened';
+        clearTimeout(this.closeTimer);
+        this.closeTimer = undefined;
+        encodeMethod(this.writer, 0, CONNECTION_OPEN_OK, { knownHosts: '' });
+        this.scheduleFlush();
+        this.log.info({ event: 'connection.opened', user: this.user?.name, vhost: name, client: describeClient(this.clientProperties) }, 'connection opened');
+        return;
+      }
+      case CONNECTION_UPDATE_SECRET:
+        encodeMethod(this.writer, 0, CONNECTION_UPDATE_SECRET_OK, {});
+        this.scheduleFlush();
+        return;
+      case CONNECTION_CLOSE_OK:
+        return;
+      default:
+        throw AmqpError.connection(
+          ReplyCode.COMMAND_INVALID,
+          `unexpected method '${methodName(method.id)}' on channel 0`,
+          method.id >>> 16,
+          method.id & 0xffff,
+        );
+    }
+  }
+
+  private expectedConnectionMethod(): number | undefined {
+    switch (this.state) {
+      case 'start-ok':
+        return CONNECTION_START_OK;
+      case 'tune-ok':
+        return CONNECTION_TUNE_OK;
+      case 'open':
+        return CONNECTION_OPEN;
+      default:
+        return undefined;
+    }
+  }
+
+  // ---- errors and closing -------------------------------------------------
+
+  private onError(error: unknown): void {
+    if (error instanceof AmqpError) {
+      if (error.scope === 'channel') {
+        // A channel error that escaped its channel (e.g. raised while decoding) still only closes the connection.
+        error = AmqpError.connection(error.replyCode, error.detail, error.classId, error.methodId);
+      }
+      this.sendClose(error as AmqpError);
+      return;
+    }
+    this.log.error({ event: 'connection.internal-error', err: error }, 'internal error; closing connection');
+    this.sendClose(AmqpError.connection(ReplyCode.INTERNAL_ERROR, 'internal error'));
+  }
+
+  private sendClose(error: AmqpError): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    const beforeOpen = this.state !== 'opened';
+    this.state = 'closing';
+    this.closeReason = `${error.replyCode} ${error.replyText}`;
+    this.log.warn(
+      { event: 'connection.error', replyCode: error.replyCode, classId: error.classId, methodId: error.methodId },
+      `closing connection: ${error.replyText}`,
+    );
+    this.releaseChannels();
+    encodeMethod(this.writer, 0, CONNECTION_CLOSE, {
+      replyCode: error.replyCode,
+      replyText: error.replyText,
+      classId: error.classId,
+      methodId: error.methodId,
+    });
+    this.flush();
+    if (beforeOpen && error.replyCode !== ReplyCode.ACCESS_REFUSED && error.replyCode !== ReplyCode.NOT_ALLOWED) {
+      this.finish();
+      return;
+    }
+    clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(() => this.abort('no connection.close-ok in time'), CLOSE_TIMEOUT_MS);
+  }
+
+  /** Closes the socket after flushing what is buffered. */
+  private finish(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.flush();
+    this.socket.end();
+    this.releaseResources();
+  }
+
+  private abort(reason: string): void {
+    if (this.state === 'closed') return;
+    this.closeReason = reason;
+    this.log.warn({ event: 'connection.aborted' }, `closing connection: ${reason}`);
+    this.state = 'closed';
+    this.socket.destroy();
+    this.releaseResources();
+  }
+
+  private onSocketClosed(): void {
+    if (this.state !== 'closed') {
+      this.state = 'closed';
+      if (this.closeReason === 'client closed the connection') this.closeReason = 'client closed the socket without connection.close';
+    }
+    this.releaseResources();
+  }
+
+  private released = false;
+
+  private releaseResources(): void {
+    if (this.released) return;
+    this.released = true;
+    clearTimeout(this.closeTimer);
+    clearInterval(this.heartbeatTimer);
+    this.releaseChannels();
+    this.vhost?.ownerClosed(this);
+    this.log.info({ event: 'connection.closed', reason: this.closeReason }, 'connection closed');
+    this.onClosed(this);
+  }
+
+  private releaseChannels(): void {
+    for (const channel of this.channels.values()) channel.release();
+    this.channels.clear();
+  }
+
+  /** The channel's close-ok arrived, or it was closed by the client: its number is free again. */
+  channelClosed(channel: Channel): void {
+    if (this.channels.get(channel.number) === channel) this.channels.delete(channel.number);
+  }
+
+  // ---- output -------------------------------------------------------------
+
+  flush(): void {
+    this.flushScheduled = false;
+    const confirming = this.confirmingChannels;
+    for (let i = 0; i < confirming.length; i++) confirming[i].sendConfirms();
+    confirming.length = 0;
+    const buffers = this.writer.flush();
+    if (buffers === null || this.socket.destroyed) return;
+    this.sentSinceTick = true;
+    const socket = this.socket;
+    if (buffers.length === 1) {
+      if (!socket.write(buffers[0])) this.writeBlocked = true;
+      return;
+    }
+    socket.cork();
+    for (let i = 0; i < buffers.length; i++) socket.write(buffers[i]);
+    socket.uncork();
+    if (socket.writableNeedDrain) this.writeBlocked = true;
+  }
+
+  private onDrain(): void {
+    if (!this.writeBlocked) return;
+    this.writeBlocked = false;
+    for (const channel of this.channels.values()) channel.resumeDeliveries();
+  }
+
+  // ---- heartbeats -----------------------------------------------------------
+
+  private startHeartbeats(): void {
+    if (this.heartbeatSeconds <= 0) return;
+    // Tick twice per interval: send a heartbeat when idle for a whole interval,
+    // give up after two intervals of silence from the client (as RabbitMQ).
+    const tickMs = (this.heartbeatSeconds * 1000) / 2;
+    this.heartbeatTimer = setInterval(() => this.heartbeatTick(), tickMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private idleTicks = 0;
+
+  private heartbeatTick(): void {
+    if (this.sentSinceTick) {
+      this.sentSinceTick = false;
+      this.idleTicks = 0;
+    } else if (++this.idleTicks >= 2) {
+      this.idleTicks = 0;
+      this.writer.writeHeartbeat();
+      this.flush();
+      this.sentSinceTick = false;
+    }
+    if (this.receivedSinceTick) {
+      this.receivedSinceTick = false;
+      this.silentTicks = 0;
+    } else if (++this.silentTicks >= 4) {
+      this.abort(`missed heartbeats from client, timeout: ${this.heartbeatSeconds}s`);
+    }
+  }
+}
+
+function describeClient(properties: FieldTable): string {
+  const product = properties.product;
+  const version = properties.version;
+  return [product, version].filter((v) => typeof v === 'string').join(' ');
+}
