@@ -2,6 +2,7 @@
 // scenario on both, Warren's answer must equal RabbitMQ's, and each answer is
 // also checked against the values AMQP 0-9-1 / RabbitMQ define.
 import crypto from 'node:crypto';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { expect } from 'vitest';
 import {
   channel,
@@ -88,7 +89,7 @@ const scenarios = [
       });
     },
     check(r) {
-      const v = r as Record<string, { messageCount: number; consumerCount: number }> & { deliveries: unknown[] };
+      const v = r as Record<'first' | 'afterPublish' | 'withConsumer' | 'afterAcks' | 'afterCancel', { messageCount: number }> & { deliveries: unknown[] };
       expect(v.first).toMatchObject({ messageCount: 0, consumerCount: 0 });
       expect(v.afterPublish).toMatchObject({ messageCount: 3, consumerCount: 0 });
       expect(v.withConsumer).toMatchObject({ messageCount: 2, consumerCount: 1 });
@@ -173,7 +174,7 @@ const scenarios = [
         const q = `${id}.q`;
         const admin = await channel(conn);
         await admin.assertQueue(q, { durable: false });
-        const consumers = [];
+        const consumers: Array<{ ch: Channel; msgs: ConsumeMessage[]; tag: string }> = [];
         for (let i = 0; i < 3; i++) {
           const ch = await channel(conn);
           await ch.prefetch(1);

@@ -53,7 +53,8 @@ export async function startWarren(opts: { args?: string[]; timeoutMs?: number; l
   ensureWarrenBuilt();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-data-'));
   trackDir(dataDir);
-  const args = [CLI, '--port', '0', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
+  // Loopback only (Warren's default host is '::').
+  const args = [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     detached: true,
