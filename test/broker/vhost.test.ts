@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import type { Consumer } from '../../src/broker/consumer.js';
+import { Message } from '../../src/broker/message.js';
+import type { Queue } from '../../src/broker/queue.js';
+import { VHost } from '../../src/broker/vhost.js';
+import { AmqpError } from '../../src/protocol/errors.js';
+import { encodeProperties } from '../../src/protocol/methods.generated.js';
+
+const owner = {};
+const other = {};
+const plain = { durable: false, exclusive: false, autoDelete: false, arguments: {} };
+const exchangeOptions = { durable: false, autoDelete: false, internal: false, arguments: {} };
+
+function publish(vhost: VHost, exchange: string, routingKey: string, headers?: Record<string, string | number>): string[] {
+  const properties = encodeProperties(headers === undefined ? {} : { headers });
+  const routed = vhost.publish(new Message(exchange, routingKey, properties, Buffer.from('x'), 1));
+  return routed.map((q) => q.name).sort();
+}
+
+function amqpError(fn: () => unknown): { scope: string; code: number; text: string } {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AmqpError) return { scope: error.scope, code: error.replyCode, text: error.replyText };
+    throw error;
+  }
+  throw new Error('expected an AmqpError');
+}
+
+function consumer(tag: string, exclusive = false): Consumer & { cancelled: boolean } {
+  return {
+    tag,
+    noAck: true,
+    exclusive,
+    owner,
+    cancelled: false,
+    canAccept: () => true,
+    deliver: () => {},
+    cancelledByBroker(this: { cancelled: boolean }, _q: Queue) {
+      this.cancelled = true;
+    },
+  };
+}
+
+describe('VHost', () => {
+  it('routes through the default exchange by queue name', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('q1', false, plain, owner);
+    expect(publish(vhost, '', 'q1')).toEqual(['q1']);
+    expect(publish(vhost, '', 'missing')).toEqual([]);
+    expect(vhost.queues.get('q1')?.messageCount).toBe(1);
+  });
+
+  it('routes each message once to a queue bound several ways, and through exchange-to-exchange bindings', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('q1', false, plain, owner);
+    vhost.declareQueue('q2', false, plain, owner);
+    vhost.declareExchange('t', 'topic', false, exchangeOptions);
+    vhost.declareExchange('f', 'fanout', false, exchangeOptions);
+    vhost.bindQueue('q1', 't', 'a.*', {}, owner);
+    vhost.bindQueue('q1', 't', '#', {}, owner);
+    vhost.bindExchange('f', 't', 'a.b', {});
+    vhost.bindQueue('q2', 'f', '', {}, owner);
+    vhost.bindQueue('q1', 'f', '', {}, owner);
+    expect(publish(vhost, 't', 'a.b')).toEqual(['q1', 'q2']);
+    expect(vhost.queues.get('q1')?.messageCount).toBe(1);
+    expect(publish(vhost, 't', 'z')).toEqual(['q1']);
+  });
+
+  it('survives a cycle of exchange-to-exchange bindings', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('q', false, plain, owner);
+    vhost.declareExchange('e1', 'fanout', false, exchangeOptions);
+    vhost.declareExchange('e2', 'fanout', false, exchangeOptions);
+    vhost.bindExchange('e2', 'e1', '', {});
+    vhost.bindExchange('e1', 'e2', '', {});
+    vhost.bindQueue('q', 'e2', '', {}, owner);
+    expect(publish(vhost, 'e1', 'k')).toEqual(['q']);
+  });
+
+  it('routes by headers', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('q', false, plain, owner);
+    vhost.bindQueue('q', 'amq.headers', '', { 'x-match': 'any', a: 1, b: 'two' }, owner);
+    expect(publish(vhost, 'amq.headers', '', { b: 'two' })).toEqual(['q']);
+    expect(publish(vhost, 'amq.headers', '', { b: 'three' })).toEqual([]);
+    expect(publish(vhost, 'amq.headers', '')).toEqual([]);
+  });
+
+  it('answers errors with RabbitMQ codes and texts', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('q', false, plain, owner);
+    expect(amqpError(() => publish(vhost, 'nope', 'k'))).toEqual({ scope: 'channel', code: 404, text: "NOT_FOUND - no exchange 'nope' in vhost '/'" });
+    expect(amqpError(() => vhost.declareQueue('missing', true, plain, owner)).code).toBe(404);
+    expect(amqpError(() => vhost.declareExchange('amq.foo', 'direct', false, exchangeOptions)).code).toBe(403);
+    expect(amqpError(() => vhost.declareExchange('x', 'nonsense', false, exchangeOptions))).toMatchObject({ scope: 'connection', code: 503 });
+    expect(amqpError(() => vhost.declareQueue('q', false, { ...plain, durable: true }, owner))).toEqual({
+      scope: 'channel',
+      code: 406,
+      text: "PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'q' in vhost '/': received 'true' but current is 'false'",
+    });
+    expect(amqpError(() => vhost.bindQueue('q', '', 'k', {}, owner)).code).toBe(403);
+    expect(amqpError(() => vhost.bindQueue('q', 'missing', 'k', {}, owner)).code).toBe(404);
+    expect(amqpError(() => vhost.bindQueue('q', 'amq.headers', '', { 'x-match': 'some' }, owner)).code).toBe(406);
+  });
+
+  it('keeps exclusive queues to their connection and deletes them with it', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('mine', false, { ...plain, exclusive: true }, owner);
+    expect(amqpError(() => vhost.declareQueue('mine', true, plain, other)).code).toBe(405);
+    expect(amqpError(() => vhost.purgeQueue('mine', other)).code).toBe(405);
+    vhost.ownerClosed(other);
+    expect(vhost.queues.has('mine')).toBe(true);
+    vhost.ownerClosed(owner);
+    expect(vhost.queues.has('mine')).toBe(false);
+  });
+
+  it('deletes an auto-delete queue with its last consumer and tells remaining consumers when a queue goes', () => {
+    const vhost = new VHost('/');
+    const queue = vhost.declareQueue('auto', false, { ...plain, autoDelete: true }, owner);
+    const c1 = consumer('c1');
+    const c2 = consumer('c2');
+    vhost.consume(queue, c1);
+    vhost.consume(queue, c2);
+    vhost.cancel(queue, c1);
+    expect(vhost.queues.has('auto')).toBe(true);
+    vhost.cancel(queue, c2);
+    expect(vhost.queues.has('auto')).toBe(false);
+
+    const kept = vhost.declareQueue('kept', false, plain, owner);
+    const c3 = consumer('c3');
+    vhost.consume(kept, c3);
+    expect(vhost.deleteQueue('kept', false, false, owner)).toBe(0);
+    expect(c3.cancelled).toBe(true);
+  });
+
+  it('refuses a second consumer on a queue with an exclusive consumer', () => {
+    const vhost = new VHost('/');
+    const queue = vhost.declareQueue('q', false, plain, owner);
+    vhost.consume(queue, consumer('c1', true));
+    expect(amqpError(() => vhost.consume(queue, consumer('c2'))).code).toBe(403);
+  });
+
+  it('deletes an auto-delete exchange with its last binding, and honours if-unused and if-empty', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('q', false, plain, owner);
+    vhost.declareExchange('ad', 'direct', false, { ...exchangeOptions, autoDelete: true });
+    vhost.bindQueue('q', 'ad', 'k', {}, owner);
+    expect(amqpError(() => vhost.deleteExchange('ad', true)).code).toBe(406);
+    vhost.unbindQueue('q', 'ad', 'k', {}, owner);
+    expect(vhost.exchanges.has('ad')).toBe(false);
+
+    publish(vhost, '', 'q');
+    expect(amqpError(() => vhost.deleteQueue('q', false, true, owner)).code).toBe(406);
+    expect(vhost.deleteQueue('q', false, false, owner)).toBe(1);
+    expect(vhost.deleteQueue('q', false, false, owner)).toBe(0);
+  });
+
+  it('removes a deleted queue from the exchanges that routed to it', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('q', false, plain, owner);
+    vhost.bindQueue('q', 'amq.fanout', '', {}, owner);
+    expect(publish(vhost, 'amq.fanout', '')).toEqual(['q']);
+    vhost.deleteQueue('q', false, false, owner);
+    expect(publish(vhost, 'amq.fanout', '')).toEqual([]);
+    expect(vhost.exchanges.get('amq.fanout')?.bindings.size).toBe(0);
+  });
+});
