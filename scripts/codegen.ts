@@ -177,7 +177,8 @@ function renderDecode(info: MethodInfo): string[] {
           L.push('  p += 4 + n;');
           break;
         case 'table':
-          L.push(`  if (p + 4 > end) throw malformed(${constName}, '${r.name}');`);
+          // A table running past the frame is a truncated frame; bad table contents are the table decoder's to report.
+          L.push(`  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(${constName}, '${r.name}');`);
           L.push(`  const t${v} = decodeTable(b, p);`);
           L.push(`  const ${v} = t${v}.table;`);
           L.push(`  p = t${v}.offset;`);
@@ -297,7 +298,7 @@ function renderProperties(cls: SpecClass): string[] {
         L.push('    p += 4 + n;');
         break;
       case 'table':
-        L.push(`    if (p + 4 > end) throw malformedProperties('${name}');`);
+        L.push(`    if (p + 4 > end || p + 4 + raw.readUInt32BE(p) > end) throw malformedProperties('${name}');`);
         L.push('    const t = decodeTable(raw, p);');
         L.push(`    ${f} = t.table;`);
         L.push('    p = t.offset;');

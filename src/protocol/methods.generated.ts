@@ -751,7 +751,7 @@ function decodeConnectionStart(b: Buffer): ConnectionStart {
   const a0 = b[p]!;
   const a1 = b[p + 1]!;
   p += 2;
-  if (p + 4 > end) throw malformed(CONNECTION_START, 'server-properties');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(CONNECTION_START, 'server-properties');
   const ta2 = decodeTable(b, p);
   const a2 = ta2.table;
   p = ta2.offset;
@@ -779,7 +779,7 @@ function decodeConnectionStartOk(b: Buffer): ConnectionStartOk {
   const end = b.length;
   let p = 4;
   let n: number;
-  if (p + 4 > end) throw malformed(CONNECTION_START_OK, 'client-properties');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(CONNECTION_START_OK, 'client-properties');
   const ta0 = decodeTable(b, p);
   const a0 = ta0.table;
   p = ta0.offset;
@@ -1132,7 +1132,7 @@ function decodeExchangeDeclare(b: Buffer): ExchangeDeclare {
   const a6 = (b[p]! & 8) !== 0;
   const a7 = (b[p]! & 16) !== 0;
   p += 1;
-  if (p + 4 > end) throw malformed(EXCHANGE_DECLARE, 'arguments');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(EXCHANGE_DECLARE, 'arguments');
   const ta8 = decodeTable(b, p);
   const a8 = ta8.table;
   p = ta8.offset;
@@ -1210,7 +1210,7 @@ function decodeExchangeBind(b: Buffer): ExchangeBind {
   if (p + 1 > end) throw malformed(EXCHANGE_BIND, 'nowait');
   const a4 = (b[p]! & 1) !== 0;
   p += 1;
-  if (p + 4 > end) throw malformed(EXCHANGE_BIND, 'arguments');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(EXCHANGE_BIND, 'arguments');
   const ta5 = decodeTable(b, p);
   const a5 = ta5.table;
   p = ta5.offset;
@@ -1255,7 +1255,7 @@ function decodeExchangeUnbind(b: Buffer): ExchangeUnbind {
   if (p + 1 > end) throw malformed(EXCHANGE_UNBIND, 'nowait');
   const a4 = (b[p]! & 1) !== 0;
   p += 1;
-  if (p + 4 > end) throw malformed(EXCHANGE_UNBIND, 'arguments');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(EXCHANGE_UNBIND, 'arguments');
   const ta5 = decodeTable(b, p);
   const a5 = ta5.table;
   p = ta5.offset;
@@ -1294,7 +1294,7 @@ function decodeQueueDeclare(b: Buffer): QueueDeclare {
   const a5 = (b[p]! & 8) !== 0;
   const a6 = (b[p]! & 16) !== 0;
   p += 1;
-  if (p + 4 > end) throw malformed(QUEUE_DECLARE, 'arguments');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(QUEUE_DECLARE, 'arguments');
   const ta7 = decodeTable(b, p);
   const a7 = ta7.table;
   p = ta7.offset;
@@ -1357,7 +1357,7 @@ function decodeQueueBind(b: Buffer): QueueBind {
   if (p + 1 > end) throw malformed(QUEUE_BIND, 'nowait');
   const a4 = (b[p]! & 1) !== 0;
   p += 1;
-  if (p + 4 > end) throw malformed(QUEUE_BIND, 'arguments');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(QUEUE_BIND, 'arguments');
   const ta5 = decodeTable(b, p);
   const a5 = ta5.table;
   p = ta5.offset;
@@ -1473,7 +1473,7 @@ function decodeQueueUnbind(b: Buffer): QueueUnbind {
   if (p + 1 + n > end) throw malformed(QUEUE_UNBIND, 'routing-key');
   const a3 = b.toString('utf8', p + 1, p + 1 + n);
   p += 1 + n;
-  if (p + 4 > end) throw malformed(QUEUE_UNBIND, 'arguments');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(QUEUE_UNBIND, 'arguments');
   const ta4 = decodeTable(b, p);
   const a4 = ta4.table;
   p = ta4.offset;
@@ -1536,7 +1536,7 @@ function decodeBasicConsume(b: Buffer): BasicConsume {
   const a5 = (b[p]! & 4) !== 0;
   const a6 = (b[p]! & 8) !== 0;
   p += 1;
-  if (p + 4 > end) throw malformed(BASIC_CONSUME, 'arguments');
+  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(BASIC_CONSUME, 'arguments');
   const ta7 = decodeTable(b, p);
   const a7 = ta7.table;
   p = ta7.offset;
@@ -2941,7 +2941,7 @@ export function decodeProperties(raw: Buffer): BasicProperties {
     p += 1 + n;
   }
   if (flags & 0x2000) {
-    if (p + 4 > end) throw malformedProperties('headers');
+    if (p + 4 > end || p + 4 + raw.readUInt32BE(p) > end) throw malformedProperties('headers');
     const t = decodeTable(raw, p);
     props.headers = t.table;
     p = t.offset;
