@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { AmqpError } from '../../src/protocol/errors.js';
+import { FrameReader, type FrameSink } from '../../src/protocol/frame-reader.js';
+import { ReplyCode } from '../../src/protocol/reply-codes.js';
+
+interface Got { type: number; channel: number; payload: Buffer }
+
+function frame(type: number, channel: number, payload: Buffer | number[], end = 0xce): Buffer {
+  const p = Buffer.from(payload);
+  const h = Buffer.alloc(7);
+  h[0] = type;
+  h.writeUInt16BE(channel, 1);
+  h.writeUInt32BE(p.length, 3);
+  return Buffer.concat([h, p, Buffer.from([end])]);
+}
+
+function collector(): FrameSink & { got: Got[] } {
+  const got: Got[] = [];
+  return { got, onFrame: (type, channel, payload) => got.push({ type, channel, payload: Buffer.from(payload) }) };
+}
+
+function expectFrameError(fn: () => void): void {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(AmqpError);
+  expect((err as AmqpError).replyCode).toBe(ReplyCode.FRAME_ERROR);
+  expect((err as AmqpError).scope).toBe('connection');
+}
+
+const F1 = frame(1, 0, [0, 10, 0, 11, 1, 2, 3]);
+const F2 = frame(8, 0, []);
+const F3 = frame(3, 65535, Buffer.alloc(300, 0xab));
+const STREAM = Buffer.concat([F1, F2, F3]);
+const EXPECTED: Got[] = [
+  { type: 1, channel: 0, payload: Buffer.from([0, 10, 0, 11, 1, 2, 3]) },
+  { type: 8, channel: 0, payload: Buffer.alloc(0) },
+  { type: 3, channel: 65535, payload: Buffer.alloc(300, 0xab) },
+];
+
+describe('FrameReader', () => {
+  it('one frame per chunk', () => {
+    const r = new FrameReader();
+    const s = collector();
+    for (const f of [F1, F2, F3]) r.push(f, s);
+    expect(s.got).toEqual(EXPECTED);
+  });
+
+  it('many frames in one chunk', () => {
+    const r = new FrameReader();
+    const s = collector();
+    r.push(Buffer.concat([STREAM, STREAM]), s);
+    expect(s.got).toEqual([...EXPECTED, ...EXPECTED]);
+  });
+
+  it('byte by byte', () => {
+    const r = new FrameReader();
+    const s = collector();
+    for (let i = 0; i < STREAM.length; i++) r.push(STREAM.subarray(i, i + 1), s);
+    expect(s.got).toEqual(EXPECTED);
+  });
+
+  it('split at every offset (two chunks) and at every pair of offsets (three chunks)', () => {
+    for (let i = 0; i <= STREAM.length; i++) {
+      const r = new FrameReader();
+      const s = collector();
+      r.push(STREAM.subarray(0, i), s);
+      r.push(STREAM.subarray(i), s);
+      expect(s.got, `split at ${i}`).toEqual(EXPECTED);
+    }
+    const small = Buffer.concat([F1, F2, frame(2, 5, [1, 2, 3, 4])]);
+    const smallExpected = [EXPECTED[0], EXPECTED[1], { type: 2, channel: 5, payload: Buffer.from([1, 2, 3, 4]) }];
+    for (let i = 0; i <= small.length; i++) {
+      for (let j = i; j <= small.length; j++) {
+        const r = new FrameReader();
+        const s = collector();
+        r.push(small.subarray(0, i), s);
+        r.push(small.subarray(i, j), s);
+        r.push(small.subarray(j), s);
+        expect(s.got, `split at ${i},${j}`).toEqual(smallExpected);
+      }
+    }
+  });
+
+  it('a frame whole within a chunk is not copied', () => {
+    const r = new FrameReader();
+    const chunk = Buffer.concat([F1, F3]);
+    const payloads: Buffer[] = [];
+    r.push(chunk, { onFrame: (_t, _c, p) => payloads.push(p) });
+    expect(payloads.length).toBe(2);
+    for (const p of payloads) expect(p.buffer).toBe(chunk.buffer);
+    expect(payloads[0]!.byteOffset).toBe(chunk.byteOffset + 7);
+    // after a split frame, the following whole frames are zero-copy again
+    const r2 = new FrameReader();
+    const got: Buffer[] = [];
+    const sink: FrameSink = { onFrame: (_t, _c, p) => got.push(p) };
+    const a = STREAM.subarray(0, 10);
+    const b = Buffer.alloc(STREAM.length - 10); // not from the shared pool
+    STREAM.copy(b, 0, 10);
+    r2.push(a, sink);
+    r2.push(b, sink);
+    expect(got.length).toBe(3);
+    expect(got[0]!.buffer).not.toBe(b.buffer);
+    expect(got[0]).toEqual(EXPECTED[0]!.payload);
+    expect(got[1]!.buffer).toBe(b.buffer);
+    expect(got[2]!.buffer).toBe(b.buffer);
+  });
+
+  it('frame size over frameMax is a FRAME_ERROR, at frameMax is fine', () => {
+    const ok = frame(3, 1, Buffer.alloc(4096 - 8));
+    const s = collector();
+    new FrameReader(4096).push(ok, s);
+    expect(s.got.length).toBe(1);
+    const tooBig = frame(3, 1, Buffer.alloc(4096 - 7));
+    expectFrameError(() => new FrameReader(4096).push(tooBig, collector()));
+    // detected from the header alone, before the payload arrives
+    expectFrameError(() => new FrameReader(4096).push(tooBig.subarray(0, 7), collector()));
+    const split = new FrameReader(4096);
+    split.push(tooBig.subarray(0, 3), collector());
+    expectFrameError(() => split.push(tooBig.subarray(3, 7), collector()));
+  });
+
+  it('frameMax is settable and 0 means no limit', () => {
+    const big = frame(3, 1, Buffer.alloc(200_000));
+    expectFrameError(() => new FrameReader().push(big, collector()));
+    const r = new FrameReader();
+    r.frameMax = 0;
+    const s = collector();
+    r.push(big, s);
+    expect(s.got[0]!.payload.length).toBe(200_000);
+    const r2 = new FrameReader();
+    r2.frameMax = 4096;
+    expectFrameError(() => r2.push(frame(3, 1, Buffer.alloc(5000)), collector()));
+  });
+
+  it('a bad end octet is a FRAME_ERROR, whole or split', () => {
+    const bad = frame(1, 0, [0, 10, 0, 11], 0xcd);
+    expectFrameError(() => new FrameReader().push(bad, collector()));
+    for (let i = 1; i < bad.length; i++) {
+      const r = new FrameReader();
+      r.push(bad.subarray(0, i), collector());
+      expectFrameError(() => r.push(bad.subarray(i), collector()));
+    }
+    // frames before the bad one are delivered
+    const s = collector();
+    expectFrameError(() => new FrameReader().push(Buffer.concat([F1, bad]), s));
+    expect(s.got).toEqual([EXPECTED[0]]);
+  });
+
+  it('empty chunks are harmless', () => {
+    const r = new FrameReader();
+    const s = collector();
+    r.push(Buffer.alloc(0), s);
+    r.push(F1.subarray(0, 3), s);
+    r.push(Buffer.alloc(0), s);
+    r.push(F1.subarray(3), s);
+    expect(s.got).toEqual([EXPECTED[0]]);
+  });
+});

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { BODY_COPY_THRESHOLD, FrameWriter } from '../../src/protocol/frame-writer.js';
+import { FrameReader } from '../../src/protocol/frame-reader.js';
+import { decodeProperties, encodeProperties } from '../../src/protocol/methods.generated.js';
+
+interface Got { type: number; channel: number; payload: Buffer }
+
+function parse(out: Buffer[] | null, frameMax = 0): Got[] {
+  expect(out).not.toBeNull();
+  const r = new FrameReader(frameMax);
+  const got: Got[] = [];
+  for (const b of out!) r.push(b, { onFrame: (type, channel, payload) => got.push({ type, channel, payload: Buffer.from(payload) }) });
+  return got;
+}
+
+describe('FrameWriter', () => {
+  it('flush returns null when nothing was written, and after a flush', () => {
+    const w = new FrameWriter();
+    expect(w.flush()).toBeNull();
+    expect(w.pendingBytes).toBe(0);
+    w.writeHeartbeat();
+    expect(w.pendingBytes).toBe(8);
+    expect(Buffer.concat(w.flush()!)).toEqual(Buffer.from([8, 0, 0, 0, 0, 0, 0, 0xce]));
+    expect(w.flush()).toBeNull();
+    expect(w.pendingBytes).toBe(0);
+  });
+
+  it('frameMax defaults to 131072', () => {
+    expect(new FrameWriter().frameMax).toBe(131072);
+  });
+
+  it('a 5 MB body with frameMax 4096 splits into 4088-byte bodies and reassembles exactly', () => {
+    const w = new FrameWriter();
+    w.frameMax = 4096;
+    const body = randomBytes(5 * 1024 * 1024);
+    const props = encodeProperties({ contentType: 'application/octet-stream', headers: { a: 1 } });
+    w.writeContent(9, 60, body.length, props, body);
+    const frames = parse(w.flush(), 4096);
+    const header = frames[0]!;
+    expect(header.type).toBe(2);
+    expect(header.channel).toBe(9);
+    expect(header.payload.readUInt16BE(0)).toBe(60);
+    expect(header.payload.readUInt16BE(2)).toBe(0);
+    expect(Number(header.payload.readBigUInt64BE(4))).toBe(body.length);
+    expect(decodeProperties(header.payload.subarray(12))).toEqual({ contentType: 'application/octet-stream', headers: { a: 1 } });
+    const bodies = frames.slice(1);
+    expect(bodies.length).toBe(Math.ceil(body.length / 4088));
+    for (const f of bodies.slice(0, -1)) expect(f.payload.length).toBe(4088);
+    expect(bodies.at(-1)!.payload.length).toBe(body.length % 4088 || 4088);
+    for (const f of bodies) {
+      expect(f.type).toBe(3);
+      expect(f.channel).toBe(9);
+    }
+    expect(Buffer.concat(bodies.map((f) => f.payload)).equals(body)).toBe(true);
+  });
+
+  it('a body given as many buffers splits across buffer boundaries', () => {
+    const w = new FrameWriter();
+    w.frameMax = 100; // 92 per body frame
+    const parts = [randomBytes(10), randomBytes(0), randomBytes(150), randomBytes(5000), randomBytes(1)];
+    const body = Buffer.concat(parts);
+    w.writeContent(1, 60, body.length, encodeProperties({}), parts);
+    const frames = parse(w.flush());
+    const bodies = frames.slice(1);
+    expect(bodies.map((f) => f.payload.length)).toEqual([
+      ...Array(Math.floor(body.length / 92)).fill(92),
+      ...(body.length % 92 ? [body.length % 92] : []),
+    ]);
+    expect(Buffer.concat(bodies.map((f) => f.payload))).toEqual(body);
+  });
+
+  it('zero-length body writes the header frame only', () => {
+    const w = new FrameWriter();
+    w.writeContent(2, 60, 0, Buffer.from([0, 0]), Buffer.alloc(0));
+    const out = Buffer.concat(w.flush()!);
+    expect(out).toEqual(Buffer.from([2, 0, 2, 0, 0, 0, 14, 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xce]));
+    const w2 = new FrameWriter();
+    w2.writeContent(2, 60, 0, Buffer.from([0, 0]), []);
+    expect(Buffer.concat(w2.flush()!)).toEqual(out);
+  });
+
+  it('large body slices are referenced, not copied; small ones are copied', () => {
+    const w = new FrameWriter();
+    const big = Buffer.alloc(100_000, 7);
+    const small = Buffer.alloc(BODY_COPY_THRESHOLD - 1, 8);
+    w.writeHeartbeat();
+    w.writeContent(1, 60, big.length, Buffer.from([0, 0]), big);
+    w.writeContent(1, 60, small.length, Buffer.from([0, 0]), small);
+    const out = w.flush()!;
+    const referenced = out.filter((b) => b.buffer === big.buffer);
+    expect(referenced.length).toBe(1); // 100000 < 131064: one body frame, one slice
+    expect(referenced[0]!.byteOffset).toBe(big.byteOffset);
+    expect(referenced[0]!.length).toBe(100_000);
+    expect(out.some((b) => b.buffer === small.buffer)).toBe(false);
+    const frames = parse(out);
+    expect(frames.map((f) => f.type)).toEqual([8, 2, 3, 2, 3]);
+    expect(frames[2]!.payload).toEqual(big);
+    expect(frames[4]!.payload).toEqual(small);
+    // 5 MB at the default frame-max: every body frame's payload is a slice of the original
+    const w2 = new FrameWriter();
+    const huge = Buffer.alloc(5 * 1024 * 1024, 1);
+    w2.writeContent(1, 60, huge.length, Buffer.from([0, 0]), huge);
+    const out2 = w2.flush()!;
+    const nframes = Math.ceil(huge.length / 131064); // 41: forty full frames and a 320-byte tail
+    const tail = huge.length % 131064;
+    expect(tail).toBe(320);
+    expect(out2.filter((b) => b.buffer === huge.buffer).length).toBe(nframes - 1);
+    expect(out2.reduce((n, b) => n + (b.buffer === huge.buffer ? 0 : b.length), 0)).toBe(22 + nframes * 8 + tail);
+    // at frameMax 4096 each 4088-byte slice is under the threshold and is copied
+    const w3 = new FrameWriter();
+    w3.frameMax = 4096;
+    w3.writeContent(1, 60, huge.length, Buffer.from([0, 0]), huge);
+    expect(w3.flush()!.some((b) => b.buffer === huge.buffer)).toBe(false);
+  });
+
+  it('pendingBytes counts referenced slices and matches the flushed length', () => {
+    const w = new FrameWriter();
+    w.writeContent(1, 60, 50_000, Buffer.from([0, 0]), Buffer.alloc(50_000));
+    w.writeHeartbeat();
+    const pending = w.pendingBytes;
+    expect(pending).toBe(22 + 50_008 + 8);
+    expect(w.flush()!.reduce((n, b) => n + b.length, 0)).toBe(pending);
+  });
+
+  it('bytes handed out by flush are never overwritten by later writes', () => {
+    const w = new FrameWriter(256);
+    const first = w.flush();
+    expect(first).toBeNull();
+    const batches: { out: Buffer[]; copy: Buffer }[] = [];
+    for (let i = 0; i < 200; i++) {
+      for (let j = 0; j < i % 7; j++) w.writeFrame(1, i, Buffer.alloc(i * 3, i));
+      w.writeContent(1, 60, i * 100, Buffer.from([0, 0]), Buffer.alloc(i * 100, i));
+      const out = w.flush()!;
+      batches.push({ out, copy: Buffer.concat(out) });
+    }
+    for (const b of batches) expect(Buffer.concat(b.out).equals(b.copy)).toBe(true);
+  });
+
+  it('writeContent rejects a body size that disagrees with the body', () => {
+    const w = new FrameWriter();
+    expect(() => w.writeContent(1, 60, 5, Buffer.from([0, 0]), Buffer.alloc(4))).toThrow(RangeError);
+  });
+
+  it('frameMax 0 means one body frame', () => {
+    const w = new FrameWriter();
+    w.frameMax = 0;
+    w.writeContent(1, 60, 300_000, Buffer.from([0, 0]), Buffer.alloc(300_000, 3));
+    const frames = parse(w.flush());
+    expect(frames.length).toBe(2);
+    expect(frames[1]!.payload.length).toBe(300_000);
+  });
+});
