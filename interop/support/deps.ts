@@ -27,7 +27,7 @@ function commandWorks(cmd: string, args: string[]): string | null {
 
 export const RABBITMQ_SERVER_BIN = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 /** Debian's python3 (python3-pika installs there), not whatever python3 is first on PATH. */
-export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export const PYTHON = process.env.WARREN_INTEROP_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 export const GOPATH_DEBIAN = '/usr/share/gocode';
 
 export function rabbitmqDependency(): Dependency {

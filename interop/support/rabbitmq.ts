@@ -15,6 +15,10 @@ export interface RabbitNode {
   port: number;
   url: string;
   nodeName: string;
+  /** The node's private temp dir (data, logs, config, cookie); removed by stop(). */
+  dir: string;
+  epmdPort: number;
+  distPort: number;
   /** Milliseconds from spawn to first completed AMQP handshake. */
   startMs: number;
   stop(): Promise<void>;
@@ -147,7 +151,7 @@ export async function startRabbitMQ(opts: { timeoutMs?: number } = {}): Promise<
       await new Promise((r) => setTimeout(r, 250));
     }
     const startMs = Date.now() - t0;
-    return { port: amqpPort, url, nodeName, startMs, stop: cleanup };
+    return { port: amqpPort, url, nodeName, dir, epmdPort, distPort, startMs, stop: cleanup };
   } catch (err) {
     let logTail = '';
     try {
