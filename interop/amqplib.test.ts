@@ -428,6 +428,26 @@ const scenarios = [
   }),
 
   scenario({
+    name: 'reply text over 255 bytes is cut to 252 bytes + "..."',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const long = `${id}.${'x'.repeat(240 - id.length)}`;
+        const ch = await channel(conn);
+        const err = await expectChannelError(ch, () => ch.checkQueue(long));
+        return { err, nameLength: long.length };
+      });
+    },
+    check(r) {
+      const v = r as { err: { code: number; text: string }; nameLength: number };
+      expect(v.nameLength).toBe(241);
+      expect(v.err.code).toBe(404);
+      expect(Buffer.byteLength(v.err.text)).toBe(255);
+      expect(v.err.text.endsWith('...')).toBe(true);
+      expect(v.err.text.startsWith("NOT_FOUND - no queue '")).toBe(true);
+    },
+  }),
+
+  scenario({
     name: 'exclusive queue used from another connection → 405 RESOURCE_LOCKED',
     async run(url, id) {
       return withConnection(url, async (owner) => {
