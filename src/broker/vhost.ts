@@ -208,7 +208,7 @@ export class VHost {
       throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
     }
     if (ifEmpty && queue.messageCount > 0) {
-      throw preconditionFailed(`queue '${name}' in vhost '${this.name}' is not empty`);
+      throw preconditionFailed(`queue '${name}' in vhost '${this.name}' not empty`);
     }
     const count = queue.messageCount;
     this.removeQueue(queue);

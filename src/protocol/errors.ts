@@ -19,9 +19,12 @@ export class AmqpError extends Error {
     this.name = 'AmqpError';
   }
 
-  /** The reply-text RabbitMQ would send: "NOT_FOUND - no queue 'q' in vhost '/'". */
+  /**
+   * The reply-text RabbitMQ would send: "NOT_FOUND - no queue 'q' in vhost '/'".
+   * A shortstr holds 255 bytes, so longer texts are cut to 252 and end in "...", as RabbitMQ does.
+   */
   get replyText(): string {
-    return this.message;
+    return limitShortString(this.message);
   }
 
   static channel(replyCode: number, detail: string, classId = 0, methodId = 0): AmqpError {
@@ -43,4 +46,14 @@ export function preconditionFailed(detail: string): AmqpError {
 
 export function accessRefused(detail: string): AmqpError {
   return AmqpError.channel(ReplyCode.ACCESS_REFUSED, detail);
+}
+
+const SHORTSTR_MAX = 255;
+
+export function limitShortString(text: string): string {
+  if (Buffer.byteLength(text) <= SHORTSTR_MAX) return text;
+  let cut = Buffer.from(text).subarray(0, SHORTSTR_MAX - 3).toString('utf8');
+  // Drop a character split by the byte cut (decoded as U+FFFD).
+  if (cut.endsWith('\ufffd')) cut = cut.slice(0, -1);
+  return `${cut}...`;
 }
