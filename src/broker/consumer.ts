@@ -1,4 +1,4 @@
-import type { QueueEntry } from './message.js';
+import type { Message, QueueEntry } from './message.js';
 import type { Queue } from './queue.js';
 
 /**
@@ -9,6 +9,8 @@ export interface Consumer {
   readonly tag: string;
   readonly noAck: boolean;
   readonly exclusive: boolean;
+  /** x-priority: higher-priority consumers get messages while they have room (RabbitMQ's consumer priorities). */
+  readonly priority: number;
   /** The connection that owns the consumer (for no-local and exclusive queues). */
   readonly owner: object;
   /** Whether one more delivery fits: prefetch windows and socket back-pressure. */
@@ -17,4 +19,14 @@ export interface Consumer {
   deliver(queue: Queue, entry: QueueEntry): void;
   /** The queue went away (deleted): the consumer tells its client with basic.cancel. */
   cancelledByBroker(queue: Queue): void;
+}
+
+/** The pseudo-queue RabbitMQ's direct reply-to uses: consumed with no-ack, never declared. */
+export const DIRECT_REPLY_QUEUE = 'amq.rabbitmq.reply-to';
+/** Routing keys (and reply_to values) addressing one direct reply-to consumer. */
+export const DIRECT_REPLY_PREFIX = 'amq.rabbitmq.reply-to.';
+
+/** A direct reply-to consumer: replies go straight to it, no queue in between. */
+export interface ReplyConsumer {
+  deliverReply(message: Message): void;
 }

@@ -27,6 +27,8 @@ export class Queue {
   deleted = false;
   /** Last publish this queue was routed by; dedups fan-in from several bindings. */
   routeMark = 0;
+  /** Consumers have different priorities: dispatch prefers the highest with room. */
+  private prioritized = false;
   private nextSeq = 1;
   private cursor = 0;
   private dispatching = false;
@@ -59,17 +61,7 @@ export class Queue {
     try {
       const consumers = this.consumers;
       while (this.ready.length > 0 && consumers.length > 0) {
-        const n = consumers.length;
-        let chosen: Consumer | undefined;
-        for (let i = 0; i < n; i++) {
-          const index = (this.cursor + i) % n;
-          const candidate = consumers[index];
-          if (candidate.canAccept()) {
-            chosen = candidate;
-            this.cursor = (index + 1) % n;
-            break;
-          }
-        }
+        const chosen = this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
         if (chosen === undefined) break;
         const entry = this.ready.shift() as QueueEntry;
         if (!chosen.noAck) this.unackedCount++;
@@ -78,6 +70,38 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+  }
+
+  private nextRoundRobin(): Consumer | undefined {
+    const consumers = this.consumers;
+    const n = consumers.length;
+    for (let i = 0; i < n; i++) {
+      const index = (this.cursor + i) % n;
+      const candidate = consumers[index];
+      if (candidate.canAccept()) {
+        this.cursor = (index + 1) % n;
+        return candidate;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The first consumer with room in the highest priority band that has one;
+   * within a band, round-robin: the chosen consumer moves to the back of its band.
+   */
+  private nextByPriority(): Consumer | undefined {
+    const consumers = this.consumers;
+    for (let index = 0; index < consumers.length; index++) {
+      const candidate = consumers[index];
+      if (!candidate.canAccept()) continue;
+      let end = index + 1;
+      while (end < consumers.length && consumers[end].priority === candidate.priority) end++;
+      consumers.splice(index, 1);
+      consumers.splice(end - 1, 0, candidate);
+      return candidate;
+    }
+    return undefined;
   }
 
   /** basic.get: the head entry, counted as unacked unless no-ack. */
@@ -119,7 +143,14 @@ export class Queue {
   }
 
   addConsumer(consumer: Consumer): void {
-    this.consumers.push(consumer);
+    // Kept in priority order, highest first; equal priorities keep arrival order.
+    let index = this.consumers.length;
+    while (index > 0 && this.consumers[index - 1].priority < consumer.priority) index--;
+    this.consumers.splice(index, 0, consumer);
+    if (index < this.cursor) this.cursor++;
+    if (consumer.priority !== this.consumers[0].priority || consumer.priority !== this.consumers[this.consumers.length - 1].priority) {
+      this.prioritized = true;
+    }
     this.hadConsumer = true;
     this.dispatch();
   }
@@ -131,6 +162,7 @@ export class Queue {
     this.consumers.splice(index, 1);
     if (this.cursor > index) this.cursor--;
     if (this.cursor >= this.consumers.length) this.cursor = 0;
+    if (this.consumers.length <= 1) this.prioritized = false;
     return true;
   }
 

@@ -1,7 +1,7 @@
 import { AmqpError, accessRefused, notFound, preconditionFailed } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-import type { Consumer } from './consumer.js';
+import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
 import { isExchangeType } from './exchanges/index.js';
@@ -25,6 +25,8 @@ const DEFAULT_EXCHANGES: [string, string][] = [
 export class VHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** Direct reply-to consumers by their address (amq.rabbitmq.reply-to.<key>). */
+  private readonly replyConsumers = new Map<string, ReplyConsumer>();
   private routeSeq = 0;
   /** Scratch space for routing, reused by every publish. */
   private readonly matched: Destination[] = [];
@@ -61,6 +63,25 @@ export class VHost {
     }
     for (let i = 0; i < routed.length; i++) routed[i].enqueue(message);
     return routed;
+  }
+
+  /** Registers a direct reply-to consumer; returns the address publishers reply to. */
+  addReplyConsumer(consumer: ReplyConsumer): string {
+    const address = randomName(DIRECT_REPLY_PREFIX);
+    this.replyConsumers.set(address, consumer);
+    return address;
+  }
+
+  removeReplyConsumer(address: string): void {
+    this.replyConsumers.delete(address);
+  }
+
+  /** A publish to the default exchange addressed to a direct reply-to consumer. Returns whether it was delivered. */
+  deliverReply(message: Message): boolean {
+    const consumer = this.replyConsumers.get(message.routingKey);
+    if (consumer === undefined) return false;
+    consumer.deliverReply(message);
+    return true;
   }
 
   private collect(exchange: Exchange, message: Message, mark: number, routed: Queue[]): void {

@@ -1,11 +1,11 @@
-import type { Consumer } from '../broker/consumer.js';
+import { type Consumer, DIRECT_REPLY_PREFIX, DIRECT_REPLY_QUEUE, type ReplyConsumer } from '../broker/consumer.js';
 import { Message, type QueueEntry } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
 import type { Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
-import { encodeMethod, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import type { Connection } from './connection.js';
 
@@ -30,6 +30,7 @@ class ChannelConsumer implements Consumer {
     readonly tag: string,
     readonly noAck: boolean,
     readonly exclusive: boolean,
+    readonly priority: number,
     /** Per-consumer prefetch (basic.qos global=false when it subscribed); 0 = unlimited. */
     readonly prefetch: number,
   ) {}
@@ -73,7 +74,7 @@ interface TxAck {
 }
 
 /** One AMQP channel: its methods, content assembly, consumers, unacked deliveries and confirms. */
-export class Channel {
+export class Channel implements ReplyConsumer {
   readonly consumers = new Map<string, ChannelConsumer>();
   /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
   private readonly unacked = new Map<number, Delivery>();
@@ -86,6 +87,8 @@ export class Channel {
   private flowActive = true;
   private pending: PendingPublish | undefined;
   private lastQueueName: string | undefined;
+  /** The channel's direct reply-to consumer: its tag and the address replies go to. */
+  private replyTo: { tag: string; address: string } | undefined;
   private confirmMode = false;
   private publishSeq = 0;
   private confirmedUpTo = 0;
@@ -231,6 +234,7 @@ export class Channel {
       case M.BASIC_CONSUME:
         return this.consume(method.args);
       case M.BASIC_CANCEL: {
+        if (this.replyTo !== undefined && this.replyTo.tag === method.args.consumerTag) this.stopReplyConsumer();
         const consumer = this.consumers.get(method.args.consumerTag);
         if (consumer !== undefined) {
           this.consumers.delete(consumer.tag);
@@ -353,6 +357,10 @@ export class Channel {
       }
       case M.CHANNEL_FLOW_OK:
         return;
+      case M.ACCESS_REQUEST:
+        // Deprecated in 0-9-1; RabbitMQ still answers it with a dummy ticket.
+        this.reply(M.ACCESS_REQUEST_OK, { ticket: 1 });
+        return;
       case M.CHANNEL_CLOSE: {
         this.release();
         this.reply(M.CHANNEL_CLOSE_OK, {});
@@ -384,7 +392,12 @@ export class Channel {
     this.pending = undefined;
     const parts = pending.parts;
     const body = parts.length === 1 ? parts[0] : parts.length === 0 ? EMPTY : parts;
-    const message = new Message(pending.exchange, pending.routingKey, pending.rawProperties as Buffer, body, pending.bodySize);
+    let message = new Message(pending.exchange, pending.routingKey, pending.rawProperties as Buffer, body, pending.bodySize);
+    if (this.replyTo !== undefined && message.properties.replyTo === DIRECT_REPLY_QUEUE) {
+      // A request from a direct reply-to client: tell the server where to reply.
+      const properties = encodeProperties({ ...message.properties, replyTo: this.replyTo.address });
+      message = new Message(message.exchange, message.routingKey, properties, body, pending.bodySize);
+    }
     try {
       if (this.txMode) {
         // The exchange must exist now even though routing waits for the commit.
@@ -407,8 +420,9 @@ export class Channel {
   }
 
   private route(message: Message, mandatory: boolean): void {
-    const routed = this.vhost.publish(message);
-    if (routed.length === 0 && mandatory) {
+    const isReply = message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX);
+    const reached = isReply ? (this.vhost.deliverReply(message) ? 1 : 0) : this.vhost.publish(message).length;
+    if (reached === 0 && mandatory) {
       const writer = this.connection.writer;
       encodeMethod(writer, this.number, M.BASIC_RETURN, {
         replyCode: ReplyCode.NO_ROUTE,
@@ -437,12 +451,22 @@ export class Channel {
   // ---- consuming --------------------------------------------------------------
 
   private consume(a: M.BasicConsume): void {
+    if (a.queue === DIRECT_REPLY_QUEUE) return this.consumeReplies(a);
     const queue = this.vhost.queueFor(this.queueName(a.queue), this.connection);
     const tag = a.consumerTag === '' ? randomName('amq.ctag-') : a.consumerTag;
     if (this.consumers.has(tag)) {
       throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`, 60, 20);
     }
-    const consumer = new ChannelConsumer(this, queue, tag, a.noAck, a.exclusive, this.consumerPrefetch);
+    const priority = a.arguments['x-priority'];
+    const consumer = new ChannelConsumer(
+      this,
+      queue,
+      tag,
+      a.noAck,
+      a.exclusive,
+      typeof priority === 'number' ? priority : 0,
+      this.consumerPrefetch,
+    );
     if (queue.hasExclusiveConsumer() || (a.exclusive && queue.consumerCount > 0)) {
       throw AmqpError.channel(ReplyCode.ACCESS_REFUSED, `queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
@@ -450,6 +474,35 @@ export class Channel {
     // consume-ok goes out before the first delivery.
     if (!a.nowait) this.reply(M.BASIC_CONSUME_OK, { consumerTag: tag });
     this.vhost.consume(queue, consumer);
+  }
+
+  private consumeReplies(a: M.BasicConsume): void {
+    if (!a.noAck) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'reply consumer cannot acknowledge');
+    if (this.replyTo !== undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'reply consumer already set');
+    const tag = a.consumerTag === '' ? randomName('amq.ctag-') : a.consumerTag;
+    this.replyTo = { tag, address: this.vhost.addReplyConsumer(this) };
+    if (!a.nowait) this.reply(M.BASIC_CONSUME_OK, { consumerTag: tag });
+  }
+
+  private stopReplyConsumer(): void {
+    if (this.replyTo === undefined) return;
+    this.vhost.removeReplyConsumer(this.replyTo.address);
+    this.replyTo = undefined;
+  }
+
+  /** A reply published to this channel's direct reply-to address: delivered at once, no-ack. */
+  deliverReply(message: Message): void {
+    if (this.replyTo === undefined || this.released) return;
+    const writer = this.connection.writer;
+    encodeMethod(writer, this.number, M.BASIC_DELIVER, {
+      consumerTag: this.replyTo.tag,
+      deliveryTag: this.nextDeliveryTag++,
+      redelivered: false,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+    });
+    writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
+    this.connection.scheduleFlush();
   }
 
   deliver(consumer: ChannelConsumer, queue: Queue, entry: QueueEntry): void {
@@ -600,6 +653,7 @@ export class Channel {
     if (this.released) return;
     this.released = true;
     this.pending = undefined;
+    this.stopReplyConsumer();
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     // Unsubscribe first so that requeued messages are not offered back to this channel.

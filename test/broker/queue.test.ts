@@ -19,6 +19,7 @@ class FakeConsumer implements Consumer {
     readonly tag: string,
     readonly prefetch = 0,
     readonly noAck = false,
+    readonly priority = 0,
   ) {}
   canAccept(): boolean {
     return this.noAck || this.prefetch === 0 || this.unacked < this.prefetch;
@@ -158,5 +159,22 @@ describe('Queue dispatch', () => {
     queue.removeConsumer(a);
     for (let i = 2; i < 6; i++) queue.enqueue(message(String(i)));
     expect([a, b, c].map((x) => x.got.length)).toEqual([1, 3, 2]);
+  });
+
+  it('prefers higher-priority consumers while they have room, round-robin within a priority', () => {
+    const queue = newQueue();
+    const low = new FakeConsumer('low', 0, false, 0);
+    const highA = new FakeConsumer('highA', 2, false, 10);
+    const highB = new FakeConsumer('highB', 2, false, 10);
+    queue.addConsumer(low);
+    queue.addConsumer(highA);
+    queue.addConsumer(highB);
+    for (let i = 0; i < 6; i++) queue.enqueue(message(String(i)));
+    expect(highA.got.map((g) => g.body)).toEqual(['0', '2']);
+    expect(highB.got.map((g) => g.body)).toEqual(['1', '3']);
+    expect(low.got.map((g) => g.body)).toEqual(['4', '5']);
+    highB.ack(queue, '1');
+    queue.enqueue(message('6'));
+    expect(highB.got.map((g) => g.body)).toEqual(['1', '3', '6']);
   });
 });

@@ -32,6 +32,7 @@ function consumer(tag: string, exclusive = false): Consumer & { cancelled: boole
     tag,
     noAck: true,
     exclusive,
+    priority: 0,
     owner,
     cancelled: false,
     canAccept: () => true,
