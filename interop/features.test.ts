@@ -1,0 +1,158 @@
+// RabbitMQ extensions clients rely on, compared with a private RabbitMQ node:
+// direct reply-to, consumer priorities, server-sent basic.cancel, basic.recover,
+// the default exchange's implicit bindings and the "last declared queue" shorthand.
+import type { ConsumeMessage } from 'amqplib';
+import { expect } from 'vitest';
+import { channel, expectChannelError, sleep, timeout, waitUntil, withConnection } from './support/amqp.js';
+import { compareBrokers, scenario } from './support/compare.js';
+
+const scenarios = [
+  scenario({
+    name: 'direct reply-to: request and reply without a reply queue',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const server = await channel(conn);
+        const requests = `${id}.rpc`;
+        await server.assertQueue(requests, { exclusive: true });
+        const seenReplyTo: string[] = [];
+        await server.consume(requests, (m) => {
+          if (!m) return;
+          seenReplyTo.push(m.properties.replyTo);
+          server.sendToQueue(m.properties.replyTo, Buffer.from(`re:${m.content}`), { correlationId: m.properties.correlationId });
+          server.ack(m);
+        });
+        const client = await channel(conn);
+        const replies: { body: string; correlationId: string; routingKeyPrefix: string; redelivered: boolean }[] = [];
+        await client.consume(
+          'amq.rabbitmq.reply-to',
+          (m) => {
+            if (!m) return;
+            replies.push({
+              body: m.content.toString(),
+              correlationId: m.properties.correlationId,
+              routingKeyPrefix: m.fields.routingKey.slice(0, 'amq.rabbitmq.reply-to.'.length),
+              redelivered: m.fields.redelivered,
+            });
+          },
+          { noAck: true },
+        );
+        for (const n of ['1', '2']) client.sendToQueue(requests, Buffer.from(n), { replyTo: 'amq.rabbitmq.reply-to', correlationId: `c${n}` });
+        await waitUntil(() => replies.length === 2, 5_000, 'two replies');
+        const ackingClient = await channel(conn);
+        const refused = await expectChannelError(ackingClient, () => ackingClient.consume('amq.rabbitmq.reply-to', () => {}, { noAck: false }));
+        return {
+          replies,
+          replyToRewritten: seenReplyTo.every((r) => r.startsWith('amq.rabbitmq.reply-to.') && r.length > 'amq.rabbitmq.reply-to.'.length),
+          refused: { code: refused.code, classId: refused.classId, methodId: refused.methodId },
+        };
+      });
+    },
+    check(r) {
+      const v = r as { replies: { body: string; correlationId: string }[]; replyToRewritten: boolean; refused: unknown };
+      expect(v.replies.map((x) => [x.body, x.correlationId])).toEqual([
+        ['re:1', 'c1'],
+        ['re:2', 'c2'],
+      ]);
+      expect(v.replyToRewritten).toBe(true);
+      expect(v.refused).toEqual({ code: 406, classId: 60, methodId: 20 });
+    },
+  }),
+
+  scenario({
+    name: 'consumer priorities: the high-priority consumer gets messages while it has room',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { exclusive: true });
+        await ch.prefetch(3);
+        const got: Record<string, string[]> = { low: [], high: [] };
+        await ch.consume(q, (m) => m && got.low!.push(m.content.toString()), { priority: 1 });
+        await ch.consume(q, (m) => m && got.high!.push(m.content.toString()), { priority: 10 });
+        for (let i = 0; i < 5; i++) ch.sendToQueue(q, Buffer.from(String(i)));
+        await waitUntil(() => got.low!.length + got.high!.length === 5, 5_000, 'five deliveries');
+        return got;
+      });
+    },
+    check(r) {
+      expect(r).toEqual({ high: ['0', '1', '2'], low: ['3', '4'] });
+    },
+  }),
+
+  scenario({
+    name: 'deleting a queue cancels its consumers with basic.cancel',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { durable: false });
+        let cancelled = false;
+        const { consumerTag } = await ch.consume(q, (m: ConsumeMessage | null) => {
+          if (m === null) cancelled = true;
+        });
+        const other = await channel(conn);
+        const deleted = await other.deleteQueue(q);
+        await waitUntil(() => cancelled, 5_000, 'basic.cancel from the server');
+        // The channel stays usable after a server-sent cancel.
+        const check = await ch.assertQueue(`${id}.after`, { exclusive: true });
+        return { cancelled, tagPrefix: consumerTag.slice(0, 9), deleted, after: check.messageCount };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({ cancelled: true, tagPrefix: 'amq.ctag-', deleted: { messageCount: 0 }, after: 0 });
+    },
+  }),
+
+  scenario({
+    name: 'basic.recover requeues unacked messages, redelivered',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { exclusive: true });
+        const seen: [string, boolean][] = [];
+        await ch.consume(q, (m) => m && seen.push([m.content.toString(), m.fields.redelivered]));
+        ch.sendToQueue(q, Buffer.from('a'));
+        ch.sendToQueue(q, Buffer.from('b'));
+        await waitUntil(() => seen.length === 2, 5_000, 'first deliveries');
+        await timeout(ch.recover(), 5_000, 'basic.recover-ok');
+        await waitUntil(() => seen.length === 4, 5_000, 'redeliveries');
+        return seen;
+      });
+    },
+    check(r) {
+      expect(r).toEqual([
+        ['a', false],
+        ['b', false],
+        ['a', true],
+        ['b', true],
+      ]);
+    },
+  }),
+
+  scenario({
+    name: 'an empty queue name means the queue this channel declared last',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const declared = await ch.assertQueue('', { exclusive: true });
+        await ch.bindQueue('', 'amq.direct', `${id}.k`);
+        ch.publish('amq.direct', `${id}.k`, Buffer.from('via-binding'));
+        await sleep(50);
+        const got = await ch.get('');
+        const fresh = await channel(conn);
+        const missing = await expectChannelError(fresh, () => fresh.get(''));
+        return {
+          generated: declared.queue.startsWith('amq.gen-'),
+          body: got === false ? null : got.content.toString(),
+          missing: { code: missing.code, text: missing.text },
+        };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({ generated: true, body: 'via-binding', missing: { code: 404, text: 'NOT_FOUND - no previously declared queue' } });
+    },
+  }),
+];
+
+compareBrokers('features: RabbitMQ vs Warren', scenarios);
