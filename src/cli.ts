@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { type Config, DEFAULT_CONFIG } from './config.js';
 import { createLogger } from './logger.js';
-import { startServer } from './server.js';
+import { type RunningServer, startServer } from './server.js';
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('warren')
@@ -37,20 +37,15 @@ const config: Config = {
   maxMessageSize: argv.maxMessageSize,
 };
 const logger = createLogger(config.logLevel);
-let server: Awaited<ReturnType<typeof startServer>>;
-try {
-  server = await startServer(config, logger);
-} catch (error) {
-  logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
-  process.exit(1);
-}
-
+// Handlers go in before the listener opens, so a signal that follows the
+// "listening" line at once still shuts down cleanly.
+let server: RunningServer | undefined;
 let stopping = false;
 const stop = (signal: string): void => {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
-  server.close().then(
+  (server?.close() ?? Promise.resolve()).then(
     () => process.exit(0),
     (error: unknown) => {
       logger.error({ err: error }, 'error while shutting down');
@@ -60,3 +55,10 @@ const stop = (signal: string): void => {
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+
+try {
+  server = await startServer(config, logger);
+} catch (error) {
+  logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+  process.exit(1);
+}
