@@ -14,7 +14,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Strips explicit-type wrappers ({ type: string, value }) so values compare as
+ * Strips explicit-type wrappers (TypedValue: own props `type` and `value` only;
+ * recognised structurally because this module imports only types from
+ * field-table.ts) so values compare as
  * RabbitMQ compares them: by decoded value, not by wire type (it matches with
  * `PV == DV`, ignoring the type tags of top-level fields).
  */
@@ -96,10 +98,17 @@ function erlangish(v: unknown): string {
   return String(v);
 }
 
+/** RabbitMQ's names for the field-type octets (rabbit_binary_parser). */
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  t: 'bool', b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', I: 'signedint', i: 'unsignedint',
+  l: 'long', f: 'float', d: 'double', D: 'decimal', S: 'longstr', x: 'binary', A: 'array', T: 'timestamp',
+  F: 'table', V: 'void',
+};
+
 /** RabbitMQ's name for the AMQP type a JS value would most likely carry. */
 function amqpTypeName(raw: unknown): string {
   if (isPlainObject(raw) && typeof raw.type === 'string' && hasOwn(raw, 'value') && Object.keys(raw).length === 2) {
-    return raw.type;
+    return TYPE_NAMES[raw.type] ?? raw.type;
   }
   const v = raw;
   if (v === null || v === undefined) return 'void';

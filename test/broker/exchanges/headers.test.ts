@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldTable } from '../../../src/protocol/field-table.js';
+import { Decimal, TypedValue, type FieldTable } from '../../../src/protocol/field-table.js';
 import {
   HeadersRouter,
   fieldValuesEqual,
@@ -61,10 +61,14 @@ const cases: [string, FieldTable, FieldTable | undefined, boolean][] = [
   ['buffers by bytes', { a: Buffer.from([1, 2, 3]) }, { a: Buffer.from([1, 2, 3]) }, true],
   ['buffers differ', { a: Buffer.from([1, 2, 3]) }, { a: Buffer.from([1, 2, 4]) }, false],
   ['string case-sensitive', { a: 'X' }, { a: 'x' }, false],
-  ['typed value vs plain value', { a: { type: 'float', value: 1.5 } }, { a: 1.5 }, true],
-  ['decimal equal', { a: { scale: 2, value: 314 } }, { a: { scale: 2, value: 314 } }, true],
-  ['decimal different scale', { a: { scale: 2, value: 314 } }, { a: { scale: 1, value: 314 } }, false],
+  ['typed value vs plain value', { a: new TypedValue('f', 1.5) }, { a: 1.5 }, true],
+  ['typed byte vs plain int (types ignored, Erlang ==)', { a: 5 }, { a: new TypedValue('b', 5) }, true],
+  ['typed void binding value matches on presence', { a: new TypedValue('V', null) }, { a: 7 }, true],
+  ['decimal equal', { a: new Decimal(2, 314) }, { a: new Decimal(2, 314) }, true],
+  ['decimal different scale', { a: new Decimal(2, 314) }, { a: new Decimal(1, 314) }, false],
+  ['decimal vs number', { a: new Decimal(0, 3) }, { a: 3 }, false],
   ['timestamp equal', { a: new Date(1_700_000_000_000) }, { a: new Date(1_700_000_000_000) }, true],
+  ['Date vs decoded timestamp (integer seconds)', { a: new Date(1_700_000_000_000) }, { a: 1_700_000_000 }, true],
   ['timestamp differs', { a: new Date(1_700_000_000_000) }, { a: new Date(1_700_000_001_000) }, false],
   // nested values
   ['nested table equal', { a: { b: 1, c: ['x', 2] } }, { a: { c: ['x', 2], b: 1 } }, true],
@@ -167,6 +171,7 @@ describe('validateHeadersBindingArgs', () => {
     [{ 'x-match': 'any', a: 1 }],
     [{ 'x-match': 'all-with-x' }],
     [{ 'x-match': 'any-with-x' }],
+    [{ 'x-match': new TypedValue('S', 'any') }],
   ] as FieldTable[][])('accepts %j', (args) => {
     expect(validateHeadersBindingArgs(args)).toBeNull();
   });
@@ -187,5 +192,9 @@ describe('validateHeadersBindingArgs', () => {
     );
     expect(validateHeadersBindingArgs({ 'x-match': true })).toMatch(/^Invalid x-match field type bool/);
     expect(validateHeadersBindingArgs({ 'x-match': null })).toMatch(/^Invalid x-match field type void/);
+    expect(validateHeadersBindingArgs({ 'x-match': new TypedValue('b', 1) })).toBe(
+      'Invalid x-match field type byte (value 1); expected longstr',
+    );
+    expect(validateHeadersBindingArgs({ 'x-match': Buffer.from('all') })).toMatch(/^Invalid x-match field type binary/);
   });
 });
