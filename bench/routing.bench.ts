@@ -1,0 +1,52 @@
+/**
+ * Routing micro-benchmarks. Run: npx tsx bench/routing.bench.ts
+ * Topic: 10,000 bindings, cache hit (repeated key) and cache miss (distinct keys,
+ * more than the cache holds); direct: 1,000 keys.
+ */
+import Benchmark from 'benchmark';
+import { DirectRouter } from '../src/broker/exchanges/direct.js';
+import { TopicRouter } from '../src/broker/exchanges/topic.js';
+
+interface Q {
+  name: string;
+}
+
+const topic = new TopicRouter<Q>();
+for (let i = 0; i < 10_000; i++) {
+  const d: Q = { name: `q${i}` };
+  const pattern = i % 3 === 0 ? `stock.${i % 500}.nyse` : i % 3 === 1 ? `stock.*.${i % 700}` : `log.${i % 300}.#`;
+  topic.bind(d, pattern, {});
+}
+const direct = new DirectRouter<Q>();
+for (let i = 0; i < 1000; i++) direct.bind({ name: `q${i}` }, `key.${i}`, {});
+
+// More distinct keys than the cache holds, visited round-robin: every route misses.
+const missKeys = Array.from({ length: 5000 }, (_, i) => `stock.${i % 500}.${i}`);
+let missIdx = 0;
+const out: Q[] = [];
+let sink = 0;
+
+new Benchmark.Suite('routing')
+  .add('topic 10k bindings, cache hit', () => {
+    out.length = 0;
+    topic.route('stock.42.nyse', undefined, out);
+    sink += out.length;
+  })
+  .add('topic 10k bindings, cache miss', () => {
+    out.length = 0;
+    topic.route(missKeys[missIdx]!, undefined, out);
+    missIdx = (missIdx + 1) % missKeys.length;
+    sink += out.length;
+  })
+  .add('direct 1k keys', () => {
+    out.length = 0;
+    direct.route('key.512', undefined, out);
+    sink += out.length;
+  })
+  .on('cycle', (e: Benchmark.Event) => {
+    console.log(String(e.target));
+  })
+  .on('complete', () => {
+    if (sink < 0) console.log(sink); // keep results observable
+  })
+  .run();
