@@ -128,9 +128,9 @@ export class Channel implements ReplyConsumer {
     if (this.pending !== undefined) {
       throw AmqpError.connection(
         ReplyCode.UNEXPECTED_FRAME,
-        `expected content header for class 60, got non content header frame instead`,
-        method.id >>> 16,
-        method.id & 0xffff,
+        'expected content header for class 60, got non content header frame instead',
+        60,
+        40,
       );
     }
     try {
@@ -161,7 +161,7 @@ export class Channel implements ReplyConsumer {
     if (payload.length < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
     const classId = payload.readUInt16BE(0);
     if (classId !== M.CLASS_BASIC) {
-      throw AmqpError.connection(ReplyCode.FRAME_ERROR, `content header for class ${classId}, expected 60`);
+      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
     }
     const bodySize = Number(payload.readBigUInt64BE(4));
     pending.rawProperties = payload.subarray(12);

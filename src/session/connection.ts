@@ -39,6 +39,15 @@ export interface SessionSettings {
   serverProperties: FieldTable;
 }
 
+/** "AMQP" 1 1 0 9: the 0-9 header some older clients send; RabbitMQ speaks 0-9-1 to them. */
+const PROTOCOL_HEADER_0_9 = Buffer.from([0x41, 0x4d, 0x51, 0x50, 1, 1, 0, 9]);
+
+/** RabbitMQ's names for the connection states, used in its reply texts. */
+const STATE_NAMES: Record<string, string> = { 'start-ok': 'starting', 'tune-ok': 'tuning', open: 'opening', opened: 'running' };
+
+/** Methods valid only at their step of the handshake. */
+const HANDSHAKE_METHODS = new Set([CONNECTION_START_OK, CONNECTION_TUNE_OK, CONNECTION_OPEN]);
+
 type State = 'protocol-header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' | 'closed';
 
 /** How long a peer has to answer our connection.close before the socket is cut. */
@@ -144,7 +153,8 @@ export class Connection implements FrameSink {
       return Buffer.alloc(0);
     }
     this.headerBytes = undefined;
-    if (!have.subarray(0, 8).equals(PROTOCOL_HEADER)) {
+    const header = have.subarray(0, 8);
+    if (!header.equals(PROTOCOL_HEADER) && !header.equals(PROTOCOL_HEADER_0_9)) {
       this.log.warn({ event: 'connection.bad-header', header: have.subarray(0, 8).toString('hex') }, 'closing: not an AMQP 0-9-1 protocol header');
       this.state = 'closed';
       this.socket.end(PROTOCOL_HEADER);
@@ -171,14 +181,15 @@ export class Connection implements FrameSink {
     } else if (type === FRAME_HEADER || type === FRAME_BODY) {
       if (this.state === 'closing') return;
       const channel = this.channels.get(channelNumber);
-      if (channelNumber === 0 || channel === undefined || this.state !== 'opened') {
-        throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `unexpected content frame on channel ${channelNumber}`);
+      if (channelNumber === 0 || this.state !== 'opened') {
+        throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `unexpected content frame on channel ${channelNumber}`);
       }
+      if (channel === undefined) throw AmqpError.connection(ReplyCode.CHANNEL_ERROR, "expected 'channel.open'");
       if (type === FRAME_HEADER) channel.onContentHeader(payload);
       else channel.onContentBody(payload);
     } else if (type === FRAME_HEARTBEAT) {
       if (channelNumber !== 0) {
-        throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `heartbeat frame on channel ${channelNumber}`);
+        throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `heartbeat frame on channel ${channelNumber}`);
       }
     } else {
       throw AmqpError.connection(ReplyCode.FRAME_ERROR, `unknown frame type ${type}`);
@@ -188,12 +199,16 @@ export class Connection implements FrameSink {
   private onChannelMethod(channelNumber: number, method: IncomingMethod): void {
     if (this.state === 'closing') return;
     if (this.state !== 'opened') {
-      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `${methodName(method.id)} before the connection is open`);
+      throw this.unexpectedMethod(method.id);
     }
     let channel = this.channels.get(channelNumber);
     if (method.id === CHANNEL_OPEN) {
-      if (channelNumber > this.channelMax) {
-        throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `channel ${channelNumber} above channel_max ${this.channelMax}`);
+      if (channel === undefined && this.channels.size >= this.channelMax) {
+        // RabbitMQ limits how many channels are open, not the channel number.
+        throw AmqpError.connection(
+          ReplyCode.NOT_ALLOWED,
+          `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`,
+        );
       }
       if (channel !== undefined) {
         // A channel we closed and whose close-ok is still due stays reserved.
@@ -224,13 +239,8 @@ export class Connection implements FrameSink {
       if (method.id === CONNECTION_CLOSE_OK) this.finish();
       return;
     }
-    if (expected !== undefined && method.id !== expected) {
-      throw AmqpError.connection(
-        ReplyCode.COMMAND_INVALID,
-        `expected '${methodName(expected)}', got '${methodName(method.id)}'`,
-        method.id >>> 16,
-        method.id & 0xffff,
-      );
+    if (method.id !== expected && (expected !== undefined || HANDSHAKE_METHODS.has(method.id))) {
+      throw this.unexpectedMethod(method.id);
     }
     switch (method.id) {
       case CONNECTION_START_OK: {
@@ -240,7 +250,16 @@ export class Connection implements FrameSink {
         if (capabilities !== null && typeof capabilities === 'object' && !Array.isArray(capabilities) && !Buffer.isBuffer(capabilities)) {
           this.capabilities = capabilities as FieldTable;
         }
-        this.user = authenticate(this.broker, args.mechanism, args.response, isLoopback(this.socket.remoteAddress));
+        try {
+          this.user = authenticate(this.broker, args.mechanism, args.response, isLoopback(this.socket.remoteAddress));
+        } catch (error) {
+          if (error instanceof AmqpError && error.replyCode === ReplyCode.ACCESS_REFUSED && this.capabilities.authentication_failure_close !== true) {
+            // Without that capability a client expects the socket closed, not connection.close.
+            this.abort(`authentication failed: ${error.replyText}`);
+            return;
+          }
+          throw error;
+        }
         this.state = 'tune-ok';
         encodeMethod(this.writer, 0, CONNECTION_TUNE, {
           channelMax: this.settings.channelMax,
@@ -270,7 +289,7 @@ export class Connection implements FrameSink {
       case CONNECTION_OPEN: {
         const name = method.args.virtualHost;
         const vhost = this.broker.vhost(name);
-        if (vhost === undefined) throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `vhost '${name}' not found`);
+        if (vhost === undefined) throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `vhost ${name} not found`, 10, 40);
         if (this.user !== undefined && !this.user.vhosts.includes(name)) {
           throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `access to vhost '${name}' refused for user '${this.user.name}'`);
         }
@@ -290,13 +309,17 @@ export class Connection implements FrameSink {
       case CONNECTION_CLOSE_OK:
         return;
       default:
-        throw AmqpError.connection(
-          ReplyCode.COMMAND_INVALID,
-          `unexpected method '${methodName(method.id)}' on channel 0`,
-          method.id >>> 16,
-          method.id & 0xffff,
-        );
+        throw this.unexpectedMethod(method.id);
     }
+  }
+
+  private unexpectedMethod(id: number): AmqpError {
+    return AmqpError.connection(
+      ReplyCode.CHANNEL_ERROR,
+      `unexpected method in connection state ${STATE_NAMES[this.state] ?? this.state}`,
+      id >>> 16,
+      id & 0xffff,
+    );
   }
 
   private expectedConnectionMethod(): number | undefined {
