@@ -239,6 +239,8 @@ export interface HandshakeOptions {
   /** tune-ok values; default: the server's channel_max and frame_max, heartbeat 0. */
   channelMax?: number;
   frameMax?: number;
+  /** tune-ok heartbeat in seconds (default 0: none). */
+  heartbeat?: number;
   /** Stop after sending this step (the answer is then read with answer()). */
   until?: 'start-ok' | 'tune-ok' | 'open' | 'open-ok';
 }
@@ -373,8 +375,8 @@ export class RawAmqp {
     const tuneFrame = await this.expectMethod(10, 30);
     const p = tuneFrame.payload;
     const server: Tune = { channelMax: p.readUInt16BE(4), frameMax: p.readUInt32BE(6), heartbeat: p.readUInt16BE(10) };
-    this.tune = { channelMax: opts.channelMax ?? server.channelMax, frameMax: opts.frameMax ?? server.frameMax, heartbeat: 0 };
-    this.write(m.tuneOk(this.tune.channelMax, this.tune.frameMax, 0));
+    this.tune = { channelMax: opts.channelMax ?? server.channelMax, frameMax: opts.frameMax ?? server.frameMax, heartbeat: opts.heartbeat ?? 0 };
+    this.write(m.tuneOk(this.tune.channelMax, this.tune.frameMax, this.tune.heartbeat));
     if (until === 'tune-ok') return server;
     this.write(m.open(opts.vhost ?? '/'));
     if (until === 'open') return server;
