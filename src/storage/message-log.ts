@@ -12,7 +12,9 @@
  *   log.appendDelivered(queue, upToMsgId) → ticket  "delivered up to": those come back redelivered
  *   log.appendQueueDeleted(queue) → ticket          settles every message of the queue
  *   log.readBodies(positions) → Promise<Buffer[]>   bodies read back, adjacent records in one read
- *   log.pendingBytes, log.diskBytes, log.durableTicket, log.failed, log.close()
+ *   log.pendingBytes, log.diskBytes, log.durableTicket, log.failed, log.segmentIds
+ *   log.whenIdle()   resolves when nothing is pending, in flight or being deleted
+ *   log.close()      flushes, syncs, closes files
  *
  * Calling rules
  *   - msgIds must increase from one appendPublish to the next (start at
@@ -447,6 +449,19 @@ export class MessageLog {
       }
     }
     throw new Error(`message log: no record at segment ${pos.segment} offset ${pos.offset}`);
+  }
+
+  /**
+   * Resolves when nothing is pending or in flight and no segment deletion runs
+   * (for tests and orderly shutdown; not needed on the hot path).
+   */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      if (this.gcPromise !== undefined) await this.gcPromise;
+      else if (this.flushing) await this.batchPromise;
+      else if (this.chunks.length > 0 && this.failure === undefined) this.flushNow();
+      else return;
+    }
   }
 
   // ------------------------------------------------------------------ close
