@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the interop suites (interop/) need from Debian: RabbitMQ (the
-# reference broker, run privately per test file), pika, Go + amqp091-go.
+# reference broker, run privately per test file), pika, Go + amqp091-go,
+# kombu (+ py-amqp), Ruby + Bunny, PHP CLI + php-amqplib.
 # Idempotent: does nothing when everything is already installed.
 # Leaves no system RabbitMQ node / epmd running.
 set -euo pipefail
@@ -10,6 +11,13 @@ PACKAGES=(
   python3-pika
   golang-go
   golang-github-rabbitmq-amqp091-go-dev
+  python3-kombu
+  python3-amqp
+  ruby
+  ruby-bunny
+  php-cli
+  php-mbstring
+  php-amqplib
 )
 
 missing=()
