@@ -57,6 +57,9 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 let nextConnectionId = 1;
 
+/** A read this large means the client has more waiting: it yields to others until the next turn. */
+const FAIR_SHARE_BYTES = 32 * 1024;
+
 /**
  * One client connection: the handshake, heartbeats, channel 0, and the
  * output buffer all channels write into, flushed once per event-loop turn.
@@ -87,6 +90,8 @@ export class Connection implements FrameSink {
   /** Channels with publisher confirms to send at the next flush. */
   readonly confirmingChannels: Channel[] = [];
   private readonly flushBound = (): void => this.flush();
+  private readonly resumeInputBound = (): void => this.resumeInput();
+  private inputPaused = false;
   private closeReason = 'client closed the connection';
 
   constructor(
@@ -143,7 +148,21 @@ export class Connection implements FrameSink {
       this.reader.push(chunk, this);
     } catch (error) {
       this.onError(error);
+      return;
     }
+    if (chunk.length >= FAIR_SHARE_BYTES && !this.inputPaused && this.state === 'opened') {
+      // A client that fills whole reads (a publisher flooding us) gets one read
+      // per event-loop turn, so that other connections' acks and consumers are
+      // served in between; libuv would otherwise read it dry (up to 32 reads) first.
+      this.inputPaused = true;
+      this.socket.pause();
+      setImmediate(this.resumeInputBound);
+    }
+  }
+
+  private resumeInput(): void {
+    this.inputPaused = false;
+    if (this.state !== 'closed') this.socket.resume();
   }
 
   private readProtocolHeader(chunk: Buffer): Buffer {
