@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GOPATH_DEBIAN, PYTHON } from './deps.js';
+import { GOPATH_DEBIAN, PHP, PHP_AMQPLIB_AUTOLOAD, PYTHON, RUBY } from './deps.js';
 import { ROOT } from './warren.js';
 
 const CLIENTS = path.join(ROOT, 'interop', 'clients');
@@ -85,4 +85,24 @@ export async function runGo(file: string, args: string[], timeoutMs = 20_000): P
   const bin = await buildGo(file);
   const { stdout, stderr } = await run(bin, args, timeoutMs);
   return parseJson(file, stdout, stderr);
+}
+
+/** python3 interop/clients/<script> (kombu) → parsed JSON stdout. */
+export function runKombu(script: string, args: string[], timeoutMs = 20_000): Promise<unknown> {
+  return runPika(script, args, timeoutMs);
+}
+
+/** ruby interop/clients/<script> <args...> → parsed JSON stdout. */
+export async function runRuby(script: string, args: string[], timeoutMs = 20_000): Promise<unknown> {
+  const { stdout, stderr } = await run(RUBY, [path.join(CLIENTS, script), ...args], timeoutMs);
+  return parseJson(script, stdout, stderr);
+}
+
+/** php interop/clients/<script> <args...> → parsed JSON stdout (WARREN_PHP_AMQPLIB_AUTOLOAD names the autoloader). */
+export async function runPhp(script: string, args: string[], timeoutMs = 20_000): Promise<unknown> {
+  const { stdout, stderr } = await run(PHP, [path.join(CLIENTS, script), ...args], timeoutMs, {
+    ...process.env,
+    WARREN_PHP_AMQPLIB_AUTOLOAD: PHP_AMQPLIB_AUTOLOAD,
+  });
+  return parseJson(script, stdout, stderr);
 }

@@ -72,3 +72,26 @@ export function label(title: string, ...deps: Dependency[]): string {
   const missing = deps.filter((d) => d.missing !== null).map((d) => d.missing);
   return missing.length ? `${title} [SKIPPED: ${missing.join('; ')}]` : title;
 }
+
+export function kombuDependency(): Dependency {
+  const missing = commandWorks(PYTHON, ['-c', 'import kombu, amqp']);
+  return { name: 'python3-kombu', missing: missing && `python3-kombu / python3-amqp are not available (${missing}; run scripts/install-test-deps.sh)` };
+}
+
+export const RUBY = process.env.WARREN_INTEROP_RUBY ?? (fs.existsSync('/usr/bin/ruby') ? '/usr/bin/ruby' : 'ruby');
+
+export function bunnyDependency(): Dependency {
+  const missing = commandWorks(RUBY, ['-e', 'require "bunny"']);
+  return { name: 'ruby-bunny', missing: missing && `ruby / ruby-bunny are not available (${missing}; run scripts/install-test-deps.sh)` };
+}
+
+export const PHP = process.env.WARREN_INTEROP_PHP ?? (fs.existsSync('/usr/bin/php') ? '/usr/bin/php' : 'php');
+/** Debian's php-amqplib autoloader. */
+export const PHP_AMQPLIB_AUTOLOAD = '/usr/share/php/PhpAmqpLib/autoload.php';
+
+export function phpAmqplibDependency(): Dependency {
+  let missing = commandWorks(PHP, ['-r', 'exit(extension_loaded("sockets") && extension_loaded("mbstring") ? 0 : 1);']);
+  if (missing !== null) missing = `php-cli with sockets + mbstring is not available (${missing})`;
+  else if (!fs.existsSync(PHP_AMQPLIB_AUTOLOAD)) missing = `php-amqplib is not installed (${PHP_AMQPLIB_AUTOLOAD} missing)`;
+  return { name: 'php-amqplib', missing: missing && `${missing}; run scripts/install-test-deps.sh` };
+}
