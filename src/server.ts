@@ -4,6 +4,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Broker } from './broker/broker.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { openPersistence } from './persistence.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
 import { Connection, type SessionSettings } from './session/connection.js';
@@ -23,12 +24,14 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
+  const properties = await serverProperties();
+  const persistence = await openPersistence(broker, config.dataDir, logger, String(properties.version));
   const settings: SessionSettings = {
     heartbeat: config.heartbeat,
     frameMax: config.frameMax,
     channelMax: config.channelMax,
     maxMessageSize: config.maxMessageSize,
-    serverProperties: await serverProperties(),
+    serverProperties: properties,
   };
   const connections = new Set<Connection>();
   let allClosed: (() => void) | undefined;
@@ -40,13 +43,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     connections.add(new Connection(socket, broker, settings, logger, onClosed));
   });
   server.on('error', (error) => logger.error({ err: error }, 'listener error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await persistence.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   logger.info({ port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
 
@@ -64,6 +72,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         for (const connection of connections) connection.socket.destroy();
       }
       await stopped;
+      await persistence.close();
       logger.info('stopped');
     })();
     return closing;

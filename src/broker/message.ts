@@ -1,4 +1,5 @@
 import { decodeProperties, type BasicProperties } from '../protocol/methods.generated.js';
+import type { LogPosition } from '../storage/message-log.js';
 
 /**
  * A published message, read once and delivered many times: the content
@@ -8,6 +9,12 @@ import { decodeProperties, type BasicProperties } from '../protocol/methods.gene
  */
 export class Message {
   private decoded: BasicProperties | undefined;
+  /** Id in the message log; 0 while the message is not stored (transient, or no durable queue). */
+  msgId = 0;
+  /** Where the log holds it. */
+  position: LogPosition | undefined;
+  /** The log's ticket for the publish record: confirms wait until it is on disk. */
+  ticket = 0;
 
   constructor(
     readonly exchange: string,

@@ -1,5 +1,6 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Consumer } from './consumer.js';
+import type { Durability } from './durability.js';
 import { Deque } from './deque.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
@@ -30,6 +31,13 @@ export class Queue {
   /** Consumers have different priorities: dispatch prefers the highest with room. */
   private prioritized = false;
   private nextSeq = 1;
+  /** Set for a durable queue when the broker has a message log: stored messages are settled there. */
+  private durability: Durability | null = null;
+  /** The queue's name in the log (vhost and name). */
+  storeKey = '';
+  /** Highest stored message id delivered; the log brings those back redelivered after a restart. */
+  private deliveredUpTo = 0;
+  private watermarkPending = false;
   private cursor = 0;
   private dispatching = false;
 
@@ -40,6 +48,24 @@ export class Queue {
     /** The connection of an exclusive queue; null otherwise. */
     readonly exclusiveOwner: object | null,
   ) {}
+
+  /** Makes the queue settle its stored messages in the log. */
+  attachStorage(durability: Durability, key: string): void {
+    this.durability = durability;
+    this.storeKey = key;
+  }
+
+  get isStored(): boolean {
+    return this.durability !== null;
+  }
+
+  /** A message recovered from the log, in its original order. */
+  restore(message: Message, redelivered: boolean): void {
+    const entry = new QueueEntry(message, this.nextSeq++);
+    entry.redelivered = redelivered;
+    if (redelivered && message.msgId > this.deliveredUpTo) this.deliveredUpTo = message.msgId;
+    this.ready.push(entry);
+  }
 
   get messageCount(): number {
     return this.ready.length;
@@ -64,7 +90,7 @@ export class Queue {
         const chosen = this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
         if (chosen === undefined) break;
         const entry = this.ready.shift() as QueueEntry;
-        if (!chosen.noAck) this.unackedCount++;
+        this.taken(entry, chosen.noAck);
         chosen.deliver(this, entry);
       }
     } finally {
@@ -107,13 +133,39 @@ export class Queue {
   /** basic.get: the head entry, counted as unacked unless no-ack. */
   get(noAck: boolean): QueueEntry | undefined {
     const entry = this.ready.shift();
-    if (entry !== undefined && !noAck) this.unackedCount++;
+    if (entry !== undefined) this.taken(entry, noAck);
     return entry;
   }
 
+  /** An entry leaves the ready list for a consumer or basic.get. */
+  private taken(entry: QueueEntry, noAck: boolean): void {
+    if (noAck) this.forget(entry);
+    else this.unackedCount++;
+    const msgId = entry.message.msgId;
+    if (msgId > this.deliveredUpTo && this.durability !== null) {
+      this.deliveredUpTo = msgId;
+      if (!this.watermarkPending) {
+        this.watermarkPending = true;
+        this.durability.watermarkMoved(this);
+      }
+    }
+  }
+
+  writeWatermark(): void {
+    this.watermarkPending = false;
+    if (this.durability !== null && !this.deleted) this.durability.log.appendDelivered(this.storeKey, this.deliveredUpTo);
+  }
+
   /** An unacked entry was acked, or rejected without requeue. */
-  settle(_entry: QueueEntry): void {
+  settle(entry: QueueEntry): void {
     this.unackedCount--;
+    this.forget(entry);
+  }
+
+  /** The entry is gone for good: its stored message is settled for this queue. */
+  private forget(entry: QueueEntry): void {
+    const msgId = entry.message.msgId;
+    if (msgId !== 0 && this.durability !== null && !this.deleted) this.durability.log.appendSettle(msgId, this.storeKey);
   }
 
   /**
@@ -137,9 +189,15 @@ export class Queue {
   }
 
   purge(): number {
-    const count = this.ready.length;
-    this.ready.clear();
-    return count;
+    const entries = this.ready.clear();
+    if (this.durability !== null) for (const entry of entries) this.forget(entry);
+    return entries.length;
+  }
+
+  /** The queue is deleted: its stored messages go from the log in one record. */
+  dropStorage(): void {
+    if (this.durability !== null) this.durability.log.appendQueueDeleted(this.storeKey);
+    this.durability = null;
   }
 
   addConsumer(consumer: Consumer): void {

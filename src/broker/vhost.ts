@@ -2,6 +2,7 @@ import { AmqpError, accessRefused, notFound, preconditionFailed } from '../proto
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
+import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
 import { isExchangeType } from './exchanges/index.js';
@@ -31,6 +32,11 @@ export class VHost {
   /** Scratch space for routing, reused by every publish. */
   private readonly matched: Destination[] = [];
   private readonly routed: Queue[] = [];
+  private readonly storeKeys: string[] = [];
+  /** The message log, when the broker has one. */
+  durability: Durability | null = null;
+  /** Called when a durable exchange, queue or binding comes or goes. */
+  onDefinitionsChanged: () => void = () => {};
 
   constructor(readonly name: string) {
     const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
@@ -61,8 +67,36 @@ export class VHost {
       }
       this.collect(exchange, message, ++this.routeSeq, routed);
     }
+    // Stored before it is enqueued: a consumer may take (and settle) it at once.
+    if (this.durability !== null && routed.length > 0 && message.persistent) this.store(message, routed);
     for (let i = 0; i < routed.length; i++) routed[i].enqueue(message);
     return routed;
+  }
+
+  /** Appends a persistent message to the log for the durable queues it reached. */
+  private store(message: Message, routed: readonly Queue[]): void {
+    const keys = this.storeKeys;
+    keys.length = 0;
+    for (let i = 0; i < routed.length; i++) if (routed[i].isStored) keys.push(routed[i].storeKey);
+    if (keys.length === 0) return;
+    const durability = this.durability as Durability;
+    const msgId = durability.newMsgId();
+    const { ticket, position } = durability.log.appendPublish(
+      msgId,
+      keys,
+      message.exchange,
+      message.routingKey,
+      message.rawProperties,
+      message.body,
+    );
+    message.msgId = msgId;
+    message.ticket = ticket;
+    message.position = position;
+  }
+
+  /** The log's name for a queue of this vhost. */
+  storeKey(queueName: string): string {
+    return `${this.name}\u0000${queueName}`;
   }
 
   /** Registers a direct reply-to consumer; returns the address publishers reply to. */
@@ -133,6 +167,7 @@ export class VHost {
     }
     const exchange = new Exchange(name, this.name, type, options);
     this.exchanges.set(name, exchange);
+    if (options.durable) this.onDefinitionsChanged();
     return exchange;
   }
 
@@ -151,6 +186,7 @@ export class VHost {
 
   private removeExchange(exchange: Exchange): void {
     this.exchanges.delete(exchange.name);
+    if (exchange.options.durable) this.onDefinitionsChanged();
     for (const binding of exchange.bindings.values()) this.detachDestination(binding);
     exchange.bindings.clear();
     for (const binding of [...exchange.incoming]) this.removeBinding(binding);
@@ -190,7 +226,15 @@ export class VHost {
       checkArguments(what, options.arguments, existing.options.arguments);
       return existing;
     }
-    const queue = new Queue(name, this.name, options, options.exclusive ? owner : null);
+    const queue = this.createQueue(name, options, options.exclusive ? owner : null);
+    if (isPersistentQueue(queue)) this.onDefinitionsChanged();
+    return queue;
+  }
+
+  /** A new queue, stored in the log when durable (exclusive queues never survive a restart). */
+  createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
+    const queue = new Queue(name, this.name, options, exclusiveOwner);
+    if (this.durability !== null && isPersistentQueue(queue)) queue.attachStorage(this.durability, this.storeKey(name));
     this.queues.set(name, queue);
     return queue;
   }
@@ -238,7 +282,9 @@ export class VHost {
 
   removeQueue(queue: Queue): void {
     if (queue.deleted) return;
+    queue.dropStorage();
     queue.deleted = true;
+    if (isPersistentQueue(queue)) this.onDefinitionsChanged();
     this.queues.delete(queue.name);
     for (const binding of [...queue.bindings]) this.removeBinding(binding);
     const consumers = queue.consumers.splice(0);
@@ -295,12 +341,14 @@ export class VHost {
     if (isExchange(destination)) destination.incoming.add(binding);
     else destination.bindings.add(binding);
     source.router.bind(destination, bindingKey, args);
+    if (isPersistentBinding(binding)) this.onDefinitionsChanged();
   }
 
   private removeBinding(binding: Binding): void {
     const source = binding.source;
     if (!source.bindings.delete(binding.id)) return;
     this.detachDestination(binding);
+    if (isPersistentBinding(binding)) this.onDefinitionsChanged();
     if (source.options.autoDelete && source.bindings.size === 0 && this.exchanges.get(source.name) === source) {
       this.removeExchange(source);
     }
@@ -322,6 +370,18 @@ export class VHost {
       );
     }
   }
+}
+
+/** Durable and not exclusive: kept across restarts. */
+export function isPersistentQueue(queue: Queue): boolean {
+  return queue.options.durable && !queue.options.exclusive;
+}
+
+/** A binding survives a restart when both its ends do. */
+export function isPersistentBinding(binding: Binding): boolean {
+  const destination = binding.destination;
+  const durableDestination = isExchange(destination) ? destination.options.durable : isPersistentQueue(destination);
+  return binding.source.options.durable && durableDestination;
 }
 
 function bindingId(destination: Destination, bindingKey: string, args: FieldTable): string {

@@ -1,4 +1,6 @@
 import { type Consumer, DIRECT_REPLY_PREFIX, DIRECT_REPLY_QUEUE, type ReplyConsumer } from '../broker/consumer.js';
+import { Deque } from '../broker/deque.js';
+import type { DurabilityWaiter } from '../broker/durability.js';
 import { Message, type QueueEntry } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
 import type { Queue } from '../broker/queue.js';
@@ -74,7 +76,7 @@ interface TxAck {
 }
 
 /** One AMQP channel: its methods, content assembly, consumers, unacked deliveries and confirms. */
-export class Channel implements ReplyConsumer {
+export class Channel implements ReplyConsumer, DurabilityWaiter {
   readonly consumers = new Map<string, ChannelConsumer>();
   /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
   private readonly unacked = new Map<number, Delivery>();
@@ -92,6 +94,10 @@ export class Channel implements ReplyConsumer {
   private confirmMode = false;
   private publishSeq = 0;
   private confirmedUpTo = 0;
+  /** Confirms held back until the log has the message on disk: publish seq and log ticket, in order. */
+  private readonly awaitingDisk = new Deque<{ seq: number; ticket: number }>();
+  /** In the connection's list of channels with confirms to send at the next flush. */
+  private confirmsQueued = false;
   private txMode = false;
   private txPublishes: { message: Message; mandatory: boolean }[] = [];
   private txAcks: TxAck[] = [];
@@ -434,18 +440,48 @@ export class Channel implements ReplyConsumer {
       this.connection.scheduleFlush();
     }
     if (this.confirmMode) {
-      this.publishSeq++;
-      if (this.confirmedUpTo === this.publishSeq - 1) this.connection.confirmingChannels.push(this);
-      this.connection.scheduleFlush();
+      const seq = ++this.publishSeq;
+      const durability = this.vhost.durability;
+      if (message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket) {
+        if (this.awaitingDisk.length === 0) durability.wait(this);
+        this.awaitingDisk.push({ seq, ticket: message.ticket });
+      }
+      this.queueConfirms();
     }
   }
 
-  /** Sends one basic.ack covering every publish confirmed since the last flush. */
+  /** Publishes up to this one can be confirmed: all before the first still waiting for the disk. */
+  private confirmable(): number {
+    const waiting = this.awaitingDisk.peek();
+    return waiting === undefined ? this.publishSeq : waiting.seq - 1;
+  }
+
+  private queueConfirms(): void {
+    if (this.confirmsQueued || this.confirmable() <= this.confirmedUpTo) return;
+    this.confirmsQueued = true;
+    this.connection.confirmingChannels.push(this);
+    this.connection.scheduleFlush();
+  }
+
+  /** The log synced up to `upTo`: confirms waiting for those records can go. */
+  onDurable(upTo: number): void {
+    let head = this.awaitingDisk.peek();
+    while (head !== undefined && head.ticket <= upTo) {
+      this.awaitingDisk.shift();
+      head = this.awaitingDisk.peek();
+    }
+    if (head === undefined) this.vhost.durability?.stopWaiting(this);
+    this.queueConfirms();
+  }
+
+  /** Sends one basic.ack covering every publish confirmable since the last flush. */
   sendConfirms(): void {
-    if (this.publishSeq === this.confirmedUpTo || this.awaitingCloseOk || this.released) return;
-    const multiple = this.publishSeq - this.confirmedUpTo > 1;
-    encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag: this.publishSeq, multiple });
-    this.confirmedUpTo = this.publishSeq;
+    this.confirmsQueued = false;
+    const upTo = this.confirmable();
+    if (upTo <= this.confirmedUpTo || this.awaitingCloseOk || this.released) return;
+    const multiple = upTo - this.confirmedUpTo > 1;
+    encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag: upTo, multiple });
+    this.confirmedUpTo = upTo;
   }
 
   // ---- consuming --------------------------------------------------------------
@@ -654,6 +690,7 @@ export class Channel implements ReplyConsumer {
     this.released = true;
     this.pending = undefined;
     this.stopReplyConsumer();
+    this.vhost.durability?.stopWaiting(this);
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     // Unsubscribe first so that requeued messages are not offered back to this channel.
