@@ -26,6 +26,9 @@
  *     the batch: every ticket <= upTo is on disk. A settle of something the log does
  *     not hold (unknown queue or message, already settled) writes nothing and returns
  *     the latest ticket issued; compare with `durableTicket` if you need to wait.
+ *   - onDurable and onError must not throw: onDurable runs inside the batch completion
+ *     and an exception there rejects whenIdle()/close() (or is an unhandled rejection).
+ *     They may append (the next batch is already being written when onDurable runs).
  *   - A position returned by appendPublish can be read at once (served from the
  *     batch in memory until written), so the caller may drop the body as soon as
  *     it likes; it is valid until every queue of the message has settled it.
@@ -368,7 +371,16 @@ export class MessageLog {
    * position in a deleted segment, rejects the whole call.
    */
   async readBodies(positions: readonly LogPosition[]): Promise<Buffer[]> {
-    const out: Buffer[] = new Array<Buffer>(positions.length);
+    return this.readRecords(positions, bodyOf);
+  }
+
+  /** Reads whole messages back (exchange, routing key, properties, body), as readBodies does bodies. */
+  async readMessages(positions: readonly LogPosition[]): Promise<StoredMessage[]> {
+    return this.readRecords(positions, messageOf);
+  }
+
+  private async readRecords<T>(positions: readonly LogPosition[], decode: (record: Buffer, pos: LogPosition) => T): Promise<T[]> {
+    const out: T[] = new Array<T>(positions.length);
     const reads: Promise<void>[] = [];
     let runSeg: Segment | undefined;
     let runFrom = 0;
@@ -383,9 +395,9 @@ export class MessageLog {
       const end = pos.offset + pos.length;
       if (end > seg.written) {
         // not written yet: serve it from the batch in memory
-        if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, i, runStart, runEnd, out));
+        if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, i, runStart, runEnd, out, decode));
         runSeg = undefined;
-        out[i] = this.copyFromBatch(seg, pos);
+        out[i] = decode(this.copyFromBatch(seg, pos), pos);
         continue;
       }
       if (
@@ -397,25 +409,26 @@ export class MessageLog {
         runEnd = end;
         continue;
       }
-      if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, i, runStart, runEnd, out));
+      if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, i, runStart, runEnd, out, decode));
       runSeg = seg;
       runFrom = i;
       runStart = pos.offset;
       runEnd = end;
     }
-    if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, positions.length, runStart, runEnd, out));
+    if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, positions.length, runStart, runEnd, out, decode));
     await Promise.all(reads);
     return out;
   }
 
-  private async readRun(
+  private async readRun<T>(
     seg: Segment,
     positions: readonly LogPosition[],
     from: number,
     to: number,
     start: number,
     end: number,
-    out: Buffer[],
+    out: T[],
+    decode: (record: Buffer, pos: LogPosition) => T,
   ): Promise<void> {
     const buf = Buffer.allocUnsafe(end - start);
     seg.readRefs++;
@@ -435,7 +448,7 @@ export class MessageLog {
     for (let i = from; i < to; i++) {
       const pos = positions[i]!;
       const rel = pos.offset - start;
-      out[i] = bodyOf(buf.subarray(rel, rel + pos.length), pos);
+      out[i] = decode(buf.subarray(rel, rel + pos.length), pos);
     }
   }
 
@@ -444,7 +457,7 @@ export class MessageLog {
       for (const c of list) {
         if (c.seg === seg && pos.offset >= c.fileOffset && pos.offset + pos.length <= c.fileOffset + c.len) {
           const rel = pos.offset - c.fileOffset;
-          return bodyOf(Buffer.from(c.buf.subarray(rel, rel + pos.length)), pos);
+          return Buffer.from(c.buf.subarray(rel, rel + pos.length));
         }
       }
     }
@@ -1221,6 +1234,34 @@ function writeStartRecord(buf: Buffer, start: number, id: number, existing: read
 }
 
 /** Checks a whole publish record read back and returns its body (a view). */
+/** A message as the log holds it. */
+export interface StoredMessage {
+  msgId: number;
+  exchange: string;
+  routingKey: string;
+  properties: Buffer;
+  body: Buffer;
+}
+
+function messageOf(rec: Buffer, pos: LogPosition): StoredMessage {
+  const body = bodyOf(rec, pos);
+  let o = HEADER_BYTES + 1;
+  const msgId = rec.readUIntLE(o, 6);
+  o += 6 + 4;
+  const queues = rec.readUInt16LE(o);
+  o += 2;
+  for (let i = 0; i < queues; i++) o += 2 + rec.readUInt16LE(o);
+  const exchangeLength = rec.readUInt16LE(o);
+  const exchange = rec.toString('utf8', o + 2, o + 2 + exchangeLength);
+  o += 2 + exchangeLength;
+  const routingKeyLength = rec.readUInt16LE(o);
+  const routingKey = rec.toString('utf8', o + 2, o + 2 + routingKeyLength);
+  o += 2 + routingKeyLength;
+  const propertiesLength = rec.readUInt32LE(o);
+  o += 4;
+  return { msgId, exchange, routingKey, properties: rec.subarray(o, o + propertiesLength), body };
+}
+
 function bodyOf(rec: Buffer, pos: LogPosition): Buffer {
   const len = rec.length - HEADER_BYTES;
   if (
