@@ -39,7 +39,12 @@ export async function openPersistence(broker: Broker, dataDir: string, logger: L
         logger.error({ event: 'storage.failed', err: error }, `message log write failed; persistent messages are no longer confirmed: ${error.message}`),
       log: logger,
     });
-    durability = new Durability(log, recovered.nextMsgId);
+    durability = new Durability(log, recovered.nextMsgId, (queue, error) =>
+      logger.error(
+        { event: 'storage.read-failed', queue: queue.name, vhost: queue.vhost, err: error },
+        `cannot read stored messages back: ${(error as Error).message}`,
+      ),
+    );
     for (const vhost of broker.vhosts.values()) {
       vhost.durability = durability;
       for (const queue of vhost.queues.values()) {
@@ -89,8 +94,10 @@ function queueForKey(broker: Broker, key: string, logger: Logger): Queue | undef
   return vhost.createQueue(queueName, { durable: true, exclusive: false, autoDelete: false, arguments: {} }, null);
 }
 
+/** Puts recovered messages back in their queue: the head in memory, the rest left paged out in the log. */
 async function restoreMessages(log: MessageLog, queue: Queue, stored: readonly RecoveredMessage[]): Promise<void> {
-  for (let start = 0; start < stored.length; start += RECOVERY_BATCH) {
+  let start = 0;
+  while (start < stored.length && !queue.wantsPagedRestore) {
     const batch = stored.slice(start, start + RECOVERY_BATCH);
     const bodies = await log.readBodies(batch.map((m) => m.position));
     for (let i = 0; i < batch.length; i++) {
@@ -98,8 +105,13 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: readonly R
       const message = new Message(record.exchange, record.routingKey, record.properties, bodies[i], record.bodySize);
       message.msgId = record.msgId;
       message.position = record.position;
-      queue.restore(message, record.redelivered);
+      queue.restore(record.msgId, record.position, record.bodySize, message, record.redelivered);
     }
+    start += batch.length;
+  }
+  for (let i = start; i < stored.length; i++) {
+    const record = stored[i];
+    queue.restore(record.msgId, record.position, record.bodySize, null, record.redelivered);
   }
 }
 

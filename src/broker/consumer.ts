@@ -16,7 +16,7 @@ export interface Consumer {
   /** Whether one more delivery fits: prefetch windows and socket back-pressure. */
   canAccept(): boolean;
   /** Takes a message; the consumer assigns the delivery tag and writes basic.deliver. */
-  deliver(queue: Queue, entry: QueueEntry): void;
+  deliver(queue: Queue, entry: QueueEntry, message: Message): void;
   /** The queue went away (deleted): the consumer tells its client with basic.cancel. */
   cancelledByBroker(queue: Queue): void;
 }

@@ -45,6 +45,20 @@ export class Deque<T> {
     return this.items[(this.head + index) % this.items.length] as T;
   }
 
+  /** Whether an item with this seq is in a deque kept in seq order (binary search). */
+  includesSeq(this: Deque<T & { seq: number }>, seq: number): boolean {
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const midSeq = this.at(mid).seq;
+      if (midSeq === seq) return true;
+      if (midSeq < seq) low = mid + 1;
+      else high = mid;
+    }
+    return false;
+  }
+
   /** Inserts at position `index` (0 = front); O(n), used only for out-of-order requeues. */
   insertAt(index: number, item: T): void {
     this.push(item);

@@ -1,4 +1,5 @@
-import type { MessageLog } from '../storage/message-log.js';
+import type { LogPosition, MessageLog } from '../storage/message-log.js';
+import { Message } from './message.js';
 import type { Queue } from './queue.js';
 
 /** Something waiting for log records to reach the disk (a channel with confirms due). */
@@ -21,8 +22,15 @@ export class Durability {
   constructor(
     readonly log: MessageLog,
     firstMsgId: number,
+    /** Where failures to read paged-out messages back are reported (the broker's log). */
+    private readonly reportError: (queue: Queue, error: unknown) => void,
   ) {
     this.nextMsgId = firstMsgId;
+  }
+
+  /** A queue could not read paged-out messages back; it retries on its next dispatch. */
+  pageInFailed(queue: Queue, error: unknown): void {
+    this.reportError(queue, error);
   }
 
   get durableTicket(): number {
@@ -53,6 +61,20 @@ export class Durability {
       this.watermarkScheduled = true;
       setImmediate(this.writeWatermarksBound);
     }
+  }
+
+  /** Reads paged-out messages back from the log, in one batch. */
+  async loadMessages(positions: readonly LogPosition[]): Promise<Message[]> {
+    const records = await this.log.readMessages(positions);
+    const messages = new Array<Message>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      const message = new Message(record.exchange, record.routingKey, record.properties, record.body, record.body.length);
+      message.msgId = record.msgId;
+      message.position = positions[i];
+      messages[i] = message;
+    }
+    return messages;
   }
 
   private writeWatermarks(): void {

@@ -39,12 +39,20 @@ export class Message {
   }
 }
 
-/** One message's place in one queue. */
+/**
+ * One message's place in one queue. A stored message may be paged out: its
+ * entry keeps only the log id and position, and `message` is null until the
+ * queue reads it back.
+ */
 export class QueueEntry {
   redelivered = false;
   constructor(
-    readonly message: Message,
+    public message: Message | null,
     /** Position in the queue, increasing; requeued entries go back in this order. */
     readonly seq: number,
+    /** Id in the message log; 0 when not stored. */
+    readonly msgId: number,
+    readonly position: LogPosition | undefined,
+    readonly bodySize: number,
   ) {}
 }

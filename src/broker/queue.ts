@@ -1,9 +1,24 @@
 import type { FieldTable } from '../protocol/field-table.js';
+import type { LogPosition } from '../storage/message-log.js';
 import type { Consumer } from './consumer.js';
 import type { Durability } from './durability.js';
 import { Deque } from './deque.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
+
+/** A stored queue keeps at most this many ready messages in memory; the rest wait in the log. */
+const RESIDENT_MAX_MESSAGES = 20_000;
+/** ... and at most this many body bytes. */
+const RESIDENT_MAX_BYTES = 16 * 1024 * 1024;
+/** Paged-out messages are read back when fewer than this many are resident... */
+const PAGE_IN_BELOW = 5_000;
+/** ... in batches of this many. */
+const PAGE_IN_BATCH = 2_000;
+
+/** Something waiting for a queue to read paged-out messages back (a basic.get). */
+export interface PageInWaiter {
+  pagedIn(): void;
+}
 
 export interface QueueOptions {
   durable: boolean;
@@ -16,6 +31,9 @@ export interface QueueOptions {
  * A queue is a data structure, not a stream: a ring buffer of ready entries,
  * a round-robin cursor over consumers, and a dispatch loop that runs until
  * every consumer's window is full. No timers, promises or closures per message.
+ * A stored (durable) queue keeps a bounded window of ready messages in memory:
+ * past it, stored messages are paged out to the log and read back in batches
+ * ahead of the consumers.
  */
 export class Queue {
   readonly ready = new Deque<QueueEntry>();
@@ -40,6 +58,13 @@ export class Queue {
   private watermarkPending = false;
   private cursor = 0;
   private dispatching = false;
+  /** Ready entries whose message is in memory, and their body bytes. */
+  private residentCount = 0;
+  private residentBytes = 0;
+  /** Ready entries paged out to the log. */
+  private pagedCount = 0;
+  private pagingIn = false;
+  private readonly pageInWaiters: PageInWaiter[] = [];
 
   constructor(
     readonly name: string,
@@ -59,12 +84,22 @@ export class Queue {
     return this.durability !== null;
   }
 
-  /** A message recovered from the log, in its original order. */
-  restore(message: Message, redelivered: boolean): void {
-    const entry = new QueueEntry(message, this.nextSeq++);
+  /** Whether the next recovered message should stay in the log rather than in memory. */
+  get wantsPagedRestore(): boolean {
+    return this.residentCount >= RESIDENT_MAX_MESSAGES || this.residentBytes >= RESIDENT_MAX_BYTES;
+  }
+
+  /** A message recovered from the log, in its original order; `message` null leaves it paged out. */
+  restore(msgId: number, position: LogPosition, bodySize: number, message: Message | null, redelivered: boolean): void {
+    const entry = new QueueEntry(message, this.nextSeq++, msgId, position, bodySize);
     entry.redelivered = redelivered;
-    if (redelivered && message.msgId > this.deliveredUpTo) this.deliveredUpTo = message.msgId;
-    this.ready.push(entry);
+    if (redelivered && msgId > this.deliveredUpTo) this.deliveredUpTo = msgId;
+    this.pushReady(entry);
+  }
+
+  /** Ready messages whose bodies wait in the log rather than in memory. */
+  get pagedOutCount(): number {
+    return this.pagedCount;
   }
 
   get messageCount(): number {
@@ -76,8 +111,85 @@ export class Queue {
   }
 
   enqueue(message: Message): void {
-    this.ready.push(new QueueEntry(message, this.nextSeq++));
+    const stored = message.msgId !== 0 && this.durability !== null;
+    const pageOut =
+      stored && (this.pagedCount > 0 || this.residentCount >= RESIDENT_MAX_MESSAGES || this.residentBytes >= RESIDENT_MAX_BYTES);
+    const entry = new QueueEntry(pageOut ? null : message, this.nextSeq++, stored ? message.msgId : 0, message.position, message.bodySize);
+    this.pushReady(entry);
     if (this.consumers.length > 0) this.dispatch();
+  }
+
+  private pushReady(entry: QueueEntry): void {
+    this.ready.push(entry);
+    this.countIn(entry);
+  }
+
+  private countIn(entry: QueueEntry): void {
+    if (entry.message === null) this.pagedCount++;
+    else {
+      this.residentCount++;
+      this.residentBytes += entry.bodySize;
+    }
+  }
+
+  /** Takes the head entry off the ready list; undefined when empty or when its message is still in the log. */
+  private shiftResident(): QueueEntry | undefined {
+    const head = this.ready.peek();
+    if (head === undefined) return undefined;
+    if (head.message === null) {
+      this.pageIn();
+      return undefined;
+    }
+    this.ready.shift();
+    this.residentCount--;
+    this.residentBytes -= head.bodySize;
+    if (this.pagedCount > 0 && this.residentCount < PAGE_IN_BELOW) this.pageIn();
+    return head;
+  }
+
+  /** Reads the next batch of paged-out messages back from the log. */
+  private pageIn(): void {
+    if (this.pagingIn || this.pagedCount === 0 || this.durability === null) return;
+    const entries: QueueEntry[] = [];
+    for (let i = 0; i < this.ready.length && entries.length < PAGE_IN_BATCH; i++) {
+      const entry = this.ready.at(i);
+      if (entry.message === null) entries.push(entry);
+    }
+    if (entries.length === 0) return;
+    this.pagingIn = true;
+    const positions = entries.map((entry) => entry.position as LogPosition);
+    this.durability.loadMessages(positions).then(
+      (messages) => this.pagedInBatch(entries, messages),
+      (error: unknown) => this.pageInFailed(error),
+    );
+  }
+
+  private pagedInBatch(entries: readonly QueueEntry[], messages: readonly Message[]): void {
+    this.pagingIn = false;
+    if (this.deleted) return;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      // Purged meanwhile, or loaded already: nothing to do.
+      if (entry.message !== null || !this.ready.includesSeq(entry.seq)) continue;
+      entry.message = messages[i];
+      this.pagedCount--;
+      this.residentCount++;
+      this.residentBytes += entry.bodySize;
+    }
+    const waiters = this.pageInWaiters.splice(0);
+    for (const waiter of waiters) waiter.pagedIn();
+    if (this.consumers.length > 0) this.dispatch();
+  }
+
+  private pageInFailed(error: unknown): void {
+    this.pagingIn = false;
+    this.durability?.pageInFailed(this, error);
+  }
+
+  /** basic.get found the head paged out: `waiter` hears when it is back. */
+  waitForPageIn(waiter: PageInWaiter): void {
+    this.pageInWaiters.push(waiter);
+    this.pageIn();
   }
 
   /** Hands ready entries to consumers, round-robin, while any has room. */
@@ -89,9 +201,10 @@ export class Queue {
       while (this.ready.length > 0 && consumers.length > 0) {
         const chosen = this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
         if (chosen === undefined) break;
-        const entry = this.ready.shift() as QueueEntry;
+        const entry = this.shiftResident();
+        if (entry === undefined) break;
         this.taken(entry, chosen.noAck);
-        chosen.deliver(this, entry);
+        chosen.deliver(this, entry, entry.message as Message);
       }
     } finally {
       this.dispatching = false;
@@ -130,10 +243,14 @@ export class Queue {
     return undefined;
   }
 
-  /** basic.get: the head entry, counted as unacked unless no-ack. */
-  get(noAck: boolean): QueueEntry | undefined {
-    const entry = this.ready.shift();
-    if (entry !== undefined) this.taken(entry, noAck);
+  /**
+   * basic.get: the head entry, counted as unacked unless no-ack; undefined
+   * when empty, null when the head is still being read from the log.
+   */
+  get(noAck: boolean): QueueEntry | undefined | null {
+    const entry = this.shiftResident();
+    if (entry === undefined) return this.ready.length > 0 ? null : undefined;
+    this.taken(entry, noAck);
     return entry;
   }
 
@@ -141,7 +258,7 @@ export class Queue {
   private taken(entry: QueueEntry, noAck: boolean): void {
     if (noAck) this.forget(entry);
     else this.unackedCount++;
-    const msgId = entry.message.msgId;
+    const msgId = entry.msgId;
     if (msgId > this.deliveredUpTo && this.durability !== null) {
       this.deliveredUpTo = msgId;
       if (!this.watermarkPending) {
@@ -164,7 +281,7 @@ export class Queue {
 
   /** The entry is gone for good: its stored message is settled for this queue. */
   private forget(entry: QueueEntry): void {
-    const msgId = entry.message.msgId;
+    const msgId = entry.msgId;
     if (msgId !== 0 && this.durability !== null && !this.deleted) this.durability.log.appendSettle(msgId, this.storeKey);
   }
 
@@ -184,12 +301,16 @@ export class Queue {
       } else {
         this.ready.insertAt(this.positionOf(entry.seq), entry);
       }
+      this.countIn(entry);
     }
     if (this.consumers.length > 0) this.dispatch();
   }
 
   purge(): number {
     const entries = this.ready.clear();
+    this.residentCount = 0;
+    this.residentBytes = 0;
+    this.pagedCount = 0;
     if (this.durability !== null) for (const entry of entries) this.forget(entry);
     return entries.length;
   }

@@ -3,7 +3,7 @@ import { Deque } from '../broker/deque.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
 import { Message, type QueueEntry } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
-import type { Queue } from '../broker/queue.js';
+import type { PageInWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
@@ -49,8 +49,8 @@ class ChannelConsumer implements Consumer {
     return channel.globalPrefetch === 0 || channel.unackedByConsumers < channel.globalPrefetch;
   }
 
-  deliver(queue: Queue, entry: QueueEntry): void {
-    this.channel.deliver(this, queue, entry);
+  deliver(queue: Queue, entry: QueueEntry, message: Message): void {
+    this.channel.deliver(this, queue, entry, message);
   }
 
   cancelledByBroker(_queue: Queue): void {
@@ -76,7 +76,10 @@ interface TxAck {
 }
 
 /** One AMQP channel: its methods, content assembly, consumers, unacked deliveries and confirms. */
-export class Channel implements ReplyConsumer, DurabilityWaiter {
+/** Input held back while a basic.get waits for its queue to read a message back from the log. */
+type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
+
+export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
   readonly consumers = new Map<string, ChannelConsumer>();
   /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
   private readonly unacked = new Map<number, Delivery>();
@@ -103,6 +106,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter {
   private txAcks: TxAck[] = [];
   awaitingCloseOk = false;
   private released = false;
+  /** Set while a basic.get waits for a paged-out message: later input on this channel waits in order. */
+  private parked: ParkedFrame[] | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -125,6 +130,10 @@ export class Channel implements ReplyConsumer, DurabilityWaiter {
   // ---- input ----------------------------------------------------------------
 
   onMethod(method: IncomingMethod): void {
+    if (this.parked !== undefined) {
+      this.parked.push({ kind: 'method', method });
+      return;
+    }
     if (this.awaitingCloseOk) {
       // After our channel.close, everything but close and close-ok is dropped.
       if (method.id === M.CHANNEL_CLOSE_OK) this.closed();
@@ -159,6 +168,10 @@ export class Channel implements ReplyConsumer, DurabilityWaiter {
   }
 
   onContentHeader(payload: Buffer): void {
+    if (this.parked !== undefined) {
+      this.parked.push({ kind: 'header', payload });
+      return;
+    }
     if (this.awaitingCloseOk) return;
     const pending = this.pending;
     if (pending === undefined || pending.rawProperties !== undefined) {
@@ -184,6 +197,10 @@ export class Channel implements ReplyConsumer, DurabilityWaiter {
   }
 
   onContentBody(payload: Buffer): void {
+    if (this.parked !== undefined) {
+      this.parked.push({ kind: 'body', payload });
+      return;
+    }
     if (this.awaitingCloseOk) return;
     const pending = this.pending;
     if (pending === undefined || pending.rawProperties === undefined) {
@@ -250,7 +267,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter {
         return;
       }
       case M.BASIC_GET:
-        return this.get(method.args.queue, method.args.noAck);
+        return this.get(method);
       case M.BASIC_RECOVER:
       case M.BASIC_RECOVER_ASYNC: {
         if (!method.args.requeue) throw AmqpError.connection(ReplyCode.NOT_IMPLEMENTED, 'requeue=false', method.id >>> 16, method.id & 0xffff);
@@ -541,14 +558,30 @@ export class Channel implements ReplyConsumer, DurabilityWaiter {
     this.connection.scheduleFlush();
   }
 
-  deliver(consumer: ChannelConsumer, queue: Queue, entry: QueueEntry): void {
+  /** The queue read back what a parked basic.get waits for: replay the held input in order. */
+  pagedIn(): void {
+    const frames = this.parked;
+    if (frames === undefined || this.released) return;
+    this.parked = undefined;
+    try {
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i];
+        if (frame.kind === 'method') this.onMethod(frame.method);
+        else if (frame.kind === 'header') this.onContentHeader(frame.payload);
+        else this.onContentBody(frame.payload);
+      }
+    } catch (error) {
+      this.connection.fail(error);
+    }
+  }
+
+  deliver(consumer: ChannelConsumer, queue: Queue, entry: QueueEntry, message: Message): void {
     const tag = this.nextDeliveryTag++;
     if (!consumer.noAck) {
       this.unacked.set(tag, new Delivery(tag, queue, entry, consumer));
       consumer.unacked++;
       this.unackedByConsumers++;
     }
-    const message = entry.message;
     const writer = this.connection.writer;
     encodeMethod(writer, this.number, M.BASIC_DELIVER, {
       consumerTag: consumer.tag,
@@ -561,16 +594,23 @@ export class Channel implements ReplyConsumer, DurabilityWaiter {
     this.connection.scheduleFlush();
   }
 
-  private get(queueName: string, noAck: boolean): void {
-    const queue = this.vhost.queueFor(this.queueName(queueName), this.connection);
+  private get(method: IncomingMethod & { id: typeof M.BASIC_GET }): void {
+    const { noAck } = method.args;
+    const queue = this.vhost.queueFor(this.queueName(method.args.queue), this.connection);
     const entry = queue.get(noAck);
+    if (entry === null) {
+      // The head is still in the log: answer when it is back, and hold later input until then.
+      this.parked = [{ kind: 'method', method }];
+      queue.waitForPageIn(this);
+      return;
+    }
     if (entry === undefined) {
       this.reply(M.BASIC_GET_EMPTY, { clusterId: '' });
       return;
     }
     const tag = this.nextDeliveryTag++;
     if (!noAck) this.unacked.set(tag, new Delivery(tag, queue, entry, null));
-    const message = entry.message;
+    const message = entry.message as Message;
     const writer = this.connection.writer;
     encodeMethod(writer, this.number, M.BASIC_GET_OK, {
       deliveryTag: tag,
@@ -689,6 +729,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter {
     if (this.released) return;
     this.released = true;
     this.pending = undefined;
+    this.parked = undefined;
     this.stopReplyConsumer();
     this.vhost.durability?.stopWaiting(this);
     const consumers = [...this.consumers.values()];

@@ -356,6 +356,11 @@ export class Connection implements FrameSink {
 
   // ---- errors and closing -------------------------------------------------
 
+  /** An error raised outside this connection's input handler (e.g. replayed channel input). */
+  fail(error: unknown): void {
+    this.onError(error);
+  }
+
   private onError(error: unknown): void {
     if (error instanceof AmqpError) {
       if (error.scope === 'channel') {

@@ -24,9 +24,9 @@ class FakeConsumer implements Consumer {
   canAccept(): boolean {
     return this.noAck || this.prefetch === 0 || this.unacked < this.prefetch;
   }
-  deliver(_queue: Queue, entry: QueueEntry): void {
+  deliver(_queue: Queue, entry: QueueEntry, message: Message): void {
     if (!this.noAck) this.unacked++;
-    this.got.push({ body: (entry.message.body as Buffer).toString(), redelivered: entry.redelivered, entry });
+    this.got.push({ body: (message.body as Buffer).toString(), redelivered: entry.redelivered, entry });
   }
   cancelledByBroker(): void {}
   ack(queue: Queue, body: string): void {
@@ -141,9 +141,9 @@ describe('Queue dispatch', () => {
     const queue = newQueue();
     queue.enqueue(message('x'));
     queue.enqueue(message('y'));
-    expect((queue.get(false)?.message.body as Buffer).toString()).toBe('x');
+    expect((queue.get(false)?.message?.body as Buffer).toString()).toBe('x');
     expect(queue.unackedCount).toBe(1);
-    expect((queue.get(true)?.message.body as Buffer).toString()).toBe('y');
+    expect((queue.get(true)?.message?.body as Buffer).toString()).toBe('y');
     expect(queue.unackedCount).toBe(1);
     expect(queue.get(false)).toBeUndefined();
   });

@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Consumer } from '../../src/broker/consumer.js';
+import { Durability } from '../../src/broker/durability.js';
+import { Message, type QueueEntry } from '../../src/broker/message.js';
+import type { PageInWaiter, Queue } from '../../src/broker/queue.js';
+import { VHost } from '../../src/broker/vhost.js';
+import { encodeProperties } from '../../src/protocol/methods.generated.js';
+import { MessageLog } from '../../src/storage/message-log.js';
+
+const PERSISTENT = encodeProperties({ deliveryMode: 2, contentType: 'text/plain' });
+const durable = { durable: true, exclusive: false, autoDelete: false, arguments: {} };
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function storedVHost(): Promise<{ vhost: VHost; log: MessageLog; dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-paging-'));
+  const { log, recovered } = await MessageLog.open({ dir, onDurable: () => {}, onError: (e) => { throw e; } });
+  cleanups.push(async () => {
+    await log.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const vhost = new VHost('/');
+  vhost.durability = new Durability(log, recovered.nextMsgId, (_q, error) => {
+    throw error;
+  });
+  return { vhost, log, dir };
+}
+
+function publish(vhost: VHost, routingKey: string, body: string, properties = PERSISTENT): void {
+  vhost.publish(new Message('', routingKey, properties, Buffer.from(body), Buffer.byteLength(body)));
+}
+
+/** Collects deliveries, acking each at once (a fast consumer). */
+class CollectingConsumer implements Consumer {
+  readonly bodies: string[] = [];
+  readonly owner = {};
+  readonly exclusive = false;
+  readonly priority = 0;
+  readonly noAck = false;
+  readonly tag = 'c';
+  constructor(private readonly done: () => void, private readonly expected: number) {}
+  canAccept(): boolean {
+    return true;
+  }
+  deliver(queue: Queue, entry: QueueEntry, message: Message): void {
+    this.bodies.push((message.body as Buffer).toString());
+    queue.settle(entry);
+    if (this.bodies.length === this.expected) this.done();
+  }
+  cancelledByBroker(): void {}
+}
+
+describe('paging a stored backlog out to the log', () => {
+  it('keeps a bounded window in memory and delivers the whole backlog in order', async () => {
+    const { vhost } = await storedVHost();
+    const queue = vhost.declareQueue('backlog', false, durable, {});
+    const count = 50_000;
+    for (let i = 0; i < count; i++) publish(vhost, 'backlog', `m${i}`);
+    expect(queue.messageCount).toBe(count);
+    expect(queue.pagedOutCount).toBe(count - 20_000);
+
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const consumer = new CollectingConsumer(finish, count);
+    vhost.consume(queue, consumer);
+    await finished;
+    expect(consumer.bodies.length).toBe(count);
+    expect(consumer.bodies.every((body, i) => body === `m${i}`)).toBe(true);
+    expect(queue.messageCount).toBe(0);
+    expect(queue.pagedOutCount).toBe(0);
+  });
+
+  it('never pages out transient messages, which are not in the log', async () => {
+    const { vhost } = await storedVHost();
+    const queue = vhost.declareQueue('mixed', false, durable, {});
+    const transient = encodeProperties({});
+    for (let i = 0; i < 25_000; i++) publish(vhost, 'mixed', `p${i}`);
+    for (let i = 0; i < 10; i++) publish(vhost, 'mixed', `t${i}`, transient);
+    expect(queue.pagedOutCount).toBe(5_000);
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const consumer = new CollectingConsumer(finish, 25_010);
+    vhost.consume(queue, consumer);
+    await finished;
+    expect(consumer.bodies.slice(-10)).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`));
+  });
+
+  it('makes basic.get wait for a paged-out head, then hands it over', async () => {
+    const { vhost } = await storedVHost();
+    const queue = vhost.declareQueue('gets', false, durable, {});
+    for (let i = 0; i < 30_000; i++) publish(vhost, 'gets', `g${i}`);
+    // Take the resident window with no-ack gets (no page-in can finish within this synchronous loop).
+    const taken: string[] = [];
+    let entry = queue.get(true);
+    while (entry !== null && entry !== undefined) {
+      taken.push((entry.message?.body as Buffer).toString());
+      entry = queue.get(true);
+    }
+    expect(entry).toBeNull();
+    expect(taken.length).toBe(20_000);
+    await new Promise<void>((resolve) => {
+      const waiter: PageInWaiter = { pagedIn: resolve };
+      queue.waitForPageIn(waiter);
+    });
+    const next = queue.get(true);
+    expect((next?.message?.body as Buffer).toString()).toBe('g20000');
+    expect(next?.message?.properties.contentType).toBe('text/plain');
+  });
+
+  it('settles purged paged-out messages in the log', async () => {
+    const { vhost, log, dir } = await storedVHost();
+    const queue = vhost.declareQueue('purged', false, durable, {});
+    for (let i = 0; i < 25_000; i++) publish(vhost, 'purged', `x${i}`);
+    publish(vhost, 'purged', 'kept-after-purge');
+    expect(vhost.purgeQueue('purged', {})).toBe(25_001);
+    expect(queue.pagedOutCount).toBe(0);
+    publish(vhost, 'purged', 'after');
+    await log.whenIdle();
+    await log.close();
+    const reopened = await MessageLog.open({ dir, onDurable: () => {}, onError: () => {} });
+    const survivors = reopened.recovered.queues.get(vhost.storeKey('purged')) ?? [];
+    await reopened.log.close();
+    expect(survivors.map((m) => m.msgId)).toEqual([25_002]);
+  });
+});
