@@ -9,7 +9,7 @@ import path from 'node:path';
 import amqp from 'amqplib';
 import { freePorts, waitForTcp } from './ports.js';
 import { RABBITMQ_SERVER_BIN } from './deps.js';
-import { Tail, exited, removeDir, stopGroup, trackDir, trackGroup } from './procs.js';
+import { Tail, exited, killGroup, removeDir, stopGroup, trackDir, trackGroup, waitExit } from './procs.js';
 
 export interface RabbitNode {
   port: number;
@@ -22,6 +22,13 @@ export interface RabbitNode {
   /** Milliseconds from spawn to first completed AMQP handshake. */
   startMs: number;
   stop(): Promise<void>;
+  /**
+   * Stop the node gracefully (SIGTERM to rabbitmq-server's process group,
+   * SIGKILL after 30 s) and start it again with the same node name, ports,
+   * config and mnesia dir (durable state kept; epmd keeps running).
+   * Resolves when an AMQP handshake succeeds again.
+   */
+  restart(opts?: { timeoutMs?: number }): Promise<{ stopMs: number; startMs: number; killed: boolean }>;
 }
 
 function rabbitUser(): { uid: number; gid: number } | null {
@@ -114,6 +121,34 @@ export async function startRabbitMQ(opts: { timeoutMs?: number } = {}): Promise<
 
   const out = new Tail();
   let server: ChildProcess | undefined;
+  const url = `amqp://guest:guest@127.0.0.1:${amqpPort}`;
+  // Start rabbitmq-server and wait for an AMQP handshake, until deadline.
+  const spawnServer = async (deadline: number): Promise<void> => {
+    const child = spawn(RABBITMQ_SERVER_BIN, [], {
+      env,
+      cwd: dir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...spawnUser,
+    });
+    server = child;
+    if (child.pid !== undefined) trackGroup(child.pid);
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => out.push(d));
+    let lastErr = '';
+    for (;;) {
+      if (exited(child)) throw new Error(`rabbitmq-server exited (code ${child.exitCode}, signal ${child.signalCode})`);
+      try {
+        const conn = await amqp.connect(url, { timeout: 2_000 });
+        await conn.close();
+        break;
+      } catch (e) {
+        lastErr = (e as Error).message;
+      }
+      if (Date.now() > deadline) throw new Error(`no AMQP handshake by the deadline (start: ${timeoutMs} ms; last error: ${lastErr})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
   const cleanup = async () => {
     if (server) await stopGroup(server, 15_000);
     await stopGroup(epmd, 2_000);
@@ -124,43 +159,44 @@ export async function startRabbitMQ(opts: { timeoutMs?: number } = {}): Promise<
     await waitForTcp(epmdPort, 10_000).catch((e: Error) => {
       throw new Error(`private epmd did not start: ${e.message}\n${epmdOut}`);
     });
-    server = spawn(RABBITMQ_SERVER_BIN, [], {
-      env,
-      cwd: dir,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...spawnUser,
-    });
-    if (server.pid !== undefined) trackGroup(server.pid);
-    server.stdout?.on('data', (d: Buffer) => out.push(d));
-    server.stderr?.on('data', (d: Buffer) => out.push(d));
-
-    const url = `amqp://guest:guest@127.0.0.1:${amqpPort}`;
-    const deadline = t0 + timeoutMs;
-    let lastErr = '';
-    for (;;) {
-      if (exited(server)) throw new Error(`rabbitmq-server exited (code ${server.exitCode}, signal ${server.signalCode})`);
-      try {
-        const conn = await amqp.connect(url, { timeout: 2_000 });
-        await conn.close();
-        break;
-      } catch (e) {
-        lastErr = (e as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`no AMQP handshake within ${timeoutMs} ms (last error: ${lastErr})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await spawnServer(t0 + timeoutMs);
     const startMs = Date.now() - t0;
-    return { port: amqpPort, url, nodeName, dir, epmdPort, distPort, startMs, stop: cleanup };
+    const restart = async (ropts: { timeoutMs?: number } = {}) => {
+      const old = server;
+      const s0 = Date.now();
+      let killed = false;
+      if (old && !exited(old)) {
+        if (old.pid !== undefined) killGroup(old.pid, 'SIGTERM');
+        if (!(await waitExit(old, 30_000))) {
+          killed = true;
+          await stopGroup(old, 0);
+        }
+      }
+      if (old) await stopGroup(old, 0); // reap anything left in its group
+      const stopMs = Date.now() - s0;
+      const r0 = Date.now();
+      try {
+        await spawnServer(r0 + (ropts.timeoutMs ?? 60_000));
+      } catch (err) {
+        throw new Error(`private RabbitMQ node ${nodeName} failed to restart: ${(err as Error).message}\n--- output\n${out}${logTail(dir)}`);
+      }
+      return { stopMs, startMs: Date.now() - r0, killed };
+    };
+    return { port: amqpPort, url, nodeName, dir, epmdPort, distPort, startMs, stop: cleanup, restart };
   } catch (err) {
-    let logTail = '';
-    try {
-      const logDir = path.join(dir, 'log');
-      for (const f of fs.readdirSync(logDir)) logTail += `\n--- ${f}\n` + fs.readFileSync(path.join(logDir, f), 'utf8').slice(-4_000);
-    } catch {
-      // no logs
-    }
+    const logs = logTail(dir);
     await cleanup();
-    throw new Error(`private RabbitMQ node ${nodeName} failed to start: ${(err as Error).message}\n--- output\n${out}${logTail}`);
+    throw new Error(`private RabbitMQ node ${nodeName} failed to start: ${(err as Error).message}\n--- output\n${out}${logs}`);
   }
+}
+
+function logTail(dir: string): string {
+  let text = '';
+  try {
+    const logDir = path.join(dir, 'log');
+    for (const f of fs.readdirSync(logDir)) text += `\n--- ${f}\n` + fs.readFileSync(path.join(logDir, f), 'utf8').slice(-4_000);
+  } catch {
+    // no logs
+  }
+  return text;
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Tail, exited, removeDir, stopGroup, trackDir, trackGroup } from './procs.js';
+import { Tail, exited, killGroup, removeDir, stopGroup, trackDir, trackGroup, untrackGroup, waitExit } from './procs.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -15,9 +15,43 @@ export interface WarrenProcess {
   url: string;
   pid: number;
   dataDir: string;
+  /** Milliseconds from spawn to the "listening" log line. */
+  startMs: number;
   /** What Warren printed so far (stdout + stderr), for diagnostics. */
   output(): string;
+  /** SIGTERM (SIGKILL after 5 s); removes the data dir unless it was passed in as `dataDir`. */
   stop(): Promise<void>;
+  /**
+   * Send `signal` to Warren's process group and wait (up to waitMs) for it to
+   * exit. Leaves the data dir in place (so a new Warren can start on it); a
+   * later stop() still cleans up. exited=false if it did not exit in time.
+   */
+  kill(signal: NodeJS.Signals, waitMs?: number): Promise<{ exited: boolean; code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface StartWarrenOptions {
+  args?: string[];
+  timeoutMs?: number;
+  logLevel?: string;
+  /**
+   * Use this data dir instead of a fresh temp dir. The caller owns it: stop()
+   * does not remove it (so a second Warren can start on the same dir).
+   */
+  dataDir?: string;
+}
+
+function warrenArgs(dataDir: string, opts: StartWarrenOptions): string[] {
+  // Loopback only (Warren's default host is '::').
+  return [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
+}
+
+function spawnWarren(args: string[]): ChildProcess {
+  return spawn(process.execPath, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'test' },
+  });
 }
 
 function newestMtime(dir: string): number {
@@ -48,22 +82,17 @@ export function ensureWarrenBuilt(): void {
   fs.utimesSync(CLI, now, now);
 }
 
-export async function startWarren(opts: { args?: string[]; timeoutMs?: number; logLevel?: string } = {}): Promise<WarrenProcess> {
+export async function startWarren(opts: StartWarrenOptions = {}): Promise<WarrenProcess> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
   ensureWarrenBuilt();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-data-'));
-  trackDir(dataDir);
-  // Loopback only (Warren's default host is '::').
-  const args = [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
-  const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'test' },
-  });
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'warren-data-'));
+  if (ownDir) trackDir(dataDir);
+  const t0 = Date.now();
+  const child: ChildProcess = spawnWarren(warrenArgs(dataDir, opts));
   const pid = child.pid;
   if (pid === undefined) {
-    removeDir(dataDir);
+    if (ownDir) removeDir(dataDir);
     throw new Error('could not spawn Warren');
   }
   trackGroup(pid);
@@ -72,7 +101,16 @@ export async function startWarren(opts: { args?: string[]; timeoutMs?: number; l
 
   const stop = async () => {
     await stopGroup(child, 5_000);
-    removeDir(dataDir);
+    if (ownDir) removeDir(dataDir);
+  };
+  const kill = async (signal: NodeJS.Signals, waitMs = 10_000) => {
+    if (!exited(child)) killGroup(pid, signal);
+    const done = await waitExit(child, waitMs);
+    if (done) {
+      killGroup(pid, 'SIGKILL'); // anything the leader left behind in its group
+      untrackGroup(pid);
+    }
+    return { exited: done, code: child.exitCode, signal: child.signalCode };
   };
 
   try {
@@ -108,14 +146,54 @@ export async function startWarren(opts: { args?: string[]; timeoutMs?: number; l
       url: `amqp://guest:guest@127.0.0.1:${port}`,
       pid,
       dataDir,
+      startMs: Date.now() - t0,
       output: () => out.toString(),
       stop,
+      kill,
     };
   } catch (err) {
     const wasRunning = !exited(child);
     await stop();
     throw new Error(`starting Warren failed${wasRunning ? '' : ' (process exited)'}: ${(err as Error).message}\n--- output\n${out}`);
   }
+}
+
+/**
+ * Run Warren on `dataDir` expecting it NOT to start (e.g. the dir is locked):
+ * resolves with its exit code/signal and output once it exits. If it prints
+ * "listening" instead, or does not exit within timeoutMs, it is stopped and
+ * the promise rejects.
+ */
+export async function runWarrenToExit(opts: StartWarrenOptions & { dataDir: string }): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string; ms: number }> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  ensureWarrenBuilt();
+  const t0 = Date.now();
+  const child = spawnWarren(warrenArgs(opts.dataDir, opts));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not spawn Warren');
+  trackGroup(pid);
+  const out = new Tail(20_000);
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  child.stderr?.on('data', (d: Buffer) => out.push(d));
+  let listening = false;
+  const deadline = Date.now() + timeoutMs;
+  while (!exited(child) && Date.now() < deadline) {
+    if (out.toString().includes('"msg":"listening"')) {
+      listening = true;
+      break;
+    }
+    await waitExit(child, 50);
+  }
+  // The 'exit' event can precede the last output chunks; give them a moment.
+  if (exited(child)) await new Promise((r) => setTimeout(r, 50));
+  const result = { code: child.exitCode, signal: child.signalCode, output: out.toString(), ms: Date.now() - t0 };
+  if (!exited(child) || listening) {
+    await stopGroup(child, 5_000);
+    throw new Error(`Warren on ${opts.dataDir} ${listening ? 'started listening' : `did not exit within ${timeoutMs} ms`}; expected it to refuse to start\n--- output\n${result.output}`);
+  }
+  killGroup(pid, 'SIGKILL');
+  untrackGroup(pid);
+  return result;
 }
 
 interface EmbeddedApi {
