@@ -15,6 +15,18 @@ const PAGE_IN_BELOW = 5_000;
 /** ... in batches of this many. */
 const PAGE_IN_BATCH = 2_000;
 
+/**
+ * Flow control: a queue with consumers that falls this far behind slows the
+ * connections publishing into it until it is back under FLOW_RESUME_BELOW.
+ */
+const FLOW_THROTTLE_ABOVE = 1_000;
+const FLOW_RESUME_BELOW = 500;
+
+/** A publisher slowed down by a queue's flow control. */
+export interface FlowWaiter {
+  flowResumed(): void;
+}
+
 /** Something waiting for a queue to read paged-out messages back (a basic.get). */
 export interface PageInWaiter {
   pagedIn(): void;
@@ -65,6 +77,7 @@ export class Queue {
   private pagedCount = 0;
   private pagingIn = false;
   private readonly pageInWaiters: PageInWaiter[] = [];
+  private readonly flowWaiters: FlowWaiter[] = [];
 
   constructor(
     readonly name: string,
@@ -119,6 +132,21 @@ export class Queue {
     if (this.consumers.length > 0) this.dispatch();
   }
 
+  /** Behind its consumers: publishers into it should wait (see FlowWaiter). */
+  get overloaded(): boolean {
+    return this.ready.length > FLOW_THROTTLE_ABOVE && this.consumers.length > 0;
+  }
+
+  /** `waiter` hears when the queue has caught up (or lost its consumers, or went away). */
+  waitForFlow(waiter: FlowWaiter): void {
+    this.flowWaiters.push(waiter);
+  }
+
+  private releaseFlow(): void {
+    const waiters = this.flowWaiters.splice(0);
+    for (let i = 0; i < waiters.length; i++) waiters[i].flowResumed();
+  }
+
   private pushReady(entry: QueueEntry): void {
     this.ready.push(entry);
     this.countIn(entry);
@@ -144,6 +172,7 @@ export class Queue {
     this.residentCount--;
     this.residentBytes -= head.bodySize;
     if (this.pagedCount > 0 && this.residentCount < PAGE_IN_BELOW) this.pageIn();
+    if (this.flowWaiters.length > 0 && this.ready.length < FLOW_RESUME_BELOW) this.releaseFlow();
     return head;
   }
 
@@ -307,6 +336,7 @@ export class Queue {
   }
 
   purge(): number {
+    if (this.flowWaiters.length > 0) this.releaseFlow();
     const entries = this.ready.clear();
     this.residentCount = 0;
     this.residentBytes = 0;
@@ -342,6 +372,7 @@ export class Queue {
     if (this.cursor > index) this.cursor--;
     if (this.cursor >= this.consumers.length) this.cursor = 0;
     if (this.consumers.length <= 1) this.prioritized = false;
+    if (this.consumers.length === 0 && this.flowWaiters.length > 0) this.releaseFlow();
     return true;
   }
 

@@ -444,7 +444,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
 
   private route(message: Message, mandatory: boolean): void {
     const isReply = message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX);
-    const reached = isReply ? (this.vhost.deliverReply(message) ? 1 : 0) : this.vhost.publish(message).length;
+    let reached: number;
+    if (isReply) {
+      reached = this.vhost.deliverReply(message) ? 1 : 0;
+    } else {
+      const routed = this.vhost.publish(message);
+      reached = routed.length;
+      for (let i = 0; i < routed.length; i++) {
+        if (routed[i].overloaded) this.connection.throttle(routed[i]);
+      }
+    }
     if (reached === 0 && mandatory) {
       const writer = this.connection.writer;
       encodeMethod(writer, this.number, M.BASIC_RETURN, {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Broker, User } from '../broker/broker.js';
+import type { FlowWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, PROTOCOL_HEADER } from '../protocol/constants.js';
 import { AmqpError } from '../protocol/errors.js';
@@ -57,6 +58,9 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 let nextConnectionId = 1;
 
+/** The longest a queue's flow control holds a publisher back at a time. */
+const FLOW_PAUSE_MS = 50;
+
 /** A read this large means the client has more waiting: it yields to others until the next turn. */
 const FAIR_SHARE_BYTES = 32 * 1024;
 
@@ -64,9 +68,10 @@ const FAIR_SHARE_BYTES = 32 * 1024;
  * One client connection: the handshake, heartbeats, channel 0, and the
  * output buffer all channels write into, flushed once per event-loop turn.
  */
-export class Connection implements FrameSink {
+export class Connection implements FrameSink, FlowWaiter {
   readonly id = nextConnectionId++;
-  readonly writer = new FrameWriter();
+  // Starts small: most connections are idle; a busy one grows its buffer on first use.
+  readonly writer = new FrameWriter(4096);
   readonly channels = new Map<number, Channel>();
   readonly name: string;
   readonly log: Logger;
@@ -91,7 +96,11 @@ export class Connection implements FrameSink {
   readonly confirmingChannels: Channel[] = [];
   private readonly flushBound = (): void => this.flush();
   private readonly resumeInputBound = (): void => this.resumeInput();
+  private readonly flowResumedBound = (): void => this.flowResumed();
+  /** Yielding to other connections until the next turn (fair share). */
   private inputPaused = false;
+  /** Held back by a queue's flow control, for at most FLOW_PAUSE_MS at a time. */
+  private flowTimer: NodeJS.Timeout | undefined;
   private closeReason = 'client closed the connection';
 
   constructor(
@@ -162,7 +171,26 @@ export class Connection implements FrameSink {
 
   private resumeInput(): void {
     this.inputPaused = false;
-    if (this.state !== 'closed') this.socket.resume();
+    if (this.state !== 'closed' && this.flowTimer === undefined) this.socket.resume();
+  }
+
+  /**
+   * A queue this connection publishes into is behind its consumers: stop
+   * reading until it catches up. Bounded in time, so that a connection that
+   * also consumes from that queue (its acks unread) cannot deadlock.
+   */
+  throttle(queue: Queue): void {
+    if (this.flowTimer !== undefined || this.state !== 'opened') return;
+    this.socket.pause();
+    queue.waitForFlow(this);
+    this.flowTimer = setTimeout(this.flowResumedBound, FLOW_PAUSE_MS);
+  }
+
+  flowResumed(): void {
+    if (this.flowTimer === undefined) return;
+    clearTimeout(this.flowTimer);
+    this.flowTimer = undefined;
+    if (this.state !== 'closed' && !this.inputPaused) this.socket.resume();
   }
 
   private readProtocolHeader(chunk: Buffer): Buffer {
@@ -432,6 +460,7 @@ export class Connection implements FrameSink {
     this.released = true;
     clearTimeout(this.closeTimer);
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.flowTimer);
     this.releaseChannels();
     this.vhost?.ownerClosed(this);
     this.log.info({ event: 'connection.closed', reason: this.closeReason }, 'connection closed');
