@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Broker } from './broker/broker.js';
-import { type DefinitionsDocument, exportDefinitions, importDefinitions } from './broker/definitions.js';
+import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
 import { Durability } from './broker/durability.js';
 import { Message } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
@@ -59,8 +59,8 @@ export async function openPersistence(broker: Broker, dataDir: string, logger: L
       messages += stored.length;
     }
     const saver = new DefinitionsSaver(broker, dataDir, version, logger);
-    for (const vhost of broker.vhosts.values()) vhost.onDefinitionsChanged = saver.scheduleBound;
-    saver.schedule();
+    for (const vhost of broker.vhosts.values()) vhost.definitions = saver.journal;
+    saver.journal.changed();
     logger.info(
       { event: 'storage.recovered', messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
       `recovered ${messages} messages in ${recovered.queues.size} queues`,
@@ -119,7 +119,7 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: readonly R
 class DefinitionsSaver {
   private writing: Promise<void> | undefined;
   private dirty = false;
-  readonly scheduleBound = (): void => this.schedule();
+  readonly journal = new DefinitionsJournal(() => this.schedule());
 
   constructor(
     private readonly broker: Broker,
@@ -143,7 +143,9 @@ class DefinitionsSaver {
     try {
       while (this.dirty) {
         this.dirty = false;
+        const version = this.journal.current;
         await writeDefinitions(this.dataDir, exportDefinitions(this.broker, this.version));
+        this.journal.stored(version);
       }
     } catch (error) {
       this.logger.error({ event: 'definitions.write-failed', err: error }, `cannot write definitions: ${(error as Error).message}`);

@@ -4,6 +4,49 @@ import { isExchange } from './exchange.js';
 import { isExchangeType } from './exchanges/index.js';
 import { isPersistentBinding, isPersistentQueue } from './vhost.js';
 
+/** Something waiting for the definitions to be on disk (a channel holding a declare-ok). */
+export interface DefinitionsWaiter {
+  definitionsStored(): void;
+}
+
+/**
+ * Counts changes to durable definitions and which of them are on disk, so
+ * that a declare-ok is sent only once its declaration would survive a crash.
+ */
+export class DefinitionsJournal {
+  private version = 0;
+  private storedVersion = 0;
+  private waiters: { version: number; waiter: DefinitionsWaiter }[] = [];
+
+  constructor(private readonly onChange: () => void) {}
+
+  changed(): void {
+    this.version++;
+    this.onChange();
+  }
+
+  /** Changes not yet on disk. */
+  get pending(): boolean {
+    return this.storedVersion < this.version;
+  }
+
+  /** The version a write about to start will store. */
+  get current(): number {
+    return this.version;
+  }
+
+  whenStored(waiter: DefinitionsWaiter): void {
+    this.waiters.push({ version: this.version, waiter });
+  }
+
+  stored(version: number): void {
+    this.storedVersion = Math.max(this.storedVersion, version);
+    const ready = this.waiters.filter((w) => w.version <= this.storedVersion);
+    this.waiters = this.waiters.filter((w) => w.version > this.storedVersion);
+    for (const { waiter } of ready) waiter.definitionsStored();
+  }
+}
+
 /**
  * Durable definitions in RabbitMQ's definitions format (the document
  * `rabbitmqctl export_definitions` writes), so the same tooling reads both.

@@ -2,6 +2,7 @@ import { AmqpError, accessRefused, notFound, preconditionFailed } from '../proto
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
+import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
@@ -35,8 +36,8 @@ export class VHost {
   private readonly storeKeys: string[] = [];
   /** The message log, when the broker has one. */
   durability: Durability | null = null;
-  /** Called when a durable exchange, queue or binding comes or goes. */
-  onDefinitionsChanged: () => void = () => {};
+  /** Told when a durable exchange, queue or binding comes or goes (when the broker stores them). */
+  definitions: DefinitionsJournal | null = null;
 
   constructor(readonly name: string) {
     const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
@@ -167,7 +168,7 @@ export class VHost {
     }
     const exchange = new Exchange(name, this.name, type, options);
     this.exchanges.set(name, exchange);
-    if (options.durable) this.onDefinitionsChanged();
+    if (options.durable) this.definitions?.changed();
     return exchange;
   }
 
@@ -186,7 +187,7 @@ export class VHost {
 
   private removeExchange(exchange: Exchange): void {
     this.exchanges.delete(exchange.name);
-    if (exchange.options.durable) this.onDefinitionsChanged();
+    if (exchange.options.durable) this.definitions?.changed();
     for (const binding of exchange.bindings.values()) this.detachDestination(binding);
     exchange.bindings.clear();
     for (const binding of [...exchange.incoming]) this.removeBinding(binding);
@@ -227,7 +228,7 @@ export class VHost {
       return existing;
     }
     const queue = this.createQueue(name, options, options.exclusive ? owner : null);
-    if (isPersistentQueue(queue)) this.onDefinitionsChanged();
+    if (isPersistentQueue(queue)) this.definitions?.changed();
     return queue;
   }
 
@@ -284,7 +285,7 @@ export class VHost {
     if (queue.deleted) return;
     queue.dropStorage();
     queue.deleted = true;
-    if (isPersistentQueue(queue)) this.onDefinitionsChanged();
+    if (isPersistentQueue(queue)) this.definitions?.changed();
     this.queues.delete(queue.name);
     for (const binding of [...queue.bindings]) this.removeBinding(binding);
     const consumers = queue.consumers.splice(0);
@@ -341,14 +342,14 @@ export class VHost {
     if (isExchange(destination)) destination.incoming.add(binding);
     else destination.bindings.add(binding);
     source.router.bind(destination, bindingKey, args);
-    if (isPersistentBinding(binding)) this.onDefinitionsChanged();
+    if (isPersistentBinding(binding)) this.definitions?.changed();
   }
 
   private removeBinding(binding: Binding): void {
     const source = binding.source;
     if (!source.bindings.delete(binding.id)) return;
     this.detachDestination(binding);
-    if (isPersistentBinding(binding)) this.onDefinitionsChanged();
+    if (isPersistentBinding(binding)) this.definitions?.changed();
     if (source.options.autoDelete && source.bindings.size === 0 && this.exchanges.get(source.name) === source) {
       this.removeExchange(source);
     }
@@ -400,14 +401,30 @@ function checkArguments(what: string, received: FieldTable, current: FieldTable)
   const keys = new Set([...Object.keys(received), ...Object.keys(current)]);
   for (const key of keys) {
     if (!key.startsWith('x-')) continue;
-    if (canonicalTable({ v: received[key] ?? null }) !== canonicalTable({ v: current[key] ?? null })) {
-      throw preconditionFailed(
-        `inequivalent arg '${key}' ${what}: received ${describeArg(received[key])} but current is ${describeArg(current[key])}`,
-      );
-    }
+    const now = received[key];
+    const before = current[key];
+    if (canonicalTable({ v: now ?? null }) === canonicalTable({ v: before ?? null })) continue;
+    // RabbitMQ's wording: plain values when both sides have one, typed when one side has none.
+    const bothSet = now !== undefined && before !== undefined;
+    throw preconditionFailed(
+      `inequivalent arg '${key}' ${what}: received ${describeArg(now, bothSet)} but current is ${describeArg(before, bothSet)}`,
+    );
   }
 }
 
-function describeArg(value: FieldTable[string] | undefined): string {
-  return value === undefined ? 'none' : `the value '${describeValue(value)}'`;
+function describeArg(value: FieldTable[string] | undefined, plain: boolean): string {
+  if (value === undefined) return 'none';
+  return plain ? `'${describeValue(value)}'` : `the value '${describeValue(value)}' of type '${rabbitTypeName(value)}'`;
+}
+
+/** The names RabbitMQ gives field types in its messages. */
+function rabbitTypeName(value: FieldTable[string]): string {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return 'longstr';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'bigint') return 'long';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'signedint' : 'double';
+  if (value === null) return 'void';
+  if (Array.isArray(value)) return 'array';
+  if (value instanceof Date) return 'timestamp';
+  return 'table';
 }

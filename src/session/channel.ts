@@ -1,5 +1,6 @@
 import { type Consumer, DIRECT_REPLY_PREFIX, DIRECT_REPLY_QUEUE, type ReplyConsumer } from '../broker/consumer.js';
 import { Deque } from '../broker/deque.js';
+import type { DefinitionsWaiter } from '../broker/definitions.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
 import { Message, type QueueEntry } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
@@ -79,7 +80,7 @@ interface TxAck {
 /** Input held back while a basic.get waits for its queue to read a message back from the log. */
 type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
 
-export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
+export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter {
   readonly consumers = new Map<string, ChannelConsumer>();
   /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
   private readonly unacked = new Map<number, Delivery>();
@@ -106,8 +107,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
   private txAcks: TxAck[] = [];
   awaitingCloseOk = false;
   private released = false;
-  /** Set while a basic.get waits for a paged-out message: later input on this channel waits in order. */
+  /**
+   * Set while the channel waits (a basic.get for a paged-out message, a
+   * declare-ok for definitions not yet on disk): later input waits in order.
+   */
   private parked: ParkedFrame[] | undefined;
+  /** A reply held until the definitions it depends on are stored. */
+  private heldReply: { id: keyof M.MethodArgsById; args: M.MethodArgsById[keyof M.MethodArgsById] } | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -283,25 +289,25 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
           internal: a.internal,
           arguments: a.arguments,
         });
-        if (!a.nowait) this.reply(M.EXCHANGE_DECLARE_OK, {});
+        if (!a.nowait) this.replyWhenStored(M.EXCHANGE_DECLARE_OK, {});
         return;
       }
       case M.EXCHANGE_DELETE: {
         const a = method.args;
         this.vhost.deleteExchange(a.exchange, a.ifUnused);
-        if (!a.nowait) this.reply(M.EXCHANGE_DELETE_OK, {});
+        if (!a.nowait) this.replyWhenStored(M.EXCHANGE_DELETE_OK, {});
         return;
       }
       case M.EXCHANGE_BIND: {
         const a = method.args;
         this.vhost.bindExchange(a.destination, a.source, a.routingKey, a.arguments);
-        if (!a.nowait) this.reply(M.EXCHANGE_BIND_OK, {});
+        if (!a.nowait) this.replyWhenStored(M.EXCHANGE_BIND_OK, {});
         return;
       }
       case M.EXCHANGE_UNBIND: {
         const a = method.args;
         this.vhost.unbindExchange(a.destination, a.source, a.routingKey, a.arguments);
-        if (!a.nowait) this.reply(M.EXCHANGE_UNBIND_OK, {});
+        if (!a.nowait) this.replyWhenStored(M.EXCHANGE_UNBIND_OK, {});
         return;
       }
       case M.QUEUE_DECLARE: {
@@ -314,20 +320,24 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
         );
         this.lastQueueName = queue.name;
         if (!a.nowait) {
-          this.reply(M.QUEUE_DECLARE_OK, { queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount });
+          this.replyWhenStored(M.QUEUE_DECLARE_OK, {
+            queue: queue.name,
+            messageCount: queue.messageCount,
+            consumerCount: queue.consumerCount,
+          });
         }
         return;
       }
       case M.QUEUE_BIND: {
         const a = method.args;
         this.vhost.bindQueue(this.queueName(a.queue), a.exchange, a.routingKey, a.arguments, this.connection);
-        if (!a.nowait) this.reply(M.QUEUE_BIND_OK, {});
+        if (!a.nowait) this.replyWhenStored(M.QUEUE_BIND_OK, {});
         return;
       }
       case M.QUEUE_UNBIND: {
         const a = method.args;
         this.vhost.unbindQueue(this.queueName(a.queue), a.exchange, a.routingKey, a.arguments, this.connection);
-        this.reply(M.QUEUE_UNBIND_OK, {});
+        this.replyWhenStored(M.QUEUE_UNBIND_OK, {});
         return;
       }
       case M.QUEUE_PURGE: {
@@ -339,7 +349,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
       case M.QUEUE_DELETE: {
         const a = method.args;
         const messageCount = this.vhost.deleteQueue(this.queueName(a.queue), a.ifUnused, a.ifEmpty, this.connection);
-        if (!a.nowait) this.reply(M.QUEUE_DELETE_OK, { messageCount });
+        if (!a.nowait) this.replyWhenStored(M.QUEUE_DELETE_OK, { messageCount });
         return;
       }
       case M.CONFIRM_SELECT: {
@@ -569,6 +579,33 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
 
   /** The queue read back what a parked basic.get waits for: replay the held input in order. */
   pagedIn(): void {
+    this.unpark();
+  }
+
+  /**
+   * Replies to a method that may have changed durable definitions: at once if
+   * nothing is waiting to be stored, else once it is (the channel waits meanwhile).
+   */
+  private replyWhenStored<K extends keyof M.MethodArgsById>(id: K, args: M.MethodArgsById[K]): void {
+    const journal = this.vhost.definitions;
+    if (journal === null || !journal.pending) {
+      this.reply(id, args);
+      return;
+    }
+    this.heldReply = { id, args };
+    this.parked = [];
+    journal.whenStored(this);
+  }
+
+  definitionsStored(): void {
+    const held = this.heldReply;
+    if (held === undefined || this.released) return;
+    this.heldReply = undefined;
+    this.reply(held.id, held.args);
+    this.unpark();
+  }
+
+  private unpark(): void {
     const frames = this.parked;
     if (frames === undefined || this.released) return;
     this.parked = undefined;
@@ -739,6 +776,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter {
     this.released = true;
     this.pending = undefined;
     this.parked = undefined;
+    this.heldReply = undefined;
     this.stopReplyConsumer();
     this.vhost.durability?.stopWaiting(this);
     const consumers = [...this.consumers.values()];
