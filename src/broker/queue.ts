@@ -21,6 +21,9 @@ const PAGE_IN_BATCH = 2_000;
  */
 const FLOW_THROTTLE_ABOVE = 1_000;
 const FLOW_RESUME_BELOW = 500;
+/** The same in body bytes held in memory, for large messages. */
+const FLOW_THROTTLE_ABOVE_BYTES = 8 * 1024 * 1024;
+const FLOW_RESUME_BELOW_BYTES = 4 * 1024 * 1024;
 
 /** A publisher slowed down by a queue's flow control. */
 export interface FlowWaiter {
@@ -134,7 +137,9 @@ export class Queue {
 
   /** Behind its consumers: publishers into it should wait (see FlowWaiter). */
   get overloaded(): boolean {
-    return this.ready.length > FLOW_THROTTLE_ABOVE && this.consumers.length > 0;
+    return (
+      (this.ready.length > FLOW_THROTTLE_ABOVE || this.residentBytes > FLOW_THROTTLE_ABOVE_BYTES) && this.consumers.length > 0
+    );
   }
 
   /** `waiter` hears when the queue has caught up (or lost its consumers, or went away). */
@@ -172,7 +177,9 @@ export class Queue {
     this.residentCount--;
     this.residentBytes -= head.bodySize;
     if (this.pagedCount > 0 && this.residentCount < PAGE_IN_BELOW) this.pageIn();
-    if (this.flowWaiters.length > 0 && this.ready.length < FLOW_RESUME_BELOW) this.releaseFlow();
+    if (this.flowWaiters.length > 0 && this.ready.length < FLOW_RESUME_BELOW && this.residentBytes < FLOW_RESUME_BELOW_BYTES) {
+      this.releaseFlow();
+    }
     return head;
   }
 
