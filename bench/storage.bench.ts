@@ -8,7 +8,7 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MessageLog } from '../src/storage/message-log.js';
+import { MessageLog, RecoveredQueue } from '../src/storage/message-log.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const PER_TURN = Number(process.argv[3] ?? 1000);
@@ -55,7 +55,7 @@ try {
     const t2 = performance.now();
     const r = await MessageLog.open({ dir, onDurable: () => {}, onError: () => {} });
     const rms = performance.now() - t2;
-    const held = r.recovered.queues.get('bench') ?? [];
+    const held = r.recovered.queues.get('bench') ?? new RecoveredQueue();
     (globalThis as { gc?: () => void }).gc?.();
     const rss1 = process.memoryUsage().rss;
     console.log(
@@ -70,7 +70,9 @@ try {
   const t3 = performance.now();
   let bytes = 0;
   for (let i = 0; i < list.length; i += 256) {
-    const bodies = await first.log.readBodies(list.slice(i, i + 256).map((m) => m.position));
+    const positions = [];
+    for (let j = i; j < Math.min(i + 256, list.length); j++) positions.push(list.position(j));
+    const bodies = await first.log.readBodies(positions);
     for (const b of bodies) bytes += b.length;
   }
   const rs = (performance.now() - t3) / 1000;
@@ -79,10 +81,8 @@ try {
   for (let i = 1; i <= N; i += 2) first.log.appendSettle(i, 'bench');
   await first.log.whenIdle();
   console.log(`settle every other message (${N / 2} records): ${((performance.now() - t1) / 1000).toFixed(2)} s; disk now ${mb(first.log.diskBytes)}`);
-  list.length = 0;
   await first.log.close();
   const second = await recover('half settled');
-  second.held.length = 0;
   for (let i = 2; i <= N; i += 2) second.log.appendSettle(i, 'bench');
   await second.log.whenIdle();
   console.log(`all settled: disk ${second.log.diskBytes} bytes in ${second.log.segmentIds.length} segment(s)`);

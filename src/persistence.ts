@@ -8,7 +8,7 @@ import { isPersistentQueue } from './broker/vhost.js';
 import type { Logger } from './logger.js';
 import { readDefinitions, writeDefinitions } from './storage/definitions-store.js';
 import { acquireLock } from './storage/lock.js';
-import { MessageLog, type RecoveredMessage } from './storage/message-log.js';
+import { MessageLog, type RecoveredQueue } from './storage/message-log.js';
 
 /** Bodies read back per batch while recovering. */
 const RECOVERY_BATCH = 1024;
@@ -95,23 +95,32 @@ function queueForKey(broker: Broker, key: string, logger: Logger): Queue | undef
 }
 
 /** Puts recovered messages back in their queue: the head in memory, the rest left paged out in the log. */
-async function restoreMessages(log: MessageLog, queue: Queue, stored: readonly RecoveredMessage[]): Promise<void> {
+async function restoreMessages(log: MessageLog, queue: Queue, stored: RecoveredQueue): Promise<void> {
   let start = 0;
   while (start < stored.length && !queue.wantsPagedRestore) {
-    const batch = stored.slice(start, start + RECOVERY_BATCH);
-    const bodies = await log.readBodies(batch.map((m) => m.position));
-    for (let i = 0; i < batch.length; i++) {
-      const record = batch[i];
-      const message = new Message(record.exchange, record.routingKey, record.properties, bodies[i], record.bodySize);
+    const end = Math.min(stored.length, start + RECOVERY_BATCH);
+    const positions = [];
+    for (let i = start; i < end; i++) positions.push(stored.position(i));
+    const records = await log.readMessages(positions);
+    for (let i = start; i < end; i++) {
+      const record = records[i - start];
+      const message = new Message(record.exchange, record.routingKey, record.properties, record.body, record.body.length);
       message.msgId = record.msgId;
-      message.position = record.position;
-      queue.restore(record.msgId, record.position, record.bodySize, message, record.redelivered);
+      message.position = positions[i - start];
+      queue.restore(record.msgId, message.position, record.body.length, message, stored.redelivered[i] === 1);
     }
-    start += batch.length;
+    start = end;
   }
   for (let i = start; i < stored.length; i++) {
-    const record = stored[i];
-    queue.restore(record.msgId, record.position, record.bodySize, null, record.redelivered);
+    queue.restoreAt(
+      stored.msgIds[i],
+      stored.segments[i],
+      stored.offsets[i],
+      stored.lengths[i],
+      stored.bodySizes[i],
+      null,
+      stored.redelivered[i] === 1,
+    );
   }
 }
 

@@ -41,18 +41,27 @@ export class Message {
 
 /**
  * One message's place in one queue. A stored message may be paged out: its
- * entry keeps only the log id and position, and `message` is null until the
+ * entry keeps only the log id and where the record is (as plain numbers, so
+ * a million paged-out entries stay small), and `message` is null until the
  * queue reads it back.
  */
 export class QueueEntry {
   redelivered = false;
+
   constructor(
     public message: Message | null,
     /** Position in the queue, increasing; requeued entries go back in this order. */
     readonly seq: number,
     /** Id in the message log; 0 when not stored. */
     readonly msgId: number,
-    readonly position: LogPosition | undefined,
+    /** Where the log holds the message: segment, byte offset and record length (0 when not stored). */
+    readonly segment: number,
+    readonly offset: number,
+    readonly length: number,
     readonly bodySize: number,
   ) {}
+
+  get position(): LogPosition {
+    return { segment: this.segment, offset: this.offset, length: this.length };
+  }
 }

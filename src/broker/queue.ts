@@ -107,7 +107,20 @@ export class Queue {
 
   /** A message recovered from the log, in its original order; `message` null leaves it paged out. */
   restore(msgId: number, position: LogPosition, bodySize: number, message: Message | null, redelivered: boolean): void {
-    const entry = new QueueEntry(message, this.nextSeq++, msgId, position, bodySize);
+    this.restoreAt(msgId, position.segment, position.offset, position.length, bodySize, message, redelivered);
+  }
+
+  /** restore() with the log position as numbers, so recovery allocates nothing else per message. */
+  restoreAt(
+    msgId: number,
+    segment: number,
+    offset: number,
+    length: number,
+    bodySize: number,
+    message: Message | null,
+    redelivered: boolean,
+  ): void {
+    const entry = new QueueEntry(message, this.nextSeq++, msgId, segment, offset, length, bodySize);
     entry.redelivered = redelivered;
     if (redelivered && msgId > this.deliveredUpTo) this.deliveredUpTo = msgId;
     this.pushReady(entry);
@@ -130,7 +143,11 @@ export class Queue {
     const stored = message.msgId !== 0 && this.durability !== null;
     const pageOut =
       stored && (this.pagedCount > 0 || this.residentCount >= RESIDENT_MAX_MESSAGES || this.residentBytes >= RESIDENT_MAX_BYTES);
-    const entry = new QueueEntry(pageOut ? null : message, this.nextSeq++, stored ? message.msgId : 0, message.position, message.bodySize);
+    const position = message.position;
+    const entry =
+      stored && position !== undefined
+        ? new QueueEntry(pageOut ? null : message, this.nextSeq++, message.msgId, position.segment, position.offset, position.length, message.bodySize)
+        : new QueueEntry(message, this.nextSeq++, 0, 0, 0, 0, message.bodySize);
     this.pushReady(entry);
     if (this.consumers.length > 0) this.dispatch();
   }
@@ -193,7 +210,7 @@ export class Queue {
     }
     if (entries.length === 0) return;
     this.pagingIn = true;
-    const positions = entries.map((entry) => entry.position as LogPosition);
+    const positions = entries.map((entry) => entry.position);
     this.durability.loadMessages(positions).then(
       (messages) => this.pagedInBatch(entries, messages),
       (error: unknown) => this.pageInFailed(error),

@@ -79,11 +79,68 @@ export interface LogPosition {
   length: number;
 }
 
+/**
+ * A queue's unsettled messages after recovery, in publish order, kept as
+ * parallel arrays of numbers: a million recovered messages cost tens of MB,
+ * not an object each. Exchange, routing key and properties stay in the log
+ * (readMessages); `at(i)` makes one message's reference on demand.
+ */
+export class RecoveredQueue {
+  private count = 0;
+  msgIds = new Float64Array(16);
+  segments = new Uint32Array(16);
+  offsets = new Float64Array(16);
+  lengths = new Uint32Array(16);
+  bodySizes = new Uint32Array(16);
+  redelivered = new Uint8Array(16);
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(msgId: number, segment: number, offset: number, length: number, bodySize: number, redelivered: boolean): void {
+    const i = this.count;
+    if (i === this.msgIds.length) this.grow();
+    this.msgIds[i] = msgId;
+    this.segments[i] = segment;
+    this.offsets[i] = offset;
+    this.lengths[i] = length;
+    this.bodySizes[i] = bodySize;
+    this.redelivered[i] = redelivered ? 1 : 0;
+    this.count = i + 1;
+  }
+
+  position(i: number): LogPosition {
+    return { segment: this.segments[i]!, offset: this.offsets[i]!, length: this.lengths[i]! };
+  }
+
+  at(i: number): RecoveredMessage {
+    return { msgId: this.msgIds[i]!, position: this.position(i), bodySize: this.bodySizes[i]!, redelivered: this.redelivered[i] === 1 };
+  }
+
+  /** Every message as an object: for tests and small queues. */
+  toArray(): RecoveredMessage[] {
+    return Array.from({ length: this.count }, (_, i) => this.at(i));
+  }
+
+  private grow(): void {
+    const size = this.msgIds.length * 2;
+    this.msgIds = grown(this.msgIds, new Float64Array(size));
+    this.segments = grown(this.segments, new Uint32Array(size));
+    this.offsets = grown(this.offsets, new Float64Array(size));
+    this.lengths = grown(this.lengths, new Uint32Array(size));
+    this.bodySizes = grown(this.bodySizes, new Uint32Array(size));
+    this.redelivered = grown(this.redelivered, new Uint8Array(size));
+  }
+}
+
+function grown<T extends Float64Array | Uint32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
 export interface RecoveredMessage {
   msgId: number;
-  exchange: string;
-  routingKey: string;
-  properties: Buffer;
   bodySize: number;
   position: LogPosition;
   redelivered: boolean;
@@ -91,7 +148,7 @@ export interface RecoveredMessage {
 
 export interface RecoveredState {
   /** Queue name → its unsettled messages, in publish order. */
-  queues: Map<string, RecoveredMessage[]>;
+  queues: Map<string, RecoveredQueue>;
   nextMsgId: number;
   stats: { segments: number; records: number; corrupt: number; truncatedBytes: number; missingSegments: number; ms: number };
 }
@@ -983,14 +1040,10 @@ class Replay {
   newestStartList: number[] | undefined;
   deletedAfterNewestStart = new Set<number>();
   /** Recovered message per (segment, index in segment), parallel to the segment index. */
-  private readonly recs = new Map<Segment, RecoveredMessage[]>();
+  /** Per segment, its publish records in order (only what recovery needs, as numbers). */
+  private readonly recs = new Map<Segment, SegmentRecords>();
   private buf = Buffer.allocUnsafe(RECOVERY_READ_BYTES);
   // last-value caches so a backlog of alike messages shares strings and property buffers
-  private lastEx = Buffer.alloc(0);
-  private lastExStr = '';
-  private lastRk = Buffer.alloc(0);
-  private lastRkStr = '';
-  private lastProps = Buffer.alloc(0);
   private readonly qids: number[] = [];
 
   constructor(private readonly log: MessageLog) {}
@@ -1004,7 +1057,7 @@ class Replay {
       logger.warn({ err, file: seg.path }, 'message log: cannot open segment; skipped');
       return;
     }
-    const recs: RecoveredMessage[] = [];
+    const recs = new SegmentRecords();
     this.recs.set(seg, recs);
     try {
       const { size: fileSize } = await fh.stat();
@@ -1077,7 +1130,7 @@ class Replay {
     return { bufStart: pos, bufLen: got };
   }
 
-  private apply(seg: Segment, recs: RecoveredMessage[], b: Buffer, p: number, len: number, recordOffset: number, total: number): void {
+  private apply(seg: Segment, recs: SegmentRecords, b: Buffer, p: number, len: number, recordOffset: number, total: number): void {
     const end = p + len;
     const type = b[p]!;
     let o = p + 1;
@@ -1101,28 +1154,11 @@ class Replay {
           qids.push(log.queueId(b.toString('utf8', o + 2, o + 2 + l)));
           o += 2 + l;
         }
-        const exLen = b.readUInt16LE(o);
-        o += 2;
-        if (exLen !== this.lastEx.length || b.compare(this.lastEx, 0, exLen, o, o + exLen) !== 0) {
-          this.lastEx = Buffer.from(b.subarray(o, o + exLen));
-          this.lastExStr = this.lastEx.toString('utf8');
-        }
-        const exchange = this.lastExStr;
-        o += exLen;
-        const rkLen = b.readUInt16LE(o);
-        o += 2;
-        if (rkLen !== this.lastRk.length || b.compare(this.lastRk, 0, rkLen, o, o + rkLen) !== 0) {
-          this.lastRk = Buffer.from(b.subarray(o, o + rkLen));
-          this.lastRkStr = this.lastRk.toString('utf8');
-        }
-        const routingKey = this.lastRkStr;
-        o += rkLen;
+        // Exchange, routing key and properties stay in the log; skip over them.
+        o += 2 + b.readUInt16LE(o);
+        o += 2 + b.readUInt16LE(o);
         const pl = b.readUInt32LE(o);
         o += 4;
-        if (pl !== this.lastProps.length || b.compare(this.lastProps, 0, pl, o, o + pl) !== 0) {
-          this.lastProps = Buffer.from(b.subarray(o, o + pl));
-        }
-        const properties = this.lastProps;
         if (o + pl + bodySize !== end) {
           log.warnLog.warn({ file: seg.path, offset: recordOffset }, 'message log: malformed publish record; skipped');
           this.corrupt++;
@@ -1130,15 +1166,7 @@ class Replay {
         }
         log.replayPublish(seg, msgId, qids);
         this.lastMsgId = msgId;
-        recs.push({
-          msgId,
-          exchange,
-          routingKey,
-          properties,
-          bodySize,
-          position: { segment: seg.id, offset: recordOffset, length: total },
-          redelivered: false,
-        });
+        recs.push(msgId, recordOffset, total, bodySize);
         return;
       }
       case T_SETTLE: {
@@ -1179,27 +1207,25 @@ class Replay {
   }
 
   /** Builds queue name → unsettled messages in publish order. */
-  collect(): Map<string, RecoveredMessage[]> {
-    const out = new Map<string, RecoveredMessage[]>();
+  collect(): Map<string, RecoveredQueue> {
+    const out = new Map<string, RecoveredQueue>();
     const log = this.log;
     for (const seg of log.allSegments) {
       const recs = this.recs.get(seg);
       if (recs === undefined) continue;
       for (let i = 0; i < seg.count; i++) {
-        const rec = recs[i]!;
-        let used = false;
+        const msgId = recs.msgIds[i]!;
         for (let p = seg.pairStart[i]!, end = seg.pairStart[i + 1]!; p < end; p++) {
           if (seg.pairDone[p] !== 0) continue;
           const qid = seg.pairQ[p]!;
-          const m: RecoveredMessage = used ? { ...rec, position: { ...rec.position } } : rec;
-          used = true;
-          m.redelivered = m.msgId <= log.watermark(qid);
           const name = log.queueName(qid);
-          let list = out.get(name);
-          if (list === undefined) out.set(name, (list = []));
-          list.push(m);
+          let queue = out.get(name);
+          if (queue === undefined) out.set(name, (queue = new RecoveredQueue()));
+          queue.push(msgId, seg.id, recs.offsets[i]!, recs.lengths[i]!, recs.bodySizes[i]!, msgId <= log.watermark(qid));
         }
       }
+      // Free each segment's records as soon as they are folded in: recovery's peak memory.
+      this.recs.delete(seg);
     }
     this.recs.clear();
     return out;
@@ -1234,6 +1260,31 @@ function writeStartRecord(buf: Buffer, start: number, id: number, existing: read
 }
 
 /** Checks a whole publish record read back and returns its body (a view). */
+/** Publish records of one segment during recovery, as parallel arrays outside the JS heap. */
+class SegmentRecords {
+  count = 0;
+  msgIds = new Float64Array(1024);
+  offsets = new Float64Array(1024);
+  lengths = new Uint32Array(1024);
+  bodySizes = new Uint32Array(1024);
+
+  push(msgId: number, offset: number, length: number, bodySize: number): void {
+    const i = this.count;
+    if (i === this.msgIds.length) {
+      const size = i * 2;
+      this.msgIds = grown(this.msgIds, new Float64Array(size));
+      this.offsets = grown(this.offsets, new Float64Array(size));
+      this.lengths = grown(this.lengths, new Uint32Array(size));
+      this.bodySizes = grown(this.bodySizes, new Uint32Array(size));
+    }
+    this.msgIds[i] = msgId;
+    this.offsets[i] = offset;
+    this.lengths[i] = length;
+    this.bodySizes[i] = bodySize;
+    this.count = i + 1;
+  }
+}
+
 /** A message as the log holds it. */
 export interface StoredMessage {
   msgId: number;

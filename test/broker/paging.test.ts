@@ -123,7 +123,7 @@ describe('paging a stored backlog out to the log', () => {
     await log.whenIdle();
     await log.close();
     const reopened = await MessageLog.open({ dir, onDurable: () => {}, onError: () => {} });
-    const survivors = reopened.recovered.queues.get(vhost.storeKey('purged')) ?? [];
+    const survivors = reopened.recovered.queues.get(vhost.storeKey('purged'))?.toArray() ?? [];
     await reopened.log.close();
     expect(survivors.map((m) => m.msgId)).toEqual([25_002]);
   });

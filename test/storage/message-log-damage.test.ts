@@ -56,7 +56,7 @@ describe('MessageLog recovery from damage', () => {
       expect((await fsp.stat(f)).size).toBe(last.offset + last.length);
       await fsp.truncate(f, last.offset + Math.min(cut, last.length - 1));
       const o = await start(dir);
-      const ids = o.recovered.queues.get('q')!.map((m) => m.msgId);
+      const ids = o.recovered.queues.get('q')!.toArray().map((m) => m.msgId);
       expect(ids, `cut at ${cut}`).toEqual(Array.from({ length: 19 }, (_, i) => i + 1));
       expect(o.recovered.stats.truncatedBytes).toBe(Math.min(cut, last.length - 1));
       expect((await fsp.stat(f)).size).toBe(last.offset);
@@ -65,7 +65,7 @@ describe('MessageLog recovery from damage', () => {
       o.log.appendPublish(o.recovered.nextMsgId, ['q'], '', 'q', props, body(99));
       await stop(o);
       const o2 = await start(dir);
-      expect(o2.recovered.queues.get('q')!.map((m) => m.msgId)).toEqual([...ids, 20]);
+      expect(o2.recovered.queues.get('q')!.toArray().map((m) => m.msgId)).toEqual([...ids, 20]);
       expect(o2.recovered.stats.truncatedBytes).toBe(0);
       await stop(o2);
     }
@@ -76,11 +76,11 @@ describe('MessageLog recovery from damage', () => {
     const p = positions[9]!;
     await patch(file(dir, p.segment), p.offset + p.length - 20, 0x40); // a body byte of message 10
     const o = await start(dir);
-    const ids = o.recovered.queues.get('q')!.map((m) => m.msgId);
+    const ids = o.recovered.queues.get('q')!.toArray().map((m) => m.msgId);
     expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => i + 1).filter((i) => i !== 10));
     expect(o.recovered.stats.corrupt).toBe(1);
     expect(o.warns.some((w) => /checksum/.test(w.msg))).toBe(true);
-    const bodies = await o.log.readBodies(o.recovered.queues.get('q')!.map((m) => m.position));
+    const bodies = await o.log.readBodies(o.recovered.queues.get('q')!.toArray().map((m) => m.position));
     expect(bodies[9]).toEqual(body(11, 300));
   });
 
@@ -92,7 +92,7 @@ describe('MessageLog recovery from damage', () => {
     expect(sameSegment).toBeGreaterThan(1);
     await patch(file(dir, p.segment), p.offset + 1, 0x01); // a bit of the length word
     const o = await start(dir, 800);
-    const ids = o.recovered.queues.get('q')!.map((m) => m.msgId);
+    const ids = o.recovered.queues.get('q')!.toArray().map((m) => m.msgId);
     const lost = positions
       .map((q, i) => ({ q, id: i + 1 }))
       .filter(({ q }) => q.segment === p.segment && q.offset >= p.offset)
@@ -111,7 +111,7 @@ describe('MessageLog recovery from damage', () => {
     await fsp.unlink(file(dir, victim));
     const o = await start(dir, 800);
     const expected = positions.map((p, i) => ({ p, id: i + 1 })).filter(({ p }) => p.segment !== victim).map(({ id }) => id);
-    expect(o.recovered.queues.get('q')!.map((m) => m.msgId)).toEqual(expected);
+    expect(o.recovered.queues.get('q')!.toArray().map((m) => m.msgId)).toEqual(expected);
     expect(o.recovered.stats.missingSegments).toBe(1);
     expect(o.warns.some((w) => /missing/.test(w.msg) && (w.obj as { segment: number }).segment === victim)).toBe(true);
     // and a clean restart after that does not complain again
@@ -125,7 +125,7 @@ describe('MessageLog recovery from damage', () => {
     const f = file(dir, positions[0]!.segment);
     await fsp.appendFile(f, Buffer.alloc(4096));
     const o = await start(dir);
-    expect(o.recovered.queues.get('q')!.map((m) => m.msgId)).toEqual([1, 2, 3, 4, 5]);
+    expect(o.recovered.queues.get('q')!.toArray().map((m) => m.msgId)).toEqual([1, 2, 3, 4, 5]);
   });
 });
 
@@ -184,7 +184,7 @@ describe('MessageLog segment deletion', () => {
     await stop(o);
 
     const o2 = await start(dir, 1000);
-    expect(o2.recovered.queues.get('q')!.map((m) => m.msgId)).toEqual([1, 4]);
+    expect(o2.recovered.queues.get('q')!.toArray().map((m) => m.msgId)).toEqual([1, 4]);
     expect(o2.log.segmentIds).toContain(p3.segment);
     // settling 1 frees A, which then frees B
     o2.log.appendSettle(1, 'q');
@@ -193,7 +193,7 @@ describe('MessageLog segment deletion', () => {
     expect(o2.log.segmentIds).not.toContain(p3.segment);
     await stop(o2);
     const o3 = await start(dir, 1000);
-    expect(o3.recovered.queues.get('q')!.map((m) => m.msgId)).toEqual([4]);
+    expect(o3.recovered.queues.get('q')!.toArray().map((m) => m.msgId)).toEqual([4]);
     expect(o3.recovered.stats.missingSegments).toBe(0);
   });
 
@@ -214,6 +214,6 @@ describe('MessageLog segment deletion', () => {
     expect(o.log.segmentIds).not.toContain(p3.segment);
     await stop(o);
     const o2 = await start(dir, 1000);
-    expect(o2.recovered.queues.get('q')!.map((m) => [m.msgId, m.redelivered])).toEqual([[1, true]]);
+    expect(o2.recovered.queues.get('q')!.toArray().map((m) => [m.msgId, m.redelivered])).toEqual([[1, true]]);
   });
 });

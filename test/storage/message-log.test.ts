@@ -158,19 +158,20 @@ describe('MessageLog: recovery', () => {
     const o2 = await start(dir);
     const q = o2.recovered.queues;
     expect([...q.keys()].sort()).toEqual(['all', 'even', 'odd']);
-    expect(q.get('all')!.map((m) => m.msgId)).toEqual(Array.from({ length: 30 }, (_, i) => (i + 1) * 10));
-    expect(q.get('even')!.map((m) => m.msgId)).toEqual(Array.from({ length: 15 }, (_, i) => (i + 1) * 20));
-    const m7 = q.get('odd')!.find((m) => m.msgId === 70)!;
-    expect(m7).toMatchObject({ exchange: 'ex1', routingKey: 'key.7', bodySize: 7, redelivered: false });
-    expect(m7.properties).toEqual(Buffer.from([7]));
+    expect(q.get('all')!.toArray().map((m) => m.msgId)).toEqual(Array.from({ length: 30 }, (_, i) => (i + 1) * 10));
+    expect(q.get('even')!.toArray().map((m) => m.msgId)).toEqual(Array.from({ length: 15 }, (_, i) => (i + 1) * 20));
+    const m7 = q.get('odd')!.toArray().find((m) => m.msgId === 70)!;
+    expect(m7).toMatchObject({ bodySize: 7, redelivered: false });
+    const [stored7] = await o2.log.readMessages([m7.position]);
+    expect(stored7).toMatchObject({ msgId: 70, exchange: 'ex1', routingKey: 'key.7', properties: Buffer.from([7]), body: body(7, 7) });
     expect(o2.recovered.nextMsgId).toBe(301);
-    const bodies = await o2.log.readBodies(q.get('all')!.map((m) => m.position));
+    const bodies = await o2.log.readBodies(q.get('all')!.toArray().map((m) => m.position));
     bodies.forEach((b, i) => expect(b).toEqual(body(i + 1, i + 1)));
     // new messages continue after recovery and survive another restart
     o2.log.appendPublish(301, ['all'], '', 'all', props, body(301));
     await stop(o2);
     const o3 = await start(dir);
-    expect(o3.recovered.queues.get('all')!.map((m) => m.msgId).slice(-2)).toEqual([300, 301]);
+    expect(o3.recovered.queues.get('all')!.toArray().map((m) => m.msgId).slice(-2)).toEqual([300, 301]);
   });
 
   it('settled messages stay settled, per queue', async () => {
@@ -185,8 +186,8 @@ describe('MessageLog: recovery', () => {
     o.log.appendSettle(3, 'nope');
     await stop(o);
     const o2 = await start(dir);
-    expect(o2.recovered.queues.get('a')!.map((m) => m.msgId)).toEqual([3, 4, 6, 7, 8, 9, 10]);
-    expect(o2.recovered.queues.get('b')!.map((m) => m.msgId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(o2.recovered.queues.get('a')!.toArray().map((m) => m.msgId)).toEqual([3, 4, 6, 7, 8, 9, 10]);
+    expect(o2.recovered.queues.get('b')!.toArray().map((m) => m.msgId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('queue deletion settles all of its messages; a queue re-created with that name starts empty', async () => {
@@ -198,8 +199,8 @@ describe('MessageLog: recovery', () => {
     o.log.appendPublish(6, ['gone'], '', '', props, body(6));
     await stop(o);
     const o2 = await start(dir);
-    expect(o2.recovered.queues.get('kept')!.map((m) => m.msgId)).toEqual([1, 2, 3, 4, 5]);
-    expect(o2.recovered.queues.get('gone')!.map((m) => [m.msgId, m.redelivered])).toEqual([[6, false]]);
+    expect(o2.recovered.queues.get('kept')!.toArray().map((m) => m.msgId)).toEqual([1, 2, 3, 4, 5]);
+    expect(o2.recovered.queues.get('gone')!.toArray().map((m) => [m.msgId, m.redelivered])).toEqual([[6, false]]);
   });
 
   it('delivered watermark: messages up to it come back redelivered; one record per queue per batch', async () => {
@@ -216,10 +217,10 @@ describe('MessageLog: recovery', () => {
     o.log.appendSettle(3, 'q');
     await stop(o);
     const o2 = await start(dir);
-    expect(o2.recovered.queues.get('q')!.map((m) => `${m.msgId}${m.redelivered ? 'R' : ''}`)).toEqual([
+    expect(o2.recovered.queues.get('q')!.toArray().map((m) => `${m.msgId}${m.redelivered ? 'R' : ''}`)).toEqual([
       '1R', '2R', '4R', '5', '6', '7', '8', '9', '10',
     ]);
-    expect(o2.recovered.queues.get('r')!.filter((m) => m.redelivered).map((m) => m.msgId)).toEqual([1]);
+    expect(o2.recovered.queues.get('r')!.toArray().filter((m) => m.redelivered).map((m) => m.msgId)).toEqual([1]);
   });
 
   it('recovers 100,000 messages in bounded time', async () => {
@@ -237,7 +238,7 @@ describe('MessageLog: recovery', () => {
     const t0 = performance.now();
     const o2 = await start(dir, 8 * 1024 * 1024);
     const ms = performance.now() - t0;
-    const msgs = o2.recovered.queues.get('big')!;
+    const msgs = o2.recovered.queues.get('big')!.toArray();
     expect(msgs.length).toBe(75_000);
     expect(msgs[0]!.msgId).toBe(2);
     expect(msgs[74_999]!.msgId).toBe(100_000);
