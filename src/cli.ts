@@ -22,6 +22,16 @@ const argv = await yargs(hideBin(process.argv))
   .option('frame-max', { type: 'number', default: DEFAULT_CONFIG.frameMax, describe: 'largest frame, bytes' })
   .option('channel-max', { type: 'number', default: DEFAULT_CONFIG.channelMax, describe: 'highest channel number' })
   .option('max-message-size', { type: 'number', default: DEFAULT_CONFIG.maxMessageSize, describe: 'largest message body, bytes' })
+  .option('disk-free-limit', {
+    type: 'number',
+    default: DEFAULT_CONFIG.diskFreeLimit,
+    describe: 'free disk bytes below which publishers are blocked',
+  })
+  .option('memory-high-watermark', {
+    type: 'number',
+    default: DEFAULT_CONFIG.memoryHighWatermark,
+    describe: "share of the machine's memory above which publishers are blocked",
+  })
   .strict()
   .help()
   .parseAsync();
@@ -35,6 +45,8 @@ const config: Config = {
   frameMax: argv.frameMax,
   channelMax: argv.channelMax,
   maxMessageSize: argv.maxMessageSize,
+  diskFreeLimit: argv.diskFreeLimit,
+  memoryHighWatermark: argv.memoryHighWatermark,
 };
 const logger = createLogger(config.logLevel);
 // Handlers go in before the listener opens, so a signal that follows the

@@ -12,6 +12,10 @@ export interface Config {
   channelMax: number;
   /** Largest message body, bytes (RabbitMQ 3.10: 128 MiB). */
   maxMessageSize: number;
+  /** Free disk bytes below which publishers are blocked (RabbitMQ: disk_free_limit, 50 MB). */
+  diskFreeLimit: number;
+  /** Share of the machine's memory above which publishers are blocked (RabbitMQ: vm_memory_high_watermark, 0.4). */
+  memoryHighWatermark: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -23,4 +27,6 @@ export const DEFAULT_CONFIG: Config = {
   frameMax: 131072,
   channelMax: 2047,
   maxMessageSize: 128 * 1024 * 1024,
+  diskFreeLimit: 50_000_000,
+  memoryHighWatermark: 0.4,
 };

@@ -23,7 +23,13 @@ export interface Persistence {
  * the stored definitions, replays the message log into the durable queues,
  * and from then on keeps definitions and the log up to date.
  */
-export async function openPersistence(broker: Broker, dataDir: string, logger: Logger, version: string): Promise<Persistence> {
+export async function openPersistence(
+  broker: Broker,
+  dataDir: string,
+  logger: Logger,
+  version: string,
+  onStorageFailed: () => void,
+): Promise<Persistence> {
   const lock = await acquireLock(dataDir);
   try {
     const started = performance.now();
@@ -35,8 +41,10 @@ export async function openPersistence(broker: Broker, dataDir: string, logger: L
     const { log, recovered } = await MessageLog.open({
       dir: join(dataDir, 'messages'),
       onDurable: (upTo) => durability?.onDurable(upTo),
-      onError: (error) =>
-        logger.error({ event: 'storage.failed', err: error }, `message log write failed; persistent messages are no longer confirmed: ${error.message}`),
+      onError: (error) => {
+        logger.error({ event: 'storage.failed', err: error }, `message log write failed; persistent messages are no longer confirmed: ${error.message}`);
+        onStorageFailed();
+      },
       log: logger,
     });
     durability = new Durability(log, recovered.nextMsgId, (queue, error) =>

@@ -5,6 +5,7 @@ import { Broker } from './broker/broker.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { openPersistence } from './persistence.js';
+import { startResourceMonitor } from './resource-monitor.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
 import { Connection, type SessionSettings } from './session/connection.js';
@@ -25,7 +26,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
   const properties = await serverProperties();
-  const persistence = await openPersistence(broker, config.dataDir, logger, String(properties.version));
+  const monitor = await startResourceMonitor(broker, config, logger);
+  let persistence: Awaited<ReturnType<typeof openPersistence>>;
+  try {
+    persistence = await openPersistence(broker, config.dataDir, logger, String(properties.version), () => monitor.storageFailed());
+  } catch (error) {
+    monitor.stop();
+    throw error;
+  }
   const settings: SessionSettings = {
     heartbeat: config.heartbeat,
     frameMax: config.frameMax,
@@ -52,6 +60,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       });
     });
   } catch (error) {
+    monitor.stop();
     await persistence.close();
     throw error;
   }
@@ -72,6 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         for (const connection of connections) connection.socket.destroy();
       }
       await stopped;
+      monitor.stop();
       await persistence.close();
       logger.info('stopped');
     })();

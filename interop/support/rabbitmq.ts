@@ -51,7 +51,7 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
-export async function startRabbitMQ(opts: { timeoutMs?: number } = {}): Promise<RabbitNode> {
+export async function startRabbitMQ(opts: { timeoutMs?: number; diskFreeLimit?: string } = {}): Promise<RabbitNode> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const t0 = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-rmq-'));
@@ -70,7 +70,7 @@ export async function startRabbitMQ(opts: { timeoutMs?: number } = {}): Promise<
       'log.console = false',
       'log.file.level = info',
       // Small test machine; don't let a disk/memory alarm block publishers.
-      'disk_free_limit.absolute = 1MB',
+      `disk_free_limit.absolute = ${opts.diskFreeLimit ?? '1MB'}`,
       '',
     ].join('\n'),
   );

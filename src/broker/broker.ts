@@ -1,3 +1,4 @@
+import { Alarms } from './alarms.js';
 import { VHost } from './vhost.js';
 
 export interface User {
@@ -12,6 +13,7 @@ export interface User {
 export class Broker {
   readonly vhosts = new Map<string, VHost>();
   readonly users = new Map<string, User>();
+  readonly alarms = new Alarms();
 
   constructor() {
     this.vhosts.set('/', new VHost('/'));

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { AlarmListener } from '../broker/alarms.js';
 import type { Broker, User } from '../broker/broker.js';
 import type { FlowWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
@@ -9,8 +10,9 @@ import type { FieldTable } from '../protocol/field-table.js';
 import { FrameReader, type FrameSink } from '../protocol/frame-reader.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import {
+  BASIC_PUBLISH,
   CHANNEL_OPEN,
-  CLASS_CONNECTION,
+  CONNECTION_BLOCKED,
   CONNECTION_CLOSE,
   CONNECTION_CLOSE_OK,
   CONNECTION_OPEN,
@@ -19,6 +21,7 @@ import {
   CONNECTION_START_OK,
   CONNECTION_TUNE,
   CONNECTION_TUNE_OK,
+  CONNECTION_UNBLOCKED,
   CONNECTION_UPDATE_SECRET,
   CONNECTION_UPDATE_SECRET_OK,
   decodeMethod,
@@ -68,7 +71,7 @@ const FAIR_SHARE_BYTES = 32 * 1024;
  * One client connection: the handshake, heartbeats, channel 0, and the
  * output buffer all channels write into, flushed once per event-loop turn.
  */
-export class Connection implements FrameSink, FlowWaiter {
+export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   readonly id = nextConnectionId++;
   // Starts small: most connections are idle; a busy one grows its buffer on first use.
   readonly writer = new FrameWriter(4096);
@@ -101,6 +104,12 @@ export class Connection implements FrameSink, FlowWaiter {
   private inputPaused = false;
   /** Held back by a queue's flow control, for at most FLOW_PAUSE_MS at a time. */
   private flowTimer: NodeJS.Timeout | undefined;
+  /** A resource alarm is in effect: the next publish blocks this connection. */
+  private alarmReason: string | null = null;
+  /** Blocked by an alarm at a publish: not read until it clears. */
+  private blockedByAlarm = false;
+  /** Frames read (from the chunk in hand) after blocking: type, channel, payload, replayed when unblocked. */
+  private heldFrames: (number | Buffer)[] = [];
   private closeReason = 'client closed the connection';
 
   constructor(
@@ -171,7 +180,51 @@ export class Connection implements FrameSink, FlowWaiter {
 
   private resumeInput(): void {
     this.inputPaused = false;
-    if (this.state !== 'closed' && this.flowTimer === undefined) this.socket.resume();
+    this.resumeIfFree();
+  }
+
+  /** Reads the socket again unless something else still holds it back. */
+  private resumeIfFree(): void {
+    if (this.state !== 'closed' && !this.inputPaused && this.flowTimer === undefined && !this.blockedByAlarm) this.socket.resume();
+  }
+
+  alarmsChanged(reason: string | null): void {
+    this.alarmReason = reason;
+    if (reason !== null || !this.blockedByAlarm) return;
+    this.blockedByAlarm = false;
+    if (this.capabilities['connection.blocked'] === true && this.state === 'opened') {
+      encodeMethod(this.writer, 0, CONNECTION_UNBLOCKED, {});
+      this.scheduleFlush();
+    }
+    this.log.info({ event: 'connection.unblocked' }, 'resource alarm cleared; reading from the connection again');
+    this.replayHeldFrames();
+    this.resumeIfFree();
+  }
+
+  /**
+   * While an alarm is in effect, a basic.publish blocks the connection before
+   * it is processed, as in RabbitMQ: it and what follows wait for the alarm to clear.
+   */
+  private blocksAt(type: number, payload: Buffer): boolean {
+    if (type !== FRAME_METHOD || this.state !== 'opened' || payload.length < 4 || payload.readUInt32BE(0) !== BASIC_PUBLISH) return false;
+    this.blockedByAlarm = true;
+    this.socket.pause();
+    if (this.capabilities['connection.blocked'] === true) {
+      encodeMethod(this.writer, 0, CONNECTION_BLOCKED, { reason: this.alarmReason as string });
+      this.scheduleFlush();
+    }
+    this.log.warn({ event: 'connection.blocked', reason: this.alarmReason }, `blocking publisher: ${this.alarmReason}`);
+    return true;
+  }
+
+  private replayHeldFrames(): void {
+    const held = this.heldFrames;
+    this.heldFrames = [];
+    try {
+      for (let i = 0; i < held.length; i += 3) this.onFrame(held[i] as number, held[i + 1] as number, held[i + 2] as Buffer);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   /**
@@ -190,7 +243,7 @@ export class Connection implements FrameSink, FlowWaiter {
     if (this.flowTimer === undefined) return;
     clearTimeout(this.flowTimer);
     this.flowTimer = undefined;
-    if (this.state !== 'closed' && !this.inputPaused) this.socket.resume();
+    this.resumeIfFree();
   }
 
   private readProtocolHeader(chunk: Buffer): Buffer {
@@ -221,6 +274,10 @@ export class Connection implements FrameSink, FlowWaiter {
 
   onFrame(type: number, channelNumber: number, payload: Buffer): void {
     if (this.state === 'closed') return;
+    if (this.alarmReason !== null && (this.blockedByAlarm || this.blocksAt(type, payload))) {
+      this.heldFrames.push(type, channelNumber, payload);
+      return;
+    }
     if (type === FRAME_METHOD) {
       const method = decodeMethod(payload);
       if (channelNumber === 0) this.onConnectionMethod(method);
@@ -342,6 +399,8 @@ export class Connection implements FrameSink, FlowWaiter {
         }
         this.vhost = vhost;
         this.state = 'opened';
+        this.alarmReason = this.broker.alarms.reason;
+        this.broker.alarms.listen(this);
         clearTimeout(this.closeTimer);
         this.closeTimer = undefined;
         encodeMethod(this.writer, 0, CONNECTION_OPEN_OK, { knownHosts: '' });
@@ -461,6 +520,7 @@ export class Connection implements FrameSink, FlowWaiter {
     clearTimeout(this.closeTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.flowTimer);
+    this.broker.alarms.unlisten(this);
     this.releaseChannels();
     this.vhost?.ownerClosed(this);
     this.log.info({ event: 'connection.closed', reason: this.closeReason }, 'connection closed');
