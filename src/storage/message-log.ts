@@ -345,14 +345,8 @@ export class MessageLog {
     if (this.failure !== undefined) return ticket;
     const c = this.reserve(HEADER_BYTES + 1 + 6 + 2 + strLen(queue));
     if (c.seg !== msgSeg) c.seg.deps.add(msgSeg);
-    const buf = c.buf;
     const start = c.len;
-    let o = start + HEADER_BYTES;
-    buf[o++] = T_SETTLE;
-    buf.writeUIntLE(msgId, o, 6);
-    o += 6;
-    o = writeStr(buf, o, queue);
-    this.seal(c, start, o, ticket);
+    this.seal(c, start, writeIdQueueRecord(c.buf, start, T_SETTLE, msgId, queue), ticket);
     return ticket;
   }
 
@@ -698,14 +692,8 @@ export class MessageLog {
     if (this.failure !== undefined) return ticket;
     const name = this.qNames[qid]!;
     const c = this.reserve(HEADER_BYTES + 1 + 6 + 2 + strLen(name));
-    const buf = c.buf;
     const start = c.len;
-    let o = start + HEADER_BYTES;
-    buf[o++] = T_DELIVERED;
-    buf.writeUIntLE(upTo, o, 6);
-    o += 6;
-    o = writeStr(buf, o, name);
-    this.seal(c, start, o, ticket);
+    this.seal(c, start, writeIdQueueRecord(c.buf, start, T_DELIVERED, upTo, name), ticket);
     this.wmSlotChunk[qid] = c;
     this.wmSlotOffset[qid] = start;
     this.wmSlotTicket[qid] = ticket;
@@ -1260,6 +1248,14 @@ function writeStartRecord(buf: Buffer, start: number, id: number, existing: read
 }
 
 /** Checks a whole publish record read back and returns its body (a view). */
+/** Writes the payload of a SETTLE or DELIVERED record (type, u48 id, queue) after its header; returns its end. */
+function writeIdQueueRecord(buf: Buffer, start: number, type: number, id: number, queue: string): number {
+  let o = start + HEADER_BYTES;
+  buf[o++] = type;
+  buf.writeUIntLE(id, o, 6);
+  return writeStr(buf, o + 6, queue);
+}
+
 /** Publish records of one segment during recovery, as parallel arrays outside the JS heap. */
 class SegmentRecords {
   count = 0;
