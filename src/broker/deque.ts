@@ -59,6 +59,24 @@ export class Deque<T> {
     return false;
   }
 
+  /** Removes the item with this seq from a deque kept in seq order; O(n), for rare removals. */
+  removeSeq(this: Deque<T & { seq: number }>, seq: number): boolean {
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.at(mid).seq < seq) low = mid + 1;
+      else high = mid;
+    }
+    if (low >= this.count || this.at(low).seq !== seq) return false;
+    for (let i = low; i < this.count - 1; i++) {
+      this.items[(this.head + i) % this.items.length] = this.items[(this.head + i + 1) % this.items.length];
+    }
+    this.items[(this.head + this.count - 1) % this.items.length] = undefined;
+    this.count--;
+    return true;
+  }
+
   /** Inserts at position `index` (0 = front); O(n), used only for out-of-order requeues. */
   insertAt(index: number, item: T): void {
     this.push(item);

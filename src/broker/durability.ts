@@ -1,4 +1,4 @@
-import type { LogPosition, MessageLog } from '../storage/message-log.js';
+import type { LogPosition, MessageLog, StoredMessage } from '../storage/message-log.js';
 import { Message } from './message.js';
 import type { Queue } from './queue.js';
 
@@ -28,7 +28,7 @@ export class Durability {
     this.nextMsgId = firstMsgId;
   }
 
-  /** A queue could not read paged-out messages back; it retries on its next dispatch. */
+  /** A queue could not read paged-out messages back (a damaged record, a lost segment). */
   pageInFailed(queue: Queue, error: unknown): void {
     this.reportError(queue, error);
   }
@@ -63,18 +63,25 @@ export class Durability {
     }
   }
 
-  /** Reads paged-out messages back from the log, in one batch. */
-  async loadMessages(positions: readonly LogPosition[]): Promise<Message[]> {
-    const records = await this.log.readMessages(positions);
-    const messages = new Array<Message>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i];
-      const message = new Message(record.exchange, record.routingKey, record.properties, record.body, record.body.length);
-      message.msgId = record.msgId;
-      message.position = positions[i];
-      messages[i] = message;
+  /**
+   * Reads paged-out messages back from the log, in one batch. A damaged record
+   * fails a batch read, so then each is read alone: what cannot be read comes
+   * back as null (with the error), and the queue drops it.
+   */
+  async loadMessages(positions: readonly LogPosition[]): Promise<{ messages: (Message | null)[]; error: unknown }> {
+    try {
+      const records = await this.log.readMessages(positions);
+      return { messages: records.map((record, i) => toMessage(record, positions[i])), error: undefined };
+    } catch (batchError) {
+      const results = await Promise.allSettled(positions.map((position) => this.log.readMessages([position])));
+      let error: unknown = batchError;
+      const messages = results.map((result, i) => {
+        if (result.status === 'fulfilled') return toMessage(result.value[0], positions[i]);
+        error = result.reason;
+        return null;
+      });
+      return { messages, error };
     }
-    return messages;
   }
 
   private writeWatermarks(): void {
@@ -83,4 +90,11 @@ export class Durability {
     for (let i = 0; i < queues.length; i++) queues[i].writeWatermark();
     queues.length = 0;
   }
+}
+
+function toMessage(record: StoredMessage, position: LogPosition): Message {
+  const message = new Message(record.exchange, record.routingKey, record.properties, record.body, record.body.length);
+  message.msgId = record.msgId;
+  message.position = position;
+  return message;
 }

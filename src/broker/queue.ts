@@ -212,31 +212,40 @@ export class Queue {
     this.pagingIn = true;
     const positions = entries.map((entry) => entry.position);
     this.durability.loadMessages(positions).then(
-      (messages) => this.pagedInBatch(entries, messages),
-      (error: unknown) => this.pageInFailed(error),
+      (loaded) => this.pagedInBatch(entries, loaded.messages, loaded.error),
+      (error: unknown) => {
+        // Not a damaged record (those come back as null): keep the entries and try again later.
+        this.pagingIn = false;
+        this.durability?.pageInFailed(this, error);
+      },
     );
   }
 
-  private pagedInBatch(entries: readonly QueueEntry[], messages: readonly Message[]): void {
+  private pagedInBatch(entries: readonly QueueEntry[], messages: readonly (Message | null)[], error: unknown): void {
     this.pagingIn = false;
     if (this.deleted) return;
+    let lost = 0;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       // Purged meanwhile, or loaded already: nothing to do.
       if (entry.message !== null || !this.ready.includesSeq(entry.seq)) continue;
-      entry.message = messages[i];
+      const message = messages[i];
       this.pagedCount--;
+      if (message === null || message === undefined) {
+        // Unreadable in the log: dropped (and settled there) rather than blocking the queue.
+        this.ready.removeSeq(entry.seq);
+        this.forget(entry);
+        lost++;
+        continue;
+      }
+      entry.message = message;
       this.residentCount++;
       this.residentBytes += entry.bodySize;
     }
+    if (lost > 0) this.durability?.pageInFailed(this, new Error(`${lost} stored messages could not be read back and were dropped: ${String(error)}`));
     const waiters = this.pageInWaiters.splice(0);
     for (const waiter of waiters) waiter.pagedIn();
     if (this.consumers.length > 0) this.dispatch();
-  }
-
-  private pageInFailed(error: unknown): void {
-    this.pagingIn = false;
-    this.durability?.pageInFailed(this, error);
   }
 
   /** basic.get found the head paged out: `waiter` hears when it is back. */

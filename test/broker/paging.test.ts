@@ -9,6 +9,7 @@ import type { PageInWaiter, Queue } from '../../src/broker/queue.js';
 import { VHost } from '../../src/broker/vhost.js';
 import { encodeProperties } from '../../src/protocol/methods.generated.js';
 import { MessageLog } from '../../src/storage/message-log.js';
+import { segmentFileName } from '../../src/storage/record.js';
 
 const PERSISTENT = encodeProperties({ deliveryMode: 2, contentType: 'text/plain' });
 const durable = { durable: true, exclusive: false, autoDelete: false, arguments: {} };
@@ -17,7 +18,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function storedVHost(): Promise<{ vhost: VHost; log: MessageLog; dir: string }> {
+async function storedVHost(reportError: (error: unknown) => void = (error) => { throw error; }): Promise<{ vhost: VHost; log: MessageLog; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-paging-'));
   const { log, recovered } = await MessageLog.open({ dir, onDurable: () => {}, onError: (e) => { throw e; } });
   cleanups.push(async () => {
@@ -25,9 +26,7 @@ async function storedVHost(): Promise<{ vhost: VHost; log: MessageLog; dir: stri
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const vhost = new VHost('/');
-  vhost.durability = new Durability(log, recovered.nextMsgId, (_q, error) => {
-    throw error;
-  });
+  vhost.durability = new Durability(log, recovered.nextMsgId, (_q, error) => reportError(error));
   return { vhost, log, dir };
 }
 
@@ -126,5 +125,31 @@ describe('paging a stored backlog out to the log', () => {
     const survivors = reopened.recovered.queues.get(vhost.storeKey('purged'))?.toArray() ?? [];
     await reopened.log.close();
     expect(survivors.map((m) => m.msgId)).toEqual([25_002]);
+  });
+
+  it('drops a paged-out message whose record is damaged, reports it, and delivers the rest', async () => {
+    const errors: string[] = [];
+    const { vhost, log, dir } = await storedVHost((error) => errors.push(String(error)));
+    const queue = vhost.declareQueue('damaged', false, durable, {});
+    for (let i = 0; i < 25_000; i++) publish(vhost, 'damaged', `d${i}`);
+    await log.whenIdle();
+    const victim = queue.ready.at(22_000);
+    expect(victim.message).toBeNull();
+    const file = path.join(dir, segmentFileName(victim.segment));
+    const handle = fs.openSync(file, 'r+');
+    fs.writeSync(handle, Buffer.from('X'), 0, 1, victim.offset + victim.length - 1);
+    fs.closeSync(handle);
+
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const consumer = new CollectingConsumer(finish, 24_999);
+    vhost.consume(queue, consumer);
+    await finished;
+    expect(consumer.bodies).not.toContain('d22000');
+    expect(consumer.bodies[21_999]).toBe('d21999');
+    expect(consumer.bodies[22_000]).toBe('d22001');
+    expect(queue.messageCount).toBe(0);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('1 stored messages could not be read back');
   });
 });
