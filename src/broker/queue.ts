@@ -384,7 +384,7 @@ export class Queue {
     this.durability = null;
   }
 
-  addConsumer(consumer: Consumer): void {
+  addConsumer(consumer: Consumer, dispatchNow = true): void {
     // Kept in priority order, highest first; equal priorities keep arrival order.
     let index = this.consumers.length;
     while (index > 0 && this.consumers[index - 1].priority < consumer.priority) index--;
@@ -394,7 +394,7 @@ export class Queue {
       this.prioritized = true;
     }
     this.hadConsumer = true;
-    this.dispatch();
+    if (dispatchNow) this.dispatch();
   }
 
   /** Returns whether the consumer was subscribed here. */

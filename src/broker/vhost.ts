@@ -295,11 +295,15 @@ export class VHost {
 
   // ---- consumers ----------------------------------------------------------
 
+  /**
+   * Subscribes a consumer; deliveries start with queue.dispatch(), which the
+   * caller runs once it has answered consume-ok.
+   */
   consume(queue: Queue, consumer: Consumer): void {
     if (queue.hasExclusiveConsumer() || (consumer.exclusive && queue.consumerCount > 0)) {
       throw accessRefused(`queue '${queue.name}' in vhost '${this.name}' in exclusive use`);
     }
-    queue.addConsumer(consumer);
+    queue.addConsumer(consumer, false);
   }
 
   /** basic.cancel, or the channel closing: an auto-delete queue goes with its last consumer. */

@@ -539,13 +539,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       typeof priority === 'number' ? priority : 0,
       this.consumerPrefetch,
     );
-    if (queue.hasExclusiveConsumer() || (a.exclusive && queue.consumerCount > 0)) {
-      throw AmqpError.channel(ReplyCode.ACCESS_REFUSED, `queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
-    }
+    this.vhost.consume(queue, consumer);
     this.consumers.set(tag, consumer);
     // consume-ok goes out before the first delivery.
     if (!a.nowait) this.reply(M.BASIC_CONSUME_OK, { consumerTag: tag });
-    this.vhost.consume(queue, consumer);
+    queue.dispatch();
   }
 
   private consumeReplies(a: M.BasicConsume): void {

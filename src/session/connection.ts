@@ -92,6 +92,10 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private receivedSinceTick = true;
   private silentTicks = 0;
+  /** Heartbeat ticks since we last sent anything. */
+  private idleTicks = 0;
+  /** Channels, timers and exclusive queues are freed once, however the connection ends. */
+  private released = false;
   private sentSinceTick = false;
   private closeTimer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
@@ -512,8 +516,6 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
     this.releaseResources();
   }
 
-  private released = false;
-
   private releaseResources(): void {
     if (this.released) return;
     this.released = true;
@@ -574,8 +576,6 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
     this.heartbeatTimer = setInterval(() => this.heartbeatTick(), tickMs);
     this.heartbeatTimer.unref();
   }
-
-  private idleTicks = 0;
 
   private heartbeatTick(): void {
     if (this.sentSinceTick) {

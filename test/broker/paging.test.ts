@@ -67,6 +67,7 @@ describe('paging a stored backlog out to the log', () => {
     const finished = new Promise<void>((resolve) => (finish = resolve));
     const consumer = new CollectingConsumer(finish, count);
     vhost.consume(queue, consumer);
+    queue.dispatch();
     await finished;
     expect(consumer.bodies.length).toBe(count);
     expect(consumer.bodies.every((body, i) => body === `m${i}`)).toBe(true);
@@ -85,6 +86,7 @@ describe('paging a stored backlog out to the log', () => {
     const finished = new Promise<void>((resolve) => (finish = resolve));
     const consumer = new CollectingConsumer(finish, 25_010);
     vhost.consume(queue, consumer);
+    queue.dispatch();
     await finished;
     expect(consumer.bodies.slice(-10)).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`));
   });
@@ -144,6 +146,7 @@ describe('paging a stored backlog out to the log', () => {
     const finished = new Promise<void>((resolve) => (finish = resolve));
     const consumer = new CollectingConsumer(finish, 24_999);
     vhost.consume(queue, consumer);
+    queue.dispatch();
     await finished;
     expect(consumer.bodies).not.toContain('d22000');
     expect(consumer.bodies[21_999]).toBe('d21999');
