@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tail, exited, killGroup, removeDir, stopGroup, trackDir, trackGroup, untrackGroup, waitExit } from './procs.js';
+import { startBroker } from '../../src/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -196,9 +197,6 @@ export async function runWarrenToExit(opts: StartWarrenOptions & { dataDir: stri
   return result;
 }
 
-interface EmbeddedApi {
-  startBroker(opts: { port: number; host: string; dataDir: string }): Promise<{ port: number; close(): Promise<void> }>;
-}
 
 export interface WarrenEmbedded {
   port: number;
@@ -208,15 +206,10 @@ export interface WarrenEmbedded {
 
 /** Warren in this process, from src/ (no build needed). */
 export async function startWarrenEmbedded(): Promise<WarrenEmbedded> {
-  // A non-literal specifier, so typechecking interop/ does not depend on the
-  // broker's entry point existing yet.
-  const entry = '../../src/index.js';
-  const mod = (await import(/* @vite-ignore */ entry)) as EmbeddedApi;
-  if (typeof mod.startBroker !== 'function') throw new Error('src/index.ts does not export startBroker');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-data-'));
   trackDir(dataDir);
   try {
-    const broker = await mod.startBroker({ port: 0, host: '127.0.0.1', dataDir });
+    const broker = await startBroker({ port: 0, host: '127.0.0.1', dataDir });
     return {
       port: broker.port,
       url: `amqp://guest:guest@127.0.0.1:${broker.port}`,
