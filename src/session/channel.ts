@@ -130,7 +130,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   deliveriesFlowing(): boolean {
-    return this.flowActive && !this.released && !this.connection.writeBlocked;
+    return this.flowActive && !this.released && this.connection.acceptsDeliveries;
   }
 
   // ---- input ----------------------------------------------------------------

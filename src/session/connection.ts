@@ -61,6 +61,9 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 let nextConnectionId = 1;
 
+/** Most bytes of deliveries written into one connection's output per event-loop turn. */
+const OUTPUT_CAP_BYTES = 1024 * 1024;
+
 /** The longest a queue's flow control holds a publisher back at a time. */
 const FLOW_PAUSE_MS = 50;
 
@@ -84,6 +87,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   capabilities: FieldTable = {};
   /** The socket asked us to wait for 'drain': deliveries pause until then. */
   writeBlocked = false;
+  /** Deliveries stopped at OUTPUT_CAP_BYTES this turn: resumed after the flush. */
+  private outputCapped = false;
   private state: State = 'protocol-header';
   private readonly reader = new FrameReader();
   private headerBytes: Buffer | undefined;
@@ -552,12 +557,29 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
     const socket = this.socket;
     if (buffers.length === 1) {
       if (!socket.write(buffers[0])) this.writeBlocked = true;
-      return;
+    } else {
+      socket.cork();
+      for (let i = 0; i < buffers.length; i++) socket.write(buffers[i]);
+      socket.uncork();
+      if (socket.writableNeedDrain) this.writeBlocked = true;
     }
-    socket.cork();
-    for (let i = 0; i < buffers.length; i++) socket.write(buffers[i]);
-    socket.uncork();
-    if (socket.writableNeedDrain) this.writeBlocked = true;
+    if (this.outputCapped && !this.writeBlocked) {
+      // The socket took it all: consumers held back by the cap may go on (flushed next turn).
+      this.outputCapped = false;
+      for (const channel of this.channels.values()) channel.resumeDeliveries();
+    }
+  }
+
+  /**
+   * Whether deliveries may be written now: not while the socket wants a drain,
+   * nor past OUTPUT_CAP_BYTES in one turn (a consumer without a prefetch limit
+   * on a large backlog would otherwise copy all of it into the output at once).
+   */
+  get acceptsDeliveries(): boolean {
+    if (this.writeBlocked) return false;
+    if (this.writer.pendingBytes < OUTPUT_CAP_BYTES) return true;
+    this.outputCapped = true;
+    return false;
   }
 
   private onDrain(): void {
