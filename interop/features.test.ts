@@ -5,6 +5,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { expect } from 'vitest';
 import { channel, expectChannelError, sleep, timeout, waitUntil, withConnection } from './support/amqp.js';
 import { compareBrokers, scenario } from './support/compare.js';
+import { m, methodId, RawAmqp } from './support/raw-amqp.js';
 
 const scenarios = [
   scenario({
@@ -100,6 +101,38 @@ const scenarios = [
     },
     check(r) {
       expect(r).toEqual({ cancelled: true, tagPrefix: 'amq.ctag-', deleted: { messageCount: 0 }, after: 0 });
+    },
+  }),
+
+  scenario({
+    name: 'a channel deleting the queue it consumes from gets delete-ok before basic.cancel',
+    async run(url, id) {
+      // Frame order is only visible below a client library: a raw socket.
+      const client = await RawAmqp.connect(Number(new URL(url).port));
+      try {
+        await client.handshake({ capabilities: { consumer_cancel_notify: true } });
+        await client.openChannel(1);
+        const q = `${id}.q`;
+        client.write(m.queueDeclare(1, q));
+        await client.expectMethod(50, 11);
+        client.write(m.basicConsume(1, q, 'the-consumer'));
+        await client.expectMethod(60, 21);
+        client.write(m.queueDelete(1, q));
+        const order: string[] = [];
+        while (order.length < 2) {
+          const frame = await client.readFrame(5_000);
+          if (frame === null) break;
+          const ids = methodId(frame);
+          if (ids !== null) order.push(`${ids[0]}.${ids[1]}`);
+        }
+        return order;
+      } finally {
+        client.destroy();
+      }
+    },
+    check(r) {
+      // queue.delete-ok (50.41), then basic.cancel (60.30)
+      expect(r).toEqual(['50.41', '60.30']);
     },
   }),
 

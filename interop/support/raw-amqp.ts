@@ -169,6 +169,7 @@ export const m = {
   basicPublish: (ch: number, exchange: string, routingKey: string, opts: { mandatory?: boolean; immediate?: boolean } = {}) =>
     method(ch, 60, 40, new Args().short(0).shortstr(exchange).shortstr(routingKey).bit(opts.mandatory ?? false).bit(opts.immediate ?? false).build()),
   basicAck: (ch: number, tag: number, multiple = false) => method(ch, 60, 80, new Args().longlong(tag).bit(multiple).build()),
+  queueDelete: (ch: number, queue: string) => method(ch, 50, 40, new Args().short(0).shortstr(queue).bit(false).bit(false).bit(false).build()),
 };
 
 // ---- decoding ---------------------------------------------------------------
@@ -239,6 +240,8 @@ export interface HandshakeOptions {
   /** tune-ok values; default: the server's channel_max and frame_max, heartbeat 0. */
   channelMax?: number;
   frameMax?: number;
+  /** More client capabilities to announce (e.g. consumer_cancel_notify). */
+  capabilities?: Record<string, TableValue>;
   /** tune-ok heartbeat in seconds (default 0: none). */
   heartbeat?: number;
   /** Stop after sending this step (the answer is then read with answer()). */
@@ -368,8 +371,9 @@ export class RawAmqp {
     const until = opts.until ?? 'open-ok';
     this.write(PROTOCOL_HEADER);
     await this.expectMethod(10, 10);
-    const props: Record<string, TableValue> = { product: 'warren raw-frames test', capabilities: {} };
-    if (opts.authFailureClose ?? true) props.capabilities = { authentication_failure_close: true };
+    const capabilities: Record<string, TableValue> = { ...(opts.capabilities ?? {}) };
+    if (opts.authFailureClose ?? true) capabilities.authentication_failure_close = true;
+    const props: Record<string, TableValue> = { product: 'warren raw-frames test', capabilities };
     this.write(m.startOk(props, opts.user ?? 'guest', opts.pass ?? 'guest'));
     if (until === 'start-ok') return undefined;
     const tuneFrame = await this.expectMethod(10, 30);

@@ -112,6 +112,10 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
    * declare-ok for definitions not yet on disk): later input waits in order.
    */
   private parked: ParkedFrame[] | undefined;
+  /** Handling a method: server-sent cancels wait for its reply. */
+  private handling = false;
+  /** Consumer tags to send basic.cancel for once the current reply is out. */
+  private readonly cancelsDue: string[] = [];
   /** A reply held until the definitions it depends on are stored. */
   private heldReply: { id: keyof M.MethodArgsById; args: M.MethodArgsById[keyof M.MethodArgsById] } | undefined;
 
@@ -154,9 +158,12 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         40,
       );
     }
+    this.handling = true;
     try {
       this.handle(method);
     } catch (error) {
+      this.handling = false;
+      this.cancelsDue.length = 0;
       if (error instanceof AmqpError && error.scope === 'channel') {
         if (error.classId === 0 && error.methodId === 0) {
           error.classId = method.id >>> 16;
@@ -171,6 +178,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       }
       throw error;
     }
+    this.handling = false;
+    // A reply held for the definitions goes first; the cancels follow it then.
+    if (this.heldReply === undefined) this.sendCancels();
   }
 
   onContentHeader(payload: Buffer): void {
@@ -600,6 +610,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (held === undefined || this.released) return;
     this.heldReply = undefined;
     this.reply(held.id, held.args);
+    this.sendCancels();
     this.unpark();
   }
 
@@ -670,9 +681,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   consumerCancelledByBroker(consumer: ChannelConsumer): void {
     if (this.consumers.get(consumer.tag) !== consumer) return;
     this.consumers.delete(consumer.tag);
-    if (this.connection.capabilities.consumer_cancel_notify === true && !this.awaitingCloseOk) {
-      this.reply(M.BASIC_CANCEL, { consumerTag: consumer.tag, nowait: true });
-    }
+    if (this.connection.capabilities.consumer_cancel_notify !== true || this.awaitingCloseOk) return;
+    this.cancelsDue.push(consumer.tag);
+    // While this channel's own method deleted the queue, its reply goes first (as in RabbitMQ).
+    if (!this.handling) this.sendCancels();
+  }
+
+  private sendCancels(): void {
+    const tags = this.cancelsDue;
+    for (let i = 0; i < tags.length; i++) this.reply(M.BASIC_CANCEL, { consumerTag: tags[i], nowait: true });
+    tags.length = 0;
   }
 
   /** A window may have opened (ack, qos, flow, drain): let the queues deliver again. */
