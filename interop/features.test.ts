@@ -5,7 +5,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { expect } from 'vitest';
 import { channel, expectChannelError, sleep, timeout, waitUntil, withConnection } from './support/amqp.js';
 import { compareBrokers, scenario } from './support/compare.js';
-import { m, methodId, RawAmqp } from './support/raw-amqp.js';
+import { Args, m, method, methodId, RawAmqp } from './support/raw-amqp.js';
 
 const scenarios = [
   scenario({
@@ -133,6 +133,25 @@ const scenarios = [
     check(r) {
       // queue.delete-ok (50.41), then basic.cancel (60.30)
       expect(r).toEqual(['50.41', '60.30']);
+    },
+  }),
+
+  scenario({
+    name: 'after connection.close-ok the client, not the broker, closes the socket',
+    async run(url) {
+      const client = await RawAmqp.connect(Number(new URL(url).port));
+      try {
+        await client.handshake();
+        client.write(method(0, 10, 50, new Args().short(200).shortstr('bye').short(0).short(0).build()));
+        await client.expectMethod(10, 51);
+        await sleep(300);
+        return { closeOk: true, socketOpenAfterCloseOk: !client.isEnded };
+      } finally {
+        client.destroy();
+      }
+    },
+    check(r) {
+      expect(r).toEqual({ closeOk: true, socketOpenAfterCloseOk: true });
     },
   }),
 

@@ -327,6 +327,11 @@ const cases: Case[] = [
   },
 
   {
+    name: '6g channel.flow active=false from the client',
+    run: (b) => onChannel1(b, (c) => c.write(method(1, 20, 20, new Args().bit(false).build()))),
+    expected: { kind: 'connection.close', code: 540, text: 'NOT_IMPLEMENTED - active=false', classId: 20, methodId: 20, channel: 0, closed: true },
+  },
+  {
     name: '6f a message one byte above max_message_size (128 MiB)',
     run: (b) =>
       onChannel1(b, (c) => {

@@ -90,7 +90,6 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private consumerPrefetch = 0;
   /** basic.qos global=true: one window shared by the channel's consumers. */
   globalPrefetch = 0;
-  private flowActive = true;
   private pending: PendingPublish | undefined;
   private lastQueueName: string | undefined;
   /** The channel's direct reply-to consumer: its tag and the address replies go to. */
@@ -134,7 +133,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   deliveriesFlowing(): boolean {
-    return this.flowActive && !this.released && this.connection.acceptsDeliveries;
+    return !this.released && this.connection.acceptsDeliveries;
   }
 
   // ---- input ----------------------------------------------------------------
@@ -393,9 +392,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         return;
       }
       case M.CHANNEL_FLOW: {
-        this.flowActive = method.args.active;
-        this.reply(M.CHANNEL_FLOW_OK, { active: this.flowActive });
-        if (this.flowActive) this.resumeDeliveries();
+        // RabbitMQ refuses a client's request to stop deliveries; use basic.qos instead.
+        if (!method.args.active) throw AmqpError.connection(ReplyCode.NOT_IMPLEMENTED, 'active=false', 20, 20);
+        this.reply(M.CHANNEL_FLOW_OK, { active: true });
         return;
       }
       case M.CHANNEL_FLOW_OK:
@@ -693,7 +692,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     tags.length = 0;
   }
 
-  /** A window may have opened (ack, qos, flow, drain): let the queues deliver again. */
+  /** A window may have opened (ack, qos, drain): let the queues deliver again. */
   resumeDeliveries(): void {
     for (const consumer of this.consumers.values()) {
       if (consumer.queue.messageCount > 0) consumer.queue.dispatch();

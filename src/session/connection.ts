@@ -345,7 +345,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
       this.closeReason = `client closed the connection: ${method.args.replyCode} ${method.args.replyText}`;
       encodeMethod(this.writer, 0, CONNECTION_CLOSE_OK, {});
       this.flush();
-      this.finish();
+      this.awaitClientClose();
       return;
     }
     if (this.state === 'closing') {
@@ -504,6 +504,20 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
     this.releaseResources();
   }
 
+  /**
+   * After our close-ok the client closes the socket (the spec's order, and
+   * RabbitMQ's): closing it first can hand the client an EOF before it has
+   * read the close-ok. A client that never closes is cut after CLOSE_TIMEOUT_MS.
+   */
+  private awaitClientClose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.releaseResources();
+    clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+    this.closeTimer.unref();
+  }
+
   private abort(reason: string): void {
     if (this.state === 'closed') return;
     this.closeReason = reason;
@@ -514,6 +528,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   }
 
   private onSocketClosed(): void {
+    clearTimeout(this.closeTimer);
     if (this.state !== 'closed') {
       this.state = 'closed';
       if (this.closeReason === 'client closed the connection') this.closeReason = 'client closed the socket without connection.close';
