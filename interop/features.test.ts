@@ -156,6 +156,70 @@ const scenarios = [
   }),
 
   scenario({
+    name: 'dead-lettering: a rejected message goes to the dead-letter exchange with x-death',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const dlx = `${id}.dlx`;
+        const dlq = `${id}.dlq`;
+        const q = `${id}.work`;
+        await ch.assertExchange(dlx, 'fanout', { durable: false, autoDelete: false });
+        await ch.assertQueue(dlq, { exclusive: true });
+        await ch.bindQueue(dlq, dlx, '');
+        await ch.assertQueue(q, { exclusive: true, arguments: { 'x-dead-letter-exchange': dlx } });
+        ch.publish('amq.direct', q, Buffer.from('poison'), { headers: { kept: 'yes' }, expiration: '60000' });
+        await ch.bindQueue(q, 'amq.direct', q);
+        ch.publish('amq.direct', q, Buffer.from('poison'), { headers: { kept: 'yes' }, expiration: '60000' });
+        let rejected = 0;
+        await ch.consume(q, (m) => {
+          if (m === null) return;
+          ch.reject(m, false);
+          rejected++;
+        });
+        await waitUntil(() => rejected === 1, 5_000, 'the rejection');
+        let dead: false | import('amqplib').GetMessage = false;
+        for (let i = 0; i < 50 && dead === false; i++) {
+          dead = await ch.get(dlq, { noAck: true });
+          if (dead === false) await sleep(20);
+        }
+        if (dead === false) return { dead: null };
+        const headers = dead.properties.headers as Record<string, unknown>;
+        const deaths = (headers['x-death'] as Record<string, unknown>[]).map(({ time, ...rest }) => ({ ...rest, hasTime: time !== undefined }));
+        return {
+          exchange: dead.fields.exchange.replace(id, 'ID'),
+          routingKey: dead.fields.routingKey.replace(id, 'ID'),
+          body: dead.content.toString(),
+          expiration: dead.properties.expiration ?? null,
+          kept: headers.kept,
+          deaths: JSON.parse(JSON.stringify(deaths).split(id).join('ID')),
+          first: [headers['x-first-death-reason'], String(headers['x-first-death-queue']).replace(id, 'ID'), headers['x-first-death-exchange']],
+        };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({
+        exchange: 'ID.dlx',
+        routingKey: 'ID.work',
+        body: 'poison',
+        expiration: null,
+        kept: 'yes',
+        deaths: [
+          {
+            count: 1,
+            reason: 'rejected',
+            queue: 'ID.work',
+            exchange: 'amq.direct',
+            'routing-keys': ['ID.work'],
+            'original-expiration': '60000',
+            hasTime: true,
+          },
+        ],
+        first: ['rejected', 'ID.work', 'amq.direct'],
+      });
+    },
+  }),
+
+  scenario({
     name: 'basic.recover requeues unacked messages, redelivered',
     async run(url, id) {
       return withConnection(url, async (conn) => {

@@ -2,6 +2,7 @@ import { AmqpError, accessRefused, notFound, preconditionFailed } from '../proto
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
+import { deadLetter, deadLetterExchange } from './dead-letter.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
@@ -98,6 +99,16 @@ export class VHost {
   /** The log's name for a queue of this vhost. */
   storeKey(queueName: string): string {
     return `${this.name}\u0000${queueName}`;
+  }
+
+  /**
+   * A message rejected (or nacked) without requeue: published on to the
+   * queue's dead-letter exchange, if it has one that exists (else dropped, as in RabbitMQ).
+   */
+  rejected(queue: Queue, message: Message): void {
+    const exchange = deadLetterExchange(queue);
+    if (exchange === undefined || !this.exchanges.has(exchange)) return;
+    this.publish(deadLetter(queue, message, exchange, 'rejected'));
   }
 
   /** Registers a direct reply-to consumer; returns the address publishers reply to. */

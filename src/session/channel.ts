@@ -734,7 +734,10 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (ack.kind === 'nack' && ack.requeue) {
       requeueByQueue(settled);
     } else {
-      for (const delivery of settled) delivery.queue.settle(delivery.entry);
+      for (const delivery of settled) {
+        delivery.queue.settle(delivery.entry);
+        if (ack.kind === 'nack') this.vhost.rejected(delivery.queue, delivery.entry.message as Message);
+      }
     }
     if (settled.length === 1) {
       const consumer = settled[0].consumer;

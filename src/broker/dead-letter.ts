@@ -1,0 +1,62 @@
+import type { FieldTable, FieldValue } from '../protocol/field-table.js';
+import { TypedValue } from '../protocol/field-table.js';
+import { type BasicProperties, encodeProperties } from '../protocol/methods.generated.js';
+import { Message } from './message.js';
+import type { Queue } from './queue.js';
+
+export type DeadLetterReason = 'rejected';
+
+/** Where a queue's dead letters go (x-dead-letter-exchange), or undefined. */
+export function deadLetterExchange(queue: Queue): string | undefined {
+  const exchange = queue.options.arguments['x-dead-letter-exchange'];
+  return typeof exchange === 'string' ? exchange : undefined;
+}
+
+/**
+ * The message a dead letter becomes, as RabbitMQ makes it: published to the
+ * queue's dead-letter exchange with its x-dead-letter-routing-key (or the
+ * original key), an x-death entry per queue and reason (count, reason, queue,
+ * time, exchange, routing-keys, original-expiration; newest first), the
+ * x-first-death-* headers, and no per-message expiration.
+ */
+export function deadLetter(queue: Queue, message: Message, exchange: string, reason: DeadLetterReason): Message {
+  const configuredKey = queue.options.arguments['x-dead-letter-routing-key'];
+  const routingKey = typeof configuredKey === 'string' ? configuredKey : message.routingKey;
+  const original = message.properties;
+  const headers: FieldTable = { ...(original.headers ?? {}) };
+  const deaths = Array.isArray(headers['x-death']) ? [...(headers['x-death'] as FieldValue[])] : [];
+  const index = deaths.findIndex((death) => isDeath(death) && death.queue === queue.name && death.reason === reason);
+  const previous = index >= 0 ? (deaths.splice(index, 1)[0] as FieldTable) : undefined;
+  const death: FieldTable = {
+    count: new TypedValue('l', countOf(previous) + 1),
+    reason,
+    queue: queue.name,
+    time: new Date(Math.floor(Date.now() / 1000) * 1000),
+    exchange: message.exchange,
+    'routing-keys': [message.routingKey],
+  };
+  // The expiration is removed from the message and kept here, as RabbitMQ does.
+  if (original.expiration !== undefined) death['original-expiration'] = original.expiration;
+  deaths.unshift(death);
+  headers['x-death'] = deaths;
+  if (headers['x-first-death-reason'] === undefined) {
+    headers['x-first-death-reason'] = reason;
+    headers['x-first-death-queue'] = queue.name;
+    headers['x-first-death-exchange'] = message.exchange;
+  }
+  const properties: BasicProperties = { ...original, headers };
+  delete properties.expiration;
+  return new Message(exchange, routingKey, encodeProperties(properties), message.body, message.bodySize);
+}
+
+function isDeath(value: FieldValue): value is FieldTable {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value) && !(value instanceof Date);
+}
+
+function countOf(death: FieldTable | undefined): number {
+  const count = death?.count;
+  if (typeof count === 'number') return count;
+  if (typeof count === 'bigint') return Number(count);
+  if (count instanceof TypedValue && typeof count.value === 'number') return count.value;
+  return 0;
+}
