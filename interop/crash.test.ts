@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, timeout } from './support/amqp.js';
+import { sleep, timeout, tx } from './support/amqp.js';
 import { removeDir, trackDir } from './support/procs.js';
 import { type WarrenProcess, startWarren } from './support/warren.js';
 
@@ -556,4 +556,48 @@ describe('crash safety: definitions acknowledged just before SIGKILL (Warren)', 
     }
     console.log(`[crash] definitions acknowledged right before SIGKILL:\n${report.join('\n')}`);
   }, 30_000);
+});
+
+// A tx.commit-ok promises the transaction's persistent messages are safe, as
+// RabbitMQ does: it is sent only once they are on disk. Killed the moment
+// commit-ok arrives, Warren must bring every committed message back.
+describe('crash safety: transactions committed just before SIGKILL (Warren)', () => {
+  let dataDir = '';
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-crash-tx-'));
+    trackDir(dataDir);
+  });
+  let warren: WarrenProcess | undefined;
+  afterAll(async () => {
+    await warren?.stop();
+    if (dataDir) removeDir(dataDir);
+  }, 30_000);
+
+  it('every message of a committed transaction survives a SIGKILL right after commit-ok', async () => {
+    const ROUNDS = 5;
+    const PER_TX = 200;
+    const q = `tx-q-${suffix}`;
+    const body = Buffer.alloc(4096, 0x61);
+    const counts: number[] = [];
+    warren = await startWarren({ dataDir });
+    for (let round = 1; round <= ROUNDS; round++) {
+      const conn = await amqp.connect(warren.url, { timeout: 5_000 });
+      conn.on('error', () => {});
+      const ch = await conn.createChannel();
+      ch.on('error', () => {});
+      await ch.assertQueue(q, { durable: true });
+      await tx.select(ch);
+      for (let i = 0; i < PER_TX; i++) ch.sendToQueue(q, body, { persistent: true, messageId: `${round}-${i}` });
+      await timeout(tx.commit(ch), 5_000, 'tx.commit-ok');
+      const k = await warren.kill('SIGKILL');
+      expect(k.exited).toBe(true);
+      warren = await startWarren({ dataDir });
+      const check = await amqp.connect(warren.url, { timeout: 5_000 });
+      const cch = await check.createChannel();
+      counts.push((await cch.checkQueue(q)).messageCount);
+      await check.close();
+    }
+    console.log(`[crash] messages after each commit + SIGKILL: ${counts.join(', ')}`);
+    expect(counts).toEqual(Array.from({ length: ROUNDS }, (_, i) => (i + 1) * PER_TX));
+  }, 60_000);
 });

@@ -115,7 +115,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private handling = false;
   /** Consumer tags to send basic.cancel for once the current reply is out. */
   private readonly cancelsDue: string[] = [];
-  /** A reply held until the definitions it depends on are stored. */
+  /** The log ticket a tx.commit-ok waits for; 0 when none does. */
+  private commitTicket = 0;
+  /** A reply held until what it depends on is stored (definitions, or a transaction's messages). */
   private heldReply: { id: keyof M.MethodArgsById; args: M.MethodArgsById[keyof M.MethodArgsById] } | undefined;
 
   constructor(
@@ -379,8 +381,21 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         const acks = this.txAcks;
         this.txPublishes = [];
         this.txAcks = [];
-        for (const { message, mandatory } of publishes) this.route(message, mandatory);
+        let ticket = 0;
+        for (const { message, mandatory } of publishes) {
+          this.route(message, mandatory);
+          if (message.ticket > ticket) ticket = message.ticket;
+        }
         for (const ack of acks) this.settle(ack);
+        const durability = this.vhost.durability;
+        if (durability !== null && ticket > durability.durableTicket) {
+          // As in RabbitMQ, commit-ok waits until the transaction's persistent messages are on disk.
+          this.commitTicket = ticket;
+          this.heldReply = { id: M.TX_COMMIT_OK, args: {} };
+          this.parked = [];
+          durability.wait(this);
+          return;
+        }
         this.reply(M.TX_COMMIT_OK, {});
         return;
       }
@@ -515,7 +530,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       this.awaitingDisk.shift();
       head = this.awaitingDisk.peek();
     }
-    if (head === undefined) this.vhost.durability?.stopWaiting(this);
+    if (this.commitTicket !== 0 && this.commitTicket <= upTo) {
+      this.commitTicket = 0;
+      this.sendHeldReply();
+    }
+    if (head === undefined && this.commitTicket === 0) this.vhost.durability?.stopWaiting(this);
     this.queueConfirms();
   }
 
@@ -605,6 +624,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   definitionsStored(): void {
+    this.sendHeldReply();
+  }
+
+  /** The held reply's condition is met: send it, then what it held back. */
+  private sendHeldReply(): void {
     const held = this.heldReply;
     if (held === undefined || this.released) return;
     this.heldReply = undefined;
