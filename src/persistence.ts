@@ -113,14 +113,15 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: RecoveredQ
     for (let i = start; i < end; i++) {
       const record = records[i - start];
       const message = new Message(record.exchange, record.routingKey, record.properties, record.body, record.body.length);
+      const position = positions[i - start];
       message.msgId = record.msgId;
-      message.position = positions[i - start];
-      queue.restore(record.msgId, message.position, record.body.length, message, stored.redelivered[i] === 1);
+      message.position = position;
+      queue.restore(record.msgId, position.segment, position.offset, position.length, record.body.length, message, stored.redelivered[i] === 1);
     }
     start = end;
   }
   for (let i = start; i < stored.length; i++) {
-    queue.restoreAt(
+    queue.restore(
       stored.msgIds[i],
       stored.segments[i],
       stored.offsets[i],

@@ -11,8 +11,6 @@ export interface Consumer {
   readonly exclusive: boolean;
   /** x-priority: higher-priority consumers get messages while they have room (RabbitMQ's consumer priorities). */
   readonly priority: number;
-  /** The connection that owns the consumer (for no-local and exclusive queues). */
-  readonly owner: object;
   /** Whether one more delivery fits: prefetch windows and socket back-pressure. */
   canAccept(): boolean;
   /** Takes a message; the consumer assigns the delivery tag and writes basic.deliver. */

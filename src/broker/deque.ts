@@ -45,22 +45,8 @@ export class Deque<T> {
     return this.items[(this.head + index) % this.items.length] as T;
   }
 
-  /** Whether an item with this seq is in a deque kept in seq order (binary search). */
-  includesSeq(this: Deque<T & { seq: number }>, seq: number): boolean {
-    let low = 0;
-    let high = this.count;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const midSeq = this.at(mid).seq;
-      if (midSeq === seq) return true;
-      if (midSeq < seq) low = mid + 1;
-      else high = mid;
-    }
-    return false;
-  }
-
-  /** Removes the item with this seq from a deque kept in seq order; O(n), for rare removals. */
-  removeSeq(this: Deque<T & { seq: number }>, seq: number): boolean {
+  /** In a deque kept in seq order: the index of the first item whose seq is not below `seq` (binary search). */
+  seqIndex(this: Deque<T & { seq: number }>, seq: number): number {
     let low = 0;
     let high = this.count;
     while (low < high) {
@@ -68,8 +54,19 @@ export class Deque<T> {
       if (this.at(mid).seq < seq) low = mid + 1;
       else high = mid;
     }
-    if (low >= this.count || this.at(low).seq !== seq) return false;
-    for (let i = low; i < this.count - 1; i++) {
+    return low;
+  }
+
+  /** Whether an item with this seq is in a deque kept in seq order. */
+  includesSeq(this: Deque<T & { seq: number }>, seq: number): boolean {
+    const index = this.seqIndex(seq);
+    return index < this.count && this.at(index).seq === seq;
+  }
+
+  /** Removes the item with this seq from a deque kept in seq order; O(n), for rare removals. */
+  removeSeq(this: Deque<T & { seq: number }>, seq: number): boolean {
+    if (!this.includesSeq(seq)) return false;
+    for (let i = this.seqIndex(seq); i < this.count - 1; i++) {
       this.items[(this.head + i) % this.items.length] = this.items[(this.head + i + 1) % this.items.length];
     }
     this.items[(this.head + this.count - 1) % this.items.length] = undefined;

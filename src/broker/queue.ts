@@ -1,5 +1,4 @@
 import type { FieldTable } from '../protocol/field-table.js';
-import type { LogPosition } from '../storage/message-log.js';
 import type { Consumer } from './consumer.js';
 import type { Durability } from './durability.js';
 import { Deque } from './deque.js';
@@ -106,12 +105,7 @@ export class Queue {
   }
 
   /** A message recovered from the log, in its original order; `message` null leaves it paged out. */
-  restore(msgId: number, position: LogPosition, bodySize: number, message: Message | null, redelivered: boolean): void {
-    this.restoreAt(msgId, position.segment, position.offset, position.length, bodySize, message, redelivered);
-  }
-
-  /** restore() with the log position as numbers, so recovery allocates nothing else per message. */
-  restoreAt(
+  restore(
     msgId: number,
     segment: number,
     offset: number,
@@ -361,7 +355,7 @@ export class Queue {
       if (head === undefined || entry.seq < head.seq) {
         this.ready.unshift(entry);
       } else {
-        this.ready.insertAt(this.positionOf(entry.seq), entry);
+        this.ready.insertAt(this.ready.seqIndex(entry.seq), entry);
       }
       this.countIn(entry);
     }
@@ -411,16 +405,5 @@ export class Queue {
 
   hasExclusiveConsumer(): boolean {
     return this.consumers.length > 0 && this.consumers[0].exclusive;
-  }
-
-  private positionOf(seq: number): number {
-    let low = 0;
-    let high = this.ready.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.ready.at(mid).seq < seq) low = mid + 1;
-      else high = mid;
-    }
-    return low;
   }
 }

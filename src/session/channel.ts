@@ -38,10 +38,6 @@ class ChannelConsumer implements Consumer {
     readonly prefetch: number,
   ) {}
 
-  get owner(): object {
-    return this.channel.connection;
-  }
-
   canAccept(): boolean {
     const channel = this.channel;
     if (!channel.deliveriesFlowing()) return false;

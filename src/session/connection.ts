@@ -142,10 +142,6 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
     this.log.info({ event: 'connection.accepted' }, 'accepting AMQP connection');
   }
 
-  get isOpen(): boolean {
-    return this.state === 'opened';
-  }
-
   /** Asks the client to close, e.g. at shutdown (320 CONNECTION_FORCED). */
   forceClose(replyCode: number, text: string): void {
     if (this.state === 'closing' || this.state === 'closed') return;

@@ -37,7 +37,6 @@ function publish(vhost: VHost, routingKey: string, body: string, properties = PE
 /** Collects deliveries, acking each at once (a fast consumer). */
 class CollectingConsumer implements Consumer {
   readonly bodies: string[] = [];
-  readonly owner = {};
   readonly exclusive = false;
   readonly priority = 0;
   readonly noAck = false;

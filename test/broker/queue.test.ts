@@ -13,7 +13,6 @@ function message(body: string): Message {
 class FakeConsumer implements Consumer {
   readonly got: { body: string; redelivered: boolean; entry: QueueEntry }[] = [];
   unacked = 0;
-  readonly owner = {};
   readonly exclusive = false;
   constructor(
     readonly tag: string,

@@ -33,7 +33,6 @@ function consumer(tag: string, exclusive = false): Consumer & { cancelled: boole
     noAck: true,
     exclusive,
     priority: 0,
-    owner,
     cancelled: false,
     canAccept: () => true,
     deliver: () => {},
