@@ -247,14 +247,14 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         return;
       }
       case M.BASIC_ACK:
-        return this.settleOrDefer({ kind: 'ack', tag: method.args.deliveryTag, multiple: method.args.multiple, requeue: false });
+        return this.settleOrDefer('ack', method.args.deliveryTag, method.args.multiple, false);
       case M.BASIC_NACK: {
         const a = method.args;
-        return this.settleOrDefer({ kind: 'nack', tag: a.deliveryTag, multiple: a.multiple, requeue: a.requeue });
+        return this.settleOrDefer('nack', a.deliveryTag, a.multiple, a.requeue);
       }
       case M.BASIC_REJECT: {
         const a = method.args;
-        return this.settleOrDefer({ kind: 'nack', tag: a.deliveryTag, multiple: false, requeue: a.requeue });
+        return this.settleOrDefer('nack', a.deliveryTag, false, a.requeue);
       }
       case M.BASIC_QOS: {
         const a = method.args;
@@ -382,7 +382,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
           this.route(message, mandatory);
           if (message.ticket > ticket) ticket = message.ticket;
         }
-        for (const ack of acks) this.settle(ack);
+        for (const ack of acks) this.settle(ack.kind, ack.tag, ack.multiple, ack.requeue);
         const durability = this.vhost.durability;
         if (durability !== null && ticket > durability.durableTicket) {
           // As in RabbitMQ, commit-ok waits until the transaction's persistent messages are on disk.
@@ -721,13 +721,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   // ---- acks -------------------------------------------------------------------
 
-  private settleOrDefer(ack: TxAck): void {
+  private settleOrDefer(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
     if (this.txMode) {
-      this.checkTag(ack.tag, ack.multiple);
-      this.txAcks.push(ack);
+      this.checkTag(tag, multiple);
+      this.txAcks.push({ kind, tag, multiple, requeue });
       return;
     }
-    this.settle(ack);
+    this.settle(kind, tag, multiple, requeue);
   }
 
   private checkTag(tag: number, multiple: boolean): void {
@@ -735,38 +735,37 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (!this.unacked.has(tag)) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
   }
 
-  private settle(ack: TxAck): void {
-    const { tag, multiple } = ack;
+  /** ack, nack or reject: single acks (the common case) allocate nothing. */
+  private settle(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
     this.checkTag(tag, multiple);
-    let settled: Delivery[];
-    if (multiple) {
-      settled = [];
-      for (const delivery of this.unacked.values()) {
-        if (tag !== 0 && delivery.tag > tag) break;
-        settled.push(delivery);
-      }
-      for (const delivery of settled) this.forget(delivery);
-    } else {
+    if (!multiple) {
       const delivery = this.unacked.get(tag) as Delivery;
       this.forget(delivery);
-      settled = [delivery];
-    }
-    if (ack.kind === 'nack' && ack.requeue) {
-      requeueByQueue(settled);
-    } else {
-      for (const delivery of settled) {
-        delivery.queue.settle(delivery.entry);
-        if (ack.kind === 'nack') this.vhost.rejected(delivery.queue, delivery.entry.message as Message);
-      }
-    }
-    if (settled.length === 1) {
-      const consumer = settled[0].consumer;
+      if (kind === 'nack' && requeue) delivery.queue.requeue([delivery.entry]);
+      else this.finish(delivery, kind);
+      const consumer = delivery.consumer;
       if (this.globalPrefetch === 0 && consumer !== null) {
         if (consumer.queue.messageCount > 0) consumer.queue.dispatch();
         return;
       }
+      this.resumeDeliveries();
+      return;
     }
+    const settled: Delivery[] = [];
+    for (const delivery of this.unacked.values()) {
+      if (tag !== 0 && delivery.tag > tag) break;
+      settled.push(delivery);
+    }
+    for (const delivery of settled) this.forget(delivery);
+    if (kind === 'nack' && requeue) requeueByQueue(settled);
+    else for (const delivery of settled) this.finish(delivery, kind);
     this.resumeDeliveries();
+  }
+
+  /** Settled for good: gone from its queue (and its log), dead-lettered if rejected. */
+  private finish(delivery: Delivery, kind: TxAck['kind']): void {
+    delivery.queue.settle(delivery.entry);
+    if (kind === 'nack') this.vhost.rejected(delivery.queue, delivery.entry.message as Message);
   }
 
   private forget(delivery: Delivery): void {
@@ -834,10 +833,6 @@ const EMPTY = Buffer.alloc(0);
 
 function requeueByQueue(deliveries: readonly Delivery[]): void {
   if (deliveries.length === 0) return;
-  if (deliveries.length === 1) {
-    deliveries[0].queue.requeue([deliveries[0].entry]);
-    return;
-  }
   const byQueue = new Map<Queue, QueueEntry[]>();
   for (const delivery of deliveries) {
     let entries = byQueue.get(delivery.queue);
