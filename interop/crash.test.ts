@@ -322,24 +322,38 @@ function recoveredLine(output: string): string {
   }
 }
 
-describe('crash safety: SIGKILL under load, restart on the same data dir (Warren)', () => {
+/**
+ * One data dir kept across a describe's kills and restarts; start() runs a
+ * Warren on it. Whatever Warren is left, and the dir, go after the describe.
+ */
+function oneDataDir(prefix: string): { start(): Promise<WarrenProcess> } {
   let dataDir = '';
+  let current: WarrenProcess | undefined;
   beforeAll(() => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-crash-'));
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     trackDir(dataDir);
   });
-  let warren: WarrenProcess | undefined;
-
   afterAll(async () => {
-    await warren?.stop();
+    await current?.stop();
     if (dataDir) removeDir(dataDir);
   }, 30_000);
+  return {
+    async start() {
+      current = await startWarren({ dataDir });
+      return current;
+    },
+  };
+}
+
+describe('crash safety: SIGKILL under load, restart on the same data dir (Warren)', () => {
+  const restarts = oneDataDir('warren-crash-');
+  let warren: WarrenProcess;
 
   it(`${CYCLES} kill/restart cycles: zero loss of confirmed messages, no corruption, few reappearing acks`, async () => {
     const t0 = Date.now();
     const figures: CycleFigures[] = [];
     const failures: string[] = [];
-    warren = await startWarren({ dataDir });
+    warren = await restarts.start();
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const load = new Load(warren.url, cycle);
       await load.start();
@@ -360,7 +374,7 @@ describe('crash safety: SIGKILL under load, restart on the same data dir (Warren
 
       // --- restart on the same dir
       const r0 = Date.now();
-      warren = await startWarren({ dataDir });
+      warren = await restarts.start();
       const restartMs = Date.now() - r0;
       const { msgs } = await drainAll(warren.url);
 
@@ -459,8 +473,6 @@ describe('crash safety: SIGKILL under load, restart on the same data dir (Warren
       if (heldOld === 0) failures.push(`${where}: no delivered-unacked message old enough to check its redelivered flag (the consumers did not run)`);
       if (f.confirmed === 0) failures.push(`${where}: nothing was confirmed before the kill (the load did not run)`);
     }
-    await warren.stop();
-    warren = undefined;
 
     const total = (k: keyof CycleFigures) => figures.reduce((s, f) => s + (f[k] as number), 0);
     console.log(
@@ -478,21 +490,13 @@ describe('crash safety: SIGKILL under load, restart on the same data dir (Warren
 // confirmed message all back). Warren must too: a client that got the -ok
 // relies on it, and messages published through a lost binding are dropped.
 describe('crash safety: definitions acknowledged just before SIGKILL (Warren)', () => {
-  let dataDir = '';
-  beforeAll(() => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-crash-defs-'));
-    trackDir(dataDir);
-  });
-  let warren: WarrenProcess | undefined;
-  afterAll(async () => {
-    await warren?.stop();
-    if (dataDir) removeDir(dataDir);
-  }, 30_000);
+  const restarts = oneDataDir('warren-crash-defs-');
+  let warren: WarrenProcess;
 
   it('durable exchange, queue, queue and exchange bindings survive a SIGKILL right after the -ok', async () => {
     const ROUNDS = 3;
     const report: string[] = [];
-    warren = await startWarren({ dataDir });
+    warren = await restarts.start();
     for (let round = 0; round < ROUNDS; round++) {
       const x = `defs-x-${suffix}-${round}`;
       const fx = `defs-fx-${suffix}-${round}`;
@@ -511,7 +515,7 @@ describe('crash safety: definitions acknowledged just before SIGKILL (Warren)', 
       await timeout(ch.waitForConfirms(), 5_000, 'confirm');
       const k = await warren.kill('SIGKILL');
       expect(k.exited).toBe(true);
-      warren = await startWarren({ dataDir });
+      warren = await restarts.start();
 
       const conn2 = await amqp.connect(warren.url, { timeout: 5_000 });
       conn2.on('error', () => {});
@@ -562,16 +566,8 @@ describe('crash safety: definitions acknowledged just before SIGKILL (Warren)', 
 // RabbitMQ does: it is sent only once they are on disk. Killed the moment
 // commit-ok arrives, Warren must bring every committed message back.
 describe('crash safety: transactions committed just before SIGKILL (Warren)', () => {
-  let dataDir = '';
-  beforeAll(() => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-crash-tx-'));
-    trackDir(dataDir);
-  });
-  let warren: WarrenProcess | undefined;
-  afterAll(async () => {
-    await warren?.stop();
-    if (dataDir) removeDir(dataDir);
-  }, 30_000);
+  const restarts = oneDataDir('warren-crash-tx-');
+  let warren: WarrenProcess;
 
   it('every message of a committed transaction survives a SIGKILL right after commit-ok', async () => {
     const ROUNDS = 5;
@@ -579,7 +575,7 @@ describe('crash safety: transactions committed just before SIGKILL (Warren)', ()
     const q = `tx-q-${suffix}`;
     const body = Buffer.alloc(4096, 0x61);
     const counts: number[] = [];
-    warren = await startWarren({ dataDir });
+    warren = await restarts.start();
     for (let round = 1; round <= ROUNDS; round++) {
       const conn = await amqp.connect(warren.url, { timeout: 5_000 });
       conn.on('error', () => {});
@@ -591,7 +587,7 @@ describe('crash safety: transactions committed just before SIGKILL (Warren)', ()
       await timeout(tx.commit(ch), 5_000, 'tx.commit-ok');
       const k = await warren.kill('SIGKILL');
       expect(k.exited).toBe(true);
-      warren = await startWarren({ dataDir });
+      warren = await restarts.start();
       const check = await amqp.connect(warren.url, { timeout: 5_000 });
       const cch = await check.createChannel();
       counts.push((await cch.checkQueue(q)).messageCount);

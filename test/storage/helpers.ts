@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import { afterEach } from 'vitest';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageLog, type MessageLogOptions, type RecoveredState } from '../../src/storage/message-log.js';
@@ -66,4 +67,37 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Logs and temp dirs for one test file: fresh() makes a dir, start() opens a
+ * log in it, stop() closes one; whatever is left is closed and removed after each test.
+ */
+export function logFixture(): {
+  fresh(): Promise<string>;
+  start(dir: string, segmentBytes?: number): Promise<Opened>;
+  stop(o: Opened): Promise<void>;
+} {
+  const dirs: string[] = [];
+  const open: Opened[] = [];
+  afterEach(async () => {
+    for (const o of open.splice(0)) await o.log.close().catch(() => {});
+    for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
+  });
+  return {
+    async fresh() {
+      const d = await tempDir();
+      dirs.push(d);
+      return d;
+    },
+    async start(dir, segmentBytes) {
+      const o = await openLog(dir, segmentBytes === undefined ? {} : { segmentBytes });
+      open.push(o);
+      return o;
+    },
+    async stop(o) {
+      await o.log.close();
+      open.splice(open.indexOf(o), 1);
+    },
+  };
 }

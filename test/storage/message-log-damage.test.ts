@@ -2,30 +2,13 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogPosition } from '../../src/storage/message-log.js';
-import { body, openLog, props, segmentFiles, tempDir, type Opened } from './helpers.js';
+import { body, logFixture, props, segmentFiles, waitFor } from './helpers.js';
 
-const dirs: string[] = [];
-const open: Opened[] = [];
-
-async function start(dir: string, segmentBytes?: number): Promise<Opened> {
-  const o = await openLog(dir, segmentBytes === undefined ? {} : { segmentBytes });
-  open.push(o);
-  return o;
-}
-async function stop(o: Opened): Promise<void> {
-  await o.log.close();
-  open.splice(open.indexOf(o), 1);
-}
-
-afterEach(async () => {
-  for (const o of open.splice(0)) await o.log.close().catch(() => {});
-  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
-});
+const { fresh, start, stop } = logFixture();
 
 /** A closed log of n messages to queue 'q' in one segment; returns their positions. */
 async function writeMessages(n: number, segmentBytes?: number): Promise<{ dir: string; positions: LogPosition[] }> {
-  const dir = await tempDir();
-  dirs.push(dir);
+  const dir = await fresh();
   const o = await start(dir, segmentBytes);
   const positions: LogPosition[] = [];
   for (let i = 1; i <= n; i++) positions.push(o.log.appendPublish(i, ['q'], '', 'q', props, body(i, 300)).position);
@@ -131,8 +114,7 @@ describe('MessageLog recovery from damage', () => {
 
 describe('MessageLog segment deletion', () => {
   it('deletes a segment once all of its messages are settled', async () => {
-    const dir = await tempDir();
-    dirs.push(dir);
+    const dir = await fresh();
     const o = await start(dir, 1000);
     const pos: LogPosition[] = [];
     for (let i = 1; i <= 10; i++) pos.push(o.log.appendPublish(i, ['q'], '', 'q', props, body(i, 400)).position);
@@ -160,8 +142,7 @@ describe('MessageLog segment deletion', () => {
   });
 
   it('keeps a settled segment whose settle records refer to a live earlier segment', async () => {
-    const dir = await tempDir();
-    dirs.push(dir);
+    const dir = await fresh();
     const o = await start(dir, 1000);
     // segment A: messages 1 and 2
     const p1 = o.log.appendPublish(1, ['q'], '', 'q', props, body(1, 400)).position;
@@ -198,8 +179,7 @@ describe('MessageLog segment deletion', () => {
   });
 
   it('carries a queue watermark forward before deleting the segment that held it', async () => {
-    const dir = await tempDir();
-    dirs.push(dir);
+    const dir = await fresh();
     const o = await start(dir, 1000);
     o.log.appendPublish(1, ['q'], '', 'q', props, body(1, 400));
     o.log.appendPublish(2, ['other'], '', 'q', props, body(2, 400));
@@ -208,9 +188,10 @@ describe('MessageLog segment deletion', () => {
     o.log.appendPublish(4, ['other'], '', 'q', props, body(4, 600)); // another segment
     await o.log.whenIdle();
     o.log.appendSettle(3, 'other');
-    await o.log.whenIdle();
-    await new Promise((r) => setTimeout(r, 20));
-    await o.log.whenIdle();
+    await waitFor(async () => {
+      await o.log.whenIdle();
+      return !o.log.segmentIds.includes(p3.segment);
+    });
     expect(o.log.segmentIds).not.toContain(p3.segment);
     await stop(o);
     const o2 = await start(dir, 1000);

@@ -4,32 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageLog, type LogPosition } from '../../src/storage/message-log.js';
 import { crc32 } from '../../src/storage/crc32.js';
 import { crc32Fallback } from '../../src/storage/crc32.js';
-import { body, openLog, props, segmentFiles, tempDir, untilDurable, type Opened } from './helpers.js';
+import { body, logFixture, props, segmentFiles, untilDurable } from './helpers.js';
 
-const dirs: string[] = [];
-const open: Opened[] = [];
-
-async function fresh(): Promise<string> {
-  const d = await tempDir();
-  dirs.push(d);
-  return d;
-}
-
-async function start(dir: string, segmentBytes?: number): Promise<Opened> {
-  const o = await openLog(dir, segmentBytes === undefined ? {} : { segmentBytes });
-  open.push(o);
-  return o;
-}
-
-async function stop(o: Opened): Promise<void> {
-  await o.log.close();
-  open.splice(open.indexOf(o), 1);
-}
-
-afterEach(async () => {
-  for (const o of open.splice(0)) await o.log.close().catch(() => {});
-  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
-});
+const { fresh, start, stop } = logFixture();
 
 describe('crc32', () => {
   it('native and fallback agree on the check value and on random data', () => {
