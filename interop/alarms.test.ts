@@ -30,11 +30,9 @@ async function publishUnderAlarm(url: string, queue: string): Promise<AlarmOutco
     const blockedReasons: string[] = [];
     publisher.on('blocked', (reason: string) => blockedReasons.push(reason));
     const publisherChannel = await publisher.createChannel();
-    for (let i = 0; i < 20; i++) {
-      publisherChannel.sendToQueue(queue, Buffer.from(`m${i}`));
-      await sleep(20);
-    }
+    for (let i = 0; i < 20; i++) publisherChannel.sendToQueue(queue, Buffer.from(`m${i}`));
     await waitUntil(() => blockedReasons.length > 0, 10_000, 'connection.blocked');
+    // A window in which a delivery would show if the publisher were not blocked.
     await sleep(500);
     // The consuming connection is not blocked: it still gets answers.
     const probe = await consumerChannel.checkQueue(queue);

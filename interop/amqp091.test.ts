@@ -2,7 +2,7 @@
 // against RabbitMQ and against Warren.
 import { expect } from 'vitest';
 import { buildGo, runGo } from './support/clients.js';
-import { compareBrokers, scenario } from './support/compare.js';
+import { compareBrokers, RABBITMQ_CAPABILITIES, scenario } from './support/compare.js';
 import { goAmqpDependency } from './support/deps.js';
 
 const GO = 'amqp091_scenarios.go';
@@ -19,17 +19,7 @@ const scenarios = [
         default: { heartbeat: 10, frameMax: 131072, channelMax: 2047 },
         // both sides non-zero: the lower wins
         asked: { heartbeat: 5, frameMax: 8192, channelMax: 16 },
-        capabilities: {
-          authentication_failure_close: true,
-          'basic.nack': true,
-          'connection.blocked': true,
-          consumer_cancel_notify: true,
-          consumer_priorities: true,
-          direct_reply_to: true,
-          exchange_exchange_bindings: true,
-          per_consumer_qos: true,
-          publisher_confirms: true,
-        },
+        capabilities: RABBITMQ_CAPABILITIES,
         version: [0, 9],
         locales: ['en_US'],
       });

@@ -40,8 +40,8 @@ const scenarios = [
           const declared = await ch.assertExchange(ex, type, { durable: false, autoDelete: false });
           const qok = await ch.assertQueue(q, { durable: false });
           await ch.bindQueue(q, ex, pattern, args);
+          // basic.get on the same channel is processed after these publishes: no wait needed.
           for (const [i, [rk, headers]] of pubs.entries()) ch.publish(ex, rk, Buffer.from(`${type}-${i}`), { headers });
-          await sleep(50);
           out[type] = { declared, qok, got: await drain(ch, q) };
           await ch.deleteQueue(q);
           await ch.deleteExchange(ex);
@@ -73,14 +73,14 @@ const scenarios = [
         await cch.prefetch(1);
         const { msgs } = await collect(cch, q);
         await waitUntil(() => msgs.length === 1, 5_000, 'first delivery');
-        await sleep(100);
         const withConsumer = await ch.checkQueue(q);
         cch.ack(msgs[0]!);
         await waitUntil(() => msgs.length === 2, 5_000, 'second delivery');
         cch.ack(msgs[1]!);
         await waitUntil(() => msgs.length === 3, 5_000, 'third delivery');
         cch.ack(msgs[2]!);
-        await sleep(100);
+        // A round trip to the queue on the acking channel: its acks are processed by then.
+        await cch.checkQueue(q);
         const afterAcks = await ch.checkQueue(q);
         await cch.close();
         const afterCancel = await ch.checkQueue(q);
@@ -272,7 +272,6 @@ const scenarios = [
         if (!m1 || !m2 || !m3) throw new Error('basic.get returned empty');
         ch.reject(m2, true);
         ch.nack(m1, false, true);
-        await sleep(100);
         const after = [];
         for (;;) {
           const m = await ch.get(q, { noAck: true });
@@ -281,7 +280,6 @@ const scenarios = [
         }
         // reject without requeue drops the message
         ch.reject(m3, false);
-        await sleep(100);
         const left = await ch.checkQueue(q);
         // consumer path: nack requeue goes straight back to the consumer, redelivered
         await publishConfirmed(conn, '', q, ['c1', 'c2']);
@@ -291,7 +289,7 @@ const scenarios = [
         cch.nack(msgs[0]!, false, true);
         await waitUntil(() => msgs.length === 3, 5_000, 'redelivery');
         cch.ackAll();
-        await sleep(100);
+        await cch.checkQueue(q);
         await ch.deleteQueue(q);
         return { after, left: left.messageCount, consumed: msgs.map(summary) };
       });
@@ -332,7 +330,7 @@ const scenarios = [
         await ch1.close();
         await waitUntil(() => second.msgs.length === 3, 5_000, 'redelivery to the other consumer');
         ch2.ackAll();
-        await sleep(100);
+        await ch2.checkQueue(q);
         const ok = await admin.checkQueue(q);
         await admin.deleteQueue(q);
         return { beforeClose, redelivered: second.msgs.map(summary), after: ok };
@@ -547,7 +545,6 @@ const scenarios = [
           await ch.bindQueue(q, 'amq.headers', '', args['x-match'] === 'all' ? { ...args, id } : args);
         }
         for (const [i, h] of headerMsgs.entries()) ch.publish('amq.headers', '', Buffer.from(`h${i}`), { headers: h });
-        await sleep(200);
         for (const [i] of topicPatterns.entries()) topic[topicPatterns[i]!] = await drain(ch, `${id}.t${i}`);
         const headers: Record<string, string[]> = {};
         for (const [i, b] of headerBindings.entries()) headers[JSON.stringify(b)] = await drain(ch, `${id}.h${i}`);
@@ -584,11 +581,9 @@ const scenarios = [
         await ch.bindQueue(q, mid, '');
         ch.publish(src, 'k1', Buffer.from('via-e2e'));
         ch.publish(src, 'k2', Buffer.from('not-bound'));
-        await sleep(100);
         const bound = await drain(ch, q);
         await ch.unbindExchange(mid, src, 'k1');
         ch.publish(src, 'k1', Buffer.from('after-unbind'));
-        await sleep(100);
         const unbound = await drain(ch, q);
         // binding to a missing source exchange
         const err = await expectChannelError(ch, () => ch.bindExchange(mid, `${id}.none`, 'k'));
@@ -751,7 +746,8 @@ const scenarios = [
         await tx.select(ch);
         ch.sendToQueue(q, Buffer.from('t1'));
         ch.sendToQueue(q, Buffer.from('t2'));
-        await sleep(100);
+        // A round trip on the transactional channel: both publishes are held in the transaction by then.
+        await ch.checkQueue(q);
         const beforeCommit = (await admin.checkQueue(q)).messageCount;
         await tx.commit(ch);
         const afterCommit = (await admin.checkQueue(q)).messageCount;

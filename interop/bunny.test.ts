@@ -1,20 +1,8 @@
 // Bunny (ruby-bunny 2.19, Debian) against RabbitMQ and against Warren.
 import { expect } from 'vitest';
 import { runRuby } from './support/clients.js';
-import { compareBrokers, scenario } from './support/compare.js';
+import { compareBrokers, RABBITMQ_CAPABILITIES, scenario } from './support/compare.js';
 import { bunnyDependency } from './support/deps.js';
-
-const CAPABILITIES = {
-  authentication_failure_close: true,
-  'basic.nack': true,
-  'connection.blocked': true,
-  consumer_cancel_notify: true,
-  consumer_priorities: true,
-  direct_reply_to: true,
-  exchange_exchange_bindings: true,
-  per_consumer_qos: true,
-  publisher_confirms: true,
-};
 
 const scenarios = [
   scenario({
@@ -24,7 +12,7 @@ const scenarios = [
       expect(r).toEqual({
         default: { heartbeat: 60, frame_max: 131072, channel_max: 2047, open: true, status: 'open' },
         server_property_keys: ['capabilities', 'cluster_name', 'copyright', 'information', 'platform', 'product', 'version'],
-        capabilities: CAPABILITIES,
+        capabilities: RABBITMQ_CAPABILITIES,
         channel: { number: 1, open: true },
         channel_after_close: { open: false, closed: true },
         closed: true,

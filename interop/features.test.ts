@@ -254,7 +254,6 @@ const scenarios = [
         const declared = await ch.assertQueue('', { exclusive: true });
         await ch.bindQueue('', 'amq.direct', `${id}.k`);
         ch.publish('amq.direct', `${id}.k`, Buffer.from('via-binding'));
-        await sleep(50);
         const got = await ch.get('');
         const fresh = await channel(conn);
         const missing = await expectChannelError(fresh, () => fresh.get(''));

@@ -1,20 +1,8 @@
 // pika (python3-pika, Debian) against RabbitMQ and against Warren.
 import { expect } from 'vitest';
 import { runPika } from './support/clients.js';
-import { compareBrokers, scenario } from './support/compare.js';
+import { compareBrokers, RABBITMQ_CAPABILITIES, scenario } from './support/compare.js';
 import { pikaDependency } from './support/deps.js';
-
-const CAPABILITIES = {
-  authentication_failure_close: true,
-  'basic.nack': true,
-  'connection.blocked': true,
-  consumer_cancel_notify: true,
-  consumer_priorities: true,
-  direct_reply_to: true,
-  exchange_exchange_bindings: true,
-  per_consumer_qos: true,
-  publisher_confirms: true,
-};
 
 const nullProps = {
   app_id: null, cluster_id: null, content_encoding: null, content_type: null, correlation_id: null, delivery_mode: null,
@@ -75,7 +63,7 @@ const scenarios = [
         server_default: { heartbeat: 60, frame_max: 131072, channel_max: 2047 },
         heartbeat_callback: { server_proposed: 60, negotiated: 7 },
         client_asks: { heartbeat: 0, frame_max: 8192, channel_max: 64 },
-        capabilities: CAPABILITIES,
+        capabilities: RABBITMQ_CAPABILITIES,
         server_property_keys: ['capabilities', 'cluster_name', 'copyright', 'information', 'platform', 'product', 'version'],
       });
     },

@@ -22,6 +22,19 @@ function record(suite: string, name: string, result: unknown): void {
   fs.writeFileSync(path.join(dir, `${suite.replace(/[^a-z0-9]+/gi, '-')}.json`), JSON.stringify(all, null, 2));
 }
 
+/** The capabilities RabbitMQ 3.10 announces in connection.start (all true), which Warren must announce too. */
+export const RABBITMQ_CAPABILITIES = {
+  authentication_failure_close: true,
+  'basic.nack': true,
+  'connection.blocked': true,
+  consumer_cancel_notify: true,
+  consumer_priorities: true,
+  direct_reply_to: true,
+  exchange_exchange_bindings: true,
+  per_consumer_qos: true,
+  publisher_confirms: true,
+};
+
 export interface Scenario<R = unknown> {
   name: string;
   /** Run against a broker; `id` is unique per scenario per run, the same for both brokers. */
