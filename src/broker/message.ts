@@ -31,11 +31,13 @@ export class Message {
     return this.decoded;
   }
 
-  /** Delivery mode 2. Reads the flag bits first so transient messages skip decoding. */
+  /**
+   * Delivery mode 2, read straight from the property bytes: the persistent
+   * path need not decode the properties (a headers table included) for one octet.
+   */
   get persistent(): boolean {
-    // delivery-mode is the 4th property: flag bit 0x1000 of the first flag word.
-    if (this.rawProperties.length < 2 || (this.rawProperties.readUInt16BE(0) & 0x1000) === 0) return false;
-    return this.properties.deliveryMode === 2;
+    if (this.decoded !== undefined) return this.decoded.deliveryMode === 2;
+    return rawDeliveryMode(this.rawProperties) === 2;
   }
 }
 
@@ -64,4 +66,24 @@ export class QueueEntry {
   get position(): LogPosition {
     return { segment: this.segment, offset: this.offset, length: this.length };
   }
+}
+
+/**
+ * The delivery-mode octet of encoded basic properties, or undefined. It is
+ * the 4th property: after content-type and content-encoding (shortstr) and
+ * headers (a table with a 32-bit length), each there only if its flag is set.
+ */
+export function rawDeliveryMode(raw: Buffer): number | undefined {
+  if (raw.length < 2) return undefined;
+  const flags = raw.readUInt16BE(0);
+  if ((flags & 0x1000) === 0) return undefined;
+  let offset = 2;
+  for (let word = flags; (word & 1) !== 0 && offset + 2 <= raw.length; offset += 2) word = raw.readUInt16BE(offset);
+  if ((flags & 0x8000) !== 0) offset += 1 + (raw[offset] ?? 0);
+  if ((flags & 0x4000) !== 0) offset += 1 + (raw[offset] ?? 0);
+  if ((flags & 0x2000) !== 0) {
+    if (offset + 4 > raw.length) return undefined;
+    offset += 4 + raw.readUInt32BE(offset);
+  }
+  return raw[offset];
 }
