@@ -10,9 +10,11 @@ import { startBroker } from '../src/index.js';
 import { ensureWarrenBuilt, ROOT } from './support/warren.js';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
+// Run newest first and await each: a broker must have exited before its data
+// dir is removed, or it can still be writing into it.
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 function tempDir(): string {
@@ -25,9 +27,12 @@ function tempDir(): string {
 function spawnWarren(args: string[], env: Record<string, string> = {}) {
   ensureWarrenBuilt();
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanups.push(() => child.kill('SIGKILL'));
   let output = '';
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanups.push(async () => {
+    child.kill('SIGKILL');
+    await exit;
+  });
   const listening = new Promise<{ port: number; host: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line:\n${output}`)), 15_000);
     child.stdout.on('data', (d: Buffer) => {
