@@ -88,7 +88,7 @@ describe('warren CLI', () => {
   it('exits non-zero with a clear message when the port is taken', async () => {
     const blocker = net.createServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => blocker.once('listening', resolve));
-    cleanups.push(() => blocker.close());
+    cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
     const port = (blocker.address() as net.AddressInfo).port;
     const warren = spawnWarren(['--port', String(port), '--host', '127.0.0.1', '--data-dir', tempDir()]);
     expect(await warren.exit).toBe(1);
