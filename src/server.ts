@@ -81,6 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         for (const connection of connections) connection.socket.destroy();
       }
       await stopped;
+      broker.stop();
       monitor.stop();
       await persistence.close();
       logger.info('stopped');

@@ -4,7 +4,8 @@ import { type BasicProperties, encodeProperties } from '../protocol/methods.gene
 import { Message } from './message.js';
 import type { Queue } from './queue.js';
 
-export type DeadLetterReason = 'rejected';
+/** Why a message was dead-lettered: nack/reject without requeue, TTL, or x-max-length drop-head / reject-publish-dlx. */
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen';
 
 /** Where a queue's dead letters go (x-dead-letter-exchange), or undefined. */
 export function deadLetterExchange(queue: Queue): string | undefined {
@@ -59,4 +60,20 @@ function countOf(death: FieldTable | undefined): number {
   if (typeof count === 'bigint') return Number(count);
   if (count instanceof TypedValue && typeof count.value === 'number') return count.value;
   return 0;
+}
+
+/**
+ * RabbitMQ's cycle rule: a dead letter bound for `queueName` that has died
+ * there before, with no rejection among the deaths since (and including)
+ * that one, would go round for ever; it is dropped for that queue.
+ */
+export function isDeadLetterCycle(message: Message, queueName: string): boolean {
+  const deaths = message.properties.headers?.['x-death'];
+  if (!Array.isArray(deaths)) return false;
+  for (const death of deaths) {
+    if (!isDeath(death)) return false;
+    if (death.reason === 'rejected') return false;
+    if (death.queue === queueName) return true;
+  }
+  return false;
 }

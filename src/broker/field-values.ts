@@ -33,3 +33,15 @@ export function describeValue(value: FieldValue | undefined): string {
   }
   return String(value);
 }
+
+/** The names RabbitMQ gives field types in its messages. */
+export function rabbitTypeName(value: FieldValue): string {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return 'longstr';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'bigint') return 'long';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'signedint' : 'double';
+  if (value === null) return 'void';
+  if (Array.isArray(value)) return 'array';
+  if (value instanceof Date) return 'timestamp';
+  return 'table';
+}

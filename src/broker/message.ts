@@ -1,5 +1,9 @@
 import { decodeProperties, type BasicProperties } from '../protocol/methods.generated.js';
 import type { LogPosition } from '../storage/message-log.js';
+import { parseExpiration } from './queue-arguments.js';
+
+/** Property flag of the expiration property (the 8th). */
+const EXPIRATION_FLAG = 0x0100;
 
 /**
  * A published message, read once and delivered many times: the content
@@ -15,6 +19,8 @@ export class Message {
   position: LogPosition | undefined;
   /** The log's ticket for the publish record: confirms wait until it is on disk. */
   ticket = 0;
+  /** Per-message TTL in ms from the expiration property: -1 none, -2 not read yet. */
+  private ttlMs = -2;
 
   constructor(
     readonly exchange: string,
@@ -25,6 +31,20 @@ export class Message {
     readonly body: Buffer | readonly Buffer[],
     readonly bodySize: number,
   ) {}
+
+  /**
+   * The expiration property as a TTL in ms, or -1. Throws RabbitMQ's 406
+   * for a value that is not one: the channel reads it on receipt.
+   */
+  get ttl(): number {
+    if (this.ttlMs === -2) {
+      const raw = this.rawProperties;
+      const hasExpiration = raw.length >= 2 && (raw.readUInt16BE(0) & EXPIRATION_FLAG) !== 0;
+      const expiration = hasExpiration ? this.properties.expiration : undefined;
+      this.ttlMs = expiration === undefined ? -1 : parseExpiration(expiration);
+    }
+    return this.ttlMs;
+  }
 
   get properties(): BasicProperties {
     if (this.decoded === undefined) this.decoded = decodeProperties(this.rawProperties);
@@ -49,6 +69,8 @@ export class Message {
  */
 export class QueueEntry {
   redelivered = false;
+  /** When the message expires in this queue (ms since the epoch); 0 for never. */
+  expiresAt = 0;
 
   constructor(
     public message: Message | null,

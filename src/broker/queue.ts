@@ -1,9 +1,11 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Consumer } from './consumer.js';
+import type { DeadLetterReason } from './dead-letter.js';
 import type { Durability } from './durability.js';
 import { Deque } from './deque.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
+import { type QueueLimits, queueLimits } from './queue-arguments.js';
 
 /** A stored queue keeps at most this many ready messages in memory; the rest wait in the log. */
 const RESIDENT_MAX_MESSAGES = 20_000;
@@ -32,6 +34,14 @@ export interface FlowWaiter {
 /** Something waiting for a queue to read paged-out messages back (a basic.get). */
 export interface PageInWaiter {
   pagedIn(): void;
+}
+
+/** The vhost, as a queue sees it: where its dead letters go, and who deletes it when x-expires runs out. */
+export interface QueueOwner {
+  /** Whether the queue has a dead-letter exchange that exists (dropping a paged-out message then needs its body). */
+  hasDeadLetterExchange(queue: Queue): boolean;
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
+  queueExpired(queue: Queue): void;
 }
 
 export interface QueueOptions {
@@ -80,6 +90,28 @@ export class Queue {
   private pagingIn = false;
   private readonly pageInWaiters: PageInWaiter[] = [];
   private readonly flowWaiters: FlowWaiter[] = [];
+  /** Body bytes of all ready entries, resident or paged out (x-max-length-bytes counts these). */
+  private readyBytes = 0;
+  /** x-message-ttl, x-max-length(-bytes), x-overflow, x-expires. */
+  readonly limits: QueueLimits;
+  /** x-max-length or x-max-length-bytes is set; with reject-publish(-dlx), the queue may refuse messages. */
+  private readonly capped: boolean;
+  private readonly refusesWhenFull: boolean;
+  /** Told of dead letters and of the queue expiring; null for a queue on its own (tests). */
+  owner: QueueOwner | null = null;
+  /** Some entry has carried an expiry: dispatch and get drop expired heads first. */
+  private expiring: boolean;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryTimerAt = 0;
+  private unusedTimer: NodeJS.Timeout | undefined;
+  private readonly expiryDue = (): void => {
+    this.expiryTimer = undefined;
+    if (!this.deleted) this.dropExpired();
+  };
+  private readonly unusedFor = (): void => {
+    this.unusedTimer = undefined;
+    if (!this.deleted && this.consumers.length === 0) this.owner?.queueExpired(this);
+  };
 
   constructor(
     readonly name: string,
@@ -87,7 +119,29 @@ export class Queue {
     readonly options: QueueOptions,
     /** The connection of an exclusive queue; null otherwise. */
     readonly exclusiveOwner: object | null,
-  ) {}
+  ) {
+    this.limits = queueLimits(options.arguments);
+    this.capped = this.limits.maxLength >= 0 || this.limits.maxLengthBytes >= 0;
+    this.refusesWhenFull = this.capped && this.limits.overflow !== 'drop-head';
+    this.expiring = this.limits.messageTtl >= 0;
+    this.used();
+  }
+
+  /** x-expires: the queue was declared or got from; its clock starts again (it runs only without consumers). */
+  used(): void {
+    if (this.limits.expires <= 0 || this.consumers.length > 0 || this.deleted) return;
+    clearTimeout(this.unusedTimer);
+    this.unusedTimer = setTimeout(this.unusedFor, this.limits.expires);
+    this.unusedTimer.unref();
+  }
+
+  /** The queue is deleted or the broker stops: no timer of it may fire. */
+  stopTimers(): void {
+    clearTimeout(this.unusedTimer);
+    clearTimeout(this.expiryTimer);
+    this.unusedTimer = undefined;
+    this.expiryTimer = undefined;
+  }
 
   /** Makes the queue settle its stored messages in the log. */
   attachStorage(durability: Durability, key: string): void {
@@ -116,6 +170,9 @@ export class Queue {
   ): void {
     const entry = new QueueEntry(message, this.nextSeq++, msgId, segment, offset, length, bodySize);
     entry.redelivered = redelivered;
+    // The TTL runs again from the restart: the log keeps no publish time.
+    const ttl = message === null ? this.limits.messageTtl : this.restoredTtl(message);
+    if (ttl >= 0) this.expireAt(entry, Date.now() + ttl);
     if (redelivered && msgId > this.deliveredUpTo) this.deliveredUpTo = msgId;
     this.pushReady(entry);
   }
@@ -142,8 +199,100 @@ export class Queue {
       stored && position !== undefined
         ? new QueueEntry(pageOut ? null : message, this.nextSeq++, message.msgId, position.segment, position.offset, position.length, message.bodySize)
         : new QueueEntry(message, this.nextSeq++, 0, 0, 0, 0, message.bodySize);
+    const ttl = this.ttlOf(message);
+    if (ttl >= 0) this.expireAt(entry, Date.now() + ttl);
     this.pushReady(entry);
     if (this.consumers.length > 0) this.dispatch();
+    // A message with TTL 0 lives only if a consumer took it at once.
+    if (this.expiring) this.dropExpired();
+    if (this.capped) this.dropOverflow();
+  }
+
+  /** The TTL of a message in this queue: the lower of x-message-ttl and its expiration; -1 for none. */
+  private ttlOf(message: Message): number {
+    const queueTtl = this.limits.messageTtl;
+    const messageTtl = message.ttl;
+    if (messageTtl < 0) return queueTtl;
+    return queueTtl < 0 || messageTtl < queueTtl ? messageTtl : queueTtl;
+  }
+
+  /** As ttlOf, for a message read back from the log: one with an expiration that does not parse lives on. */
+  private restoredTtl(message: Message): number {
+    try {
+      return this.ttlOf(message);
+    } catch {
+      return this.limits.messageTtl;
+    }
+  }
+
+  private expireAt(entry: QueueEntry, at: number): void {
+    entry.expiresAt = at;
+    this.expiring = true;
+  }
+
+  /**
+   * x-overflow reject-publish(-dlx): a queue that one more message would take
+   * past x-max-length or x-max-length-bytes turns it away (RabbitMQ's rule).
+   */
+  refuses(message: Message): boolean {
+    if (!this.refusesWhenFull) return false;
+    const limits = this.limits;
+    return (
+      (limits.maxLength >= 0 && this.ready.length + 1 > limits.maxLength) ||
+      (limits.maxLengthBytes >= 0 && this.readyBytes + message.bodySize > limits.maxLengthBytes)
+    );
+  }
+
+  /**
+   * Expired messages leave from the head only, as in RabbitMQ (a message
+   * behind one with a longer TTL waits for it); a timer is armed for the
+   * next head. They are dead-lettered with reason 'expired' where configured.
+   */
+  private dropExpired(now = Date.now()): void {
+    let head = this.ready.peek();
+    while (head !== undefined && head.expiresAt !== 0 && head.expiresAt <= now) {
+      if (!this.dropHead(head, 'expired')) return;
+      head = this.ready.peek();
+    }
+    if (head === undefined || head.expiresAt === 0) {
+      clearTimeout(this.expiryTimer);
+      this.expiryTimer = undefined;
+    } else if (this.expiryTimer === undefined || this.expiryTimerAt !== head.expiresAt) {
+      clearTimeout(this.expiryTimer);
+      this.expiryTimerAt = head.expiresAt;
+      this.expiryTimer = setTimeout(this.expiryDue, Math.max(0, head.expiresAt - Date.now()));
+      this.expiryTimer.unref();
+    }
+  }
+
+  /** x-overflow drop-head: the oldest ready messages go (dead-lettered 'maxlen') until the queue is within its limits. */
+  private dropOverflow(): void {
+    const limits = this.limits;
+    if (limits.overflow !== 'drop-head') return;
+    while (
+      (limits.maxLength >= 0 && this.ready.length > limits.maxLength) ||
+      (limits.maxLengthBytes >= 0 && this.readyBytes > limits.maxLengthBytes)
+    ) {
+      if (!this.dropHead(this.ready.peek() as QueueEntry, 'maxlen')) return;
+    }
+  }
+
+  /**
+   * Removes the head entry for good. A paged-out head that is to be
+   * dead-lettered needs its body first: false, and the queue reads it back
+   * (then drops again).
+   */
+  private dropHead(head: QueueEntry, reason: DeadLetterReason): boolean {
+    if (head.message === null && this.owner !== null && this.owner.hasDeadLetterExchange(this)) {
+      this.pageIn();
+      return false;
+    }
+    this.ready.shift();
+    this.countOut(head);
+    this.forget(head);
+    if (head.message !== null) this.owner?.deadLetter(this, head.message, reason);
+    this.afterShift();
+    return true;
   }
 
   /** Behind its consumers: publishers into it should wait (see FlowWaiter). */
@@ -169,10 +318,28 @@ export class Queue {
   }
 
   private countIn(entry: QueueEntry): void {
+    this.readyBytes += entry.bodySize;
     if (entry.message === null) this.pagedCount++;
     else {
       this.residentCount++;
       this.residentBytes += entry.bodySize;
+    }
+  }
+
+  private countOut(entry: QueueEntry): void {
+    this.readyBytes -= entry.bodySize;
+    if (entry.message === null) this.pagedCount--;
+    else {
+      this.residentCount--;
+      this.residentBytes -= entry.bodySize;
+    }
+  }
+
+  /** After an entry left the ready list: read more back from the log, let throttled publishers go. */
+  private afterShift(): void {
+    if (this.pagedCount > 0 && this.residentCount < PAGE_IN_BELOW) this.pageIn();
+    if (this.flowWaiters.length > 0 && this.ready.length < FLOW_RESUME_BELOW && this.residentBytes < FLOW_RESUME_BELOW_BYTES) {
+      this.releaseFlow();
     }
   }
 
@@ -185,12 +352,8 @@ export class Queue {
       return undefined;
     }
     this.ready.shift();
-    this.residentCount--;
-    this.residentBytes -= head.bodySize;
-    if (this.pagedCount > 0 && this.residentCount < PAGE_IN_BELOW) this.pageIn();
-    if (this.flowWaiters.length > 0 && this.ready.length < FLOW_RESUME_BELOW && this.residentBytes < FLOW_RESUME_BELOW_BYTES) {
-      this.releaseFlow();
-    }
+    this.countOut(head);
+    this.afterShift();
     return head;
   }
 
@@ -224,19 +387,23 @@ export class Queue {
       // Purged meanwhile, or loaded already: nothing to do.
       if (entry.message !== null || !this.ready.includesSeq(entry.seq)) continue;
       const message = messages[i];
-      this.pagedCount--;
       if (message === null || message === undefined) {
         // Unreadable in the log: dropped (and settled there) rather than blocking the queue.
         this.ready.removeSeq(entry.seq);
+        this.countOut(entry);
         this.forget(entry);
         lost++;
         continue;
       }
+      this.pagedCount--;
       entry.message = message;
       this.residentCount++;
       this.residentBytes += entry.bodySize;
     }
     if (lost > 0) this.durability?.pageInFailed(this, new Error(`${lost} stored messages could not be read back and were dropped: ${String(error)}`));
+    // Heads that waited for their bodies to be dead-lettered.
+    if (this.expiring) this.dropExpired();
+    this.dropOverflow();
     const waiters = this.pageInWaiters.splice(0);
     for (const waiter of waiters) waiter.pagedIn();
     if (this.consumers.length > 0) this.dispatch();
@@ -257,6 +424,8 @@ export class Queue {
       while (this.ready.length > 0 && consumers.length > 0) {
         const chosen = this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
         if (chosen === undefined) break;
+        // Not those due this very ms: a message with TTL 0 goes to a consumer that can take it.
+        if (this.expiring) this.dropExpired(Date.now() - 1);
         const entry = this.shiftResident();
         if (entry === undefined) break;
         this.taken(entry, chosen.noAck);
@@ -304,6 +473,8 @@ export class Queue {
    * when empty, null when the head is still being read from the log.
    */
   get(noAck: boolean): QueueEntry | undefined | null {
+    this.used();
+    if (this.expiring) this.dropExpired();
     const entry = this.shiftResident();
     if (entry === undefined) return this.ready.length > 0 ? null : undefined;
     this.taken(entry, noAck);
@@ -360,6 +531,7 @@ export class Queue {
       this.countIn(entry);
     }
     if (this.consumers.length > 0) this.dispatch();
+    if (this.expiring) this.dropExpired();
   }
 
   purge(): number {
@@ -367,7 +539,10 @@ export class Queue {
     const entries = this.ready.clear();
     this.residentCount = 0;
     this.residentBytes = 0;
+    this.readyBytes = 0;
     this.pagedCount = 0;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     if (this.durability !== null) for (const entry of entries) this.forget(entry);
     return entries.length;
   }
@@ -388,6 +563,8 @@ export class Queue {
       this.prioritized = true;
     }
     this.hadConsumer = true;
+    clearTimeout(this.unusedTimer);
+    this.unusedTimer = undefined;
     if (dispatchNow) this.dispatch();
   }
 
@@ -400,6 +577,7 @@ export class Queue {
     if (this.cursor >= this.consumers.length) this.cursor = 0;
     if (this.consumers.length <= 1) this.prioritized = false;
     if (this.consumers.length === 0 && this.flowWaiters.length > 0) this.releaseFlow();
+    if (this.consumers.length === 0) this.used();
     return true;
   }
 

@@ -2,16 +2,17 @@ import { AmqpError, accessRefused, notFound, preconditionFailed } from '../proto
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
-import { deadLetter, deadLetterExchange } from './dead-letter.js';
+import { deadLetter, deadLetterExchange, type DeadLetterReason, isDeadLetterCycle } from './dead-letter.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
 import { isExchangeType } from './exchanges/index.js';
-import { canonicalTable, describeValue } from './field-values.js';
+import { canonicalTable, describeValue, rabbitTypeName } from './field-values.js';
 import { randomName } from './names.js';
 import type { Message } from './message.js';
-import { Queue, type QueueOptions } from './queue.js';
+import { validateQueueArguments } from './queue-arguments.js';
+import { Queue, type QueueOptions, type QueueOwner } from './queue.js';
 
 const DEFAULT_EXCHANGES: [string, string][] = [
   ['amq.direct', 'direct'],
@@ -25,7 +26,7 @@ const DEFAULT_EXCHANGES: [string, string][] = [
  * A virtual host: its exchanges, queues and bindings, and the operations the
  * AMQP methods perform on them. Errors are AmqpErrors with RabbitMQ's texts.
  */
-export class VHost {
+export class VHost implements QueueOwner {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   /** Direct reply-to consumers by their address (amq.rabbitmq.reply-to.<key>). */
@@ -35,6 +36,15 @@ export class VHost {
   private readonly matched: Destination[] = [];
   private readonly routed: Queue[] = [];
   private readonly storeKeys: string[] = [];
+  /**
+   * Dead letters wait here while a publish is under way (a queue drops its
+   * head as a message comes in), and go out once it is done: publishing
+   * them at once would reuse the scratch arrays under the running publish.
+   */
+  private readonly deadLetters: { queue: Queue; message: Message; reason: DeadLetterReason }[] = [];
+  private publishing = false;
+  /** Set by publish(): a queue it reached turned the message away (x-overflow reject-publish), so a confirm is a nack. */
+  refused = false;
   /** The message log, when the broker has one. */
   durability: Durability | null = null;
   /** Told when a durable exchange, queue or binding comes or goes (when the broker stores them). */
@@ -57,6 +67,7 @@ export class VHost {
   publish(message: Message): readonly Queue[] {
     const routed = this.routed;
     routed.length = 0;
+    this.refused = false;
     const exchangeName = message.exchange;
     if (exchangeName === '') {
       const queue = this.queues.get(message.routingKey);
@@ -69,10 +80,36 @@ export class VHost {
       }
       this.collect(exchange, message, ++this.routeSeq, routed);
     }
+    if (routed.length === 0) return routed;
+    this.publishing = true;
+    try {
+      this.admit(message, routed, true);
+      this.enqueue(message, routed);
+    } finally {
+      this.publishing = false;
+    }
+    if (this.deadLetters.length > 0) this.publishDeadLetters();
+    return routed;
+  }
+
+  /** x-overflow reject-publish: takes the queues that turn the message away out of `routed`. */
+  private admit(message: Message, routed: Queue[], isPublish: boolean): void {
+    let kept = 0;
+    for (let i = 0; i < routed.length; i++) {
+      const queue = routed[i];
+      if (!queue.refuses(message)) routed[kept++] = queue;
+      else if (isPublish) {
+        this.refused = true;
+        if (queue.limits.overflow === 'reject-publish-dlx') this.deadLetter(queue, message, 'maxlen');
+      }
+    }
+    routed.length = kept;
+  }
+
+  private enqueue(message: Message, routed: readonly Queue[]): void {
     // Stored before it is enqueued: a consumer may take (and settle) it at once.
     if (this.durability !== null && routed.length > 0 && message.persistent) this.store(message, routed);
     for (let i = 0; i < routed.length; i++) routed[i].enqueue(message);
-    return routed;
   }
 
   /** Appends a persistent message to the log for the durable queues it reached. */
@@ -106,9 +143,60 @@ export class VHost {
    * queue's dead-letter exchange, if it has one that exists (else dropped, as in RabbitMQ).
    */
   rejected(queue: Queue, message: Message): void {
+    this.deadLetter(queue, message, 'rejected');
+  }
+
+  hasDeadLetterExchange(queue: Queue): boolean {
     const exchange = deadLetterExchange(queue);
-    if (exchange === undefined || !this.exchanges.has(exchange)) return;
-    this.publish(deadLetter(queue, message, exchange, 'rejected'));
+    return exchange !== undefined && this.exchanges.has(exchange);
+  }
+
+  /** A message leaves `queue` for `reason`: published on to its dead-letter exchange, if any (else dropped). */
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void {
+    if (!this.hasDeadLetterExchange(queue)) return;
+    this.deadLetters.push({ queue, message, reason });
+    if (!this.publishing) this.publishDeadLetters();
+  }
+
+  /**
+   * Routes waiting dead letters (and those they cause in turn). A queue the
+   * letter already died in without a rejection on the way is left out: an
+   * automatic cycle, which RabbitMQ drops too.
+   */
+  private publishDeadLetters(): void {
+    const letters = this.deadLetters;
+    this.publishing = true;
+    try {
+      for (let i = 0; i < letters.length; i++) {
+        const { queue, message, reason } = letters[i];
+        const exchangeName = deadLetterExchange(queue) as string;
+        const exchange = this.exchanges.get(exchangeName);
+        if (exchange === undefined) continue;
+        const letter = deadLetter(queue, message, exchangeName, reason);
+        const routed: Queue[] = [];
+        if (exchangeName === '') {
+          const target = this.queues.get(letter.routingKey);
+          if (target !== undefined) routed.push(target);
+        } else {
+          this.collect(exchange, letter, ++this.routeSeq, routed);
+        }
+        const acyclic = reason === 'rejected' ? routed : routed.filter((target) => !isDeadLetterCycle(letter, target.name));
+        this.admit(letter, acyclic, false);
+        this.enqueue(letter, acyclic);
+      }
+    } finally {
+      letters.length = 0;
+      this.publishing = false;
+    }
+  }
+
+  queueExpired(queue: Queue): void {
+    this.removeQueue(queue);
+  }
+
+  /** The broker stops: no queue timer (TTL, x-expires) fires after this. */
+  stop(): void {
+    for (const queue of this.queues.values()) queue.stopTimers();
   }
 
   /** Registers a direct reply-to consumer; returns the address publishers reply to. */
@@ -222,15 +310,18 @@ export class VHost {
       const existing = this.queues.get(name);
       if (existing === undefined) throw notFound(`no queue '${name}' in vhost '${this.name}'`);
       this.checkExclusiveAccess(existing, owner);
+      existing.used();
       return existing;
     }
     if (name === '') name = randomName('amq.gen-');
     else if (name.startsWith('amq.')) {
       throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
     }
+    validateQueueArguments(name, this.name, options.arguments);
     const existing = this.queues.get(name);
     if (existing !== undefined) {
       this.checkExclusiveAccess(existing, owner);
+      existing.used();
       const what = `for queue '${name}' in vhost '${this.name}'`;
       checkEquivalent('durable', what, options.durable, existing.options.durable);
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
@@ -246,6 +337,7 @@ export class VHost {
   /** A new queue, stored in the log when durable (exclusive queues never survive a restart). */
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
     const queue = new Queue(name, this.name, options, exclusiveOwner);
+    queue.owner = this;
     if (this.durability !== null && isPersistentQueue(queue)) queue.attachStorage(this.durability, this.storeKey(name));
     this.queues.set(name, queue);
     return queue;
@@ -295,6 +387,7 @@ export class VHost {
   removeQueue(queue: Queue): void {
     if (queue.deleted) return;
     queue.dropStorage();
+    queue.stopTimers();
     queue.deleted = true;
     if (isPersistentQueue(queue)) this.definitions?.changed();
     this.queues.delete(queue.name);
@@ -430,16 +523,4 @@ function checkArguments(what: string, received: FieldTable, current: FieldTable)
 function describeArg(value: FieldTable[string] | undefined, plain: boolean): string {
   if (value === undefined) return 'none';
   return plain ? `'${describeValue(value)}'` : `the value '${describeValue(value)}' of type '${rabbitTypeName(value)}'`;
-}
-
-/** The names RabbitMQ gives field types in its messages. */
-function rabbitTypeName(value: FieldTable[string]): string {
-  if (typeof value === 'string' || Buffer.isBuffer(value)) return 'longstr';
-  if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'bigint') return 'long';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'signedint' : 'double';
-  if (value === null) return 'void';
-  if (Array.isArray(value)) return 'array';
-  if (value instanceof Date) return 'timestamp';
-  return 'table';
 }

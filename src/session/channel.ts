@@ -92,6 +92,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private replyTo: { tag: string; address: string } | undefined;
   private confirmMode = false;
   private publishSeq = 0;
+  /** The newest publish answered with basic.nack. */
+  private lastNacked = 0;
   private confirmedUpTo = 0;
   /** Confirms held back until the log has the message on disk: publish seq and log ticket, in order. */
   private readonly awaitingDisk = new Deque<{ seq: number; ticket: number }>();
@@ -452,6 +454,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       message = new Message(message.exchange, message.routingKey, properties, body, pending.bodySize);
     }
     try {
+      // A bad expiration closes the channel whatever the message's fate (RabbitMQ checks it on receipt).
+      void message.ttl;
       if (this.txMode) {
         // The exchange must exist now even though routing waits for the commit.
         if (message.exchange !== '' && !this.vhost.exchanges.has(message.exchange)) {
@@ -475,11 +479,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private route(message: Message, mandatory: boolean): void {
     const isReply = message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX);
     let reached: number;
+    let refused = false;
     if (isReply) {
       reached = this.vhost.deliverReply(message) ? 1 : 0;
     } else {
       const routed = this.vhost.publish(message);
-      reached = routed.length;
+      refused = this.vhost.refused;
+      reached = routed.length + (refused ? 1 : 0);
       for (let i = 0; i < routed.length; i++) {
         if (routed[i].overloaded) this.connection.throttle(routed[i]);
       }
@@ -498,7 +504,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (this.confirmMode) {
       const seq = ++this.publishSeq;
       const durability = this.vhost.durability;
-      if (message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket) {
+      if (refused) this.nackPublish(seq);
+      else if (message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket) {
         if (this.awaitingDisk.length === 0) durability.wait(this);
         this.awaitingDisk.push({ seq, ticket: message.ticket });
       }
@@ -534,11 +541,26 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     this.queueConfirms();
   }
 
+  /**
+   * A queue turned the publish away (x-overflow reject-publish): basic.nack
+   * at once. A later multiple ack may span it, as RabbitMQ's do; a single
+   * ack never names it.
+   */
+  private nackPublish(seq: number): void {
+    encodeMethod(this.connection.writer, this.number, M.BASIC_NACK, { deliveryTag: seq, multiple: false, requeue: false });
+    this.connection.scheduleFlush();
+    this.lastNacked = seq;
+  }
+
   /** Sends one basic.ack covering every publish confirmable since the last flush. */
   sendConfirms(): void {
     this.confirmsQueued = false;
     const upTo = this.confirmable();
     if (upTo <= this.confirmedUpTo || this.awaitingCloseOk || this.released) return;
+    if (upTo === this.confirmedUpTo + 1 && upTo === this.lastNacked) {
+      this.confirmedUpTo = upTo;
+      return;
+    }
     const multiple = upTo - this.confirmedUpTo > 1;
     encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag: upTo, multiple });
     this.confirmedUpTo = upTo;

@@ -128,6 +128,34 @@ describe('paging a stored backlog out to the log', () => {
     expect(survivors.map((m) => m.msgId)).toEqual([25_002]);
   });
 
+  it('settles messages dropped by x-max-length in the log', async () => {
+    const { vhost, log, dir } = await storedVHost();
+    vhost.declareQueue('capped', false, { ...durable, arguments: { 'x-max-length': 3 } }, {});
+    for (let i = 0; i < 5; i++) publish(vhost, 'capped', `c${i}`);
+    await log.whenIdle();
+    await log.close();
+    const reopened = await MessageLog.open({ dir, onDurable: () => {}, onError: () => {} });
+    const survivors = reopened.recovered.queues.get(vhost.storeKey('capped'))?.toArray() ?? [];
+    await reopened.log.close();
+    expect(survivors.map((m) => m.msgId)).toEqual([3, 4, 5]);
+  });
+
+  it('reads paged-out messages back to dead-letter them when they expire', async () => {
+    const { vhost } = await storedVHost();
+    const dead = vhost.declareQueue('dead', false, durable, {});
+    const expiring = { ...durable, arguments: { 'x-message-ttl': 200, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' } };
+    const queue = vhost.declareQueue('expiring', false, expiring, {});
+    const count = 21_000;
+    for (let i = 0; i < count; i++) publish(vhost, 'expiring', `m${i}`);
+    expect(queue.pagedOutCount).toBe(1_000);
+    for (let i = 0; i < 100 && dead.messageCount < count; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([queue.messageCount, dead.messageCount]).toEqual([0, count]);
+    const bodies: string[] = [];
+    for (let entry = dead.get(true); entry; entry = dead.get(true)) bodies.push((entry.message?.body as Buffer).toString());
+    // The dead queue pages too: what get could take at once is its resident window, in order.
+    expect(bodies.slice(0, 3)).toEqual(['m0', 'm1', 'm2']);
+  });
+
   it('drops a paged-out message whose record is damaged, reports it, and delivers the rest', async () => {
     const errors: string[] = [];
     const { vhost, log, dir } = await storedVHost((error) => errors.push(String(error)));

@@ -1,0 +1,337 @@
+// Queue arguments that change a queue's behaviour, compared with a private
+// RabbitMQ node: message TTL (x-message-ttl and the expiration property),
+// length limits (x-max-length, x-max-length-bytes, x-overflow), queue expiry
+// (x-expires), dead-lettering for 'expired' and 'maxlen', and the 406 answers
+// to arguments that are not valid.
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import { expect } from 'vitest';
+import { channel, drain, expectChannelError, sleep, timeout, waitUntil, withConnection } from './support/amqp.js';
+import { compareBrokers, scenario } from './support/compare.js';
+
+/** The parts of an x-death entry that do not depend on the clock. */
+function deaths(m: Message): unknown[] {
+  const list = (m.properties.headers?.['x-death'] ?? []) as unknown as Record<string, unknown>[];
+  return list.map((d) => ({
+    count: Number(d['count']),
+    reason: d['reason'],
+    queue: d['queue'],
+    exchange: d['exchange'],
+    'routing-keys': d['routing-keys'],
+    'original-expiration': d['original-expiration'],
+  }));
+}
+
+/** Publishes on a confirm channel; each publish's answer, 'ack' or 'nack', in order. */
+async function confirmEach(ch: ConfirmChannel, queue: string, bodies: string[]): Promise<string[]> {
+  const answers = bodies.map(
+    (body) =>
+      new Promise<string>((resolve) => {
+        ch.sendToQueue(queue, Buffer.from(body), {}, (error) => resolve(error ? 'nack' : 'ack'));
+      }),
+  );
+  return timeout(Promise.all(answers), 5_000, 'publisher confirms');
+}
+
+async function confirmChannel(conn: ChannelModel): Promise<ConfirmChannel> {
+  const ch = await conn.createConfirmChannel();
+  ch.on('error', () => {});
+  return ch;
+}
+
+const scenarios = [
+  scenario({
+    name: 'x-message-ttl: expired messages leave the queue and are dead-lettered with reason expired',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const source = `${id}.ttl`;
+        const dead = `${id}.dead`;
+        await ch.assertQueue(dead, { exclusive: true });
+        const declared = await ch.assertQueue(source, {
+          exclusive: true,
+          arguments: { 'x-message-ttl': 100, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead },
+        });
+        for (const body of ['a', 'b']) ch.sendToQueue(source, Buffer.from(body), { headers: { n: body } });
+        const letters: Message[] = [];
+        await ch.consume(dead, (m) => m && letters.push(m), { noAck: true });
+        await waitUntil(() => letters.length === 2, 5_000, 'two dead letters');
+        return {
+          declared: declared.messageCount,
+          after: (await ch.checkQueue(source)).messageCount,
+          letters: letters.map((m) => ({
+            body: m.content.toString(),
+            routingKey: m.fields.routingKey,
+            exchange: m.fields.exchange,
+            n: m.properties.headers?.['n'],
+            firstDeathReason: m.properties.headers?.['x-first-death-reason'],
+            deaths: deaths(m),
+          })),
+        };
+      });
+    },
+    check(r) {
+      const v = r as { after: number; letters: { body: string; deaths: { reason: string }[] }[] };
+      expect(v.after).toBe(0);
+      expect(v.letters.map((l) => l.body)).toEqual(['a', 'b']);
+      expect(v.letters[0]!.deaths[0]!.reason).toBe('expired');
+    },
+  }),
+
+  scenario({
+    name: 'expiration property: the lower TTL wins, 0 means now or never, and a delivered message keeps it',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { exclusive: true, arguments: { 'x-message-ttl': 60_000 } });
+        ch.sendToQueue(q, Buffer.from('zero'), { expiration: '0' });
+        ch.sendToQueue(q, Buffer.from('short'), { expiration: '50' });
+        ch.sendToQueue(q, Buffer.from('long'), { expiration: '100000' });
+        await sleep(300);
+        const left = await drain(ch, q);
+        // With a consumer ready, a message with expiration 0 is delivered.
+        const got: Message[] = [];
+        await ch.consume(q, (m) => m && got.push(m), { noAck: true });
+        ch.sendToQueue(q, Buffer.from('now'), { expiration: '0' });
+        await waitUntil(() => got.length === 1, 5_000, 'the expiration 0 delivery');
+        return { left, delivered: got.map((m) => ({ body: m.content.toString(), expiration: m.properties.expiration })) };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({ left: ['long'], delivered: [{ body: 'now', expiration: '0' }] });
+    },
+  }),
+
+  scenario({
+    name: 'per-message TTL expires at the head only: a short TTL behind a long one waits',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { exclusive: true });
+        ch.sendToQueue(q, Buffer.from('long'), { expiration: '60000' });
+        ch.sendToQueue(q, Buffer.from('short'), { expiration: '50' });
+        await sleep(300);
+        const count = (await ch.checkQueue(q)).messageCount;
+        const first = await ch.get(q, { noAck: true });
+        // Now 'short' is at the head, and long expired: it is dropped before the get.
+        const second = await ch.get(q, { noAck: true });
+        return { count, first: first && first.content.toString(), second: second && second.content.toString() };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({ count: 2, first: 'long', second: false });
+    },
+  }),
+
+  scenario({
+    name: 'x-max-length drop-head: the oldest messages go, dead-lettered with reason maxlen',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        const dead = `${id}.dead`;
+        await ch.assertQueue(dead, { exclusive: true });
+        await ch.assertQueue(q, { exclusive: true, arguments: { 'x-max-length': 2, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead } });
+        const confirm = await confirmChannel(conn);
+        const answers = await confirmEach(confirm, q, ['1', '2', '3', '4', '5']);
+        const letters: Message[] = [];
+        await ch.consume(dead, (m) => m && letters.push(m), { noAck: true });
+        await waitUntil(() => letters.length === 3, 5_000, 'three dead letters');
+        return {
+          answers,
+          kept: await drain(ch, q),
+          letters: letters.map((m) => ({ body: m.content.toString(), deaths: deaths(m) })),
+        };
+      });
+    },
+    check(r) {
+      const v = r as { answers: string[]; kept: string[]; letters: { body: string; deaths: { reason: string }[] }[] };
+      expect(v.answers).toEqual(['ack', 'ack', 'ack', 'ack', 'ack']);
+      expect(v.kept).toEqual(['4', '5']);
+      expect(v.letters.map((l) => [l.body, l.deaths[0]!.reason])).toEqual([
+        ['1', 'maxlen'],
+        ['2', 'maxlen'],
+        ['3', 'maxlen'],
+      ]);
+    },
+  }),
+
+  scenario({
+    name: 'x-max-length-bytes drop-head counts body bytes of ready messages',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { exclusive: true, arguments: { 'x-max-length-bytes': 10 } });
+        await confirmEach(await confirmChannel(conn), q, ['aaaa', 'bbbb', 'cccc', 'dd']);
+        return drain(ch, q);
+      });
+    },
+    check(r) {
+      expect(r).toEqual(['bbbb', 'cccc', 'dd']);
+    },
+  }),
+
+  scenario({
+    name: 'x-overflow reject-publish: a full queue nacks new publishes, the rest are kept',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        const bytes = `${id}.bytes`;
+        await ch.assertQueue(q, { exclusive: true, arguments: { 'x-max-length': 2, 'x-overflow': 'reject-publish' } });
+        await ch.assertQueue(bytes, { exclusive: true, arguments: { 'x-max-length-bytes': 10, 'x-overflow': 'reject-publish' } });
+        const confirm = await confirmChannel(conn);
+        const byLength = await confirmEach(confirm, q, ['1', '2', '3', '4']);
+        const kept = await drain(ch, q);
+        const afterRoom = await confirmEach(confirm, q, ['5']);
+        const byBytes = await confirmEach(confirm, bytes, ['aaaa', 'bbbb', 'cccc', 'dd']);
+        return { byLength, kept, afterRoom, byBytes, keptBytes: await drain(ch, bytes), keptAfterRoom: await drain(ch, q) };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({
+        byLength: ['ack', 'ack', 'nack', 'nack'],
+        kept: ['1', '2'],
+        afterRoom: ['ack'],
+        byBytes: ['ack', 'ack', 'nack', 'ack'],
+        keptBytes: ['aaaa', 'bbbb', 'dd'],
+        keptAfterRoom: ['5'],
+      });
+    },
+  }),
+
+  scenario({
+    name: 'x-overflow reject-publish-dlx: the turned-away message is dead-lettered',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        const dead = `${id}.dead`;
+        await ch.assertQueue(dead, { exclusive: true });
+        await ch.assertQueue(q, {
+          exclusive: true,
+          arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish-dlx', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead },
+        });
+        const answers = await confirmEach(await confirmChannel(conn), q, ['1', '2']);
+        const letters: Message[] = [];
+        await ch.consume(dead, (m) => m && letters.push(m), { noAck: true });
+        await waitUntil(() => letters.length === 1, 5_000, 'one dead letter');
+        return { answers, kept: await drain(ch, q), letters: letters.map((m) => ({ body: m.content.toString(), deaths: deaths(m) })) };
+      });
+    },
+    check(r) {
+      const v = r as { answers: string[]; kept: string[]; letters: { body: string; deaths: { reason: string }[] }[] };
+      expect(v.answers).toEqual(['ack', 'nack']);
+      expect(v.kept).toEqual(['1']);
+      expect(v.letters.map((l) => [l.body, l.deaths[0]!.reason])).toEqual([['2', 'maxlen']]);
+    },
+  }),
+
+  scenario({
+    name: 'x-expires: an unused queue is deleted; a consumer keeps it alive',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const unused = `${id}.unused`;
+        const consumed = `${id}.consumed`;
+        await ch.assertQueue(unused, { arguments: { 'x-expires': 200 } });
+        await ch.assertQueue(consumed, { arguments: { 'x-expires': 200 } });
+        const { consumerTag } = await ch.consume(consumed, () => {}, { noAck: true });
+        await sleep(600);
+        const probe = await channel(conn);
+        const gone = await expectChannelError(probe, () => probe.checkQueue(unused));
+        const alive = (await ch.checkQueue(consumed)).consumerCount;
+        await ch.cancel(consumerTag);
+        await sleep(600);
+        const probe2 = await channel(conn);
+        const goneLater = await expectChannelError(probe2, () => probe2.checkQueue(consumed));
+        return { gone, alive, goneLater };
+      });
+    },
+    check(r) {
+      const v = r as { gone: { code: number; text: string }; alive: number; goneLater: { code: number } };
+      expect(v.gone.code).toBe(404);
+      expect(v.alive).toBe(1);
+      expect(v.goneLater.code).toBe(404);
+    },
+  }),
+
+  scenario({
+    name: 'a message dead-lettered back to its own queue by TTL is dropped, not cycled',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { exclusive: true, arguments: { 'x-message-ttl': 50, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': q } });
+        ch.sendToQueue(q, Buffer.from('loop'));
+        await sleep(400);
+        return (await ch.checkQueue(q)).messageCount;
+      });
+    },
+    check(r) {
+      expect(r).toBe(0);
+    },
+  }),
+
+  scenario({
+    name: 'queue arguments that are not valid get 406 with RabbitMQ\'s text',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const cases: Record<string, unknown>[] = [
+          { 'x-message-ttl': -1 },
+          { 'x-message-ttl': 'abc' },
+          { 'x-message-ttl': 1.5 },
+          { 'x-expires': 0 },
+          { 'x-max-length': -1 },
+          { 'x-max-length-bytes': 'x' },
+          { 'x-overflow': 'bogus' },
+        ];
+        const answers = [];
+        for (const [i, args] of cases.entries()) {
+          const ch = await channel(conn);
+          const error = await expectChannelError(ch, () => ch.assertQueue(`${id}.${i}`, { arguments: args }));
+          answers.push({ code: error.code, text: error.text.replace(`${id}.${i}`, 'Q'), classId: error.classId, methodId: error.methodId });
+        }
+        return answers;
+      });
+    },
+    check(r) {
+      expect(r).toEqual([
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'Q' in vhost '/': {value_negative,-1}", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'Q' in vhost '/': \"expected integer, got longstr\"", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'Q' in vhost '/': \"expected integer, got double\"", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-expires' for queue 'Q' in vhost '/': {value_zero,0}", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-length' for queue 'Q' in vhost '/': {value_negative,-1}", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-length-bytes' for queue 'Q' in vhost '/': \"expected integer, got longstr\"", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-overflow' for queue 'Q' in vhost '/': invalid_overflow", classId: 50, methodId: 10 },
+      ]);
+    },
+  }),
+
+  scenario({
+    name: 'an expiration that is not a TTL closes the channel with 406',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const answers = [];
+        for (const expiration of ['abc', '-1', '1.5', '']) {
+          const ch = await channel(conn);
+          await ch.assertQueue(`${id}.q`, { exclusive: true });
+          answers.push(await expectChannelError(ch, () => ch.sendToQueue(`${id}.q`, Buffer.from('x'), { expiration })));
+        }
+        return answers;
+      });
+    },
+    check(r) {
+      expect(r).toEqual([
+        { code: 406, text: "PRECONDITION_FAILED - invalid expiration 'abc': no_integer", classId: 60, methodId: 40 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid expiration '-1': {value_negative,-1}", classId: 60, methodId: 40 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid expiration '1.5': {leftover_string,\".5\"}", classId: 60, methodId: 40 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid expiration '': no_integer", classId: 60, methodId: 40 },
+      ]);
+    },
+  }),
+];
+
+compareBrokers('queue arguments: TTL, length limits, expiry', scenarios);

@@ -1,0 +1,91 @@
+import { preconditionFailed } from '../protocol/errors.js';
+import type { FieldTable, FieldValue } from '../protocol/field-table.js';
+import { rabbitTypeName as typeName } from './field-values.js';
+
+/** What a full queue does with one more message (x-overflow). */
+export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+
+/** The queue arguments that change how a queue behaves; -1 where not set. */
+export interface QueueLimits {
+  /** x-message-ttl, ms. */
+  messageTtl: number;
+  /** x-max-length, ready messages. */
+  maxLength: number;
+  /** x-max-length-bytes, ready body bytes. */
+  maxLengthBytes: number;
+  overflow: Overflow;
+  /** x-expires, ms unused before the queue is deleted. */
+  expires: number;
+}
+
+const OVERFLOWS: readonly string[] = ['drop-head', 'reject-publish', 'reject-publish-dlx'];
+
+/**
+ * Checks the arguments of a queue.declare as RabbitMQ does, with its reply
+ * texts: 406 "invalid arg 'x-message-ttl' for queue 'q' in vhost '/': {value_negative,-1}".
+ */
+export function validateQueueArguments(queue: string, vhost: string, args: FieldTable): void {
+  const invalid = (arg: string, reason: string) =>
+    preconditionFailed(`invalid arg '${arg}' for queue '${queue}' in vhost '${vhost}': ${reason}`);
+  const integer = (arg: string, zeroAllowed: boolean): void => {
+    const value = args[arg];
+    if (value === undefined) return;
+    const n = integerValue(value);
+    if (n === undefined) throw invalid(arg, `"expected integer, got ${typeName(value)}"`);
+    if (n < 0) throw invalid(arg, `{value_negative,${n}}`);
+    if (n === 0 && !zeroAllowed) throw invalid(arg, `{value_zero,${n}}`);
+  };
+  integer('x-message-ttl', true);
+  integer('x-expires', false);
+  integer('x-max-length', true);
+  integer('x-max-length-bytes', true);
+  const overflow = args['x-overflow'];
+  if (overflow !== undefined) {
+    const text = stringValue(overflow);
+    if (text === undefined) throw invalid('x-overflow', `{unacceptable_type,${typeName(overflow)}}`);
+    if (!OVERFLOWS.includes(text)) throw invalid('x-overflow', 'invalid_overflow');
+  }
+}
+
+/** The limits a queue's arguments set (values that would not validate count as unset). */
+export function queueLimits(args: FieldTable): QueueLimits {
+  const integer = (arg: string, min: number): number => {
+    const value = args[arg];
+    const n = value === undefined ? undefined : integerValue(value);
+    return n === undefined || n < min ? -1 : n;
+  };
+  const overflow = args['x-overflow'] === undefined ? undefined : stringValue(args['x-overflow']);
+  return {
+    messageTtl: integer('x-message-ttl', 0),
+    maxLength: integer('x-max-length', 0),
+    maxLengthBytes: integer('x-max-length-bytes', 0),
+    overflow: overflow !== undefined && OVERFLOWS.includes(overflow) ? (overflow as Overflow) : 'drop-head',
+    expires: integer('x-expires', 1),
+  };
+}
+
+/**
+ * The per-message TTL in the expiration property, as RabbitMQ reads it: a
+ * non-negative integer in decimal, in ms. Throws 406 with RabbitMQ's text otherwise.
+ */
+export function parseExpiration(expiration: string): number {
+  const match = /^(-?)(\d+)(.*)$/s.exec(expiration);
+  const fail = (reason: string) => preconditionFailed(`invalid expiration '${expiration}': ${reason}`);
+  if (match === null) throw fail('no_integer');
+  if (match[3] !== '') throw fail(`{leftover_string,"${match[3]}"}`);
+  const n = Number(match[2]);
+  if (match[1] === '-' && n !== 0) throw fail(`{value_negative,-${match[2]}}`);
+  return n;
+}
+
+function integerValue(value: FieldValue): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
+  if (typeof value === 'bigint') return Number(value);
+  return undefined;
+}
+
+function stringValue(value: FieldValue): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return undefined;
+}

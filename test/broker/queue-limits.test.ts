@@ -1,0 +1,239 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Consumer } from '../../src/broker/consumer.js';
+import { Message, type QueueEntry } from '../../src/broker/message.js';
+import { parseExpiration, queueLimits, validateQueueArguments } from '../../src/broker/queue-arguments.js';
+import type { Queue } from '../../src/broker/queue.js';
+import { VHost } from '../../src/broker/vhost.js';
+import { AmqpError } from '../../src/protocol/errors.js';
+import type { FieldTable } from '../../src/protocol/field-table.js';
+import { type BasicProperties, encodeProperties } from '../../src/protocol/methods.generated.js';
+
+const owner = {};
+
+function declare(vhost: VHost, name: string, args: FieldTable): Queue {
+  return vhost.declareQueue(name, false, { durable: false, exclusive: false, autoDelete: false, arguments: args }, owner);
+}
+
+function publish(vhost: VHost, queue: string, body: string, properties: BasicProperties = {}): readonly Queue[] {
+  return vhost.publish(new Message('', queue, encodeProperties(properties), Buffer.from(body), Buffer.byteLength(body)));
+}
+
+/** basic.get until empty (no-ack); bodies, and the reason of each message's newest x-death. */
+function drain(queue: Queue): { body: string; death?: unknown }[] {
+  const out: { body: string; death?: unknown }[] = [];
+  for (let entry = queue.get(true); entry; entry = queue.get(true)) {
+    const message = entry.message as Message;
+    const deaths = message.properties.headers?.['x-death'] as FieldTable[] | undefined;
+    out.push(deaths === undefined ? { body: (message.body as Buffer).toString() } : { body: (message.body as Buffer).toString(), death: deaths[0]?.['reason'] });
+  }
+  return out;
+}
+
+function replyText(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AmqpError) return `${error.replyCode} ${error.replyText}`;
+    throw error;
+  }
+  throw new Error('expected an AmqpError');
+}
+
+/** A consumer with a prefetch window it never acks. */
+function windowed(prefetch: number): Consumer & { bodies: string[] } {
+  const bodies: string[] = [];
+  return {
+    tag: 'c',
+    noAck: false,
+    exclusive: false,
+    priority: 0,
+    bodies,
+    canAccept: () => bodies.length < prefetch,
+    deliver: (_q: Queue, _e: QueueEntry, message: Message) => bodies.push((message.body as Buffer).toString()),
+    cancelledByBroker: () => {},
+  };
+}
+
+describe('queue arguments', () => {
+  it('are checked with RabbitMQ\'s reply texts', () => {
+    const check = (args: FieldTable) => replyText(() => validateQueueArguments('q', '/', args));
+    expect(check({ 'x-message-ttl': -5 })).toBe("406 PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'q' in vhost '/': {value_negative,-5}");
+    expect(check({ 'x-message-ttl': 'soon' })).toBe(`406 PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'q' in vhost '/': "expected integer, got longstr"`);
+    expect(check({ 'x-expires': 0 })).toBe("406 PRECONDITION_FAILED - invalid arg 'x-expires' for queue 'q' in vhost '/': {value_zero,0}");
+    expect(check({ 'x-max-length-bytes': 2.5 })).toBe(`406 PRECONDITION_FAILED - invalid arg 'x-max-length-bytes' for queue 'q' in vhost '/': "expected integer, got double"`);
+    expect(check({ 'x-overflow': 'drop-tail' })).toBe("406 PRECONDITION_FAILED - invalid arg 'x-overflow' for queue 'q' in vhost '/': invalid_overflow");
+    expect(() => validateQueueArguments('q', '/', { 'x-message-ttl': 0, 'x-max-length': 0, 'x-expires': 1, 'x-overflow': 'reject-publish-dlx' })).not.toThrow();
+  });
+
+  it('give the limits, with unset (or unusable) ones as -1', () => {
+    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1 });
+    expect(queueLimits({ 'x-message-ttl': 0, 'x-max-length': 3, 'x-overflow': 'reject-publish', 'x-expires': BigInt(5) })).toEqual({
+      messageTtl: 0,
+      maxLength: 3,
+      maxLengthBytes: -1,
+      overflow: 'reject-publish',
+      expires: 5,
+    });
+  });
+
+  it('read an expiration as RabbitMQ does', () => {
+    expect(parseExpiration('0')).toBe(0);
+    expect(parseExpiration('1500')).toBe(1500);
+    expect(replyText(() => parseExpiration('soon'))).toBe("406 PRECONDITION_FAILED - invalid expiration 'soon': no_integer");
+    expect(replyText(() => parseExpiration('-3'))).toBe("406 PRECONDITION_FAILED - invalid expiration '-3': {value_negative,-3}");
+    expect(replyText(() => parseExpiration('10s'))).toBe(`406 PRECONDITION_FAILED - invalid expiration '10s': {leftover_string,"s"}`);
+  });
+});
+
+describe('message TTL', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('expires messages on a timer, without a consumer or a get, and dead-letters them', () => {
+    const vhost = new VHost('/');
+    const dead = declare(vhost, 'dead', {});
+    const source = declare(vhost, 'source', { 'x-message-ttl': 1000, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' });
+    publish(vhost, 'source', 'a');
+    vi.advanceTimersByTime(500);
+    publish(vhost, 'source', 'b');
+    vi.advanceTimersByTime(600);
+    expect([source.messageCount, dead.messageCount]).toEqual([1, 1]);
+    vi.advanceTimersByTime(500);
+    expect([source.messageCount, dead.messageCount]).toEqual([0, 2]);
+    expect(drain(dead)).toEqual([
+      { body: 'a', death: 'expired' },
+      { body: 'b', death: 'expired' },
+    ]);
+  });
+
+  it('takes the lower of the queue TTL and the expiration, and expires only at the head', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', { 'x-message-ttl': 10_000 });
+    publish(vhost, 'q', 'long', { expiration: '60000' });
+    publish(vhost, 'q', 'short', { expiration: '100' });
+    vi.advanceTimersByTime(5_000);
+    expect(queue.messageCount).toBe(2);
+    vi.advanceTimersByTime(5_001);
+    // 'long' went at 10 s (the queue's TTL); 'short' was overdue behind it and goes with it.
+    expect(queue.messageCount).toBe(0);
+  });
+
+  it('delivers a TTL 0 message to a consumer with room, and drops it otherwise', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', { 'x-message-ttl': 0 });
+    const consumer = windowed(1);
+    vhost.consume(queue, consumer);
+    publish(vhost, 'q', 'taken');
+    publish(vhost, 'q', 'dropped');
+    expect(consumer.bodies).toEqual(['taken']);
+    expect(queue.messageCount).toBe(0);
+  });
+
+  it('keeps the original expiry for a requeued message', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', { 'x-message-ttl': 1000 });
+    publish(vhost, 'q', 'a');
+    const entry = queue.get(false) as QueueEntry;
+    vi.advanceTimersByTime(1500);
+    queue.requeue([entry]);
+    expect(queue.messageCount).toBe(0);
+  });
+});
+
+describe('length limits', () => {
+  it('drop-head drops the oldest and dead-letters them with reason maxlen', () => {
+    const vhost = new VHost('/');
+    const dead = declare(vhost, 'dead', {});
+    const queue = declare(vhost, 'q', { 'x-max-length': 2, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' });
+    for (const body of ['1', '2', '3', '4']) publish(vhost, 'q', body);
+    expect(drain(queue)).toEqual([{ body: '3' }, { body: '4' }]);
+    expect(drain(dead)).toEqual([
+      { body: '1', death: 'maxlen' },
+      { body: '2', death: 'maxlen' },
+    ]);
+  });
+
+  it('counts ready messages only: unacked ones leave room', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', { 'x-max-length': 1 });
+    const consumer = windowed(2);
+    vhost.consume(queue, consumer);
+    for (const body of ['1', '2', '3', '4']) publish(vhost, 'q', body);
+    expect(consumer.bodies).toEqual(['1', '2']);
+    expect(drain(queue)).toEqual([{ body: '4' }]);
+  });
+
+  it('reject-publish turns messages away from a full queue, and says so for the confirm', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', { 'x-max-length-bytes': 5, 'x-overflow': 'reject-publish' });
+    expect(publish(vhost, 'q', 'abc').length).toBe(1);
+    expect(vhost.refused).toBe(false);
+    expect(publish(vhost, 'q', 'def').length).toBe(0);
+    expect(vhost.refused).toBe(true);
+    expect(publish(vhost, 'q', 'gh').length).toBe(1);
+    expect(vhost.refused).toBe(false);
+    expect(drain(queue)).toEqual([{ body: 'abc' }, { body: 'gh' }]);
+  });
+
+  it('reject-publish on one of several queues keeps the message in the others', () => {
+    const vhost = new VHost('/');
+    vhost.declareExchange('fan', 'fanout', false, { durable: false, autoDelete: false, internal: false, arguments: {} });
+    const full = declare(vhost, 'full', { 'x-max-length': 0, 'x-overflow': 'reject-publish' });
+    const open = declare(vhost, 'open', {});
+    vhost.bindQueue('full', 'fan', '', {}, owner);
+    vhost.bindQueue('open', 'fan', '', {}, owner);
+    const routed = vhost.publish(new Message('fan', '', encodeProperties({}), Buffer.from('m'), 1));
+    expect(routed.map((q) => q.name)).toEqual(['open']);
+    expect(vhost.refused).toBe(true);
+    expect([full.messageCount, open.messageCount]).toEqual([0, 1]);
+  });
+
+  it('a drop-head queue dead-lettering into itself does not loop', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', { 'x-max-length': 1, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'q' });
+    for (const body of ['1', '2', '3']) publish(vhost, 'q', body);
+    expect(drain(queue)).toEqual([{ body: '3' }]);
+  });
+});
+
+describe('x-expires', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('deletes a queue unused for that long; a get or a redeclare restarts the clock, a consumer stops it', () => {
+    const vhost = new VHost('/');
+    const args = { 'x-expires': 1000 };
+    const queue = declare(vhost, 'q', args);
+    vi.advanceTimersByTime(800);
+    queue.get(true);
+    vi.advanceTimersByTime(800);
+    declare(vhost, 'q', args);
+    vi.advanceTimersByTime(800);
+    expect(vhost.queues.has('q')).toBe(true);
+    const consumer = windowed(1);
+    vhost.consume(queue, consumer);
+    vi.advanceTimersByTime(5_000);
+    expect(vhost.queues.has('q')).toBe(true);
+    vhost.cancel(queue, consumer);
+    vi.advanceTimersByTime(999);
+    expect(vhost.queues.has('q')).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(vhost.queues.has('q')).toBe(false);
+  });
+
+  it('fires no timer once the vhost stopped', () => {
+    const vhost = new VHost('/');
+    declare(vhost, 'q', { 'x-expires': 1000 });
+    vhost.stop();
+    vi.advanceTimersByTime(5_000);
+    expect(vhost.queues.has('q')).toBe(true);
+  });
+});
