@@ -8,7 +8,8 @@
 //
 // Warren only: a second Warren on a data dir in use refuses to start (naming
 // the lock and the holder's pid); Warren restarts after SIGTERM with a
-// 50,000-message backlog (start-up time printed).
+// 50,000-message backlog (start-up time printed), and a priority queue whose
+// high-priority messages are paged out keeps delivering them first.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -467,9 +468,11 @@ describe('Warren start-up with a 50,000-message backlog', () => {
     if (dataDir) removeDir(dataDir);
   }, 30_000);
 
-  it('restarts after SIGTERM with every message of the backlog', async () => {
+  it('restarts after SIGTERM with every message of the backlog, priority order included', async () => {
     const TOTAL = 50_000;
     const queue = `backlog-${scenarioId}`;
+    const priorityQueue = `backlog-priority-${scenarioId}`;
+    const LOW = 25_000;
     warren = await startWarren({ dataDir });
     const conn = await connect(warren.url);
     const ch = await conn.createConfirmChannel();
@@ -484,6 +487,15 @@ describe('Warren start-up with a 50,000-message backlog', () => {
     await timeout(ch.waitForConfirms(), 30_000, 'confirms');
     const publishMs = Date.now() - p0;
     expect((await ch.checkQueue(queue)).messageCount).toBe(TOTAL);
+    // Past the 20,000 messages a queue keeps in memory, the high-priority ones are paged out.
+    await ch.assertQueue(priorityQueue, { durable: true, arguments: { 'x-max-priority': 9 } });
+    for (let i = 0; i < LOW; i++) {
+      if (!ch.publish('', priorityQueue, Buffer.from(`low-${i}`), { persistent: true, priority: 1 })) await new Promise((r) => ch.once('drain', r));
+    }
+    for (let i = 0; i < 3; i++) ch.publish('', priorityQueue, Buffer.from(`high-${i}`), { persistent: true, priority: 9 });
+    await timeout(ch.waitForConfirms(), 30_000, 'confirms');
+    const before = await ch.get(priorityQueue, { noAck: true });
+    expect(before && before.content.toString()).toBe('high-0');
     await conn.close();
 
     const s0 = Date.now();
@@ -505,6 +517,12 @@ describe('Warren start-up with a 50,000-message backlog', () => {
     expect((await ch2.checkQueue(queue)).messageCount).toBe(TOTAL);
     const first = await ch2.get(queue, { noAck: true });
     expect(first && { body: first.content.toString(), redelivered: first.fields.redelivered }).toEqual({ body: `m-0-${pad}`, redelivered: false });
+    const heads: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await ch2.get(priorityQueue, { noAck: true });
+      heads.push(m === false ? 'empty' : m.content.toString());
+    }
+    expect(heads).toEqual(['high-1', 'high-2', 'low-0']);
     await conn2.close();
-  }, 60_000);
+  }, 90_000);
 });

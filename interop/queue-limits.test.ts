@@ -276,6 +276,42 @@ const scenarios = [
   }),
 
   scenario({
+    name: 'x-max-priority: higher priorities first, FIFO within one, priorities above the maximum count as it',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { exclusive: true, arguments: { 'x-max-priority': 5 } });
+        const confirm = await confirmChannel(conn);
+        const sent: [string, number | undefined][] = [['a', undefined], ['b', 3], ['c', 9], ['d', 5], ['e', 3], ['f', 0], ['g', 4]];
+        for (const [body, priority] of sent) confirm.sendToQueue(q, Buffer.from(body), priority === undefined ? {} : { priority });
+        await timeout(confirm.waitForConfirms(), 5_000, 'confirms');
+        // Two taken and requeued: they go back to their place in their priority.
+        const taken = [await ch.get(q), await ch.get(q)];
+        for (const m of taken) if (m) ch.nack(m, false, true);
+        const order: { body: string; priority: number | undefined; redelivered: boolean }[] = [];
+        for (let m = await ch.get(q, { noAck: true }); m !== false; m = await ch.get(q, { noAck: true })) {
+          order.push({ body: m.content.toString(), priority: m.properties.priority, redelivered: m.fields.redelivered });
+        }
+        // With a consumer: the same order, as deliveries.
+        for (const [body, priority] of sent) confirm.sendToQueue(q, Buffer.from(body), priority === undefined ? {} : { priority });
+        await timeout(confirm.waitForConfirms(), 5_000, 'confirms');
+        const delivered: string[] = [];
+        await ch.consume(q, (m) => m && delivered.push(m.content.toString()), { noAck: true });
+        await waitUntil(() => delivered.length === sent.length, 5_000, 'deliveries');
+        return { taken: taken.map((m) => m && m.content.toString()), order, delivered };
+      });
+    },
+    check(r) {
+      const v = r as { taken: string[]; order: { body: string; redelivered: boolean }[]; delivered: string[] };
+      expect(v.taken).toEqual(['c', 'd']);
+      expect(v.order.map((m) => m.body)).toEqual(['c', 'd', 'g', 'b', 'e', 'a', 'f']);
+      expect(v.order.map((m) => m.redelivered)).toEqual([true, true, false, false, false, false, false]);
+      expect(v.delivered).toEqual(['c', 'd', 'g', 'b', 'e', 'a', 'f']);
+    },
+  }),
+
+  scenario({
     name: 'queue arguments that are not valid get 406 with RabbitMQ\'s text',
     async run(url, id) {
       return withConnection(url, async (conn) => {
@@ -287,6 +323,8 @@ const scenarios = [
           { 'x-max-length': -1 },
           { 'x-max-length-bytes': 'x' },
           { 'x-overflow': 'bogus' },
+          { 'x-max-priority': 300 },
+          { 'x-max-priority': -1 },
         ];
         const answers = [];
         for (const [i, args] of cases.entries()) {
@@ -306,6 +344,8 @@ const scenarios = [
         { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-length' for queue 'Q' in vhost '/': {value_negative,-1}", classId: 50, methodId: 10 },
         { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-length-bytes' for queue 'Q' in vhost '/': \"expected integer, got longstr\"", classId: 50, methodId: 10 },
         { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-overflow' for queue 'Q' in vhost '/': invalid_overflow", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'Q' in vhost '/': {max_value_exceeded,300}", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'Q' in vhost '/': {value_negative,-1}", classId: 50, methodId: 10 },
       ]);
     },
   }),

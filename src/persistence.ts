@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Broker } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
 import { Durability } from './broker/durability.js';
-import { Message } from './broker/message.js';
+import { Message, rawPriority } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
 import { isPersistentQueue } from './broker/vhost.js';
 import type { Logger } from './logger.js';
@@ -46,6 +46,7 @@ export async function openPersistence(
         onStorageFailed();
       },
       log: logger,
+      priorityOf: (record, start, end) => rawPriority(record, start, end) ?? 0,
     });
     durability = new Durability(log, recovered.nextMsgId, (queue, error) =>
       logger.error(
@@ -116,7 +117,7 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: RecoveredQ
       const position = positions[i - start];
       message.msgId = record.msgId;
       message.position = position;
-      queue.restore(record.msgId, position.segment, position.offset, position.length, record.body.length, message, stored.redelivered[i] === 1);
+      queue.restore(record.msgId, position.segment, position.offset, position.length, record.body.length, message, stored.redelivered[i] === 1, stored.priorities[i]);
     }
     start = end;
   }
@@ -129,6 +130,7 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: RecoveredQ
       stored.bodySizes[i],
       null,
       stored.redelivered[i] === 1,
+      stored.priorities[i],
     );
   }
 }

@@ -46,6 +46,11 @@ export class Message {
     return this.ttlMs;
   }
 
+  /** The priority property, 0 when absent (read from the bytes; only priority queues ask). */
+  get priority(): number {
+    return rawPriority(this.rawProperties) ?? 0;
+  }
+
   get properties(): BasicProperties {
     if (this.decoded === undefined) this.decoded = decodeProperties(this.rawProperties);
     return this.decoded;
@@ -71,6 +76,8 @@ export class QueueEntry {
   redelivered = false;
   /** When the message expires in this queue (ms since the epoch); 0 for never. */
   expiresAt = 0;
+  /** Its band in a priority queue (x-max-priority): the priority property, capped at the queue's maximum. */
+  priority = 0;
 
   constructor(
     public message: Message | null,
@@ -96,16 +103,33 @@ export class QueueEntry {
  * headers (a table with a 32-bit length), each there only if its flag is set.
  */
 export function rawDeliveryMode(raw: Buffer): number | undefined {
-  if (raw.length < 2) return undefined;
-  const flags = raw.readUInt16BE(0);
-  if ((flags & 0x1000) === 0) return undefined;
-  let offset = 2;
-  for (let word = flags; (word & 1) !== 0 && offset + 2 <= raw.length; offset += 2) word = raw.readUInt16BE(offset);
+  return rawOctetProperty(raw, DELIVERY_MODE_FLAG, 0, raw.length);
+}
+
+/**
+ * The priority octet of encoded basic properties (the 5th property, after
+ * delivery-mode), or undefined; `start` and `end` bound the properties
+ * within `raw` (the message log reads them in place).
+ */
+export function rawPriority(raw: Buffer, start = 0, end = raw.length): number | undefined {
+  return rawOctetProperty(raw, PRIORITY_FLAG, start, end);
+}
+
+const DELIVERY_MODE_FLAG = 0x1000;
+const PRIORITY_FLAG = 0x0800;
+
+function rawOctetProperty(raw: Buffer, flag: typeof DELIVERY_MODE_FLAG | typeof PRIORITY_FLAG, start: number, end: number): number | undefined {
+  if (end - start < 2) return undefined;
+  const flags = raw.readUInt16BE(start);
+  if ((flags & flag) === 0) return undefined;
+  let offset = start + 2;
+  for (let word = flags; (word & 1) !== 0 && offset + 2 <= end; offset += 2) word = raw.readUInt16BE(offset);
   if ((flags & 0x8000) !== 0) offset += 1 + (raw[offset] ?? 0);
   if ((flags & 0x4000) !== 0) offset += 1 + (raw[offset] ?? 0);
   if ((flags & 0x2000) !== 0) {
-    if (offset + 4 > raw.length) return undefined;
+    if (offset + 4 > end) return undefined;
     offset += 4 + raw.readUInt32BE(offset);
   }
-  return raw[offset];
+  if (flag === PRIORITY_FLAG && (flags & DELIVERY_MODE_FLAG) !== 0) offset += 1;
+  return offset < end ? raw[offset] : undefined;
 }

@@ -16,7 +16,12 @@ export interface QueueLimits {
   overflow: Overflow;
   /** x-expires, ms unused before the queue is deleted. */
   expires: number;
+  /** x-max-priority: a priority queue with priorities 0 to this. */
+  maxPriority: number;
 }
+
+/** The highest x-max-priority RabbitMQ accepts. */
+const MAX_SUPPORTED_PRIORITY = 255;
 
 const OVERFLOWS: readonly string[] = ['drop-head', 'reject-publish', 'reject-publish-dlx'];
 
@@ -39,6 +44,9 @@ export function validateQueueArguments(queue: string, vhost: string, args: Field
   integer('x-expires', false);
   integer('x-max-length', true);
   integer('x-max-length-bytes', true);
+  integer('x-max-priority', true);
+  const maxPriority = integerValue(args['x-max-priority'] ?? 0) ?? 0;
+  if (maxPriority > MAX_SUPPORTED_PRIORITY) throw invalid('x-max-priority', `{max_value_exceeded,${maxPriority}}`);
   const overflow = args['x-overflow'];
   if (overflow !== undefined) {
     const text = stringValue(overflow);
@@ -61,6 +69,7 @@ export function queueLimits(args: FieldTable): QueueLimits {
     maxLengthBytes: integer('x-max-length-bytes', 0),
     overflow: overflow !== undefined && OVERFLOWS.includes(overflow) ? (overflow as Overflow) : 'drop-head',
     expires: integer('x-expires', 1),
+    maxPriority: Math.min(integer('x-max-priority', 0), MAX_SUPPORTED_PRIORITY),
   };
 }
 

@@ -2,10 +2,10 @@ import type { FieldTable } from '../protocol/field-table.js';
 import type { Consumer } from './consumer.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { Durability } from './durability.js';
-import { Deque } from './deque.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
 import { type QueueLimits, queueLimits } from './queue-arguments.js';
+import { FifoReady, PriorityReady, type ReadyList } from './ready-list.js';
 
 /** A stored queue keeps at most this many ready messages in memory; the rest wait in the log. */
 const RESIDENT_MAX_MESSAGES = 20_000;
@@ -60,7 +60,8 @@ export interface QueueOptions {
  * ahead of the consumers.
  */
 export class Queue {
-  readonly ready = new Deque<QueueEntry>();
+  /** Ready entries in delivery order (by priority first in a priority queue). */
+  readonly ready: ReadyList;
   readonly consumers: Consumer[] = [];
   readonly bindings = new Set<Binding>();
   /** Messages delivered to consumers (or got) and not yet acked. */
@@ -121,6 +122,7 @@ export class Queue {
     readonly exclusiveOwner: object | null,
   ) {
     this.limits = queueLimits(options.arguments);
+    this.ready = this.limits.maxPriority >= 0 ? new PriorityReady(this.limits.maxPriority) : new FifoReady();
     this.capped = this.limits.maxLength >= 0 || this.limits.maxLengthBytes >= 0;
     this.refusesWhenFull = this.capped && this.limits.overflow !== 'drop-head';
     this.expiring = this.limits.messageTtl >= 0;
@@ -167,9 +169,12 @@ export class Queue {
     bodySize: number,
     message: Message | null,
     redelivered: boolean,
+    /** Its priority, as the log recorded it (for a paged-out message of a priority queue). */
+    priority: number,
   ): void {
     const entry = new QueueEntry(message, this.nextSeq++, msgId, segment, offset, length, bodySize);
     entry.redelivered = redelivered;
+    if (this.limits.maxPriority >= 0) entry.priority = Math.min(priority, this.limits.maxPriority);
     // The TTL runs again from the restart: the log keeps no publish time.
     const ttl = message === null ? this.limits.messageTtl : this.restoredTtl(message);
     if (ttl >= 0) this.expireAt(entry, Date.now() + ttl);
@@ -201,6 +206,7 @@ export class Queue {
         : new QueueEntry(message, this.nextSeq++, 0, 0, 0, 0, message.bodySize);
     const ttl = this.ttlOf(message);
     if (ttl >= 0) this.expireAt(entry, Date.now() + ttl);
+    if (this.limits.maxPriority >= 0) entry.priority = Math.min(message.priority, this.limits.maxPriority);
     this.pushReady(entry);
     if (this.consumers.length > 0) this.dispatch();
     // A message with TTL 0 lives only if a consumer took it at once.
@@ -385,11 +391,11 @@ export class Queue {
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       // Purged meanwhile, or loaded already: nothing to do.
-      if (entry.message !== null || !this.ready.includesSeq(entry.seq)) continue;
+      if (entry.message !== null || !this.ready.includes(entry)) continue;
       const message = messages[i];
       if (message === null || message === undefined) {
         // Unreadable in the log: dropped (and settled there) rather than blocking the queue.
-        this.ready.removeSeq(entry.seq);
+        this.ready.remove(entry);
         this.countOut(entry);
         this.forget(entry);
         lost++;
@@ -522,12 +528,7 @@ export class Queue {
     for (const entry of sorted) {
       this.unackedCount--;
       entry.redelivered = true;
-      const head = this.ready.peek();
-      if (head === undefined || entry.seq < head.seq) {
-        this.ready.unshift(entry);
-      } else {
-        this.ready.insertAt(this.ready.seqIndex(entry.seq), entry);
-      }
+      this.ready.reinsert(entry);
       this.countIn(entry);
     }
     if (this.consumers.length > 0) this.dispatch();

@@ -93,12 +93,14 @@ export class RecoveredQueue {
   lengths = new Uint32Array(16);
   bodySizes = new Uint32Array(16);
   redelivered = new Uint8Array(16);
+  /** The message's priority, as MessageLogOptions.priorityOf read it. */
+  priorities = new Uint8Array(16);
 
   get length(): number {
     return this.count;
   }
 
-  push(msgId: number, segment: number, offset: number, length: number, bodySize: number, redelivered: boolean): void {
+  push(msgId: number, segment: number, offset: number, length: number, bodySize: number, redelivered: boolean, priority = 0): void {
     const i = this.count;
     if (i === this.msgIds.length) this.grow();
     this.msgIds[i] = msgId;
@@ -107,6 +109,7 @@ export class RecoveredQueue {
     this.lengths[i] = length;
     this.bodySizes[i] = bodySize;
     this.redelivered[i] = redelivered ? 1 : 0;
+    this.priorities[i] = priority;
     this.count = i + 1;
   }
 
@@ -131,6 +134,7 @@ export class RecoveredQueue {
     this.lengths = grown(this.lengths, new Uint32Array(size));
     this.bodySizes = grown(this.bodySizes, new Uint32Array(size));
     this.redelivered = grown(this.redelivered, new Uint8Array(size));
+    this.priorities = grown(this.priorities, new Uint8Array(size));
   }
 }
 
@@ -167,6 +171,12 @@ export interface MessageLogOptions {
   /** A write or sync failed: nothing more will be reported durable. */
   onError(error: Error): void;
   log?: StorageLogger;
+  /**
+   * Read during recovery from each stored message's properties (bytes
+   * [start, end) of `record`): its priority, kept in RecoveredQueue so a
+   * priority queue can place messages it leaves paged out. Default 0.
+   */
+  priorityOf?(record: Buffer, start: number, end: number): number;
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -250,6 +260,7 @@ export class MessageLog {
     this.onDurable = options.onDurable;
     this.onError = options.onError;
     this.logger = options.log ?? noLog;
+    this.priorityOf = options.priorityOf;
   }
 
   static async open(options: MessageLogOptions): Promise<{ log: MessageLog; recovered: RecoveredState }> {
@@ -1015,6 +1026,8 @@ export class MessageLog {
   get warnLog(): StorageLogger {
     return this.logger;
   }
+  /** @internal */
+  readonly priorityOf: MessageLogOptions['priorityOf'];
 }
 
 // ---------------------------------------------------------------------- recovery
@@ -1027,7 +1040,6 @@ class Replay {
   lastMsgId = 0;
   newestStartList: number[] | undefined;
   deletedAfterNewestStart = new Set<number>();
-  /** Recovered message per (segment, index in segment), parallel to the segment index. */
   /** Per segment, its publish records in order (only what recovery needs, as numbers). */
   private readonly recs = new Map<Segment, SegmentRecords>();
   private buf = Buffer.allocUnsafe(RECOVERY_READ_BYTES);
@@ -1154,7 +1166,7 @@ class Replay {
         }
         log.replayPublish(seg, msgId, qids);
         this.lastMsgId = msgId;
-        recs.push(msgId, recordOffset, total, bodySize);
+        recs.push(msgId, recordOffset, total, bodySize, log.priorityOf === undefined ? 0 : log.priorityOf(b, o, o + pl));
         return;
       }
       case T_SETTLE: {
@@ -1209,7 +1221,7 @@ class Replay {
           const name = log.queueName(qid);
           let queue = out.get(name);
           if (queue === undefined) out.set(name, (queue = new RecoveredQueue()));
-          queue.push(msgId, seg.id, recs.offsets[i]!, recs.lengths[i]!, recs.bodySizes[i]!, msgId <= log.watermark(qid));
+          queue.push(msgId, seg.id, recs.offsets[i]!, recs.lengths[i]!, recs.bodySizes[i]!, msgId <= log.watermark(qid), recs.priorities[i]!);
         }
       }
       // Free each segment's records as soon as they are folded in: recovery's peak memory.
@@ -1263,8 +1275,9 @@ class SegmentRecords {
   offsets = new Float64Array(1024);
   lengths = new Uint32Array(1024);
   bodySizes = new Uint32Array(1024);
+  priorities = new Uint8Array(1024);
 
-  push(msgId: number, offset: number, length: number, bodySize: number): void {
+  push(msgId: number, offset: number, length: number, bodySize: number, priority: number): void {
     const i = this.count;
     if (i === this.msgIds.length) {
       const size = i * 2;
@@ -1272,11 +1285,13 @@ class SegmentRecords {
       this.offsets = grown(this.offsets, new Float64Array(size));
       this.lengths = grown(this.lengths, new Uint32Array(size));
       this.bodySizes = grown(this.bodySizes, new Uint32Array(size));
+      this.priorities = grown(this.priorities, new Uint8Array(size));
     }
     this.msgIds[i] = msgId;
     this.offsets[i] = offset;
     this.lengths[i] = length;
     this.bodySizes[i] = bodySize;
+    this.priorities[i] = priority;
     this.count = i + 1;
   }
 }

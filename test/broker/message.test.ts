@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rawDeliveryMode } from '../../src/broker/message.js';
+import { rawDeliveryMode, rawPriority } from '../../src/broker/message.js';
 import { type BasicProperties, encodeProperties } from '../../src/protocol/methods.generated.js';
 
 describe('rawDeliveryMode', () => {
@@ -24,5 +24,27 @@ describe('rawDeliveryMode', () => {
   it('does not read past truncated bytes', () => {
     const raw = encodeProperties({ headers: { a: 'long enough value' }, deliveryMode: 2 });
     expect(rawDeliveryMode(raw.subarray(0, 6))).toBeUndefined();
+  });
+});
+
+describe('rawPriority', () => {
+  const cases: [string, BasicProperties, number | undefined][] = [
+    ['no properties', {}, undefined],
+    ['only a priority', { priority: 7 }, 7],
+    ['after delivery mode', { deliveryMode: 2, priority: 3 }, 3],
+    ['after a headers table and delivery mode', { contentType: 'c', headers: { a: [1, 'b'] }, deliveryMode: 1, priority: 9, messageId: 'm' }, 9],
+    ['absent, with delivery mode and later properties set', { deliveryMode: 2, correlationId: 'c' }, undefined],
+  ];
+  for (const [name, properties, expected] of cases) {
+    it(`reads the same priority as decoding: ${name}`, () => {
+      expect(rawPriority(encodeProperties(properties))).toBe(expected);
+    });
+  }
+
+  it('reads properties in place within a larger buffer, and not past their end', () => {
+    const properties = encodeProperties({ deliveryMode: 2, priority: 4 });
+    const record = Buffer.concat([Buffer.from('head'), properties, Buffer.from('tail')]);
+    expect(rawPriority(record, 4, 4 + properties.length)).toBe(4);
+    expect(rawPriority(record, 4, 4 + properties.length - 1)).toBeUndefined();
   });
 });

@@ -66,13 +66,14 @@ describe('queue arguments', () => {
   });
 
   it('give the limits, with unset (or unusable) ones as -1', () => {
-    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1 });
+    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1, maxPriority: -1 });
     expect(queueLimits({ 'x-message-ttl': 0, 'x-max-length': 3, 'x-overflow': 'reject-publish', 'x-expires': BigInt(5) })).toEqual({
       messageTtl: 0,
       maxLength: 3,
       maxLengthBytes: -1,
       overflow: 'reject-publish',
       expires: 5,
+      maxPriority: -1,
     });
   });
 
@@ -235,5 +236,29 @@ describe('x-expires', () => {
     vhost.stop();
     vi.advanceTimersByTime(5_000);
     expect(vhost.queues.has('q')).toBe(true);
+  });
+});
+
+describe('x-max-priority', () => {
+  it('delivers higher priorities first, caps priorities at the maximum, and requeues into the right band', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', { 'x-max-priority': 3 });
+    const sent: [string, number | undefined][] = [['a', undefined], ['b', 2], ['c', 200], ['d', 3], ['e', 2]];
+    for (const [body, priority] of sent) publish(vhost, 'q', body, priority === undefined ? {} : { priority });
+    const first = queue.get(false) as QueueEntry;
+    expect((first.message?.body as Buffer).toString()).toBe('c');
+    queue.requeue([first]);
+    const consumer = windowed(10);
+    vhost.consume(queue, consumer);
+    queue.dispatch();
+    expect(consumer.bodies).toEqual(['c', 'd', 'b', 'e', 'a']);
+  });
+
+  it('leaves a queue without it in plain FIFO order', () => {
+    const vhost = new VHost('/');
+    declare(vhost, 'q', {});
+    publish(vhost, 'q', 'low', { priority: 1 });
+    publish(vhost, 'q', 'high', { priority: 9 });
+    expect(drain(vhost.queues.get('q') as Queue).map((m) => m.body)).toEqual(['low', 'high']);
   });
 });
