@@ -25,7 +25,7 @@ export class FrameWriter extends ByteSink {
   private out: Buffer[] = [];
   private outBytes = 0;
 
-  constructor(initialSize = MIN_SCRATCH) {
+  constructor(private readonly initialSize = MIN_SCRATCH) {
     super(initialSize);
   }
 
@@ -187,12 +187,16 @@ export class FrameWriter extends ByteSink {
     this.cutSegment();
     if (this.out.length === 0) return null;
     const out = this.out;
+    const flushed = this.outBytes;
     this.out = [];
     this.outBytes = 0;
     // Start on a fresh buffer when little room is left, so that small
-    // frames do not keep forcing reallocation.
+    // frames do not keep forcing reallocation. A connection that writes
+    // little (an idle one's heartbeats) goes back to the small initial
+    // size rather than holding a large scratch buffer for good.
     if (this.buf.length - this.pos < 1024) {
-      this.buf = Buffer.allocUnsafe(Math.max(MIN_SCRATCH, Math.min(this.buf.length, 1024 * 1024)));
+      const size = flushed <= this.initialSize >>> 1 ? this.initialSize : Math.max(MIN_SCRATCH, Math.min(this.buf.length, 1024 * 1024));
+      this.buf = Buffer.allocUnsafe(size);
       this.pos = 0;
       this.segStart = 0;
     }

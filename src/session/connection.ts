@@ -76,8 +76,9 @@ const FAIR_SHARE_BYTES = 32 * 1024;
  */
 export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   readonly id = nextConnectionId++;
-  // Starts small: most connections are idle; a busy one grows its buffer on first use.
-  readonly writer = new FrameWriter(4096);
+  // Starts small: most connections are idle, and below 4 KiB the scratch is a
+  // slice of Node's shared buffer pool; a busy one grows its buffer on first use.
+  readonly writer = new FrameWriter(2048);
   readonly channels = new Map<number, Channel>();
   readonly name: string;
   readonly log: Logger;

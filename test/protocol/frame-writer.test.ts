@@ -150,4 +150,22 @@ describe('FrameWriter', () => {
     expect(frames.length).toBe(2);
     expect(frames[1]!.payload.length).toBe(300_000);
   });
+
+  it('an idle writer keeps its small scratch; a busy one keeps a large one', () => {
+    const idle = new FrameWriter(2048);
+    for (let i = 0; i < 1_000; i++) {
+      idle.writeHeartbeat();
+      expect(Buffer.concat(idle.flush()!)).toEqual(Buffer.from([8, 0, 0, 0, 0, 0, 0, 0xce]));
+    }
+    expect(idle.buf.length).toBe(2048);
+
+    const busy = new FrameWriter(2048);
+    for (let turn = 0; turn < 20; turn++) {
+      for (let i = 0; i < 100; i++) busy.writeFrame(1, 1, Buffer.alloc(100, turn));
+      const frames = parse(busy.flush());
+      expect(frames.length).toBe(100);
+      expect(frames.every((f) => f.payload.every((b) => b === turn))).toBe(true);
+    }
+    expect(busy.buf.length).toBeGreaterThanOrEqual(64 * 1024);
+  });
 });
