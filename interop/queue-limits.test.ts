@@ -187,7 +187,15 @@ const scenarios = [
         const kept = await drain(ch, q);
         const afterRoom = await confirmEach(confirm, q, ['5']);
         const byBytes = await confirmEach(confirm, bytes, ['aaaa', 'bbbb', 'cccc', 'dd']);
-        return { byLength, kept, afterRoom, byBytes, keptBytes: await drain(ch, bytes), keptAfterRoom: await drain(ch, q) };
+        // A mandatory publish turned away by a full queue was routed: nacked, not returned.
+        const returned: string[] = [];
+        confirm.on('return', (m: Message) => returned.push(m.content.toString()));
+        const mandatory = await new Promise<string>((resolve) => {
+          confirm.sendToQueue(bytes, Buffer.from('x'), { mandatory: true }, (error) => resolve(error ? 'nack' : 'ack'));
+        });
+        confirm.sendToQueue(`${id}.nowhere`, Buffer.from('unroutable'), { mandatory: true });
+        await timeout(confirm.waitForConfirms(), 5_000, 'confirms');
+        return { byLength, kept, afterRoom, byBytes, mandatory, returned, keptBytes: await drain(ch, bytes), keptAfterRoom: await drain(ch, q) };
       });
     },
     check(r) {
@@ -196,6 +204,8 @@ const scenarios = [
         kept: ['1', '2'],
         afterRoom: ['ack'],
         byBytes: ['ack', 'ack', 'nack', 'ack'],
+        mandatory: 'nack',
+        returned: ['unroutable'],
         keptBytes: ['aaaa', 'bbbb', 'dd'],
         keptAfterRoom: ['5'],
       });
