@@ -93,7 +93,7 @@ export class Queue {
   private readonly flowWaiters: FlowWaiter[] = [];
   /** Body bytes of all ready entries, resident or paged out (x-max-length-bytes counts these). */
   private readyBytes = 0;
-  /** x-message-ttl, x-max-length(-bytes), x-overflow, x-expires. */
+  /** x-message-ttl, x-max-length(-bytes), x-overflow, x-expires, x-max-priority. */
   readonly limits: QueueLimits;
   /** x-max-length or x-max-length-bytes is set; with reject-publish(-dlx), the queue may refuse messages. */
   private readonly capped: boolean;
