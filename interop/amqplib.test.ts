@@ -480,6 +480,38 @@ const scenarios = [
   }),
 
   scenario({
+    name: 'redeclaring a queue with another exclusive flag → 405 RESOURCE_LOCKED, before the other checks',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const exclusive = `${id}.excl`;
+        const shared = `${id}.shared`;
+        const setup = await channel(conn);
+        await setup.assertQueue(exclusive, { exclusive: true, durable: false });
+        await setup.assertQueue(shared, { exclusive: false, durable: false, autoDelete: true });
+        const text = (e: { code: number; text: string; classId: number; methodId: number }) => ({ ...e, text: e.text.replace(id, 'ID') });
+        let ch = await channel(conn);
+        const nowShared = text(await expectChannelError(ch, () => ch.assertQueue(exclusive, { exclusive: false, durable: false })));
+        ch = await channel(conn);
+        const nowExclusive = text(await expectChannelError(ch, () => ch.assertQueue(shared, { exclusive: true, durable: false, autoDelete: true })));
+        ch = await channel(conn);
+        const durableFirst = text(await expectChannelError(ch, () => ch.assertQueue(exclusive, { exclusive: false, durable: true })));
+        return withConnection(url, async (other) => {
+          const och = await channel(other);
+          const otherDurableFirst = text(await expectChannelError(och, () => och.assertQueue(exclusive, { exclusive: true, durable: true })));
+          return { nowShared, nowExclusive, durableFirst, otherDurableFirst };
+        });
+      });
+    },
+    check(r) {
+      const v = r as Record<string, { code: number; classId: number; methodId: number }>;
+      expect(v.nowShared).toMatchObject({ code: 405, classId: 50, methodId: 10 });
+      expect(v.nowExclusive).toMatchObject({ code: 405, classId: 50, methodId: 10 });
+      expect(v.durableFirst).toMatchObject({ code: 405, classId: 50, methodId: 10 });
+      expect(v.otherDurableFirst).toMatchObject({ code: 405, classId: 50, methodId: 10 });
+    },
+  }),
+
+  scenario({
     name: 'publisher confirms: confirm.select then acks',
     async run(url, id) {
       return withConnection(url, async (conn) => {

@@ -320,12 +320,12 @@ export class VHost implements QueueOwner {
     validateQueueArguments(name, this.name, options.arguments);
     const existing = this.queues.get(name);
     if (existing !== undefined) {
-      this.checkExclusiveAccess(existing, owner);
+      // Strict, as RabbitMQ: the exclusive flag must match too (same owner, or none on both sides).
+      if (existing.exclusiveOwner !== (options.exclusive ? owner : null)) throw this.locked(existing);
       existing.used();
       const what = `for queue '${name}' in vhost '${this.name}'`;
       checkEquivalent('durable', what, options.durable, existing.options.durable);
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
-      checkEquivalent('exclusive', what, options.exclusive, existing.options.exclusive);
       checkArguments(what, options.arguments, existing.options.arguments);
       return existing;
     }
@@ -471,13 +471,15 @@ export class VHost implements QueueOwner {
   }
 
   private checkExclusiveAccess(queue: Queue, owner: object): void {
-    if (queue.exclusiveOwner !== null && queue.exclusiveOwner !== owner) {
-      throw AmqpError.channel(
-        ReplyCode.RESOURCE_LOCKED,
-        `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.name}'. ` +
-          'It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.',
-      );
-    }
+    if (queue.exclusiveOwner !== null && queue.exclusiveOwner !== owner) throw this.locked(queue);
+  }
+
+  private locked(queue: Queue): AmqpError {
+    return AmqpError.channel(
+      ReplyCode.RESOURCE_LOCKED,
+      `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.name}'. ` +
+        'It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.',
+    );
   }
 }
 
