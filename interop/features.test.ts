@@ -9,6 +9,42 @@ import { Args, m, method, methodId, RawAmqp } from './support/raw-amqp.js';
 
 const scenarios = [
   scenario({
+    name: 'sender-selected distribution: CC and BCC headers add routing keys, and BCC is not delivered',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const exchange = `${id}.x`;
+        await ch.assertExchange(exchange, 'direct', { autoDelete: true });
+        const got: Record<string, { body: string; headers: Record<string, unknown> }[]> = { one: [], two: [], three: [], four: [] };
+        for (const key of Object.keys(got)) {
+          const { queue } = await ch.assertQueue(`${id}.${key}`, { exclusive: true });
+          await ch.bindQueue(queue, exchange, key);
+          await ch.consume(queue, (m) => m && got[key]!.push({ body: m.content.toString(), headers: m.properties.headers ?? {} }), { noAck: true });
+        }
+        ch.publish(exchange, 'one', Buffer.from('direct'), { headers: { CC: ['two', 'one'], BCC: ['three'], other: 1 } });
+        // Through the default exchange, the keys are queue names.
+        ch.sendToQueue(`${id}.four`, Buffer.from('default'), { headers: { CC: [`${id}.two`] } });
+        await waitUntil(() => got.one!.length + got.two!.length + got.three!.length + got.four!.length === 5, 5_000, 'five deliveries');
+        await sleep(100);
+        const bad = await channel(conn);
+        const notAnArray = await expectChannelError(bad, () => bad.publish(exchange, 'one', Buffer.from('x'), { headers: { CC: 'two' } }));
+        return { got, notAnArray };
+      });
+    },
+    check(r) {
+      const v = r as { got: Record<string, { body: string; headers: Record<string, unknown> }[]>; notAnArray: unknown };
+      expect(Object.fromEntries(Object.entries(v.got).map(([k, list]) => [k, list.map((m) => m.body)]))).toEqual({
+        one: ['direct'],
+        two: ['direct', 'default'],
+        three: ['direct'],
+        four: ['default'],
+      });
+      for (const list of Object.values(v.got)) for (const m of list) expect(m.headers['BCC']).toBeUndefined();
+      expect(v.got.three![0]!.headers['CC']).toEqual(['two', 'one']);
+    },
+  }),
+
+  scenario({
     name: 'direct reply-to: request and reply without a reply queue',
     async run(url, id) {
       return withConnection(url, async (conn) => {

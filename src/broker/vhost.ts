@@ -64,22 +64,24 @@ export class VHost implements QueueOwner {
    * Routes a message to its queues and enqueues it. Returns the queues it
    * reached; the array is reused by the next publish, so read it at once.
    */
-  publish(message: Message): readonly Queue[] {
+  publish(message: Message, extraKeys: readonly string[] | null = null): readonly Queue[] {
     const routed = this.routed;
     routed.length = 0;
     this.refused = false;
     const exchangeName = message.exchange;
+    let exchange: Exchange | undefined;
     if (exchangeName === '') {
       const queue = this.queues.get(message.routingKey);
       if (queue !== undefined) routed.push(queue);
     } else {
-      const exchange = this.exchanges.get(exchangeName);
+      exchange = this.exchanges.get(exchangeName);
       if (exchange === undefined) throw notFound(`no exchange '${exchangeName}' in vhost '${this.name}'`);
       if (exchange.options.internal) {
         throw accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${this.name}'`);
       }
-      this.collect(exchange, message, ++this.routeSeq, routed);
+      this.collect(exchange, message.routingKey, message, ++this.routeSeq, routed);
     }
+    if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
     if (routed.length === 0) return routed;
     this.publishing = true;
     try {
@@ -178,7 +180,7 @@ export class VHost implements QueueOwner {
           const target = this.queues.get(letter.routingKey);
           if (target !== undefined) routed.push(target);
         } else {
-          this.collect(exchange, letter, ++this.routeSeq, routed);
+          this.collect(exchange, letter.routingKey, letter, ++this.routeSeq, routed);
         }
         const acyclic = reason === 'rejected' ? routed : routed.filter((target) => !isDeadLetterCycle(letter, target.name));
         this.admit(letter, acyclic, false);
@@ -218,24 +220,42 @@ export class VHost implements QueueOwner {
     return true;
   }
 
-  private collect(exchange: Exchange, message: Message, mark: number, routed: Queue[]): void {
+  private collect(exchange: Exchange, routingKey: string, message: Message, mark: number, routed: Queue[]): void {
     exchange.routeMark = mark;
     const matched = this.matched;
     const start = matched.length;
     const headers = exchange.type === 'headers' ? message.properties.headers : undefined;
-    exchange.router.route(message.routingKey, headers, matched);
+    exchange.router.route(routingKey, headers, matched);
     const end = matched.length;
     for (let i = start; i < end; i++) {
       const destination = matched[i];
       if (destination.routeMark === mark) continue;
       if (isExchange(destination)) {
-        this.collect(destination, message, mark, routed);
+        this.collect(destination, routingKey, message, mark, routed);
       } else {
         destination.routeMark = mark;
         routed.push(destination);
       }
     }
     matched.length = start;
+  }
+
+  /**
+   * CC/BCC: the message is routed with each extra key too (through
+   * `exchange`, or the default exchange when undefined), each queue once.
+   * Rare, so it may allocate.
+   */
+  private collectExtraKeys(exchange: Exchange | undefined, keys: readonly string[], message: Message, routed: Queue[]): void {
+    for (const key of keys) {
+      const reached: Queue[] = [];
+      if (exchange === undefined) {
+        const queue = this.queues.get(key);
+        if (queue !== undefined) reached.push(queue);
+      } else {
+        this.collect(exchange, key, message, ++this.routeSeq, reached);
+      }
+      for (const queue of reached) if (!routed.includes(queue)) routed.push(queue);
+    }
   }
 
   // ---- exchanges --------------------------------------------------------

@@ -4,6 +4,7 @@ import type { DefinitionsWaiter } from '../broker/definitions.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
 import { Message, type QueueEntry } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
+import { senderSelected } from '../broker/sender-selected.js';
 import type { PageInWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
@@ -100,7 +101,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   /** In the connection's list of channels with confirms to send at the next flush. */
   private confirmsQueued = false;
   private txMode = false;
-  private txPublishes: { message: Message; mandatory: boolean }[] = [];
+  private txPublishes: { message: Message; mandatory: boolean; extraKeys: readonly string[] | null }[] = [];
   private txAcks: TxAck[] = [];
   awaitingCloseOk = false;
   private released = false;
@@ -380,8 +381,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         this.txPublishes = [];
         this.txAcks = [];
         let ticket = 0;
-        for (const { message, mandatory } of publishes) {
-          this.route(message, mandatory);
+        for (const { message, mandatory, extraKeys } of publishes) {
+          this.route(message, mandatory, extraKeys);
           if (message.ticket > ticket) ticket = message.ticket;
         }
         for (const ack of acks) this.settle(ack.kind, ack.tag, ack.multiple, ack.requeue);
@@ -456,15 +457,21 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     try {
       // A bad expiration closes the channel whatever the message's fate (RabbitMQ checks it on receipt).
       void message.ttl;
+      let extraKeys: readonly string[] | null = null;
+      const selected = senderSelected(message);
+      if (selected !== null) {
+        message = selected.message;
+        extraKeys = selected.keys;
+      }
       if (this.txMode) {
         // The exchange must exist now even though routing waits for the commit.
         if (message.exchange !== '' && !this.vhost.exchanges.has(message.exchange)) {
           throw AmqpError.channel(ReplyCode.NOT_FOUND, `no exchange '${message.exchange}' in vhost '${this.vhost.name}'`, 60, 40);
         }
-        this.txPublishes.push({ message, mandatory: pending.mandatory });
+        this.txPublishes.push({ message, mandatory: pending.mandatory, extraKeys });
         return;
       }
-      this.route(message, pending.mandatory);
+      this.route(message, pending.mandatory, extraKeys);
     } catch (error) {
       if (error instanceof AmqpError && error.scope === 'channel') {
         error.classId = 60;
@@ -476,14 +483,15 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     }
   }
 
-  private route(message: Message, mandatory: boolean): void {
+  /** Routes a publish; `extraKeys` are its CC and BCC routing keys. */
+  private route(message: Message, mandatory: boolean, extraKeys: readonly string[] | null): void {
     const isReply = message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX);
     let reached: number;
     let refused = false;
     if (isReply) {
       reached = this.vhost.deliverReply(message) ? 1 : 0;
     } else {
-      const routed = this.vhost.publish(message);
+      const routed = this.vhost.publish(message, extraKeys);
       refused = this.vhost.refused;
       reached = routed.length + (refused ? 1 : 0);
       for (let i = 0; i < routed.length; i++) {
