@@ -3,11 +3,48 @@
 // the default exchange's implicit bindings and the "last declared queue" shorthand.
 import type { ConsumeMessage } from 'amqplib';
 import { expect } from 'vitest';
-import { channel, expectChannelError, sleep, timeout, waitUntil, withConnection } from './support/amqp.js';
+import { channel, drain, expectChannelError, sleep, timeout, waitUntil, withConnection } from './support/amqp.js';
 import { compareBrokers, scenario } from './support/compare.js';
 import { Args, m, method, methodId, RawAmqp } from './support/raw-amqp.js';
 
 const scenarios = [
+  scenario({
+    name: 'alternate exchanges: what an exchange cannot route goes to its alternate-exchange',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const main = `${id}.main`;
+        const alternate = `${id}.ae`;
+        const second = `${id}.ae2`;
+        const looping = `${id}.loop`;
+        await ch.assertExchange(second, 'fanout', { autoDelete: true });
+        await ch.assertExchange(alternate, 'direct', { autoDelete: true, arguments: { 'alternate-exchange': second } });
+        await ch.assertExchange(main, 'direct', { autoDelete: true, arguments: { 'alternate-exchange': alternate } });
+        // Two exchanges naming each other: an unroutable message must not go round.
+        await ch.assertExchange(looping, 'direct', { autoDelete: true, arguments: { 'alternate-exchange': `${id}.loop2` } });
+        await ch.assertExchange(`${id}.loop2`, 'direct', { autoDelete: true, arguments: { 'alternate-exchange': looping } });
+        const queues = ['routed', 'viaAe', 'viaSecond'];
+        for (const name of queues) await ch.assertQueue(`${id}.${name}`, { exclusive: true });
+        await ch.bindQueue(`${id}.routed`, main, 'k');
+        await ch.bindQueue(`${id}.viaAe`, alternate, 'special');
+        await ch.bindQueue(`${id}.viaSecond`, second, '');
+        const returned: string[] = [];
+        ch.on('return', (m: { content: Buffer }) => returned.push(m.content.toString()));
+        ch.publish(main, 'k', Buffer.from('routed'), { mandatory: true });
+        ch.publish(main, 'special', Buffer.from('via-ae'), { mandatory: true });
+        ch.publish(main, 'other', Buffer.from('via-second'), { mandatory: true });
+        ch.publish(looping, 'x', Buffer.from('looping'), { mandatory: true });
+        await waitUntil(() => returned.length === 1, 5_000, 'the looping message returned');
+        const got: Record<string, string[]> = {};
+        for (const name of queues) got[name] = await drain(ch, `${id}.${name}`);
+        return { got, returned };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({ got: { routed: ['routed'], viaAe: ['via-ae'], viaSecond: ['via-second'] }, returned: ['looping'] });
+    },
+  }),
+
   scenario({
     name: 'sender-selected distribution: CC and BCC headers add routing keys, and BCC is not delivered',
     async run(url, id) {

@@ -29,6 +29,8 @@ export class Exchange {
   readonly incoming = new Set<Binding>();
   /** Last publish this exchange was visited by; stops cycles of e2e bindings. */
   routeMark = 0;
+  /** The alternate-exchange argument: where messages this exchange cannot route go instead. */
+  readonly alternate: string | undefined;
 
   constructor(
     readonly name: string,
@@ -37,6 +39,8 @@ export class Exchange {
     readonly options: ExchangeOptions,
   ) {
     this.router = createRouter<Destination>(type);
+    const alternate = options.arguments['alternate-exchange'];
+    this.alternate = typeof alternate === 'string' ? alternate : Buffer.isBuffer(alternate) ? alternate.toString('utf8') : undefined;
   }
 }
 

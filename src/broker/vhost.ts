@@ -227,6 +227,12 @@ export class VHost implements QueueOwner {
     const headers = exchange.type === 'headers' ? message.properties.headers : undefined;
     exchange.router.route(routingKey, headers, matched);
     const end = matched.length;
+    // Nothing matched: the alternate exchange, if any, routes it instead (each exchange once per publish).
+    if (end === start && exchange.alternate !== undefined) {
+      const alternate = this.exchanges.get(exchange.alternate);
+      if (alternate !== undefined && alternate.routeMark !== mark) this.collect(alternate, routingKey, message, mark, routed);
+      return;
+    }
     for (let i = start; i < end; i++) {
       const destination = matched[i];
       if (destination.routeMark === mark) continue;

@@ -78,6 +78,24 @@ describe('VHost', () => {
     expect(publish(vhost, 'e1', 'k')).toEqual(['q']);
   });
 
+  it('sends what an exchange cannot route to its alternate exchange, also behind an exchange-to-exchange binding, without looping', () => {
+    const vhost = new VHost('/');
+    vhost.declareQueue('matched', false, plain, owner);
+    vhost.declareQueue('fallback', false, plain, owner);
+    vhost.declareExchange('ae', 'fanout', false, exchangeOptions);
+    vhost.declareExchange('inner', 'direct', false, { ...exchangeOptions, arguments: { 'alternate-exchange': 'ae' } });
+    vhost.declareExchange('outer', 'fanout', false, exchangeOptions);
+    vhost.bindExchange('inner', 'outer', '', {});
+    vhost.bindQueue('matched', 'inner', 'k', {}, owner);
+    vhost.bindQueue('fallback', 'ae', '', {}, owner);
+    expect(publish(vhost, 'inner', 'k')).toEqual(['matched']);
+    expect(publish(vhost, 'inner', 'other')).toEqual(['fallback']);
+    expect(publish(vhost, 'outer', 'other')).toEqual(['fallback']);
+    vhost.declareExchange('a', 'direct', false, { ...exchangeOptions, arguments: { 'alternate-exchange': 'b' } });
+    vhost.declareExchange('b', 'direct', false, { ...exchangeOptions, arguments: { 'alternate-exchange': 'a' } });
+    expect(publish(vhost, 'a', 'nowhere')).toEqual([]);
+  });
+
   it('routes by headers', () => {
     const vhost = new VHost('/');
     vhost.declareQueue('q', false, plain, owner);
