@@ -9,6 +9,37 @@ import { Args, m, method, methodId, RawAmqp } from './support/raw-amqp.js';
 
 const scenarios = [
   scenario({
+    name: 'x-single-active-consumer: one consumer gets everything until it goes, then the next in line',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await channel(conn);
+        const q = `${id}.q`;
+        await ch.assertQueue(q, { exclusive: true, arguments: { 'x-single-active-consumer': true } });
+        const got: Record<string, string[]> = { first: [], second: [], third: [] };
+        const cancels: Record<string, () => Promise<unknown>> = {};
+        // Priorities do not change who is active (RabbitMQ 3.10): the first to subscribe is.
+        const priorities: Record<string, number> = { first: 0, second: 10, third: 5 };
+        for (const name of Object.keys(got)) {
+          const consumer = await channel(conn);
+          const { consumerTag } = await consumer.consume(q, (m) => m && got[name]!.push(m.content.toString()), { noAck: true, priority: priorities[name] });
+          cancels[name] = () => consumer.cancel(consumerTag);
+        }
+        for (let i = 0; i < 3; i++) ch.sendToQueue(q, Buffer.from(`a${i}`));
+        await waitUntil(() => got.first!.length === 3, 5_000, 'three deliveries to the first consumer');
+        const count = (await ch.checkQueue(q)).consumerCount;
+        await cancels.first!();
+        for (let i = 0; i < 2; i++) ch.sendToQueue(q, Buffer.from(`b${i}`));
+        await waitUntil(() => got.first!.length + got.second!.length + got.third!.length === 5, 5_000, 'five deliveries');
+        await sleep(100);
+        return { got, count };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({ got: { first: ['a0', 'a1', 'a2'], second: ['b0', 'b1'], third: [] }, count: 3 });
+    },
+  }),
+
+  scenario({
     name: 'alternate exchanges: what an exchange cannot route goes to its alternate-exchange',
     async run(url, id) {
       return withConnection(url, async (conn) => {

@@ -335,6 +335,7 @@ const scenarios = [
           { 'x-overflow': 'bogus' },
           { 'x-max-priority': 300 },
           { 'x-max-priority': -1 },
+          { 'x-single-active-consumer': 'yes' },
         ];
         const answers = [];
         for (const [i, args] of cases.entries()) {
@@ -356,6 +357,7 @@ const scenarios = [
         { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-overflow' for queue 'Q' in vhost '/': invalid_overflow", classId: 50, methodId: 10 },
         { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'Q' in vhost '/': {max_value_exceeded,300}", classId: 50, methodId: 10 },
         { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'Q' in vhost '/': {value_negative,-1}", classId: 50, methodId: 10 },
+        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-single-active-consumer' for queue 'Q' in vhost '/': {unacceptable_type,longstr}", classId: 50, methodId: 10 },
       ]);
     },
   }),

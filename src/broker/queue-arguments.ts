@@ -47,6 +47,10 @@ export function validateQueueArguments(queue: string, vhost: string, args: Field
   integer('x-max-priority', true);
   const maxPriority = integerValue(args['x-max-priority'] ?? 0) ?? 0;
   if (maxPriority > MAX_SUPPORTED_PRIORITY) throw invalid('x-max-priority', `{max_value_exceeded,${maxPriority}}`);
+  const singleActive = args['x-single-active-consumer'];
+  if (singleActive !== undefined && typeof singleActive !== 'boolean') {
+    throw invalid('x-single-active-consumer', `{unacceptable_type,${typeName(singleActive)}}`);
+  }
   const overflow = args['x-overflow'];
   if (overflow !== undefined) {
     const text = stringValue(overflow);

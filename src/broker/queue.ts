@@ -98,6 +98,8 @@ export class Queue {
   /** x-max-length or x-max-length-bytes is set; with reject-publish(-dlx), the queue may refuse messages. */
   private readonly capped: boolean;
   private readonly refusesWhenFull: boolean;
+  /** x-single-active-consumer: only the longest-subscribed consumer gets messages. */
+  private readonly singleActive: boolean;
   /** Told of dead letters and of the queue expiring; null for a queue on its own (tests). */
   owner: QueueOwner | null = null;
   /** Some entry has carried an expiry: dispatch and get drop expired heads first. */
@@ -125,6 +127,7 @@ export class Queue {
     this.ready = this.limits.maxPriority >= 0 ? new PriorityReady(this.limits.maxPriority) : new FifoReady();
     this.capped = this.limits.maxLength >= 0 || this.limits.maxLengthBytes >= 0;
     this.refusesWhenFull = this.capped && this.limits.overflow !== 'drop-head';
+    this.singleActive = options.arguments['x-single-active-consumer'] === true;
     this.expiring = this.limits.messageTtl >= 0;
     this.used();
   }
@@ -428,7 +431,7 @@ export class Queue {
     try {
       const consumers = this.consumers;
       while (this.ready.length > 0 && consumers.length > 0) {
-        const chosen = this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
+        const chosen = this.singleActive ? this.activeConsumer() : this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
         if (chosen === undefined) break;
         // Not those due this very ms: a message with TTL 0 goes to a consumer that can take it.
         if (this.expiring) this.dropExpired(Date.now() - 1);
@@ -440,6 +443,12 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /** Single active consumer: the first subscribed, while it has room. */
+  private activeConsumer(): Consumer | undefined {
+    const active = this.consumers[0];
+    return active !== undefined && active.canAccept() ? active : undefined;
   }
 
   private nextRoundRobin(): Consumer | undefined {
@@ -556,8 +565,9 @@ export class Queue {
 
   addConsumer(consumer: Consumer, dispatchNow = true): void {
     // Kept in priority order, highest first; equal priorities keep arrival order.
+    // With a single active consumer, arrival order alone (RabbitMQ 3.10 ignores priorities there).
     let index = this.consumers.length;
-    while (index > 0 && this.consumers[index - 1].priority < consumer.priority) index--;
+    while (!this.singleActive && index > 0 && this.consumers[index - 1].priority < consumer.priority) index--;
     this.consumers.splice(index, 0, consumer);
     if (index < this.cursor) this.cursor++;
     if (consumer.priority !== this.consumers[0].priority || consumer.priority !== this.consumers[this.consumers.length - 1].priority) {

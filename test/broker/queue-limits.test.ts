@@ -262,3 +262,21 @@ describe('x-max-priority', () => {
     expect(drain(vhost.queues.get('q') as Queue).map((m) => m.body)).toEqual(['low', 'high']);
   });
 });
+
+describe('x-single-active-consumer', () => {
+  it('gives every message to the first subscriber, whatever the priorities, and moves on when it leaves', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', { 'x-single-active-consumer': true });
+    const first = windowed(2);
+    const second = { ...windowed(10), priority: 5 };
+    vhost.consume(queue, first);
+    vhost.consume(queue, second);
+    for (const body of ['1', '2', '3']) publish(vhost, 'q', body);
+    queue.dispatch();
+    // The active consumer's window is full: the third waits rather than going to the other consumer.
+    expect([first.bodies, second.bodies, queue.messageCount]).toEqual([['1', '2'], [], 1]);
+    vhost.cancel(queue, first);
+    queue.dispatch();
+    expect(second.bodies).toEqual(['3']);
+  });
+});
