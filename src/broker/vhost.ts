@@ -70,17 +70,14 @@ export class VHost implements QueueOwner {
     this.refused = false;
     const exchangeName = message.exchange;
     let exchange: Exchange | undefined;
-    if (exchangeName === '') {
-      const queue = this.queues.get(message.routingKey);
-      if (queue !== undefined) routed.push(queue);
-    } else {
+    if (exchangeName !== '') {
       exchange = this.exchanges.get(exchangeName);
       if (exchange === undefined) throw notFound(`no exchange '${exchangeName}' in vhost '${this.name}'`);
       if (exchange.options.internal) {
         throw accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${this.name}'`);
       }
-      this.collect(exchange, message.routingKey, message, ++this.routeSeq, routed);
     }
+    this.routeKey(exchange, message.routingKey, message, routed);
     if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
     if (routed.length === 0) return routed;
     this.publishing = true;
@@ -140,20 +137,16 @@ export class VHost implements QueueOwner {
     return `${this.name}\u0000${queueName}`;
   }
 
-  /**
-   * A message rejected (or nacked) without requeue: published on to the
-   * queue's dead-letter exchange, if it has one that exists (else dropped, as in RabbitMQ).
-   */
-  rejected(queue: Queue, message: Message): void {
-    this.deadLetter(queue, message, 'rejected');
-  }
-
   hasDeadLetterExchange(queue: Queue): boolean {
     const exchange = deadLetterExchange(queue);
     return exchange !== undefined && this.exchanges.has(exchange);
   }
 
-  /** A message leaves `queue` for `reason`: published on to its dead-letter exchange, if any (else dropped). */
+  /**
+   * A message leaves `queue` for `reason` (rejected, expired, maxlen):
+   * published on to its dead-letter exchange, if it has one that exists
+   * (else dropped, as in RabbitMQ).
+   */
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void {
     if (!this.hasDeadLetterExchange(queue)) return;
     this.deadLetters.push({ queue, message, reason });
@@ -176,13 +169,8 @@ export class VHost implements QueueOwner {
         if (exchange === undefined) continue;
         const letter = deadLetter(queue, message, exchangeName, reason);
         const routed: Queue[] = [];
-        if (exchangeName === '') {
-          const target = this.queues.get(letter.routingKey);
-          if (target !== undefined) routed.push(target);
-        } else {
-          this.collect(exchange, letter.routingKey, letter, ++this.routeSeq, routed);
-        }
-        const acyclic = reason === 'rejected' ? routed : routed.filter((target) => !isDeadLetterCycle(letter, target.name));
+        this.routeKey(exchangeName === '' ? undefined : exchange, letter.routingKey, letter, routed);
+        const acyclic = routed.filter((target) => !isDeadLetterCycle(letter, target.name));
         this.admit(letter, acyclic, false);
         this.enqueue(letter, acyclic);
       }
@@ -254,14 +242,19 @@ export class VHost implements QueueOwner {
   private collectExtraKeys(exchange: Exchange | undefined, keys: readonly string[], message: Message, routed: Queue[]): void {
     for (const key of keys) {
       const reached: Queue[] = [];
-      if (exchange === undefined) {
-        const queue = this.queues.get(key);
-        if (queue !== undefined) reached.push(queue);
-      } else {
-        this.collect(exchange, key, message, ++this.routeSeq, reached);
-      }
+      this.routeKey(exchange, key, message, reached);
       for (const queue of reached) if (!routed.includes(queue)) routed.push(queue);
     }
+  }
+
+  /** Routes one key through `exchange`, or through the default exchange (a queue by name) when undefined. */
+  private routeKey(exchange: Exchange | undefined, routingKey: string, message: Message, routed: Queue[]): void {
+    if (exchange !== undefined) {
+      this.collect(exchange, routingKey, message, ++this.routeSeq, routed);
+      return;
+    }
+    const queue = this.queues.get(routingKey);
+    if (queue !== undefined) routed.push(queue);
   }
 
   // ---- exchanges --------------------------------------------------------

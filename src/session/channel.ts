@@ -493,12 +493,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     } else {
       const routed = this.vhost.publish(message, extraKeys);
       refused = this.vhost.refused;
-      reached = routed.length + (refused ? 1 : 0);
+      reached = routed.length;
       for (let i = 0; i < routed.length; i++) {
         if (routed[i].overloaded) this.connection.throttle(routed[i]);
       }
     }
-    if (reached === 0 && mandatory) {
+    // A message a full queue turned away was routed: it is nacked, not returned.
+    if (reached === 0 && mandatory && !refused) {
       const writer = this.connection.writer;
       encodeMethod(writer, this.number, M.BASIC_RETURN, {
         replyCode: ReplyCode.NO_ROUTE,
@@ -795,7 +796,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   /** Settled for good: gone from its queue (and its log), dead-lettered if rejected. */
   private finish(delivery: Delivery, kind: TxAck['kind']): void {
     delivery.queue.settle(delivery.entry);
-    if (kind === 'nack') this.vhost.rejected(delivery.queue, delivery.entry.message as Message);
+    if (kind === 'nack') this.vhost.deadLetter(delivery.queue, delivery.entry.message as Message, 'rejected');
   }
 
   private forget(delivery: Delivery): void {
