@@ -1,5 +1,6 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import { createRouter } from './exchanges/index.js';
+import { stringValue } from './field-values.js';
 import type { ExchangeType, Router } from './exchanges/router.js';
 import type { Queue } from './queue.js';
 
@@ -39,8 +40,7 @@ export class Exchange {
     readonly options: ExchangeOptions,
   ) {
     this.router = createRouter<Destination>(type);
-    const alternate = options.arguments['alternate-exchange'];
-    this.alternate = typeof alternate === 'string' ? alternate : Buffer.isBuffer(alternate) ? alternate.toString('utf8') : undefined;
+    this.alternate = stringValue(options.arguments['alternate-exchange']);
   }
 }
 

@@ -34,6 +34,13 @@ export function describeValue(value: FieldValue | undefined): string {
   return String(value);
 }
 
+/** A longstr (or byte array) field as text; undefined for other types. */
+export function stringValue(value: FieldValue | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return undefined;
+}
+
 /** The names RabbitMQ gives field types in its messages. */
 export function rabbitTypeName(value: FieldValue): string {
   if (typeof value === 'string' || Buffer.isBuffer(value)) return 'longstr';

@@ -2,8 +2,18 @@ import { decodeProperties, type BasicProperties } from '../protocol/methods.gene
 import type { LogPosition } from '../storage/message-log.js';
 import { parseExpiration } from './queue-arguments.js';
 
-/** Property flag of the expiration property (the 8th). */
+// Flags of the basic properties in the first property-flags word.
+const CONTENT_TYPE_FLAG = 0x8000;
+const CONTENT_ENCODING_FLAG = 0x4000;
+export const HEADERS_FLAG = 0x2000;
+const DELIVERY_MODE_FLAG = 0x1000;
+const PRIORITY_FLAG = 0x0800;
 const EXPIRATION_FLAG = 0x0100;
+
+/** Whether encoded basic properties carry the property with this flag. */
+export function hasProperty(raw: Buffer, flag: number, start = 0, end = raw.length): boolean {
+  return end - start >= 2 && (raw.readUInt16BE(start) & flag) !== 0;
+}
 
 /**
  * A published message, read once and delivered many times: the content
@@ -38,9 +48,7 @@ export class Message {
    */
   get ttl(): number {
     if (this.ttlMs === -2) {
-      const raw = this.rawProperties;
-      const hasExpiration = raw.length >= 2 && (raw.readUInt16BE(0) & EXPIRATION_FLAG) !== 0;
-      const expiration = hasExpiration ? this.properties.expiration : undefined;
+      const expiration = hasProperty(this.rawProperties, EXPIRATION_FLAG) ? this.properties.expiration : undefined;
       this.ttlMs = expiration === undefined ? -1 : parseExpiration(expiration);
     }
     return this.ttlMs;
@@ -115,18 +123,14 @@ export function rawPriority(raw: Buffer, start = 0, end = raw.length): number | 
   return rawOctetProperty(raw, PRIORITY_FLAG, start, end);
 }
 
-const DELIVERY_MODE_FLAG = 0x1000;
-const PRIORITY_FLAG = 0x0800;
-
 function rawOctetProperty(raw: Buffer, flag: typeof DELIVERY_MODE_FLAG | typeof PRIORITY_FLAG, start: number, end: number): number | undefined {
-  if (end - start < 2) return undefined;
+  if (!hasProperty(raw, flag, start, end)) return undefined;
   const flags = raw.readUInt16BE(start);
-  if ((flags & flag) === 0) return undefined;
   let offset = start + 2;
   for (let word = flags; (word & 1) !== 0 && offset + 2 <= end; offset += 2) word = raw.readUInt16BE(offset);
-  if ((flags & 0x8000) !== 0) offset += 1 + (raw[offset] ?? 0);
-  if ((flags & 0x4000) !== 0) offset += 1 + (raw[offset] ?? 0);
-  if ((flags & 0x2000) !== 0) {
+  if ((flags & CONTENT_TYPE_FLAG) !== 0) offset += 1 + (raw[offset] ?? 0);
+  if ((flags & CONTENT_ENCODING_FLAG) !== 0) offset += 1 + (raw[offset] ?? 0);
+  if ((flags & HEADERS_FLAG) !== 0) {
     if (offset + 4 > end) return undefined;
     offset += 4 + raw.readUInt32BE(offset);
   }

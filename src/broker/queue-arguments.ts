@@ -1,6 +1,6 @@
 import { preconditionFailed } from '../protocol/errors.js';
 import type { FieldTable, FieldValue } from '../protocol/field-table.js';
-import { rabbitTypeName as typeName } from './field-values.js';
+import { rabbitTypeName as typeName, stringValue } from './field-values.js';
 
 /** What a full queue does with one more message (x-overflow). */
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
@@ -18,6 +18,8 @@ export interface QueueLimits {
   expires: number;
   /** x-max-priority: a priority queue with priorities 0 to this. */
   maxPriority: number;
+  /** x-single-active-consumer: only the longest-subscribed consumer gets messages. */
+  singleActiveConsumer: boolean;
 }
 
 /** The highest x-max-priority RabbitMQ accepts. */
@@ -74,6 +76,7 @@ export function queueLimits(args: FieldTable): QueueLimits {
     overflow: overflow !== undefined && OVERFLOWS.includes(overflow) ? (overflow as Overflow) : 'drop-head',
     expires: integer('x-expires', 1),
     maxPriority: Math.min(integer('x-max-priority', 0), MAX_SUPPORTED_PRIORITY),
+    singleActiveConsumer: args['x-single-active-consumer'] === true,
   };
 }
 
@@ -94,11 +97,5 @@ export function parseExpiration(expiration: string): number {
 function integerValue(value: FieldValue): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
   if (typeof value === 'bigint') return Number(value);
-  return undefined;
-}
-
-function stringValue(value: FieldValue): string | undefined {
-  if (typeof value === 'string') return value;
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
   return undefined;
 }

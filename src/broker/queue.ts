@@ -93,13 +93,11 @@ export class Queue {
   private readonly flowWaiters: FlowWaiter[] = [];
   /** Body bytes of all ready entries, resident or paged out (x-max-length-bytes counts these). */
   private readyBytes = 0;
-  /** x-message-ttl, x-max-length(-bytes), x-overflow, x-expires, x-max-priority. */
+  /** x-message-ttl, x-max-length(-bytes), x-overflow, x-expires, x-max-priority, x-single-active-consumer. */
   readonly limits: QueueLimits;
   /** x-max-length or x-max-length-bytes is set; with reject-publish(-dlx), the queue may refuse messages. */
   private readonly capped: boolean;
   private readonly refusesWhenFull: boolean;
-  /** x-single-active-consumer: only the longest-subscribed consumer gets messages. */
-  private readonly singleActive: boolean;
   /** Told of dead letters and of the queue expiring; null for a queue on its own (tests). */
   owner: QueueOwner | null = null;
   /** Some entry has carried an expiry: dispatch and get drop expired heads first. */
@@ -127,7 +125,6 @@ export class Queue {
     this.ready = this.limits.maxPriority >= 0 ? new PriorityReady(this.limits.maxPriority) : new FifoReady();
     this.capped = this.limits.maxLength >= 0 || this.limits.maxLengthBytes >= 0;
     this.refusesWhenFull = this.capped && this.limits.overflow !== 'drop-head';
-    this.singleActive = options.arguments['x-single-active-consumer'] === true;
     this.expiring = this.limits.messageTtl >= 0;
     this.used();
   }
@@ -244,11 +241,15 @@ export class Queue {
    * past x-max-length or x-max-length-bytes turns it away (RabbitMQ's rule).
    */
   refuses(message: Message): boolean {
-    if (!this.refusesWhenFull) return false;
+    return this.refusesWhenFull && this.exceedsLimits(1, message.bodySize);
+  }
+
+  /** Whether `count` more ready messages of `bytes` would leave the queue past x-max-length or x-max-length-bytes. */
+  private exceedsLimits(count: number, bytes: number): boolean {
     const limits = this.limits;
     return (
-      (limits.maxLength >= 0 && this.ready.length + 1 > limits.maxLength) ||
-      (limits.maxLengthBytes >= 0 && this.readyBytes + message.bodySize > limits.maxLengthBytes)
+      (limits.maxLength >= 0 && this.ready.length + count > limits.maxLength) ||
+      (limits.maxLengthBytes >= 0 && this.readyBytes + bytes > limits.maxLengthBytes)
     );
   }
 
@@ -276,12 +277,8 @@ export class Queue {
 
   /** x-overflow drop-head: the oldest ready messages go (dead-lettered 'maxlen') until the queue is within its limits. */
   private dropOverflow(): void {
-    const limits = this.limits;
-    if (limits.overflow !== 'drop-head') return;
-    while (
-      (limits.maxLength >= 0 && this.ready.length > limits.maxLength) ||
-      (limits.maxLengthBytes >= 0 && this.readyBytes > limits.maxLengthBytes)
-    ) {
+    if (this.limits.overflow !== 'drop-head') return;
+    while (this.exceedsLimits(0, 0)) {
       if (!this.dropHead(this.ready.peek() as QueueEntry, 'maxlen')) return;
     }
   }
@@ -431,7 +428,7 @@ export class Queue {
     try {
       const consumers = this.consumers;
       while (this.ready.length > 0 && consumers.length > 0) {
-        const chosen = this.singleActive ? this.activeConsumer() : this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
+        const chosen = this.limits.singleActiveConsumer ? this.activeConsumer() : this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
         if (chosen === undefined) break;
         // Not those due this very ms: a message with TTL 0 goes to a consumer that can take it.
         if (this.expiring) this.dropExpired(Date.now() - 1);
@@ -567,7 +564,7 @@ export class Queue {
     // Kept in priority order, highest first; equal priorities keep arrival order.
     // With a single active consumer, arrival order alone (RabbitMQ 3.10 ignores priorities there).
     let index = this.consumers.length;
-    while (!this.singleActive && index > 0 && this.consumers[index - 1].priority < consumer.priority) index--;
+    while (!this.limits.singleActiveConsumer && index > 0 && this.consumers[index - 1].priority < consumer.priority) index--;
     this.consumers.splice(index, 0, consumer);
     if (index < this.cursor) this.cursor++;
     if (consumer.priority !== this.consumers[0].priority || consumer.priority !== this.consumers[this.consumers.length - 1].priority) {

@@ -1,10 +1,9 @@
 import { preconditionFailed } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import { encodeProperties } from '../protocol/methods.generated.js';
-import { rabbitTypeName } from './field-values.js';
-import { Message } from './message.js';
+import { rabbitTypeName, stringValue } from './field-values.js';
+import { HEADERS_FLAG, hasProperty, Message } from './message.js';
 
-const HEADERS_FLAG = 0x2000;
 // The keys as they sit in an encoded table (shortstr: length octet, bytes).
 const CC_KEY = Buffer.from('\u0002CC', 'latin1');
 const BCC_KEY = Buffer.from('\u0003BCC', 'latin1');
@@ -24,7 +23,7 @@ export interface SenderSelected {
  */
 export function senderSelected(message: Message): SenderSelected | null {
   const raw = message.rawProperties;
-  if (raw.length < 2 || (raw.readUInt16BE(0) & HEADERS_FLAG) === 0) return null;
+  if (!hasProperty(raw, HEADERS_FLAG)) return null;
   if (raw.indexOf(CC_KEY) < 0 && raw.indexOf(BCC_KEY) < 0) return null;
   const properties = message.properties;
   const headers = properties.headers;
@@ -43,8 +42,8 @@ function routes(headers: FieldTable, name: 'CC' | 'BCC'): string[] {
   if (!Array.isArray(value)) throw preconditionFailed(`invalid message: {unacceptable_type_in_header,"${name}",${rabbitTypeName(value)}}`);
   const keys: string[] = [];
   for (const route of value) {
-    if (typeof route === 'string') keys.push(route);
-    else if (Buffer.isBuffer(route)) keys.push(route.toString('utf8'));
+    const key = stringValue(route);
+    if (key !== undefined) keys.push(key);
   }
   return keys;
 }

@@ -66,7 +66,7 @@ describe('queue arguments', () => {
   });
 
   it('give the limits, with unset (or unusable) ones as -1', () => {
-    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1, maxPriority: -1 });
+    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1, maxPriority: -1, singleActiveConsumer: false });
     expect(queueLimits({ 'x-message-ttl': 0, 'x-max-length': 3, 'x-overflow': 'reject-publish', 'x-expires': BigInt(5) })).toEqual({
       messageTtl: 0,
       maxLength: 3,
@@ -74,6 +74,7 @@ describe('queue arguments', () => {
       overflow: 'reject-publish',
       expires: 5,
       maxPriority: -1,
+      singleActiveConsumer: false,
     });
   });
 
