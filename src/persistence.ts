@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Broker } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
-import { Durability } from './broker/durability.js';
-import { Message, rawPriority } from './broker/message.js';
+import { Durability, messageFromLog } from './broker/durability.js';
+import { rawPriority } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
 import { isPersistentQueue } from './broker/vhost.js';
 import type { Logger } from './logger.js';
@@ -113,10 +113,8 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: RecoveredQ
     const records = await log.readMessages(positions);
     for (let i = start; i < end; i++) {
       const record = records[i - start];
-      const message = new Message(record.exchange, record.routingKey, record.properties, record.body, record.body.length);
       const position = positions[i - start];
-      message.msgId = record.msgId;
-      message.position = position;
+      const message = messageFromLog(record, position);
       queue.restore(record.msgId, position.segment, position.offset, position.length, record.body.length, message, stored.redelivered[i] === 1, stored.priorities[i]);
     }
     start = end;

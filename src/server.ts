@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Broker } from './broker/broker.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { openPersistence } from './persistence.js';
+import { openPersistence, type Persistence } from './persistence.js';
 import { startResourceMonitor } from './resource-monitor.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
@@ -27,7 +27,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const broker = new Broker();
   const properties = await serverProperties();
   const monitor = await startResourceMonitor(broker, config, logger);
-  let persistence: Awaited<ReturnType<typeof openPersistence>>;
+  let persistence: Persistence;
   try {
     persistence = await openPersistence(broker, config.dataDir, logger, String(properties.version), () => monitor.storageFailed());
   } catch (error) {

@@ -71,12 +71,12 @@ export class Durability {
   async loadMessages(positions: readonly LogPosition[]): Promise<{ messages: (Message | null)[]; error: unknown }> {
     try {
       const records = await this.log.readMessages(positions);
-      return { messages: records.map((record, i) => toMessage(record, positions[i])), error: undefined };
+      return { messages: records.map((record, i) => messageFromLog(record, positions[i])), error: undefined };
     } catch (batchError) {
       const results = await Promise.allSettled(positions.map((position) => this.log.readMessages([position])));
       let error: unknown = batchError;
       const messages = results.map((result, i) => {
-        if (result.status === 'fulfilled') return toMessage(result.value[0], positions[i]);
+        if (result.status === 'fulfilled') return messageFromLog(result.value[0], positions[i]);
         error = result.reason;
         return null;
       });
@@ -92,7 +92,8 @@ export class Durability {
   }
 }
 
-function toMessage(record: StoredMessage, position: LogPosition): Message {
+/** A message read back from the log, as the broker holds it (stored: with its log id and place). */
+export function messageFromLog(record: StoredMessage, position: LogPosition): Message {
   const message = new Message(record.exchange, record.routingKey, record.properties, record.body, record.body.length);
   message.msgId = record.msgId;
   message.position = position;

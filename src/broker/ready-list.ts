@@ -15,7 +15,8 @@ export interface ReadyList {
   /** The index-th entry in delivery order. */
   at(index: number): QueueEntry;
   includes(entry: QueueEntry): boolean;
-  remove(entry: QueueEntry): void;
+  /** Returns whether it was there. */
+  remove(entry: QueueEntry): boolean;
   /** A requeued entry goes back to its original place (by seq). */
   reinsert(entry: QueueEntry): void;
   clear(): QueueEntry[];
@@ -26,8 +27,9 @@ export class FifoReady extends Deque<QueueEntry> implements ReadyList {
     return this.includesSeq(entry.seq);
   }
 
-  remove(entry: QueueEntry): void {
-    this.removeSeq(entry.seq);
+  /** Returns whether it was there. */
+  remove(entry: QueueEntry): boolean {
+    return this.removeSeq(entry.seq);
   }
 
   reinsert(entry: QueueEntry): void {
@@ -80,11 +82,10 @@ export class PriorityReady implements ReadyList {
     return this.bands[entry.priority]!.includes(entry);
   }
 
-  remove(entry: QueueEntry): void {
-    const band = this.bands[entry.priority]!;
-    if (!band.includes(entry)) return;
-    band.remove(entry);
+  remove(entry: QueueEntry): boolean {
+    if (!this.bands[entry.priority]!.remove(entry)) return false;
     this.count--;
+    return true;
   }
 
   reinsert(entry: QueueEntry): void {

@@ -100,7 +100,7 @@ export class RecoveredQueue {
     return this.count;
   }
 
-  push(msgId: number, segment: number, offset: number, length: number, bodySize: number, redelivered: boolean, priority = 0): void {
+  push(msgId: number, segment: number, offset: number, length: number, bodySize: number, redelivered: boolean, priority: number): void {
     const i = this.count;
     if (i === this.msgIds.length) this.grow();
     this.msgIds[i] = msgId;
@@ -1041,9 +1041,9 @@ class Replay {
   newestStartList: number[] | undefined;
   deletedAfterNewestStart = new Set<number>();
   /** Per segment, its publish records in order (only what recovery needs, as numbers). */
-  private readonly recs = new Map<Segment, SegmentRecords>();
+  private readonly recs = new Map<Segment, RecoveredQueue>();
   private buf = Buffer.allocUnsafe(RECOVERY_READ_BYTES);
-  // last-value caches so a backlog of alike messages shares strings and property buffers
+  /** Queue ids of the record being applied (reused). */
   private readonly qids: number[] = [];
 
   constructor(private readonly log: MessageLog) {}
@@ -1057,7 +1057,7 @@ class Replay {
       logger.warn({ err, file: seg.path }, 'message log: cannot open segment; skipped');
       return;
     }
-    const recs = new SegmentRecords();
+    const recs = new RecoveredQueue();
     this.recs.set(seg, recs);
     try {
       const { size: fileSize } = await fh.stat();
@@ -1130,7 +1130,7 @@ class Replay {
     return { bufStart: pos, bufLen: got };
   }
 
-  private apply(seg: Segment, recs: SegmentRecords, b: Buffer, p: number, len: number, recordOffset: number, total: number): void {
+  private apply(seg: Segment, recs: RecoveredQueue, b: Buffer, p: number, len: number, recordOffset: number, total: number): void {
     const end = p + len;
     const type = b[p]!;
     let o = p + 1;
@@ -1166,7 +1166,7 @@ class Replay {
         }
         log.replayPublish(seg, msgId, qids);
         this.lastMsgId = msgId;
-        recs.push(msgId, recordOffset, total, bodySize, log.priorityOf === undefined ? 0 : log.priorityOf(b, o, o + pl));
+        recs.push(msgId, seg.id, recordOffset, total, bodySize, false, log.priorityOf === undefined ? 0 : log.priorityOf(b, o, o + pl));
         return;
       }
       case T_SETTLE: {
@@ -1227,7 +1227,6 @@ class Replay {
       // Free each segment's records as soon as they are folded in: recovery's peak memory.
       this.recs.delete(seg);
     }
-    this.recs.clear();
     return out;
   }
 }
@@ -1259,41 +1258,12 @@ function writeStartRecord(buf: Buffer, start: number, id: number, existing: read
   return o;
 }
 
-/** Checks a whole publish record read back and returns its body (a view). */
 /** Writes the payload of a SETTLE or DELIVERED record (type, u48 id, queue) after its header; returns its end. */
 function writeIdQueueRecord(buf: Buffer, start: number, type: number, id: number, queue: string): number {
   let o = start + HEADER_BYTES;
   buf[o++] = type;
   buf.writeUIntLE(id, o, 6);
   return writeStr(buf, o + 6, queue);
-}
-
-/** Publish records of one segment during recovery, as parallel arrays outside the JS heap. */
-class SegmentRecords {
-  count = 0;
-  msgIds = new Float64Array(1024);
-  offsets = new Float64Array(1024);
-  lengths = new Uint32Array(1024);
-  bodySizes = new Uint32Array(1024);
-  priorities = new Uint8Array(1024);
-
-  push(msgId: number, offset: number, length: number, bodySize: number, priority: number): void {
-    const i = this.count;
-    if (i === this.msgIds.length) {
-      const size = i * 2;
-      this.msgIds = grown(this.msgIds, new Float64Array(size));
-      this.offsets = grown(this.offsets, new Float64Array(size));
-      this.lengths = grown(this.lengths, new Uint32Array(size));
-      this.bodySizes = grown(this.bodySizes, new Uint32Array(size));
-      this.priorities = grown(this.priorities, new Uint8Array(size));
-    }
-    this.msgIds[i] = msgId;
-    this.offsets[i] = offset;
-    this.lengths[i] = length;
-    this.bodySizes[i] = bodySize;
-    this.priorities[i] = priority;
-    this.count = i + 1;
-  }
 }
 
 /** A message as the log holds it. */
@@ -1324,6 +1294,7 @@ function messageOf(rec: Buffer, pos: LogPosition): StoredMessage {
   return { msgId, exchange, routingKey, properties: rec.subarray(o, o + propertiesLength), body };
 }
 
+/** Checks a whole publish record read back and returns its body (a view). */
 function bodyOf(rec: Buffer, pos: LogPosition): Buffer {
   const len = rec.length - HEADER_BYTES;
   if (
