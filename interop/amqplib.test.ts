@@ -6,6 +6,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { expect } from 'vitest';
 import {
   channel,
+  confirmChannel,
   collect,
   drain,
   expectChannelError,
@@ -516,8 +517,7 @@ const scenarios = [
     async run(url, id) {
       return withConnection(url, async (conn) => {
         const q = `${id}.q`;
-        const ch = await conn.createConfirmChannel();
-        ch.on('error', () => {});
+        const ch = await confirmChannel(conn);
         const acks: Array<{ deliveryTag: number; multiple: boolean }> = [];
         ch.on('ack', (f) => acks.push(f));
         await ch.assertQueue(q, { durable: false });

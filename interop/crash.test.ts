@@ -17,14 +17,10 @@
 // Several kill/restart cycles run in one data dir (tens of thousands of
 // messages), bounded in time.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep, timeout, tx } from './support/amqp.js';
-import { removeDir, trackDir } from './support/procs.js';
-import { type WarrenProcess, startWarren } from './support/warren.js';
+import { type WarrenProcess, warrenOnOneDataDir } from './support/warren.js';
 
 const CYCLES = 5;
 const KILL_AFTER_MS: [number, number] = [300, 1500];
@@ -322,31 +318,8 @@ function recoveredLine(output: string): string {
   }
 }
 
-/**
- * One data dir kept across a describe's kills and restarts; start() runs a
- * Warren on it. Whatever Warren is left, and the dir, go after the describe.
- */
-function oneDataDir(prefix: string): { start(): Promise<WarrenProcess> } {
-  let dataDir = '';
-  let current: WarrenProcess | undefined;
-  beforeAll(() => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    trackDir(dataDir);
-  });
-  afterAll(async () => {
-    await current?.stop();
-    if (dataDir) removeDir(dataDir);
-  }, 30_000);
-  return {
-    async start() {
-      current = await startWarren({ dataDir });
-      return current;
-    },
-  };
-}
-
 describe('crash safety: SIGKILL under load, restart on the same data dir (Warren)', () => {
-  const restarts = oneDataDir('warren-crash-');
+  const restarts = warrenOnOneDataDir('warren-crash-');
   let warren: WarrenProcess;
 
   it(`${CYCLES} kill/restart cycles: zero loss of confirmed messages, no corruption, few reappearing acks`, async () => {
@@ -490,7 +463,7 @@ describe('crash safety: SIGKILL under load, restart on the same data dir (Warren
 // confirmed message all back). Warren must too: a client that got the -ok
 // relies on it, and messages published through a lost binding are dropped.
 describe('crash safety: definitions acknowledged just before SIGKILL (Warren)', () => {
-  const restarts = oneDataDir('warren-crash-defs-');
+  const restarts = warrenOnOneDataDir('warren-crash-defs-');
   let warren: WarrenProcess;
 
   it('durable exchange, queue, queue and exchange bindings survive a SIGKILL right after the -ok', async () => {
@@ -566,7 +539,7 @@ describe('crash safety: definitions acknowledged just before SIGKILL (Warren)', 
 // RabbitMQ does: it is sent only once they are on disk. Killed the moment
 // commit-ok arrives, Warren must bring every committed message back.
 describe('crash safety: transactions committed just before SIGKILL (Warren)', () => {
-  const restarts = oneDataDir('warren-crash-tx-');
+  const restarts = warrenOnOneDataDir('warren-crash-tx-');
   let warren: WarrenProcess;
 
   it('every message of a committed transaction survives a SIGKILL right after commit-ok', async () => {

@@ -12,33 +12,13 @@
 // high-priority messages are paged out keeps delivering them first.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import type { ChannelModel, Options } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asServerError, timeout } from './support/amqp.js';
+import { asServerError, channel, confirmChannel, connect, timeout } from './support/amqp.js';
 import { gate, label, rabbitmqDependency } from './support/deps.js';
-import { removeDir, trackDir } from './support/procs.js';
 import { type RabbitNode, startRabbitMQ } from './support/rabbitmq.js';
-import { type WarrenProcess, runWarrenToExit, startWarren } from './support/warren.js';
-
-function tempDataDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  trackDir(dir);
-  return dir;
-}
-
-async function connect(url: string): Promise<ChannelModel> {
-  const conn = await amqp.connect(url, { timeout: 5_000 });
-  conn.on('error', () => {});
-  return conn;
-}
-
-async function openChannel(conn: ChannelModel): Promise<Channel> {
-  const ch = await conn.createChannel();
-  ch.on('error', () => {});
-  return ch;
-}
+import { type WarrenProcess, runWarrenToExit, warrenOnOneDataDir } from './support/warren.js';
 
 /** A server error as text ("404 NOT_FOUND - ..."), or rethrow anything else. */
 function errorText(err: unknown): string {
@@ -49,7 +29,7 @@ function errorText(err: unknown): string {
 type Passive = { messageCount: number; consumerCount: number } | string;
 
 async function passiveQueue(conn: ChannelModel, name: string): Promise<Passive> {
-  const ch = await openChannel(conn);
+  const ch = await channel(conn);
   try {
     const ok = await ch.checkQueue(name);
     await ch.close();
@@ -60,7 +40,7 @@ async function passiveQueue(conn: ChannelModel, name: string): Promise<Passive> 
 }
 
 async function passiveExchange(conn: ChannelModel, name: string): Promise<string> {
-  const ch = await openChannel(conn);
+  const ch = await channel(conn);
   try {
     await ch.checkExchange(name);
     await ch.close();
@@ -78,7 +58,7 @@ interface Got {
 
 /** basic.get (no-ack) until empty, bounded. */
 async function getAll(conn: ChannelModel, queue: string): Promise<Got[] | string> {
-  const ch = await openChannel(conn);
+  const ch = await channel(conn);
   try {
     const out: Got[] = [];
     for (let i = 0; i < 1_000; i++) {
@@ -113,8 +93,8 @@ async function publishConfirmed(conn: ChannelModel, exchange: string, routingKey
   }
 }
 
-async function declareQueue(conn: ChannelModel, name: string, opts: amqp.Options.AssertQueue): Promise<string> {
-  const ch = await openChannel(conn);
+async function declareQueue(conn: ChannelModel, name: string, opts: Options.AssertQueue): Promise<string> {
+  const ch = await channel(conn);
   try {
     await ch.assertQueue(name, opts);
     await ch.close();
@@ -184,7 +164,7 @@ async function durabilityScenario(url: string, id: string, restart: () => Promis
   const holder = await connect(url); // owns the exclusive queues and the unacked deliveries; still open at the restart
   let before: Result['before'];
   try {
-    const ch = await openChannel(setup);
+    const ch = await channel(setup);
     await ch.assertExchange(n.dx, 'direct', { durable: true });
     await ch.assertExchange(n.fx, 'fanout', { durable: true });
     await ch.assertExchange(n.tx, 'fanout', { durable: false });
@@ -200,7 +180,7 @@ async function durabilityScenario(url: string, id: string, restart: () => Promis
     await ch.assertQueue(n.tq, { durable: false });
     await ch.bindQueue(n.tq, n.dx, 'k');
     await ch.close();
-    const hch = await openChannel(holder);
+    const hch = await channel(holder);
     await hch.assertQueue(n.eqDurable, { durable: true, exclusive: true });
     await hch.assertQueue(n.eq, { durable: false, exclusive: true });
 
@@ -249,7 +229,7 @@ async function durabilityScenario(url: string, id: string, restart: () => Promis
     );
     await timeout(delivered, 5_000, `a delivery from ${n.dqBound}`);
     // Delivered and acked: the next of dq (transient) and the first of dqE2e.
-    const ach = await openChannel(setup);
+    const ach = await channel(setup);
     for (const q of [n.dq, n.dqE2e]) {
       const m = await ach.get(q, { noAck: false });
       if (m === false) throw new Error(`${q} is empty`);
@@ -286,7 +266,7 @@ async function durabilityScenario(url: string, id: string, restart: () => Promis
     routing.publishE2e = await publishConfirmed(conn, n.dx, 'e2e', [['after-e2e', true]]);
     routing.publishTxGone = await publishConfirmed(conn, n.tx, '', [['after-tx-gone', true]]);
     // Transient exchange and queue declared again: their old bindings must not come back.
-    const ch = await openChannel(conn);
+    const ch = await channel(conn);
     await ch.assertExchange(n.tx, 'fanout', { durable: false });
     await ch.assertQueue(n.tq, { durable: false });
     await ch.close();
@@ -388,25 +368,18 @@ describe('durability across a graceful restart (compared with RabbitMQ)', () => 
   });
 
   describe('Warren', () => {
-    let dataDir = '';
-    beforeAll(() => {
-      dataDir = tempDataDir('warren-durability-');
-    });
+    const restarts = warrenOnOneDataDir('warren-durability-');
     let warren: WarrenProcess | undefined;
-    afterAll(async () => {
-      await warren?.stop();
-      if (dataDir) removeDir(dataDir);
-    }, 30_000);
 
     it('exchanges, queues, bindings and messages after SIGTERM + start on the same data dir', async () => {
       const t0 = Date.now();
-      warren = await startWarren({ dataDir });
+      warren = await restarts.start();
       const r = await durabilityScenario(warren.url, scenarioId, async () => {
         const s0 = Date.now();
         const k = await warren!.kill('SIGTERM');
         const stopMs = Date.now() - s0;
         expect(k, `Warren exits 0 on SIGTERM\n--- output\n${warren!.output()}`).toEqual({ exited: true, code: 0, signal: null });
-        warren = await startWarren({ dataDir });
+        warren = await restarts.start();
         console.log(`[durability] Warren restart: stop ${stopMs} ms, start ${warren.startMs} ms`);
         return warren.url;
       });
@@ -418,18 +391,11 @@ describe('durability across a graceful restart (compared with RabbitMQ)', () => 
 });
 
 describe('Warren data dir lock', () => {
-  let dataDir = '';
-  beforeAll(() => {
-    dataDir = tempDataDir('warren-lock-');
-  });
-  let first: WarrenProcess | undefined;
-  afterAll(async () => {
-    await first?.stop();
-    if (dataDir) removeDir(dataDir);
-  }, 30_000);
+  const lockDir = warrenOnOneDataDir('warren-lock-');
 
   it('a second Warren on a data dir in use exits non-zero naming the lock and the holder pid; the first keeps serving', async () => {
-    first = await startWarren({ dataDir });
+    const dataDir = lockDir.dataDir;
+    let first = await lockDir.start();
     const second = await runWarrenToExit({ dataDir, timeoutMs: 15_000 });
     console.log(`[durability] second Warren on ${dataDir}: exit code ${second.code} after ${second.ms} ms; output:\n${second.output.trim()}`);
     expect(second.signal).toBeNull();
@@ -440,7 +406,7 @@ describe('Warren data dir lock', () => {
     expect(fs.readFileSync(path.join(dataDir, 'LOCK'), 'utf8').trim(), 'the lock still names the first Warren').toBe(String(first.pid));
 
     const conn = await connect(first.url);
-    const ch = await openChannel(conn);
+    const ch = await channel(conn);
     const ok = await ch.assertQueue(`lock-check-${scenarioId}`, { durable: true });
     expect(ok.messageCount).toBe(0);
     await conn.close();
@@ -449,34 +415,25 @@ describe('Warren data dir lock', () => {
     const k = await first.kill('SIGKILL');
     expect(k.exited).toBe(true);
     expect(fs.existsSync(path.join(dataDir, 'LOCK')), 'SIGKILL leaves the lock file behind').toBe(true);
-    first = await startWarren({ dataDir });
+    first = await lockDir.start();
     expect(fs.readFileSync(path.join(dataDir, 'LOCK'), 'utf8').trim()).toBe(String(first.pid));
     const conn2 = await connect(first.url);
-    await openChannel(conn2);
+    await channel(conn2);
     await conn2.close();
   }, 60_000);
 });
 
 describe('Warren start-up with a 50,000-message backlog', () => {
-  let dataDir = '';
-  beforeAll(() => {
-    dataDir = tempDataDir('warren-backlog-');
-  });
-  let warren: WarrenProcess | undefined;
-  afterAll(async () => {
-    await warren?.stop();
-    if (dataDir) removeDir(dataDir);
-  }, 30_000);
+  const restarts = warrenOnOneDataDir('warren-backlog-');
 
   it('restarts after SIGTERM with every message of the backlog, priority order included', async () => {
     const TOTAL = 50_000;
     const queue = `backlog-${scenarioId}`;
     const priorityQueue = `backlog-priority-${scenarioId}`;
     const LOW = 25_000;
-    warren = await startWarren({ dataDir });
+    let warren = await restarts.start();
     const conn = await connect(warren.url);
-    const ch = await conn.createConfirmChannel();
-    ch.on('error', () => {});
+    const ch = await confirmChannel(conn);
     await ch.assertQueue(queue, { durable: true });
     const p0 = Date.now();
     const pad = 'x'.repeat(100);
@@ -503,7 +460,7 @@ describe('Warren start-up with a 50,000-message backlog', () => {
     const stopMs = Date.now() - s0;
     expect(k, `Warren exits 0 on SIGTERM\n--- output\n${warren.output()}`).toEqual({ exited: true, code: 0, signal: null });
 
-    warren = await startWarren({ dataDir, timeoutMs: 30_000 });
+    warren = await restarts.start({ timeoutMs: 30_000 });
     const recovered = warren
       .output()
       .split('\n')
@@ -513,7 +470,7 @@ describe('Warren start-up with a 50,000-message backlog', () => {
         `start-up with the backlog ${warren.startMs} ms (spawn to "listening"); Warren's recovery line: ${recovered ?? '(none)'}`,
     );
     const conn2 = await connect(warren.url);
-    const ch2 = await openChannel(conn2);
+    const ch2 = await channel(conn2);
     expect((await ch2.checkQueue(queue)).messageCount).toBe(TOTAL);
     const first = await ch2.get(queue, { noAck: true });
     expect(first && { body: first.content.toString(), redelivered: first.fields.redelivered }).toEqual({ body: `m-0-${pad}`, redelivered: false });

@@ -3,9 +3,19 @@
 // length limits (x-max-length, x-max-length-bytes, x-overflow), queue expiry
 // (x-expires), dead-lettering for 'expired' and 'maxlen', and the 406 answers
 // to arguments that are not valid.
-import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import type { Channel, ConfirmChannel, Message } from 'amqplib';
 import { expect } from 'vitest';
-import { channel, drain, expectChannelError, sleep, timeout, waitUntil, withConnection } from './support/amqp.js';
+import {
+  channel,
+  confirmChannel,
+  drain,
+  expectChannelError,
+  type ServerError,
+  sleep,
+  timeout,
+  waitUntil,
+  withConnection,
+} from './support/amqp.js';
 import { compareBrokers, scenario } from './support/compare.js';
 
 /** The parts of an x-death entry that do not depend on the clock. */
@@ -22,6 +32,25 @@ function deaths(m: Message): unknown[] {
 }
 
 /** Publishes on a confirm channel; each publish's answer, 'ack' or 'nack', in order. */
+/** Polls a passive declare until the queue holds `count` messages. */
+async function untilCount(ch: Channel, queue: string, count: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while ((await ch.checkQueue(queue)).messageCount !== count) {
+    if (Date.now() > deadline) throw new Error(`queue ${queue} did not reach ${count} messages in 5 s`);
+    await sleep(20);
+  }
+}
+
+/** RabbitMQ's answer to a queue.declare argument that is not valid (the queue's name written Q). */
+function invalidArg(arg: string, reason: string): ServerError {
+  return { code: 406, text: `PRECONDITION_FAILED - invalid arg '${arg}' for queue 'Q' in vhost '/': ${reason}`, classId: 50, methodId: 10 };
+}
+
+/** RabbitMQ's answer to a basic.publish whose expiration is not a TTL. */
+function invalidExpiration(expiration: string, reason: string): ServerError {
+  return { code: 406, text: `PRECONDITION_FAILED - invalid expiration '${expiration}': ${reason}`, classId: 60, methodId: 40 };
+}
+
 async function confirmEach(ch: ConfirmChannel, queue: string, bodies: string[]): Promise<string[]> {
   const answers = bodies.map(
     (body) =>
@@ -30,12 +59,6 @@ async function confirmEach(ch: ConfirmChannel, queue: string, bodies: string[]):
       }),
   );
   return timeout(Promise.all(answers), 5_000, 'publisher confirms');
-}
-
-async function confirmChannel(conn: ChannelModel): Promise<ConfirmChannel> {
-  const ch = await conn.createConfirmChannel();
-  ch.on('error', () => {});
-  return ch;
 }
 
 const scenarios = [
@@ -87,7 +110,7 @@ const scenarios = [
         ch.sendToQueue(q, Buffer.from('zero'), { expiration: '0' });
         ch.sendToQueue(q, Buffer.from('short'), { expiration: '50' });
         ch.sendToQueue(q, Buffer.from('long'), { expiration: '100000' });
-        await sleep(300);
+        await untilCount(ch, q, 1);
         const left = await drain(ch, q);
         // With a consumer ready, a message with expiration 0 is delivered.
         const got: Message[] = [];
@@ -111,10 +134,11 @@ const scenarios = [
         await ch.assertQueue(q, { exclusive: true });
         ch.sendToQueue(q, Buffer.from('long'), { expiration: '60000' });
         ch.sendToQueue(q, Buffer.from('short'), { expiration: '50' });
+        // Nothing to await: what is checked is that 'short', overdue behind 'long', is still counted.
         await sleep(300);
         const count = (await ch.checkQueue(q)).messageCount;
         const first = await ch.get(q, { noAck: true });
-        // Now 'short' is at the head, and long expired: it is dropped before the get.
+        // 'short', now at the head, has expired: it is dropped before the get.
         const second = await ch.get(q, { noAck: true });
         return { count, first: first && first.content.toString(), second: second && second.content.toString() };
       });
@@ -249,6 +273,7 @@ const scenarios = [
         await ch.assertQueue(unused, { arguments: { 'x-expires': 200 } });
         await ch.assertQueue(consumed, { arguments: { 'x-expires': 200 } });
         const { consumerTag } = await ch.consume(consumed, () => {}, { noAck: true });
+        // A sleep, not a poll: a passive declare is a use, which restarts the x-expires clock.
         await sleep(600);
         const probe = await channel(conn);
         const gone = await expectChannelError(probe, () => probe.checkQueue(unused));
@@ -276,6 +301,7 @@ const scenarios = [
         const q = `${id}.q`;
         await ch.assertQueue(q, { exclusive: true, arguments: { 'x-message-ttl': 50, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': q } });
         ch.sendToQueue(q, Buffer.from('loop'));
+        // Several TTLs: a message going round would be back in the queue by now.
         await sleep(400);
         return (await ch.checkQueue(q)).messageCount;
       });
@@ -348,16 +374,16 @@ const scenarios = [
     },
     check(r) {
       expect(r).toEqual([
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'Q' in vhost '/': {value_negative,-1}", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'Q' in vhost '/': \"expected integer, got longstr\"", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'Q' in vhost '/': \"expected integer, got double\"", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-expires' for queue 'Q' in vhost '/': {value_zero,0}", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-length' for queue 'Q' in vhost '/': {value_negative,-1}", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-length-bytes' for queue 'Q' in vhost '/': \"expected integer, got longstr\"", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-overflow' for queue 'Q' in vhost '/': invalid_overflow", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'Q' in vhost '/': {max_value_exceeded,300}", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'Q' in vhost '/': {value_negative,-1}", classId: 50, methodId: 10 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-single-active-consumer' for queue 'Q' in vhost '/': {unacceptable_type,longstr}", classId: 50, methodId: 10 },
+        invalidArg('x-message-ttl', '{value_negative,-1}'),
+        invalidArg('x-message-ttl', '"expected integer, got longstr"'),
+        invalidArg('x-message-ttl', '"expected integer, got double"'),
+        invalidArg('x-expires', '{value_zero,0}'),
+        invalidArg('x-max-length', '{value_negative,-1}'),
+        invalidArg('x-max-length-bytes', '"expected integer, got longstr"'),
+        invalidArg('x-overflow', 'invalid_overflow'),
+        invalidArg('x-max-priority', '{max_value_exceeded,300}'),
+        invalidArg('x-max-priority', '{value_negative,-1}'),
+        invalidArg('x-single-active-consumer', '{unacceptable_type,longstr}'),
       ]);
     },
   }),
@@ -377,10 +403,10 @@ const scenarios = [
     },
     check(r) {
       expect(r).toEqual([
-        { code: 406, text: "PRECONDITION_FAILED - invalid expiration 'abc': no_integer", classId: 60, methodId: 40 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid expiration '-1': {value_negative,-1}", classId: 60, methodId: 40 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid expiration '1.5': {leftover_string,\".5\"}", classId: 60, methodId: 40 },
-        { code: 406, text: "PRECONDITION_FAILED - invalid expiration '': no_integer", classId: 60, methodId: 40 },
+        invalidExpiration('abc', 'no_integer'),
+        invalidExpiration('-1', '{value_negative,-1}'),
+        invalidExpiration('1.5', '{leftover_string,".5"}'),
+        invalidExpiration('', 'no_integer'),
       ]);
     },
   }),

@@ -1,6 +1,6 @@
 // amqplib helpers for scenarios: connections that are always closed, server
 // channel/connection errors as data, bounded waits.
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type Message } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Message } from 'amqplib';
 
 export interface ServerError {
   code: number;
@@ -9,9 +9,15 @@ export interface ServerError {
   methodId: number;
 }
 
-export async function withConnection<T>(url: string, fn: (conn: ChannelModel) => Promise<T>, socketOpts: Record<string, unknown> = {}): Promise<T> {
+/** A connection whose errors are reported through the caller's awaits, not as unhandled events. */
+export async function connect(url: string, socketOpts: Record<string, unknown> = {}): Promise<ChannelModel> {
   const conn = await amqp.connect(url, { timeout: 5_000, ...socketOpts });
-  conn.on('error', () => {}); // connection errors are reported through the scenario's awaits
+  conn.on('error', () => {});
+  return conn;
+}
+
+export async function withConnection<T>(url: string, fn: (conn: ChannelModel) => Promise<T>, socketOpts: Record<string, unknown> = {}): Promise<T> {
+  const conn = await connect(url, socketOpts);
   try {
     return await fn(conn);
   } finally {
@@ -21,6 +27,12 @@ export async function withConnection<T>(url: string, fn: (conn: ChannelModel) =>
 
 export async function channel(conn: ChannelModel): Promise<Channel> {
   const ch = await conn.createChannel();
+  ch.on('error', () => {});
+  return ch;
+}
+
+export async function confirmChannel(conn: ChannelModel): Promise<ConfirmChannel> {
+  const ch = await conn.createConfirmChannel();
   ch.on('error', () => {});
   return ch;
 }
@@ -99,8 +111,7 @@ export function summary(m: Message): { body: string; redelivered: boolean; deliv
 
 /** Publish through a confirm channel and wait for the broker's confirms (so later reads see the messages). */
 export async function publishConfirmed(conn: ChannelModel, exchange: string, routingKey: string, bodies: string[], opts: amqp.Options.Publish = {}): Promise<void> {
-  const ch = await conn.createConfirmChannel();
-  ch.on('error', () => {});
+  const ch = await confirmChannel(conn);
   for (const b of bodies) ch.publish(exchange, routingKey, Buffer.from(b), opts);
   await timeout(ch.waitForConfirms(), 10_000, 'publisher confirms');
   await ch.close();

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tail, exited, killGroup, removeDir, stopGroup, trackDir, trackGroup, untrackGroup, waitExit } from './procs.js';
+import { afterAll, beforeAll } from 'vitest';
 import { startBroker } from '../../src/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -225,4 +226,31 @@ export async function startWarrenEmbedded(): Promise<WarrenEmbedded> {
     removeDir(dataDir);
     throw err;
   }
+}
+
+/**
+ * For a describe block: one data dir for every Warren it starts (restarts on
+ * the same data), made before its tests and removed after them, with the
+ * last Warren started stopped first.
+ */
+export function warrenOnOneDataDir(prefix: string): { readonly dataDir: string; start(opts?: Omit<StartWarrenOptions, 'dataDir'>): Promise<WarrenProcess> } {
+  let dataDir = '';
+  let current: WarrenProcess | undefined;
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    trackDir(dataDir);
+  });
+  afterAll(async () => {
+    await current?.stop();
+    if (dataDir) removeDir(dataDir);
+  }, 30_000);
+  return {
+    get dataDir() {
+      return dataDir;
+    },
+    async start(opts = {}) {
+      current = await startWarren({ ...opts, dataDir });
+      return current;
+    },
+  };
 }
