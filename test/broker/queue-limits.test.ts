@@ -10,6 +10,14 @@ import { type BasicProperties, encodeProperties } from '../../src/protocol/metho
 
 const owner = {};
 
+// The queue's TTL and x-expires timers run on a fake clock (the other tests set none).
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 function declare(vhost: VHost, name: string, args: FieldTable): Queue {
   return vhost.declareQueue(name, false, { durable: false, exclusive: false, autoDelete: false, arguments: args }, owner);
 }
@@ -88,13 +96,6 @@ describe('queue arguments', () => {
 });
 
 describe('message TTL', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it('expires messages on a timer, without a consumer or a get, and dead-letters them', () => {
     const vhost = new VHost('/');
     const dead = declare(vhost, 'dead', {});
@@ -203,13 +204,6 @@ describe('length limits', () => {
 });
 
 describe('x-expires', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it('deletes a queue unused for that long; a get or a redeclare restarts the clock, a consumer stops it', () => {
     const vhost = new VHost('/');
     const args = { 'x-expires': 1000 };
