@@ -47,6 +47,13 @@ const config: Config = {
   maxMessageSize: argv.maxMessageSize,
   diskFreeLimit: argv.diskFreeLimit,
   memoryHighWatermark: argv.memoryHighWatermark,
+  loadDefinitions: DEFAULT_CONFIG.loadDefinitions,
+  defaultUser: DEFAULT_CONFIG.defaultUser,
+  defaultPass: DEFAULT_CONFIG.defaultPass,
+  defaultUserTags: DEFAULT_CONFIG.defaultUserTags,
+  defaultVhost: DEFAULT_CONFIG.defaultVhost,
+  loopbackUsers: DEFAULT_CONFIG.loopbackUsers,
+  authMechanisms: DEFAULT_CONFIG.authMechanisms,
 };
 const logger = createLogger(config.logLevel);
 // Handlers go in before the listener opens, so a signal that follows the

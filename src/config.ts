@@ -16,6 +16,18 @@ export interface Config {
   diskFreeLimit: number;
   /** Share of the machine's memory above which publishers are blocked (RabbitMQ: vm_memory_high_watermark, 0.4). */
   memoryHighWatermark: number;
+  /** A definitions file (RabbitMQ's JSON format) imported at boot; '' for none (RabbitMQ: load_definitions). */
+  loadDefinitions: string;
+  /** The user created on a fresh node that loads no definitions (RabbitMQ: default_user, default_pass, default_user_tags). */
+  defaultUser: string;
+  defaultPass: string;
+  defaultUserTags: string[];
+  /** The vhost created on a fresh node that loads no definitions, with full permissions for the default user. */
+  defaultVhost: string;
+  /** Users who may log in from loopback addresses only (RabbitMQ: loopback_users, default [guest]). */
+  loopbackUsers: string[];
+  /** SASL mechanisms offered, in order (RabbitMQ: auth_mechanisms). */
+  authMechanisms: string[];
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -29,4 +41,11 @@ export const DEFAULT_CONFIG: Config = {
   maxMessageSize: 128 * 1024 * 1024,
   diskFreeLimit: 50_000_000,
   memoryHighWatermark: 0.4,
+  loadDefinitions: '',
+  defaultUser: 'guest',
+  defaultPass: 'guest',
+  defaultUserTags: ['administrator'],
+  defaultVhost: '/',
+  loopbackUsers: ['guest'],
+  authMechanisms: ['PLAIN', 'AMQPLAIN'],
 };
