@@ -151,8 +151,8 @@ const list = (value: string) =>
 
 const shown = (key: keyof Config) => {
   const value = DEFAULT_CONFIG[key];
-  const text = Array.isArray(value) ? value.join(',') : String(value);
-  return text === '' ? 'none' : text;
+  const display = Array.isArray(value) ? value.join(',') : String(value);
+  return display === '' ? 'none' : display;
 };
 
 function option(flag: string, key: keyof Config, read: OptionSpec['read'], describe: string): OptionSpec {
