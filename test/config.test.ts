@@ -1,6 +1,7 @@
 // resolveConfig: defaults ← config file ← WARREN_ environment ← flags, each value checked where it came from.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, OPTIONS, environmentName, resolveConfig } from '../src/config.js';
+import { startBroker } from '../src/index.js';
 
 const files = (contents: Record<string, string>) => (path: string) => {
   const text = contents[path];
@@ -124,5 +125,12 @@ describe('unknown and bad settings', () => {
     expect(errorOf(() => resolveConfig(['--config', 'missing.conf'], {}, files({})))).toBe(
       "cannot read config file missing.conf: ENOENT: no such file or directory, open 'missing.conf'",
     );
+  });
+});
+
+describe('startBroker settings', () => {
+  it('throws ConfigError naming a setting with a bad value, before opening anything', async () => {
+    await expect(startBroker({ heartbeat: -1 })).rejects.toThrow(new ConfigError('heartbeat: must be a whole number from 0 to 65535'));
+    await expect(startBroker({ authMechanisms: ['EXTERNAL'] })).rejects.toThrow(ConfigError);
   });
 });
