@@ -78,7 +78,8 @@ const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined 
   channelMax: (count) => wholeNumberIn(count, 0, CHANNEL_MAX_LIMIT),
   // RabbitMQ 3.10's own bound (rabbit.schema: "Max message size should be between 0 and 512MB").
   maxMessageSize: (bytes) => wholeNumberIn(bytes, 1, 512 * 1024 * 1024),
-  diskFreeLimit: (bytes) => wholeNumberIn(bytes, 0, Number.MAX_SAFE_INTEGER),
+  // Any size, however large: a limit above the disk's size is how a test raises the alarm from the start.
+  diskFreeLimit: (bytes) => (Number.isInteger(bytes) && bytes >= 0 ? undefined : 'must be a whole number of bytes, 0 or more'),
   memoryHighWatermark: (share) => (Number.isFinite(share) && share >= 0 ? undefined : 'must be a number, 0 or more'),
   loadDefinitions: () => undefined,
   defaultUser: (name) => (name === '' ? 'must not be empty' : undefined),

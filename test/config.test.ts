@@ -74,6 +74,10 @@ describe('precedence', () => {
     expect(resolveConfig([], { WARREN_LOOPBACK_USERS: '' }).config.loopbackUsers).toEqual([]);
   });
 
+  it('takes a disk free limit larger than any disk', () => {
+    expect(resolveConfig(['--disk-free-limit', '1000000000000000000'], {}).config.diskFreeLimit).toBe(1e18);
+  });
+
   it('channel_max 0 means no limit: the highest channel number AMQP allows', () => {
     expect(resolveConfig(['--channel-max', '0'], {}).config.channelMax).toBe(65535);
   });
