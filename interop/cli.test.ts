@@ -297,10 +297,22 @@ describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3
   });
 
   it('a RabbitMQ node and Warren started with the same file propose the same connection.tune', async () => {
-    const shared = ['heartbeat = 30', 'frame_max = 64KB', 'channel_max = 99', 'max_message_size = 1048576', 'vm_memory_high_watermark.relative = 0.6', 'auth_mechanisms.1 = PLAIN', 'auth_mechanisms.2 = AMQPLAIN'];
+    // Every key both read, except those the harness needs as they are (its listener, guest on /).
+    const shared = [
+      'heartbeat = 30',
+      'frame_max = 64KB',
+      'channel_max = 99',
+      'max_message_size = 1048576',
+      'vm_memory_high_watermark.relative = 0.6',
+      'disk_free_limit.absolute = 1MB',
+      'default_user_tags.administrator = true',
+      'loopback_users.guest = true',
+      'auth_mechanisms.1 = PLAIN',
+      'auth_mechanisms.2 = AMQPLAIN',
+    ];
     const node = await startRabbitMQ({ extraConfig: shared });
     cleanups.push(() => node.stop());
-    const warren = spawnWarren(['--config', confFile(['listeners.tcp.default = 127.0.0.1:0', 'disk_free_limit.absolute = 1MB', ...shared]), '--data-dir', tempDir()]);
+    const warren = spawnWarren(['--config', confFile(['listeners.tcp.default = 127.0.0.1:0', ...shared]), '--data-dir', tempDir()]);
     const { port } = await warren.listening;
     const rabbitTune = await tuneOf(node.port);
     expect(rabbitTune).toEqual({ heartbeat: 30, frameMax: 65536, channelMax: 99 });
