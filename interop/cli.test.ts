@@ -6,7 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../src/config.js';
 import { startBroker } from '../src/index.js';
+import { gate, label, rabbitmqDependency } from './support/deps.js';
+import { freePort } from './support/ports.js';
+import { RawAmqp, type Tune } from './support/raw-amqp.js';
+import { startRabbitMQ } from './support/rabbitmq.js';
 import { ensureWarrenBuilt, ROOT } from './support/warren.js';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -55,8 +60,9 @@ describe('warren CLI', () => {
     const help = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, [CLI, '--help'], { timeout: 10_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
     );
-    for (const flag of ['--port', '--host', '--data-dir', '--log-level']) expect(help).toContain(flag);
-    expect(help).toContain('WARREN_');
+    const flags = ['--config', '--port', '--host', '--data-dir', '--log-level', '--load-definitions', '--default-user', '--default-pass'];
+    for (const flag of [...flags, '--default-user-tags', '--default-vhost', '--loopback-users', '--auth-mechanisms']) expect(help).toContain(flag);
+    for (const name of ['WARREN_CONFIG', 'WARREN_PORT', 'WARREN_DEFAULT_USER', 'WARREN_AUTH_MECHANISMS']) expect(help).toContain(name);
   });
 
   it('takes its settings from WARREN_* variables, picks a free port for 0, and creates the data dir', async () => {
@@ -108,6 +114,210 @@ describe('warren CLI', () => {
     });
     expect(reply).toEqual(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1'));
   });
+});
+
+/** Writes a rabbitmq.conf in a fresh temp dir; returns its path. */
+function confFile(lines: string[]): string {
+  const file = path.join(tempDir(), 'rabbitmq.conf');
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** The connection.tune a broker sends (heartbeat, frame_max, channel_max). */
+async function tuneOf(port: number): Promise<Tune | undefined> {
+  const raw = await RawAmqp.connect(port);
+  try {
+    return await raw.handshake({ until: 'tune-ok' });
+  } finally {
+    raw.destroy();
+  }
+}
+
+describe('warren --config (rabbitmq.conf) and WARREN_ variables', () => {
+  it('listens where listeners.tcp.default says and proposes the heartbeat, frame_max and channel_max it sets', async () => {
+    const port = await freePort();
+    const file = confFile([
+      '# Warren reads RabbitMQ\'s format',
+      `listeners.tcp.default = 127.0.0.1:${port}`,
+      'heartbeat = 30',
+      'frame_max = 64KB',
+      'channel_max = 99',
+    ]);
+    const warren = spawnWarren(['--config', file, '--data-dir', tempDir()]);
+    expect(await warren.listening).toMatchObject({ port, host: '127.0.0.1' });
+    expect(await tuneOf(port)).toEqual({ heartbeat: 30, frameMax: 65536, channelMax: 99 });
+  });
+
+  it('exits 1 naming the file, line, key and what is wrong for a bad value', async () => {
+    const file = confFile(['listeners.tcp.default = 127.0.0.1:0', 'heartbeat = often']);
+    const warren = spawnWarren(['--config', file, '--data-dir', tempDir()]);
+    expect(await warren.exit).toBe(1);
+    expect(warren.output()).toContain(`warren: ${file} line 2: heartbeat = often: expected a whole number`);
+    expect(warren.output()).not.toContain('"listening"');
+  });
+
+  it('exits 1 for a mechanism Warren does not have, saying which it has', async () => {
+    const warren = spawnWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--auth-mechanisms', 'PLAIN,EXTERNAL']);
+    expect(await warren.exit).toBe(1);
+    expect(warren.output()).toContain('--auth-mechanisms PLAIN,EXTERNAL: EXTERNAL is not supported');
+    expect(warren.output()).toContain('Warren supports PLAIN, AMQPLAIN');
+  });
+
+  it('warns about an unknown key, naming it and its line, and starts', async () => {
+    const file = confFile(['listeners.tcp.default = 127.0.0.1:0', 'management.tcp.port = 15672']);
+    const warren = spawnWarren(['--config', file, '--data-dir', tempDir()]);
+    await warren.listening;
+    expect(warren.output()).toContain(`${file} line 2: unknown key management.tcp.port (not a Warren setting), ignored`);
+  });
+
+  it('warns about a WARREN_ variable that is no option (WARREN_DATA) and starts', async () => {
+    const warren = spawnWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir()], { WARREN_DATA: 'x' });
+    await warren.listening;
+    expect(warren.output()).toContain('environment variable WARREN_DATA is not a Warren option, ignored');
+  });
+
+  it('still refuses an unknown flag', async () => {
+    const warren = spawnWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--data', 'x']);
+    expect(await warren.exit).toBe(1);
+    expect(warren.output()).toContain('Unknown argument: data');
+  });
+});
+
+// RabbitMQ's own reading of the same file: its config parser (cuttlefish) and rabbit.schema, run in Erlang, and a
+// private node started with it.
+const rabbitmq = rabbitmqDependency();
+const RABBITMQ_PLUGINS = (() => {
+  const lib = '/usr/lib/rabbitmq/lib';
+  const server = fs.existsSync(lib) ? fs.readdirSync(lib).find((name) => name.startsWith('rabbitmq_server-')) : undefined;
+  return server === undefined ? '' : path.join(lib, server, 'plugins');
+})();
+
+/** rabbit's application environment as RabbitMQ 3.10 derives it from a rabbitmq.conf: key → Erlang term text. */
+function rabbitmqReading(file: string): Promise<Record<string, string>> {
+  const rabbitApp = fs.readdirSync(RABBITMQ_PLUGINS).find((name) => /^rabbit-\d/.test(name)) as string;
+  const schema = path.join(RABBITMQ_PLUGINS, rabbitApp, 'priv', 'schema', 'rabbit.schema');
+  const program = `
+    [Schema, File] = init:get_plain_arguments(),
+    case cuttlefish_generator:map(cuttlefish_schema:files([Schema]), cuttlefish_conf:files([File])) of
+      {error, Phase, Errors} -> io:format("error ~p ~p~n", [Phase, Errors]), halt(1);
+      Env ->
+        Rabbit = proplists:get_value(rabbit, Env),
+        Show = fun(K, V) -> io:format("~s ~ts~n", [K, io_lib:print(V, 1, 100000, -1)]) end,
+        [Show(K, proplists:get_value(K, Rabbit, unset)) || K <- [tcp_listeners, default_user, default_pass, default_vhost,
+          default_user_tags, loopback_users, vm_memory_high_watermark, heartbeat, frame_max, channel_max, max_message_size,
+          load_definitions, auth_mechanisms]],
+        {ok, Disk} = rabbit_resource_monitor_misc:parse_information_unit(proplists:get_value(disk_free_limit, Rabbit)),
+        Show(disk_free_limit, Disk),
+        halt(0)
+    end.`;
+  const ebins = fs
+    .readdirSync(RABBITMQ_PLUGINS)
+    .filter((name) => fs.existsSync(path.join(RABBITMQ_PLUGINS, name, 'ebin')))
+    .map((name) => path.join(RABBITMQ_PLUGINS, name, 'ebin'));
+  return new Promise((resolve, reject) =>
+    execFile('erl', ['-noshell', '-pa', ...ebins, '-eval', program, '-extra', schema, file], { timeout: 20_000, cwd: tempDir() }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`${error.message}\n${stdout}${stderr}`));
+      const reading: Record<string, string> = {};
+      for (const line of stdout.trim().split('\n')) {
+        const space = line.indexOf(' ');
+        reading[line.slice(0, space)] = line.slice(space + 1);
+      }
+      resolve(reading);
+    }),
+  );
+}
+
+/** An Erlang list's items, sorted (RabbitMQ keeps indexed keys in reverse file order; the order has no effect). */
+const erlangItems = (list: string | undefined) =>
+  (list ?? '')
+    .replace(/^\[|\]$/g, '')
+    .split(',')
+    .sort();
+
+describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3.10.8', rabbitmq), () => {
+  it('RabbitMQ\'s config parser reads every key Warren reads to the same values', async () => {
+    const definitions = path.join(tempDir(), 'definitions.json');
+    fs.writeFileSync(definitions, '{}');
+    const file = confFile([
+      'listeners.tcp.default = 127.0.0.1:5673 # a comment after a value',
+      'default_user = app admin',
+      'default_pass = s3cret',
+      'default_vhost = apps',
+      'default_user_tags.administrator = false',
+      'default_user_tags.monitoring = true',
+      'loopback_users.guest = false',
+      'loopback_users.bob = true',
+      'vm_memory_high_watermark.relative = 0.6',
+      'disk_free_limit.absolute = 500MiB',
+      'heartbeat = 30',
+      'frame_max = 64KB',
+      'channel_max = 99',
+      'max_message_size = 1048576',
+      `load_definitions = ${definitions}`,
+      'auth_mechanisms.1 = PLAIN',
+      'auth_mechanisms.2 = AMQPLAIN',
+      'heartbeat = 45',
+    ]);
+    const { config, warnings } = resolveConfig(['--config', file], {});
+    expect(warnings).toEqual([]);
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 5673,
+      defaultUser: 'app admin',
+      defaultPass: 's3cret',
+      defaultVhost: 'apps',
+      defaultUserTags: ['monitoring'],
+      loopbackUsers: ['bob'],
+      memoryHighWatermark: 0.6,
+      diskFreeLimit: 500 * 1024 * 1024,
+      heartbeat: 45,
+      frameMax: 65536,
+      channelMax: 99,
+      maxMessageSize: 1048576,
+      loadDefinitions: definitions,
+      authMechanisms: ['PLAIN', 'AMQPLAIN'],
+    });
+    const rabbit = await rabbitmqReading(file);
+    expect(rabbit).toMatchObject({
+      tcp_listeners: `[{"${config.host}",${config.port}}]`,
+      default_user: `<<"${config.defaultUser}">>`,
+      default_pass: `<<"${config.defaultPass}">>`,
+      default_vhost: `<<"${config.defaultVhost}">>`,
+      default_user_tags: `[${config.defaultUserTags.join(',')}]`,
+      loopback_users: `[${config.loopbackUsers.map((user) => `<<"${user}">>`).join(',')}]`,
+      vm_memory_high_watermark: String(config.memoryHighWatermark),
+      disk_free_limit: String(config.diskFreeLimit),
+      heartbeat: String(config.heartbeat),
+      frame_max: String(config.frameMax),
+      channel_max: String(config.channelMax),
+      max_message_size: String(config.maxMessageSize),
+      load_definitions: JSON.stringify(config.loadDefinitions),
+    });
+    expect(erlangItems(rabbit.auth_mechanisms)).toEqual(config.authMechanisms.map((m) => `'${m}'`).sort());
+  });
+
+  it('a RabbitMQ node and Warren started with the same file propose the same connection.tune', async () => {
+    // Every key both read, except those the harness needs as they are (its listener, guest on /).
+    const shared = [
+      'heartbeat = 30',
+      'frame_max = 64KB',
+      'channel_max = 99',
+      'max_message_size = 1048576',
+      'vm_memory_high_watermark.relative = 0.6',
+      'disk_free_limit.absolute = 1MB',
+      'default_user_tags.administrator = true',
+      'loopback_users.guest = true',
+      'auth_mechanisms.1 = PLAIN',
+      'auth_mechanisms.2 = AMQPLAIN',
+    ];
+    const node = await startRabbitMQ({ extraConfig: shared });
+    cleanups.push(() => node.stop());
+    const warren = spawnWarren(['--config', confFile(['listeners.tcp.default = 127.0.0.1:0', ...shared]), '--data-dir', tempDir()]);
+    const { port } = await warren.listening;
+    const rabbitTune = await tuneOf(node.port);
+    expect(rabbitTune).toEqual({ heartbeat: 30, frameMax: 65536, channelMax: 99 });
+    expect(await tuneOf(port)).toEqual(rabbitTune);
+  }, 90_000);
 });
 
 describe('embedding API', () => {

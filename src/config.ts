@@ -1,4 +1,12 @@
-/** Everything Warren can be configured with; the CLI fills it from defaults, environment and flags. */
+// Warren's one typed Config, and the one function that builds it from its sources:
+// defaults ← config file (rabbitmq.conf format) ← environment (WARREN_…) ← flags.
+import fs from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { ConfigError, parseConfFile, parseInformationUnit } from './config-file.js';
+
+export { ConfigError } from './config-file.js';
+
+/** Everything Warren can be configured with. */
 export interface Config {
   port: number;
   host: string;
@@ -49,3 +57,228 @@ export const DEFAULT_CONFIG: Config = {
   loopbackUsers: ['guest'],
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
 };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** The SASL mechanisms Warren implements (EXTERNAL needs TLS client certificates, which Warren does not have yet). */
+export const AUTH_MECHANISMS = ['PLAIN', 'AMQPLAIN'] as const;
+/** The highest channel number AMQP allows; a channel_max of 0 ("no limit" in RabbitMQ) means this. */
+const CHANNEL_MAX_LIMIT = 65535;
+
+/** What is wrong with a value of a setting, or undefined when it is fine. One place for every source. */
+const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined } = {
+  port: (port) => wholeNumberIn(port, 0, 65535),
+  host: (host) => (host === '' ? 'must not be empty' : undefined),
+  dataDir: (dir) => (dir === '' ? 'must not be empty' : undefined),
+  logLevel: (level) => ((LOG_LEVELS as readonly string[]).includes(level) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
+  heartbeat: (seconds) => wholeNumberIn(seconds, 0, 65535),
+  frameMax: (bytes) =>
+    Number.isSafeInteger(bytes) && (bytes === 0 || (bytes >= 4096 && bytes <= 0xffffffff))
+      ? undefined
+      : 'must be 0 (no limit) or a whole number from 4096 to 4294967295',
+  channelMax: (count) => wholeNumberIn(count, 0, CHANNEL_MAX_LIMIT),
+  // RabbitMQ 3.10's own bound (rabbit.schema: "Max message size should be between 0 and 512MB").
+  maxMessageSize: (bytes) => wholeNumberIn(bytes, 1, 512 * 1024 * 1024),
+  // Any size, however large: a limit above the disk's size is how a test raises the alarm from the start.
+  diskFreeLimit: (bytes) => (Number.isInteger(bytes) && bytes >= 0 ? undefined : 'must be a whole number of bytes, 0 or more'),
+  memoryHighWatermark: (share) => (Number.isFinite(share) && share >= 0 ? undefined : 'must be a number, 0 or more'),
+  loadDefinitions: () => undefined,
+  defaultUser: (name) => (name === '' ? 'must not be empty' : undefined),
+  defaultPass: () => undefined,
+  defaultUserTags: (tags) => (tags.includes('') ? 'a tag must not be empty' : undefined),
+  defaultVhost: (name) => (name === '' ? 'must not be empty' : undefined),
+  loopbackUsers: (users) => (users.includes('') ? 'a user name must not be empty' : undefined),
+  authMechanisms: (mechanisms) => {
+    if (mechanisms.length === 0) return `at least one is needed; Warren supports ${AUTH_MECHANISMS.join(', ')}`;
+    const unsupported = mechanisms.find((m) => !(AUTH_MECHANISMS as readonly string[]).includes(m));
+    if (unsupported === undefined) return undefined;
+    const why = unsupported === 'EXTERNAL' ? ' (it needs TLS client certificates, which Warren does not have yet)' : '';
+    return `${unsupported} is not supported${why}; Warren supports ${AUTH_MECHANISMS.join(', ')}`;
+  },
+};
+
+function wholeNumberIn(value: number, min: number, max: number): string | undefined {
+  return Number.isSafeInteger(value) && value >= min && value <= max ? undefined : `must be a whole number from ${min} to ${max}`;
+}
+
+/** Throws ConfigError naming the origin of the first value that is not valid. */
+export function checkSettings(settings: Partial<Config>, origins: Partial<Record<keyof Config, string>> = {}): void {
+  for (const key of Object.keys(settings) as (keyof Config)[]) {
+    const value = settings[key];
+    if (value === undefined || !(key in PROBLEMS)) continue;
+    const problem = (PROBLEMS[key] as (v: typeof value) => string | undefined)(value);
+    if (problem !== undefined) throw new ConfigError(`${origins[key] ?? key}: ${problem}`);
+  }
+}
+
+/** Puts settings over a config; 0 for channelMax becomes the AMQP limit, as "no limit" in RabbitMQ. */
+export function applySettings(config: Config, settings: Partial<Config>): Config {
+  const merged = { ...config };
+  for (const key of Object.keys(settings) as (keyof Config)[]) {
+    if (settings[key] !== undefined) (merged as Record<keyof Config, unknown>)[key] = settings[key];
+  }
+  if (merged.channelMax === 0) merged.channelMax = CHANNEL_MAX_LIMIT;
+  return merged;
+}
+
+// ---- Flags and their WARREN_ environment forms ----
+
+interface OptionSpec {
+  /** The flag without its dashes; the environment variable is WARREN_ and this in upper case with underscores. */
+  flag: string;
+  describe: string;
+  /** What --help shows as the default. */
+  shownDefault: string;
+  /** The setting this option sets, or undefined for --config. */
+  key?: keyof Config;
+  /** Reads the option's text; returns the value, or a string saying what is wrong. */
+  read: (text: string) => Config[keyof Config] | { problem: string };
+}
+
+const text = (value: string) => value;
+const wholeNumber = (value: string) => (/^\d+$/.test(value) ? Number(value) : { problem: 'expected a whole number' });
+const decimal = (value: string) => (/^\d+(?:\.\d*)?$|^\.\d+$/.test(value) ? Number(value) : { problem: 'expected a number such as 0.4' });
+const bytes = (value: string) => {
+  const parsed = parseInformationUnit(value);
+  return typeof parsed === 'string' ? { problem: parsed } : parsed;
+};
+/** A comma-separated list; `none` or nothing is the empty list. */
+const list = (value: string) =>
+  value.trim() === 'none'
+    ? []
+    : value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+
+const shown = (key: keyof Config) => {
+  const value = DEFAULT_CONFIG[key];
+  const display = Array.isArray(value) ? value.join(',') : String(value);
+  return display === '' ? 'none' : display;
+};
+
+function option(flag: string, key: keyof Config, read: OptionSpec['read'], describe: string): OptionSpec {
+  return { flag, key, read, describe, shownDefault: shown(key) };
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { flag: 'config', describe: 'a configuration file in rabbitmq.conf format', shownDefault: 'none', read: text },
+  option('port', 'port', wholeNumber, 'AMQP port (0 picks a free one and logs it)'),
+  option('host', 'host', text, 'address to listen on'),
+  option('data-dir', 'dataDir', text, 'where durable data lives'),
+  option('log-level', 'logLevel', text, `log level: ${LOG_LEVELS.join(', ')}`),
+  option('heartbeat', 'heartbeat', wholeNumber, 'heartbeat interval proposed to clients, seconds'),
+  option('frame-max', 'frameMax', wholeNumber, 'largest frame, bytes'),
+  option('channel-max', 'channelMax', wholeNumber, 'highest channel number (0: 65535)'),
+  option('max-message-size', 'maxMessageSize', wholeNumber, 'largest message body, bytes'),
+  option('disk-free-limit', 'diskFreeLimit', bytes, 'free disk space below which publishers are blocked: bytes, or with a unit (50MB, 1GB, 500MiB)'),
+  option('memory-high-watermark', 'memoryHighWatermark', decimal, "share of the machine's memory above which publishers are blocked"),
+  option('load-definitions', 'loadDefinitions', text, 'a definitions file (RabbitMQ JSON) to import at boot'),
+  option('default-user', 'defaultUser', text, 'user created on a fresh node that loads no definitions'),
+  option('default-pass', 'defaultPass', text, "that user's password"),
+  option('default-user-tags', 'defaultUserTags', list, "that user's tags, comma-separated"),
+  option('default-vhost', 'defaultVhost', text, 'vhost created on a fresh node that loads no definitions'),
+  option('loopback-users', 'loopbackUsers', list, 'users who may log in from loopback addresses only, comma-separated, or none'),
+  option('auth-mechanisms', 'authMechanisms', list, `SASL mechanisms offered, comma-separated: ${AUTH_MECHANISMS.join(', ')}`),
+];
+
+export function environmentName(flag: string): string {
+  return `WARREN_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/** The command line: every option as text (read and checked by resolveConfig), no defaults filled in, strict. */
+export function commandLine(argv: readonly string[]): Argv {
+  let parser = yargs([...argv])
+    .scriptName('warren')
+    .usage(
+      '$0 [options]\n\nAn AMQP 0-9-1 message broker. Settings come from defaults, then the --config file ' +
+        '(rabbitmq.conf format), then WARREN_<OPTION> environment variables (e.g. WARREN_PORT=5673), then flags.',
+    )
+    .parserConfiguration({ 'duplicate-arguments-array': false })
+    .strict();
+  for (const spec of OPTIONS) {
+    parser = parser.option(spec.flag, {
+      type: 'string',
+      requiresArg: true,
+      describe: `${spec.describe} [env ${environmentName(spec.flag)}]`,
+      defaultDescription: spec.shownDefault,
+    });
+  }
+  return parser;
+}
+
+export interface ResolvedConfig {
+  config: Config;
+  /** Things worth an operator's attention that do not stop the broker (unknown keys and WARREN_ variables). */
+  warnings: string[];
+}
+
+/**
+ * Builds the Config from its sources, later ones winning: defaults, the config file (--config or WARREN_CONFIG),
+ * WARREN_ environment variables, flags. Throws ConfigError naming the setting and its origin for a bad value or
+ * an unknown flag; unknown config-file keys and WARREN_ variables that are no option are warnings.
+ */
+export function resolveConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string = (path) => fs.readFileSync(path, 'utf8'),
+): ResolvedConfig {
+  const warnings: string[] = [];
+  const flags = commandLine(argv)
+    .help(false)
+    .version(false)
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw new ConfigError(message ?? error.message);
+    })
+    .parseSync();
+
+  const fromEnv = readOptions((flag) => env[environmentName(flag)], (flag, value) => `${environmentName(flag)}=${value}`);
+  const fromFlags = readOptions((flag) => flags[flag] as string | undefined, (flag, value) => `--${flag} ${value}`);
+  const known = new Set(OPTIONS.map((spec) => environmentName(spec.flag)));
+  for (const name of Object.keys(env).sort()) {
+    if (name.startsWith('WARREN_') && !known.has(name)) warnings.push(`environment variable ${name} is not a Warren option, ignored`);
+  }
+
+  let config = DEFAULT_CONFIG;
+  const configFile = fromFlags.configFile ?? fromEnv.configFile;
+  if (configFile !== undefined) {
+    let fileText: string;
+    try {
+      fileText = readFile(configFile);
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${configFile}: ${(error as Error).message}`);
+    }
+    const file = parseConfFile(fileText, configFile);
+    checkSettings(file.settings, file.origins);
+    warnings.push(...file.warnings);
+    config = applySettings(config, file.settings);
+  }
+  config = applySettings(config, fromEnv.settings);
+  config = applySettings(config, fromFlags.settings);
+  return { config, warnings };
+}
+
+/** Reads and checks every option one source gives (the environment or the flags). */
+function readOptions(
+  valueOf: (flag: string) => string | undefined,
+  originOf: (flag: string, value: string) => string,
+): { settings: Partial<Config>; configFile?: string } {
+  const settings: Partial<Config> = {};
+  const origins: Partial<Record<keyof Config, string>> = {};
+  let configFile: string | undefined;
+  for (const spec of OPTIONS) {
+    const raw = valueOf(spec.flag);
+    if (raw === undefined) continue;
+    const origin = originOf(spec.flag, raw);
+    const value = spec.read(raw);
+    if (typeof value === 'object' && !Array.isArray(value)) throw new ConfigError(`${origin}: ${value.problem}`);
+    if (spec.key === undefined) {
+      configFile = raw;
+      continue;
+    }
+    (settings as Record<keyof Config, unknown>)[spec.key] = value;
+    origins[spec.key] = origin;
+  }
+  checkSettings(settings, origins);
+  return { settings, configFile };
+}

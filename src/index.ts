@@ -1,9 +1,9 @@
-import { type Config, DEFAULT_CONFIG } from './config.js';
+import { applySettings, checkSettings, type Config, DEFAULT_CONFIG } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startServer } from './server.js';
 
 export type { Config } from './config.js';
-export { DEFAULT_CONFIG } from './config.js';
+export { ConfigError, DEFAULT_CONFIG } from './config.js';
 
 export interface BrokerOptions extends Partial<Config> {
   /** A pino logger to use instead of one made from logLevel. */
@@ -20,11 +20,12 @@ export interface RunningBroker {
 
 /**
  * Starts a broker in this process: `const broker = await startBroker({ port: 0 })`.
- * Logs are silent unless logLevel or logger is given.
+ * Logs are silent unless logLevel or logger is given. A setting with a bad value throws ConfigError naming it.
  */
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
-  const { logger: given, ...overrides } = options;
-  const config: Config = { ...DEFAULT_CONFIG, logLevel: 'silent', ...overrides };
+  const { logger: given, ...settings } = options;
+  checkSettings(settings);
+  const config: Config = applySettings({ ...DEFAULT_CONFIG, logLevel: 'silent' }, settings);
   const logger = given ?? createLogger(config.logLevel);
   const server = await startServer(config, logger);
   return { port: server.port, host: server.host, close: server.close };

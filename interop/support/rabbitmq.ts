@@ -51,7 +51,14 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
-export async function startRabbitMQ(opts: { timeoutMs?: number; diskFreeLimit?: string } = {}): Promise<RabbitNode> {
+export async function startRabbitMQ(
+  opts: {
+    timeoutMs?: number;
+    diskFreeLimit?: string;
+    /** rabbitmq.conf lines after the harness's own (a key given again takes the later value). */
+    extraConfig?: string[];
+  } = {},
+): Promise<RabbitNode> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const t0 = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-rmq-'));
@@ -71,6 +78,7 @@ export async function startRabbitMQ(opts: { timeoutMs?: number; diskFreeLimit?: 
       'log.file.level = info',
       // Small test machine; don't let a disk/memory alarm block publishers.
       `disk_free_limit.absolute = ${opts.diskFreeLimit ?? '1MB'}`,
+      ...(opts.extraConfig ?? []),
       '',
     ].join('\n'),
   );

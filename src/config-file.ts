@@ -1,0 +1,223 @@
+// RabbitMQ's rabbitmq.conf format, read for the settings Warren has. The syntax is cuttlefish's, as RabbitMQ
+// 3.10.8 parses it: `key = value` per line; a key is words of [A-Za-z0-9_-] joined by dots (`\.` is a dot inside a
+// word); the value runs to the end of the line or to a `#` (there is no quoting: `#` always starts a comment) and
+// is trimmed; blank lines and `#` comments are skipped; a key given twice takes its last value. Value formats
+// (integers, byte sizes, information units, ip:port) are cuttlefish's and rabbit.schema's, checked against both.
+import net from 'node:net';
+import type { Config } from './config.js';
+
+/** A setting Warren cannot take; its message names where the setting came from (file and line, variable, flag). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface ConfFile {
+  settings: Partial<Config>;
+  /** Where each setting came from (`FILE line N: key = value`), to name it when its value is out of range. */
+  origins: Partial<Record<keyof Config, string>>;
+  /** Keys Warren does not have, each naming the key and its line. */
+  warnings: string[];
+}
+
+interface Entry {
+  key: string;
+  /** The key's words, `\.` unescaped. */
+  words: string[];
+  value: string;
+  line: number;
+}
+
+const WORD = String.raw`(?:[A-Za-z0-9_-]|\\\.)+`;
+const SETTING = new RegExp(String.raw`^\s*(${WORD}(?:\.${WORD})*)\s*=\s*([^#]*?)\s*(?:#.*)?$`);
+const BLANK_OR_COMMENT = /^\s*(?:#.*)?$/;
+
+/** Parses a rabbitmq.conf text; throws ConfigError naming the line for a line that is not `key = value` or a bad value. */
+export function parseConfFile(text: string, fileName: string): ConfFile {
+  const entries = new Map<string, Entry>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const lineText = lines[i] as string;
+    const line = i + 1;
+    if (BLANK_OR_COMMENT.test(lineText)) continue;
+    if (/^\s*include\s/.test(lineText)) {
+      throw new ConfigError(`${fileName} line ${line}: include is not supported; put the settings in this file`);
+    }
+    const match = SETTING.exec(lineText);
+    if (match === null) {
+      throw new ConfigError(`${fileName} line ${line}: cannot read ${JSON.stringify(lineText.trim())}; expected key = value`);
+    }
+    const key = match[1] as string;
+    const value = match[2] as string;
+    if (value === '') throw new ConfigError(`${fileName} line ${line}: ${key} has no value`);
+    const words = key.split(/(?<!\\)\./).map((word) => word.replaceAll('\\.', '.'));
+    // Later wins, as in RabbitMQ; delete first so the entry takes the position of its last line.
+    entries.delete(key);
+    entries.set(key, { key, words, value, line });
+  }
+  return new ConfFileReader(fileName).read([...entries.values()]);
+}
+
+class ConfFileReader {
+  private readonly settings: Partial<Config> = {};
+  private readonly origins: Partial<Record<keyof Config, string>> = {};
+  private readonly warnings: string[] = [];
+  private listener: Entry | undefined;
+  private readonly userTags: string[] = [];
+  private userTagsSet = false;
+  private readonly loopbackUsers: string[] = [];
+  private loopbackUsersSet = false;
+  private loopbackNone = false;
+  private readonly mechanisms: string[] = [];
+
+  constructor(private readonly fileName: string) {}
+
+  read(entries: Entry[]): ConfFile {
+    for (const entry of entries) this.readEntry(entry);
+    if (this.userTagsSet) this.settings.defaultUserTags = this.userTags;
+    if (this.loopbackUsersSet) this.settings.loopbackUsers = this.loopbackNone ? [] : this.loopbackUsers;
+    if (this.mechanisms.length > 0) this.settings.authMechanisms = this.mechanisms;
+    return { settings: this.settings, origins: this.origins, warnings: this.warnings };
+  }
+
+  private readEntry(entry: Entry): void {
+    const { key, words, value } = entry;
+    switch (key) {
+      case 'default_user':
+        return this.set(entry, 'defaultUser', value);
+      case 'default_pass':
+        return this.set(entry, 'defaultPass', value);
+      case 'default_vhost':
+        return this.set(entry, 'defaultVhost', value);
+      case 'load_definitions':
+        return this.set(entry, 'loadDefinitions', value);
+      case 'heartbeat':
+        return this.set(entry, 'heartbeat', this.integer(entry));
+      case 'channel_max':
+        return this.set(entry, 'channelMax', this.integer(entry));
+      case 'max_message_size':
+        return this.set(entry, 'maxMessageSize', this.integer(entry));
+      case 'frame_max':
+        return this.set(entry, 'frameMax', this.valueOf(entry, parseByteSize(value)));
+      case 'disk_free_limit.absolute':
+        return this.set(entry, 'diskFreeLimit', this.valueOf(entry, parseInformationUnit(value)));
+      case 'vm_memory_high_watermark.relative':
+        return this.set(entry, 'memoryHighWatermark', this.float(entry));
+      case 'loopback_users':
+        if (value !== 'none') throw this.bad(entry, 'expected none (or loopback_users.NAME = true/false)');
+        this.loopbackUsersSet = true;
+        this.loopbackNone = true;
+        this.origins.loopbackUsers = this.origin(entry);
+        return;
+      case 'listeners.tcp':
+        throw this.bad(entry, 'Warren needs a TCP listener; only listeners.tcp.default = PORT or IP:PORT is supported');
+    }
+    if (words.length === 3 && words[0] === 'listeners' && words[1] === 'tcp') return this.readListener(entry);
+    if (words.length === 2) {
+      const name = words[1] as string;
+      switch (words[0]) {
+        case 'default_user_tags':
+          if (this.boolean(entry)) this.userTags.push(name);
+          this.userTagsSet = true;
+          this.origins.defaultUserTags = this.origin(entry);
+          return;
+        case 'loopback_users':
+          if (this.boolean(entry)) this.loopbackUsers.push(name);
+          this.loopbackUsersSet = true;
+          this.origins.loopbackUsers ??= this.origin(entry);
+          return;
+        case 'auth_mechanisms':
+          this.mechanisms.push(value);
+          this.origins.authMechanisms = this.origin(entry);
+          return;
+      }
+    }
+    this.warnings.push(`${this.fileName} line ${entry.line}: unknown key ${key} (not a Warren setting), ignored`);
+  }
+
+  /** listeners.tcp.NAME = PORT | IP:PORT (IPv6 without brackets, split at the last colon, as cuttlefish does). */
+  private readListener(entry: Entry): void {
+    if (this.listener !== undefined) {
+      throw this.bad(entry, `Warren listens on one address, already set by ${this.listener.key} on line ${this.listener.line}`);
+    }
+    this.listener = entry;
+    const { value } = entry;
+    const colon = value.lastIndexOf(':');
+    const port = colon < 0 ? value : value.slice(colon + 1);
+    if (!/^\d+$/.test(port)) throw this.bad(entry, 'expected PORT or IP:PORT, e.g. 5672 or 127.0.0.1:5672');
+    if (colon >= 0) {
+      const host = value.slice(0, colon);
+      if (net.isIP(host) === 0) throw this.bad(entry, `${host} is not an IP address (expected PORT or IP:PORT, e.g. 127.0.0.1:5672 or ::1:5672)`);
+      this.set(entry, 'host', host);
+    }
+    this.set(entry, 'port', Number(port));
+  }
+
+  private set<K extends keyof Config>(entry: Entry, key: K, value: Config[K]): void {
+    this.settings[key] = value;
+    this.origins[key] = this.origin(entry);
+  }
+
+  private origin(entry: Entry): string {
+    return `${this.fileName} line ${entry.line}: ${entry.key} = ${entry.value}`;
+  }
+
+  private bad(entry: Entry, problem: string): ConfigError {
+    return new ConfigError(`${this.origin(entry)}: ${problem}`);
+  }
+
+  private valueOf(entry: Entry, parsed: number | string): number {
+    if (typeof parsed === 'string') throw this.bad(entry, parsed);
+    return parsed;
+  }
+
+  private integer(entry: Entry): number {
+    if (!/^[+-]?\d+$/.test(entry.value)) throw this.bad(entry, 'expected a whole number');
+    return Number(entry.value);
+  }
+
+  /** cuttlefish's float: digits, a point and digits (`1` and `.5` are refused, as RabbitMQ refuses them). */
+  private float(entry: Entry): number {
+    if (!/^[+-]?\d+\.\d+(?:[eE][+-]?\d+)?$/.test(entry.value)) throw this.bad(entry, 'expected a decimal number such as 0.4');
+    return Number(entry.value);
+  }
+
+  private boolean(entry: Entry): boolean {
+    if (entry.value === 'true') return true;
+    if (entry.value === 'false') return false;
+    throw this.bad(entry, 'expected true or false');
+  }
+}
+
+/** cuttlefish's bytesize (frame_max): a number, optionally followed by KB, MB or GB in any case, in powers of 1024. */
+export function parseByteSize(text: string): number | string {
+  const match = /^(\d+)(kb|mb|gb)?$/i.exec(text);
+  if (match === null) return 'expected a number of bytes, optionally with KB, MB or GB (powers of 1024)';
+  const unit = match[2]?.toLowerCase();
+  const multiplier = unit === 'kb' ? 1024 : unit === 'mb' ? 1024 ** 2 : unit === 'gb' ? 1024 ** 3 : 1;
+  return Number(match[1]) * multiplier;
+}
+
+// RabbitMQ's information units (rabbit_resource_monitor_misc:parse_information_unit, as 3.10.8 answers): decimal
+// kB/MB/GB and binary k/m/g and KiB/MiB/GiB, in exactly these spellings. `KiB` is listed by RabbitMQ's pattern but
+// crashes its parser (3.10.8); Warren takes it as 1024.
+const INFORMATION_UNITS: Record<string, number> = {};
+for (const [spellings, multiplier] of [
+  ['kB KB kb Kb', 1000],
+  ['MB mb Mb', 1000 ** 2],
+  ['GB gb Gb', 1000 ** 3],
+  ['k K kiB KiB KIB kib', 1024],
+  ['m M MiB MIB mib', 1024 ** 2],
+  ['g G GiB GIB gib', 1024 ** 3],
+] as const) {
+  for (const spelling of spellings.split(' ')) INFORMATION_UNITS[spelling] = multiplier;
+}
+
+/** A byte count as RabbitMQ's disk_free_limit.absolute takes it: `50000000`, `50MB`, `500MiB`, `1GB`, `2g`… */
+export function parseInformationUnit(text: string): number | string {
+  const match = /^(\d+)([A-Za-z]*)$/.exec(text);
+  const multiplier = match === null ? undefined : match[2] === '' ? 1 : INFORMATION_UNITS[match[2] as string];
+  if (match === null || multiplier === undefined) {
+    return 'expected a number of bytes, optionally with a unit: kB, MB, GB (powers of 1000) or k, m, g, KiB, MiB, GiB (powers of 1024)';
+  }
+  return Number(match[1]) * multiplier;
+}

@@ -1,0 +1,140 @@
+// resolveConfig: defaults ← config file ← WARREN_ environment ← flags, each value checked where it came from.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, OPTIONS, environmentName, resolveConfig } from '../src/config.js';
+import { startBroker } from '../src/index.js';
+
+const files = (contents: Record<string, string>) => (path: string) => {
+  const text = contents[path];
+  if (text === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+  return text;
+};
+const errorOf = (run: () => unknown): string => {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('precedence', () => {
+  it('is the defaults with no file, variable or flag', () => {
+    expect(resolveConfig([], {})).toEqual({ config: DEFAULT_CONFIG, warnings: [] });
+  });
+
+  it('defaults ← config file ← environment ← flags, setting by setting', () => {
+    const readFile = files({ 'w.conf': 'heartbeat = 10\nchannel_max = 10\nframe_max = 8192\nlisteners.tcp.default = 127.0.0.1:5700\n' });
+    const env = { WARREN_CONFIG: 'w.conf', WARREN_CHANNEL_MAX: '20', WARREN_FRAME_MAX: '16384' };
+    const { config } = resolveConfig(['--frame-max', '32768'], env, readFile);
+    expect(config).toEqual({ ...DEFAULT_CONFIG, heartbeat: 10, channelMax: 20, frameMax: 32768, host: '127.0.0.1', port: 5700 });
+  });
+
+  it('--config beats WARREN_CONFIG', () => {
+    const readFile = files({ 'a.conf': 'heartbeat = 1', 'b.conf': 'heartbeat = 2' });
+    expect(resolveConfig(['--config', 'b.conf'], { WARREN_CONFIG: 'a.conf' }, readFile).config.heartbeat).toBe(2);
+  });
+
+  it('the last of a repeated flag wins', () => {
+    expect(resolveConfig(['--port', '1', '--port', '2'], {}).config.port).toBe(2);
+  });
+
+  it('every option has a flag and a WARREN_ variable that set the same setting', () => {
+    const samples: Record<string, [string, unknown]> = {
+      port: ['5673', 5673],
+      host: ['127.0.0.1', '127.0.0.1'],
+      'data-dir': ['/var/lib/warren', '/var/lib/warren'],
+      'log-level': ['debug', 'debug'],
+      heartbeat: ['30', 30],
+      'frame-max': ['65536', 65536],
+      'channel-max': ['100', 100],
+      'max-message-size': ['1048576', 1048576],
+      'disk-free-limit': ['1GB', 1_000_000_000],
+      'memory-high-watermark': ['0.6', 0.6],
+      'load-definitions': ['/etc/defs.json', '/etc/defs.json'],
+      'default-user': ['admin', 'admin'],
+      'default-pass': ['s3cret', 's3cret'],
+      'default-user-tags': ['administrator, monitoring', ['administrator', 'monitoring']],
+      'default-vhost': ['apps', 'apps'],
+      'loopback-users': ['guest,bob', ['guest', 'bob']],
+      'auth-mechanisms': ['AMQPLAIN', ['AMQPLAIN']],
+    };
+    for (const spec of OPTIONS) {
+      if (spec.key === undefined) continue;
+      const sample = samples[spec.flag];
+      expect(sample, `a sample for --${spec.flag}`).toBeDefined();
+      const [text, value] = sample as [string, unknown];
+      expect(resolveConfig([`--${spec.flag}`, text], {}).config[spec.key]).toEqual(value);
+      expect(resolveConfig([], { [environmentName(spec.flag)]: text }).config[spec.key]).toEqual(value);
+    }
+  });
+
+  it('--loopback-users none and an empty list both mean nobody', () => {
+    expect(resolveConfig(['--loopback-users', 'none'], {}).config.loopbackUsers).toEqual([]);
+    expect(resolveConfig([], { WARREN_LOOPBACK_USERS: '' }).config.loopbackUsers).toEqual([]);
+  });
+
+  it('takes a disk free limit larger than any disk', () => {
+    expect(resolveConfig(['--disk-free-limit', '1000000000000000000'], {}).config.diskFreeLimit).toBe(1e18);
+  });
+
+  it('channel_max 0 means no limit: the highest channel number AMQP allows', () => {
+    expect(resolveConfig(['--channel-max', '0'], {}).config.channelMax).toBe(65535);
+  });
+});
+
+describe('unknown and bad settings', () => {
+  it('warns about a WARREN_ variable that is no option, and starts', () => {
+    const { config, warnings } = resolveConfig([], { WARREN_DATA: '/tmp/x', WARREN_PORT: '5673', HOME: '/root' });
+    expect(config.port).toBe(5673);
+    expect(warnings).toEqual(['environment variable WARREN_DATA is not a Warren option, ignored']);
+  });
+
+  it('passes on the config file warnings', () => {
+    const readFile = files({ 'w.conf': 'management.tcp.port = 15672\n' });
+    expect(resolveConfig(['--config', 'w.conf'], {}, readFile).warnings).toEqual([
+      'w.conf line 1: unknown key management.tcp.port (not a Warren setting), ignored',
+    ]);
+  });
+
+  it('refuses an unknown flag', () => {
+    expect(errorOf(() => resolveConfig(['--data', 'x'], {}))).toContain('Unknown argument: data');
+  });
+
+  it('names the source of a bad value: file line, variable or flag', () => {
+    const readFile = files({ 'w.conf': '\nheartbeat = 70000\n', 'm.conf': 'auth_mechanisms.1 = EXTERNAL\n' });
+    expect(errorOf(() => resolveConfig(['--config', 'w.conf'], {}, readFile))).toBe(
+      'w.conf line 2: heartbeat = 70000: must be a whole number from 0 to 65535',
+    );
+    expect(errorOf(() => resolveConfig([], { WARREN_PORT: 'abc' }))).toBe('WARREN_PORT=abc: expected a whole number');
+    expect(errorOf(() => resolveConfig(['--frame-max', '100'], {}))).toBe('--frame-max 100: must be 0 (no limit) or a whole number from 4096 to 4294967295');
+    expect(errorOf(() => resolveConfig(['--max-message-size', '600000000'], {}))).toContain('must be a whole number from 1 to 536870912');
+    expect(errorOf(() => resolveConfig(['--log-level', 'loud'], {}))).toContain('--log-level loud: must be one of fatal');
+    expect(errorOf(() => resolveConfig(['--disk-free-limit', '5 GB'], {}))).toContain('--disk-free-limit 5 GB: expected a number of bytes');
+    expect(errorOf(() => resolveConfig(['--config', 'm.conf'], {}, readFile))).toBe(
+      'm.conf line 1: auth_mechanisms.1 = EXTERNAL: EXTERNAL is not supported (it needs TLS client certificates, which Warren does not have yet); Warren supports PLAIN, AMQPLAIN',
+    );
+    expect(errorOf(() => resolveConfig(['--auth-mechanisms', 'PLAIN,CRAM-MD5'], {}))).toBe(
+      '--auth-mechanisms PLAIN,CRAM-MD5: CRAM-MD5 is not supported; Warren supports PLAIN, AMQPLAIN',
+    );
+    expect(errorOf(() => resolveConfig(['--auth-mechanisms', 'none'], {}))).toContain('at least one is needed');
+  });
+
+  it('checks a file value even when a flag overrides it', () => {
+    const readFile = files({ 'w.conf': 'heartbeat = abc\n' });
+    expect(errorOf(() => resolveConfig(['--config', 'w.conf', '--heartbeat', '5'], {}, readFile))).toContain('w.conf line 1: heartbeat = abc');
+  });
+
+  it('says when the config file cannot be read', () => {
+    expect(errorOf(() => resolveConfig(['--config', 'missing.conf'], {}, files({})))).toBe(
+      "cannot read config file missing.conf: ENOENT: no such file or directory, open 'missing.conf'",
+    );
+  });
+});
+
+describe('startBroker settings', () => {
+  it('throws ConfigError naming a setting with a bad value, before opening anything', async () => {
+    await expect(startBroker({ heartbeat: -1 })).rejects.toThrow(new ConfigError('heartbeat: must be a whole number from 0 to 65535'));
+    await expect(startBroker({ authMechanisms: ['EXTERNAL'] })).rejects.toThrow(ConfigError);
+  });
+});
