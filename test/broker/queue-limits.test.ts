@@ -74,8 +74,10 @@ describe('queue arguments', () => {
   });
 
   it('give the limits, with unset (or unusable) ones as -1', () => {
-    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1, maxPriority: -1, singleActiveConsumer: false });
+    const unset = { deadLetterExchange: undefined, deadLetterRoutingKey: undefined, deliveryLimit: -1 };
+    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1, maxPriority: -1, singleActiveConsumer: false, ...unset });
     expect(queueLimits({ 'x-message-ttl': 0, 'x-max-length': 3, 'x-overflow': 'reject-publish', 'x-expires': BigInt(5) })).toEqual({
+      ...unset,
       messageTtl: 0,
       maxLength: 3,
       maxLengthBytes: -1,
