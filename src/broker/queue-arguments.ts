@@ -60,6 +60,10 @@ export function validateQueueArguments(queue: string, vhost: string, args: Field
   if (singleActive !== undefined && typeof singleActive !== 'boolean') {
     throw invalid('x-single-active-consumer', `{unacceptable_type,${typeName(singleActive)}}`);
   }
+  // Checked against the arguments alone: a policy's dead-letter exchange does not count (observed on 3.10.8).
+  if (args['x-dead-letter-routing-key'] !== undefined && args['x-dead-letter-exchange'] === undefined) {
+    throw invalid('x-dead-letter-routing-key', 'routing_key_but_no_dlx_defined');
+  }
   const overflow = args['x-overflow'];
   if (overflow !== undefined) {
     const text = stringValue(overflow);

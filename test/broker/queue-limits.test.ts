@@ -69,6 +69,9 @@ describe('queue arguments', () => {
     expect(check({ 'x-message-ttl': 'soon' })).toBe(`406 PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'q' in vhost '/': "expected integer, got longstr"`);
     expect(check({ 'x-expires': 0 })).toBe("406 PRECONDITION_FAILED - invalid arg 'x-expires' for queue 'q' in vhost '/': {value_zero,0}");
     expect(check({ 'x-max-length-bytes': 2.5 })).toBe(`406 PRECONDITION_FAILED - invalid arg 'x-max-length-bytes' for queue 'q' in vhost '/': "expected integer, got double"`);
+    expect(check({ 'x-dead-letter-routing-key': 'k' })).toBe(
+      "406 PRECONDITION_FAILED - invalid arg 'x-dead-letter-routing-key' for queue 'q' in vhost '/': routing_key_but_no_dlx_defined",
+    );
     expect(check({ 'x-overflow': 'drop-tail' })).toBe("406 PRECONDITION_FAILED - invalid arg 'x-overflow' for queue 'q' in vhost '/': invalid_overflow");
     expect(() => validateQueueArguments('q', '/', { 'x-message-ttl': 0, 'x-max-length': 0, 'x-expires': 1, 'x-overflow': 'reject-publish-dlx' })).not.toThrow();
   });
