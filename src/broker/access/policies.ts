@@ -81,15 +81,16 @@ const POLICY_KEYS: ReadonlyMap<string, [Check, string]> = new Map([
   ['queue-version', [oneOf(1, 2), 'is not a valid queue-version value']],
   ['queue-leader-locator', [oneOf('client-local', 'random', 'least-leaders'), 'is not a valid queue leader locator value']],
   ['initial-cluster-size', [integerAtLeast(0), 'is not a valid cluster size']],
-  ['max-age', [isString, 'is not a valid max age']],
+  ['max-age', [(value) => typeof value === 'string' && /^\d+(Y|M|D|h|m|s)$/.test(value), 'is not a valid max age']],
   ['stream-max-segment-size-bytes', [integerAtLeast(0), 'is not a valid segment size']],
-  ['ha-mode', [oneOf('all', 'exactly', 'nodes'), 'is not a valid ha-mode value']],
+  ['queue-master-locator', [oneOf('min-masters', 'client-local', 'random'), 'invalid queue-master-locator value']],
+  // Classic mirroring: checked together by checkMirroring.
+  ['ha-mode', [anything, '']],
   ['ha-params', [anything, '']],
-  ['ha-sync-mode', [oneOf('automatic', 'manual'), 'is not a valid ha-sync-mode value']],
-  ['ha-sync-batch-size', [integerAtLeast(1), 'is not a valid ha-sync-batch-size value']],
-  ['ha-promote-on-shutdown', [oneOf('when-synced', 'always'), 'is not a valid ha-promote-on-shutdown value']],
-  ['ha-promote-on-failure', [oneOf('when-synced', 'always'), 'is not a valid ha-promote-on-failure value']],
-  ['queue-master-locator', [oneOf('min-masters', 'client-local', 'random'), 'is not a valid queue-master-locator value']],
+  ['ha-sync-mode', [anything, '']],
+  ['ha-sync-batch-size', [anything, '']],
+  ['ha-promote-on-shutdown', [anything, '']],
+  ['ha-promote-on-failure', [anything, '']],
 ]);
 
 /** Operator policies may only cap numbers (RabbitMQ's operator_policy_validator keys). */
@@ -102,9 +103,6 @@ const OPERATOR_POLICY_KEYS: readonly string[] = [
   'max-in-memory-bytes',
   'delivery-limit',
 ];
-
-/** Keys where an operator policy and a policy combine to the lower value. */
-const MERGED_BY_MINIMUM: readonly string[] = OPERATOR_POLICY_KEYS;
 
 /**
  * Checks a policy as RabbitMQ does and returns it ready to match. Throws
@@ -146,11 +144,7 @@ function validateDefinition(kind: PolicyKind, value: unknown): PolicyDefinition 
     const [check, refusal] = rule;
     if (!check(definition[key])) throw new PolicyValidationError(`${erlangTerm(definition[key])} ${refusal}`);
   }
-  const haMode = definition['ha-mode'];
-  if ((haMode === 'exactly' || haMode === 'nodes') && definition['ha-params'] === undefined) {
-    const takes = haMode === 'exactly' ? 'an integer' : 'a list of strings';
-    throw new PolicyValidationError(`ha-mode="${haMode}" takes ${takes}, none given`);
-  }
+  if (kind === 'policy') checkMirroring(definition);
   if (unknown.length > 0) {
     const terms = unknown.map((key) => `{${erlangTerm(key)},${erlangTerm(definition[key])}}`);
     throw new PolicyValidationError(`[${terms.join(',')}] are not recognised policy settings`);
@@ -158,6 +152,47 @@ function validateDefinition(kind: PolicyKind, value: unknown): PolicyDefinition 
   const sorted: Record<string, unknown> = {};
   for (const key of keys) sorted[key] = definition[key];
   return sorted;
+}
+
+/**
+ * Classic mirroring (ha-*) has no effect in Warren but is checked as RabbitMQ
+ * 3.10.8 checks it (texts measured with rabbitmqctl set_policy), so a
+ * definition one refuses the other refuses too.
+ */
+function checkMirroring(definition: Record<string, unknown>): void {
+  const mode = definition['ha-mode'];
+  const params = definition['ha-params'];
+  const fail = (text: string) => new PolicyValidationError(text);
+  if (mode === undefined) {
+    if (Object.keys(definition).some((key) => key.startsWith('ha-'))) {
+      throw fail('ha-mode must be specified to specify ha-params, ha-sync-mode or ha-promote-on-shutdown');
+    }
+  } else if (mode === 'all') {
+    if (params !== undefined) throw fail('ha-mode="all" does not take parameters');
+  } else if (mode === 'exactly') {
+    if (!(typeof params === 'number' && Number.isInteger(params) && params > 0)) {
+      throw fail(`ha-mode="exactly" takes an integer, ${params === undefined ? 'none' : erlangTerm(params)} given`);
+    }
+  } else if (mode === 'nodes') {
+    if (!Array.isArray(params)) throw fail(`ha-mode="nodes" takes a list, ${params === undefined ? 'none' : erlangTerm(params)} given`);
+    if (!params.every((node) => typeof node === 'string')) throw fail(`ha-mode="nodes" takes a list of strings, ${erlangTerm(params)} was not a string`);
+  } else {
+    throw fail(`${erlangTerm(mode)} is not a valid ha-mode value`);
+  }
+  const syncMode = definition['ha-sync-mode'];
+  if (syncMode !== undefined && syncMode !== 'manual' && syncMode !== 'automatic') {
+    throw fail(`ha-sync-mode must be "manual" or "automatic", got ${erlangTerm(syncMode)}`);
+  }
+  const batch = definition['ha-sync-batch-size'];
+  if (batch !== undefined && !(typeof batch === 'number' && Number.isInteger(batch) && batch > 0)) {
+    throw fail(`ha-sync-batch-size takes an integer greater than 0, ${erlangTerm(batch)} given`);
+  }
+  for (const key of ['ha-promote-on-shutdown', 'ha-promote-on-failure']) {
+    const value = definition[key];
+    if (value !== undefined && value !== 'always' && value !== 'when-synced') {
+      throw fail(`${key} must be "always" or "when-synced", got ${erlangTerm(value)}`);
+    }
+  }
 }
 
 /** A definition as an object; `rabbitmqctl export_definitions` writes operator policies' as [[key, value], …]. */
@@ -186,7 +221,7 @@ export function compilePattern(pattern: string): RegExp {
 
 /** How Erlang's ~p prints a JSON value RabbitMQ decoded (strings are binaries: <<"abc">>). */
 export function erlangTerm(value: unknown): string {
-  if (typeof value === 'string') return `<<${JSON.stringify(value)}${/[^\x00-\x7f]/.test(value) ? '/utf8' : ''}>>`;
+  if (typeof value === 'string') return erlangBinary(Buffer.from(value, 'utf8'));
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : erlangFloat(value);
   if (typeof value === 'boolean' || value === null) return String(value);
   if (Array.isArray(value)) return `[${value.map(erlangTerm).join(',')}]`;
@@ -197,6 +232,12 @@ export function erlangTerm(value: unknown): string {
     return `#{${entries.join(',')}}`;
   }
   return String(value);
+}
+
+/** ~p of a binary: its bytes as Latin-1 text when they all print, else as numbers (RabbitMQ does not mark UTF-8). */
+function erlangBinary(bytes: Buffer): string {
+  const printable = bytes.every((b) => (b >= 0x20 && b < 0x7f) || b >= 0xa0);
+  return printable ? `<<${JSON.stringify(bytes.toString('latin1'))}>>` : `<<${[...bytes].join(',')}>>`;
 }
 
 /** Erlang prints the shortest float that reads back, always with a fraction or an exponent (1.5, 1.0e21). */
@@ -283,7 +324,7 @@ export class PolicyTable {
 /**
  * The settings a policy and an operator policy give together (RabbitMQ's
  * effective_policy_definition): each key from whichever sets it; where both
- * set a numeric cap, the lower.
+ * set a numeric cap (the only keys an operator policy has), the lower.
  */
 export function effectiveDefinition(policy: Policy | undefined, operatorPolicy: Policy | undefined): PolicyDefinition | undefined {
   if (operatorPolicy === undefined) return policy?.definition;
@@ -292,7 +333,7 @@ export function effectiveDefinition(policy: Policy | undefined, operatorPolicy: 
   for (const [key, value] of Object.entries(operatorPolicy.definition)) {
     const own = merged[key];
     merged[key] =
-      own !== undefined && MERGED_BY_MINIMUM.includes(key) && typeof own === 'number' && typeof value === 'number'
+      own !== undefined && OPERATOR_POLICY_KEYS.includes(key) && typeof own === 'number' && typeof value === 'number'
         ? Math.min(own, value)
         : value;
   }
