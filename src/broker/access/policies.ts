@@ -206,17 +206,150 @@ function definitionObject(value: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * A policy pattern as a JavaScript RegExp: PCRE's \A and \Z (start, end of
- * subject) become ^ and $; a pattern that does not compile is refused
- * rather than mis-matched.
+ * A policy pattern (PCRE, as RabbitMQ's re:run) as a JavaScript RegExp.
+ * The PCRE syntax JavaScript lacks is translated: \A, \Z and \z anchors,
+ * \Q…\E literals, leading (?i)/(?m)/(?s) options, (?P<name>…) groups,
+ * possessive quantifiers (as greedy ones). A pattern that does not compile
+ * is refused, with PCRE's text for the common mistakes, rather than mis-matched.
  */
 export function compilePattern(pattern: string): RegExp {
-  const translated = pattern.replace(/\\\\|\\A|\\Z|\\z/g, (escape) => (escape === '\\A' ? '^' : escape === '\\\\' ? escape : '$'));
-  try {
-    return new RegExp(translated);
-  } catch (error) {
-    throw new PolicyValidationError(`pattern should be regular expression but is invalid: ${(error as Error).message}`);
+  let source = '';
+  let flags = '';
+  let i = 0;
+  const options = /^\(\?([ims]+)\)/.exec(pattern);
+  if (options !== null) {
+    flags = [...new Set(options[1])].join('');
+    i = options[0].length;
   }
+  /** Open groups' positions; whether we are inside [...]; whether the last token may be repeated. */
+  const open: number[] = [];
+  let inClass = false;
+  let repeatable = false;
+  let afterQuantifier = false;
+  while (i < pattern.length) {
+    const c = pattern[i];
+    if (c === '\\') {
+      if (i + 1 >= pattern.length) throw invalidPattern('\\ at end of pattern', pattern.length);
+      const next = pattern[i + 1];
+      if (next === 'Q') {
+        const end = pattern.indexOf('\\E', i + 2);
+        const literal = pattern.slice(i + 2, end < 0 ? pattern.length : end);
+        source += literal.replace(/[\\^$.*+?()[\]{}|\/-]/g, '\\$&');
+        i = end < 0 ? pattern.length : end + 2;
+        repeatable = literal.length > 0 || repeatable;
+        afterQuantifier = false;
+        continue;
+      }
+      if (!inClass && next === 'A') source += '^';
+      else if (!inClass && (next === 'Z' || next === 'z')) source += '$';
+      else source += c + next;
+      i += 2;
+      repeatable = true;
+      afterQuantifier = false;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      source += c;
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      source += c;
+      // A ] right after [ or [^ is a literal member in PCRE (JavaScript reads [] as an empty class).
+      if (pattern[i + 1] === '^') source += pattern[++i];
+      if (pattern[i + 1] === ']') {
+        source += '\\]';
+        i++;
+      }
+      i++;
+      repeatable = true;
+      afterQuantifier = false;
+      continue;
+    }
+    if (c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)))) {
+      if (afterQuantifier && c === '+') {
+        // Possessive: PCRE never backtracks into it; greedy matches the same names here.
+        i++;
+        afterQuantifier = false;
+        continue;
+      }
+      if (afterQuantifier && c === '?') {
+        source += c;
+        i++;
+        afterQuantifier = false;
+        continue;
+      }
+      if (!repeatable) throw invalidPattern('nothing to repeat', i);
+      const quantifier = c === '{' ? (/^\{\d+(,\d*)?\}/.exec(pattern.slice(i)) as RegExpExecArray)[0] : c;
+      const bounds = /^\{(\d+),(\d+)\}$/.exec(quantifier);
+      if (bounds !== null && Number(bounds[1]) > Number(bounds[2])) {
+        throw invalidPattern('numbers out of order in {} quantifier', i + quantifier.length - 1);
+      }
+      source += quantifier;
+      i += quantifier.length;
+      repeatable = false;
+      afterQuantifier = true;
+      continue;
+    }
+    afterQuantifier = false;
+    if (c === '(') {
+      open.push(i);
+      if (pattern.startsWith('(?P<', i)) {
+        source += '(?<';
+        i += 4;
+      } else if (pattern.startsWith('(?P=', i)) {
+        const end = pattern.indexOf(')', i);
+        if (end < 0) throw invalidPattern('missing )', pattern.length);
+        source += `\\k<${pattern.slice(i + 4, end)}>`;
+        open.pop();
+        i = end + 1;
+        repeatable = true;
+        continue;
+      } else if (pattern[i + 1] === '?') {
+        // (?:…), (?=…), (?!…), (?<=…), (?<name>…): the ? opens the group, it repeats nothing.
+        source += '(?';
+        i += 2;
+      } else {
+        source += c;
+        i++;
+      }
+      repeatable = false;
+      continue;
+    }
+    if (c === ')') {
+      if (open.pop() === undefined) throw invalidPattern('unmatched parentheses', i);
+      source += c;
+      i++;
+      repeatable = true;
+      continue;
+    }
+    source += c;
+    i++;
+    repeatable = c !== '|' && c !== '^';
+  }
+  if (inClass) throw invalidPattern('missing terminating ] for character class', pattern.length);
+  if (open.length > 0) throw invalidPattern('missing )', pattern.length);
+  try {
+    return new RegExp(source, flags);
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    throw invalidPattern(reason, 0);
+  }
+}
+
+/**
+ * RabbitMQ's refusal of a pattern: "pattern should be regular expression but
+ * is invalid: {"missing )",4}", with Erlang's ~p line break when the term
+ * does not fit in 80 columns (its elements then start under the first one).
+ */
+function invalidPattern(reason: string, offset: number): PolicyValidationError {
+  const prefix = 'pattern should be regular expression but is invalid: ';
+  const text = JSON.stringify(reason);
+  const flat = `{${text},${offset}}`;
+  const term = prefix.length + 1 + flat.length < 80 ? flat : `{${text},\n${' '.repeat(prefix.length + 1)}${offset}}`;
+  return new PolicyValidationError(prefix + term);
 }
 
 /** How Erlang's ~p prints a JSON value RabbitMQ decoded (strings are binaries: <<"abc">>). */
