@@ -3,6 +3,7 @@ import { effectiveDefinition, type Policy } from './access/policies.js';
 import type { Consumer } from './consumer.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { Durability } from './durability.js';
+import { stringValue } from './field-values.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
 import { type QueueLimits, queueLimits } from './queue-arguments.js';
@@ -138,8 +139,7 @@ export class Queue {
 
   /** x-queue-type as declared ('classic' when not given): what a policy's apply-to matches. */
   get queueType(): string {
-    const type = this.options.arguments['x-queue-type'];
-    return typeof type === 'string' ? type : 'classic';
+    return stringValue(this.options.arguments['x-queue-type']) ?? 'classic';
   }
 
   /**
