@@ -474,6 +474,16 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+    this.watchNewHead();
+  }
+
+  /**
+   * A head without expiry left: the next one may carry one (a per-message
+   * expiration, or a TTL set by a policy after the first arrived) with no
+   * timer for it yet. It then expires on time, not at the next touch.
+   */
+  private watchNewHead(): void {
+    if (this.expiring && this.expiryTimer === undefined && this.ready.length > 0) this.dropExpired();
   }
 
   /** Single active consumer: the first subscribed, while it has room. */
@@ -524,6 +534,7 @@ export class Queue {
     const entry = this.shiftResident();
     if (entry === undefined) return this.ready.length > 0 ? null : undefined;
     this.taken(entry, noAck);
+    this.watchNewHead();
     return entry;
   }
 

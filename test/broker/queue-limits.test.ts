@@ -130,6 +130,20 @@ describe('message TTL', () => {
     expect(queue.messageCount).toBe(0);
   });
 
+  it('a message with an expiration behind a head without one expires on time once that head is taken', () => {
+    const vhost = new VHost('/');
+    const dead = declare(vhost, 'dead', {});
+    const queue = declare(vhost, 'q', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' });
+    publish(vhost, 'q', 'plain');
+    publish(vhost, 'q', 'short', { expiration: '100' });
+    vi.advanceTimersByTime(200);
+    expect(queue.messageCount).toBe(2);
+    expect(((queue.get(true)?.message as Message).body as Buffer).toString()).toBe('plain');
+    // No other touch of the queue: its timer sends 'short' on.
+    vi.advanceTimersByTime(1);
+    expect([queue.messageCount, drain(dead)]).toEqual([0, [{ body: 'short', death: 'expired' }]]);
+  });
+
   it('delivers a TTL 0 message to a consumer with room, and drops it otherwise', () => {
     const vhost = new VHost('/');
     const queue = declare(vhost, 'q', { 'x-message-ttl': 0 });
