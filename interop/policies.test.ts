@@ -209,6 +209,34 @@ const scenarios: PolicyScenario[] = [
     },
   },
   {
+    name: 'a message-ttl policy set on a queue applies to messages that arrive after it; those already queued keep none',
+    async run(broker, id) {
+      return withConnection(broker.url, async (conn) => {
+        const ch = await channel(conn);
+        await ch.assertQueue(`${id}.dead`, { exclusive: true });
+        await ch.assertQueue(`${id}.q`, { exclusive: true });
+        ch.sendToQueue(`${id}.q`, Buffer.from('before'));
+        await untilCount(ch, `${id}.q`, 1);
+        await broker.setPolicy(`${id}-ttl`, `^${id}\\.q$`, { 'message-ttl': 50, 'dead-letter-exchange': '', 'dead-letter-routing-key': `${id}.dead` });
+        // RabbitMQ applies a policy to a queue asynchronously: a declare of the same queue is answered after it.
+        await ch.assertQueue(`${id}.q`, { exclusive: true });
+        ch.sendToQueue(`${id}.q`, Buffer.from('after'));
+        // Waits out 'after''s TTL (to see that it cannot leave from behind a head that does not expire).
+        await sleep(300);
+        const waiting = (await ch.checkQueue(`${id}.q`)).messageCount;
+        const head = await ch.get(`${id}.q`, { noAck: true });
+        // Now 'after' is the head, long expired: it is dead-lettered without another touch of the queue.
+        const dead = (await receive(ch, `${id}.dead`, 1)).map(death);
+        return { waiting, head: head ? head.content.toString() : null, dead };
+      });
+    },
+    check(r) {
+      const v = r as { waiting: number; head: string; dead: { body: string; reason: string }[] };
+      expect([v.waiting, v.head]).toEqual([2, 'before']);
+      expect(v.dead.map((d) => [d.body, d.reason])).toEqual([['after', 'expired']]);
+    },
+  },
+  {
     name: 'operator policy: the lower of its max-length and the policy one applies',
     async run(broker, id) {
       await broker.setPolicy(`${id}-p`, `^${id}\\.`, { 'max-length': 5, overflow: 'reject-publish' });
@@ -293,7 +321,7 @@ describe('policies: Warren against RabbitMQ', () => {
       const warren = new Broker();
       const vhost = warren.vhost('/')!;
       vhost.setPolicy(`rt-${runId}`, { pattern: '^orders\\.', applyTo: 'queues', priority: 7, definition: { 'message-ttl': 30000, 'dead-letter-exchange': 'dlx', 'ha-mode': 'all' } });
-      vhost.setOperatorPolicy(`rt-op-${runId}`, { pattern: '.*', applyTo: 'queues', definition: { 'max-length': 100, expires: 60000 } });
+      vhost.setOperatorPolicy(`rt-op-${runId}`, { pattern: '^rt-none$', applyTo: 'queues', definition: { 'max-length': 100, expires: 60000 } });
       const exported = exportPolicies(warren);
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'warren-policies-')), 'policies.json');
       fs.chmodSync(path.dirname(file), 0o755);
