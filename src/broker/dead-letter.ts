@@ -7,22 +7,20 @@ import type { Queue } from './queue.js';
 /** Why a message was dead-lettered: nack/reject without requeue, TTL, or x-max-length drop-head / reject-publish-dlx. */
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen';
 
-/** Where a queue's dead letters go (x-dead-letter-exchange), or undefined. */
+/** Where a queue's dead letters go (x-dead-letter-exchange or its policy's), or undefined. */
 export function deadLetterExchange(queue: Queue): string | undefined {
-  const exchange = queue.options.arguments['x-dead-letter-exchange'];
-  return typeof exchange === 'string' ? exchange : undefined;
+  return queue.limits.deadLetterExchange;
 }
 
 /**
  * The message a dead letter becomes, as RabbitMQ makes it: published to the
- * queue's dead-letter exchange with its x-dead-letter-routing-key (or the
+ * queue's dead-letter exchange with its dead-letter routing key (or the
  * original key), an x-death entry per queue and reason (count, reason, queue,
  * time, exchange, routing-keys, original-expiration; newest first), the
  * x-first-death-* headers, and no per-message expiration.
  */
 export function deadLetter(queue: Queue, message: Message, exchange: string, reason: DeadLetterReason): Message {
-  const configuredKey = queue.options.arguments['x-dead-letter-routing-key'];
-  const routingKey = typeof configuredKey === 'string' ? configuredKey : message.routingKey;
+  const routingKey = queue.limits.deadLetterRoutingKey ?? message.routingKey;
   const original = message.properties;
   const headers: FieldTable = { ...(original.headers ?? {}) };
   const deaths = Array.isArray(headers['x-death']) ? [...(headers['x-death'] as FieldValue[])] : [];

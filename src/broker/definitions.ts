@@ -2,6 +2,7 @@ import type { FieldTable, FieldValue } from '../protocol/field-table.js';
 import type { Broker } from './broker.js';
 import { isExchange } from './exchange.js';
 import { isExchangeType } from './exchanges/index.js';
+import { exportPolicies, importPolicies, type ParameterDocument, type PolicyDocument } from './policy-definitions.js';
 import { isPersistentBinding, isPersistentQueue } from './vhost.js';
 
 /** Something waiting for the definitions to be on disk (a channel holding a declare-ok). */
@@ -72,6 +73,9 @@ export interface DefinitionsDocument {
     routing_key: string;
     arguments: Record<string, unknown>;
   }[];
+  policies?: PolicyDocument[];
+  /** Vhost runtime parameters: operator policies (component operator_policy). */
+  parameters?: ParameterDocument[];
 }
 
 export function exportDefinitions(broker: Broker, version: string): DefinitionsDocument {
@@ -114,6 +118,7 @@ export function exportDefinitions(broker: Broker, version: string): DefinitionsD
       }
     }
   }
+  Object.assign(document, exportPolicies(broker));
   return document;
 }
 
@@ -121,6 +126,8 @@ export function exportDefinitions(broker: Broker, version: string): DefinitionsD
 export function importDefinitions(broker: Broker, document: DefinitionsDocument): string[] {
   const problems: string[] = [];
   const owner = {};
+  // Before the queues and exchanges, as RabbitMQ imports them: each is declared with its policy.
+  problems.push(...importPolicies(broker, document));
   for (const exchange of document.exchanges ?? []) {
     const vhost = broker.vhost(exchange.vhost);
     if (vhost === undefined || !isExchangeType(exchange.type)) {

@@ -1,4 +1,5 @@
 import type { FieldTable } from '../protocol/field-table.js';
+import { effectiveDefinition, type Policy } from './access/policies.js';
 import { createRouter } from './exchanges/index.js';
 import { stringValue } from './field-values.js';
 import type { ExchangeType, Router } from './exchanges/router.js';
@@ -30,8 +31,11 @@ export class Exchange {
   readonly incoming = new Set<Binding>();
   /** Last publish this exchange was visited by; stops cycles of e2e bindings. */
   routeMark = 0;
-  /** The alternate-exchange argument: where messages this exchange cannot route go instead. */
-  readonly alternate: string | undefined;
+  /** Where messages this exchange cannot route go instead: the alternate-exchange argument, else its policy's. */
+  alternate: string | undefined;
+  /** The policy and the operator policy that apply to this exchange (the vhost sets them). */
+  policy: Policy | undefined = undefined;
+  operatorPolicy: Policy | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -41,6 +45,14 @@ export class Exchange {
   ) {
     this.router = createRouter<Destination>(type);
     this.alternate = stringValue(options.arguments['alternate-exchange']);
+  }
+
+  /** The policies that apply changed; the alternate-exchange argument still wins over a policy's (RabbitMQ's get_arg). */
+  applyPolicies(policy: Policy | undefined, operatorPolicy: Policy | undefined): void {
+    this.policy = policy;
+    this.operatorPolicy = operatorPolicy;
+    const fromPolicy = effectiveDefinition(policy, operatorPolicy)?.['alternate-exchange'];
+    this.alternate = stringValue(this.options.arguments['alternate-exchange']) ?? (typeof fromPolicy === 'string' ? fromPolicy : undefined);
   }
 }
 

@@ -1,11 +1,12 @@
 import { preconditionFailed } from '../protocol/errors.js';
 import type { FieldTable, FieldValue } from '../protocol/field-table.js';
+import type { PolicyDefinition } from './access/policies.js';
 import { rabbitTypeName as typeName, stringValue } from './field-values.js';
 
 /** What a full queue does with one more message (x-overflow). */
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
-/** The queue arguments that change how a queue behaves; -1 where not set. */
+/** The queue arguments (and policy settings) that change how a queue behaves; -1 where not set. */
 export interface QueueLimits {
   /** x-message-ttl, ms. */
   messageTtl: number;
@@ -20,6 +21,12 @@ export interface QueueLimits {
   maxPriority: number;
   /** x-single-active-consumer: only the longest-subscribed consumer gets messages. */
   singleActiveConsumer: boolean;
+  /** x-dead-letter-exchange: where dead letters go; undefined for none. */
+  deadLetterExchange: string | undefined;
+  /** x-dead-letter-routing-key: the key dead letters are published with; undefined keeps theirs. */
+  deadLetterRoutingKey: string | undefined;
+  /** x-delivery-limit (quorum queues, kept for when they arrive). */
+  deliveryLimit: number;
 }
 
 /** The highest x-max-priority RabbitMQ accepts. */
@@ -53,6 +60,10 @@ export function validateQueueArguments(queue: string, vhost: string, args: Field
   if (singleActive !== undefined && typeof singleActive !== 'boolean') {
     throw invalid('x-single-active-consumer', `{unacceptable_type,${typeName(singleActive)}}`);
   }
+  // Checked against the arguments alone: a policy's dead-letter exchange does not count (observed on 3.10.8).
+  if (args['x-dead-letter-routing-key'] !== undefined && args['x-dead-letter-exchange'] === undefined) {
+    throw invalid('x-dead-letter-routing-key', 'routing_key_but_no_dlx_defined');
+  }
   const overflow = args['x-overflow'];
   if (overflow !== undefined) {
     const text = stringValue(overflow);
@@ -61,22 +72,46 @@ export function validateQueueArguments(queue: string, vhost: string, args: Field
   }
 }
 
-/** The limits a queue's arguments set (values that would not validate count as unset). */
-export function queueLimits(args: FieldTable): QueueLimits {
+/**
+ * The limits a queue's arguments set, combined with the settings of the
+ * policies that apply to it (`policy`: the effective definition of its policy
+ * and operator policy), by RabbitMQ's rules: for TTL, expiry and lengths the
+ * lower value wins; for overflow and dead-lettering the argument wins.
+ * Values that would not validate count as unset.
+ */
+export function queueLimits(args: FieldTable, policy?: PolicyDefinition): QueueLimits {
   const integer = (arg: string, min: number): number => {
     const value = args[arg];
     const n = value === undefined ? undefined : integerValue(value);
     return n === undefined || n < min ? -1 : n;
   };
-  const overflow = args['x-overflow'] === undefined ? undefined : stringValue(args['x-overflow']);
+  const policyInteger = (key: string, min: number): number => {
+    const value = policy?.[key];
+    return typeof value === 'number' && Number.isInteger(value) && value >= min ? value : -1;
+  };
+  const lower = (arg: string, key: string, min: number): number => {
+    const fromArg = integer(arg, min);
+    const fromPolicy = policyInteger(key, min);
+    if (fromArg < 0) return fromPolicy;
+    return fromPolicy < 0 ? fromArg : Math.min(fromArg, fromPolicy);
+  };
+  const argString = (arg: string): string | undefined => (args[arg] === undefined ? undefined : stringValue(args[arg]));
+  const policyString = (key: string): string | undefined => {
+    const value = policy?.[key];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const overflow = argString('x-overflow') ?? policyString('overflow');
   return {
-    messageTtl: integer('x-message-ttl', 0),
-    maxLength: integer('x-max-length', 0),
-    maxLengthBytes: integer('x-max-length-bytes', 0),
+    messageTtl: lower('x-message-ttl', 'message-ttl', 0),
+    maxLength: lower('x-max-length', 'max-length', 0),
+    maxLengthBytes: lower('x-max-length-bytes', 'max-length-bytes', 0),
     overflow: overflow !== undefined && OVERFLOWS.includes(overflow) ? (overflow as Overflow) : 'drop-head',
-    expires: integer('x-expires', 1),
+    expires: lower('x-expires', 'expires', 1),
     maxPriority: Math.min(integer('x-max-priority', 0), MAX_SUPPORTED_PRIORITY),
     singleActiveConsumer: args['x-single-active-consumer'] === true,
+    deadLetterExchange: argString('x-dead-letter-exchange') ?? policyString('dead-letter-exchange'),
+    deadLetterRoutingKey: argString('x-dead-letter-routing-key') ?? policyString('dead-letter-routing-key'),
+    deliveryLimit: lower('x-delivery-limit', 'delivery-limit', 0),
   };
 }
 

@@ -1,7 +1,9 @@
 import type { FieldTable } from '../protocol/field-table.js';
+import { effectiveDefinition, type Policy } from './access/policies.js';
 import type { Consumer } from './consumer.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { Durability } from './durability.js';
+import { stringValue } from './field-values.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
 import { type QueueLimits, queueLimits } from './queue-arguments.js';
@@ -93,11 +95,17 @@ export class Queue {
   private readonly flowWaiters: FlowWaiter[] = [];
   /** Body bytes of all ready entries, resident or paged out (x-max-length-bytes counts these). */
   private readyBytes = 0;
-  /** x-message-ttl, x-max-length(-bytes), x-overflow, x-expires, x-max-priority, x-single-active-consumer. */
-  readonly limits: QueueLimits;
+  /**
+   * x-message-ttl, x-max-length(-bytes), x-overflow, x-expires, x-max-priority, x-single-active-consumer,
+   * dead-lettering: the arguments combined with the policies that apply. Recomputed when those change, never per message.
+   */
+  limits: QueueLimits;
+  /** The policy and the operator policy that apply to this queue (the vhost sets them). */
+  policy: Policy | undefined = undefined;
+  operatorPolicy: Policy | undefined = undefined;
   /** x-max-length or x-max-length-bytes is set; with reject-publish(-dlx), the queue may refuse messages. */
-  private readonly capped: boolean;
-  private readonly refusesWhenFull: boolean;
+  private capped: boolean;
+  private refusesWhenFull: boolean;
   /** Told of dead letters and of the queue expiring; null for a queue on its own (tests). */
   owner: QueueOwner | null = null;
   /** Some entry has carried an expiry: dispatch and get drop expired heads first. */
@@ -127,6 +135,32 @@ export class Queue {
     this.refusesWhenFull = this.capped && this.limits.overflow !== 'drop-head';
     this.expiring = this.limits.messageTtl >= 0;
     this.used();
+  }
+
+  /** x-queue-type as declared ('classic' when not given): what a policy's apply-to matches. */
+  get queueType(): string {
+    return stringValue(this.options.arguments['x-queue-type']) ?? 'classic';
+  }
+
+  /**
+   * The policies that apply changed: the limits are recomputed and take
+   * effect at once, as in RabbitMQ: a lower length limit drops (or
+   * dead-letters) the head now, and the unused clock (expires) starts again.
+   * Messages already queued keep the TTL they were enqueued with.
+   */
+  applyPolicies(policy: Policy | undefined, operatorPolicy: Policy | undefined): void {
+    this.policy = policy;
+    this.operatorPolicy = operatorPolicy;
+    const limits = queueLimits(this.options.arguments, effectiveDefinition(policy, operatorPolicy));
+    this.limits = limits;
+    this.capped = limits.maxLength >= 0 || limits.maxLengthBytes >= 0;
+    this.refusesWhenFull = this.capped && limits.overflow !== 'drop-head';
+    if (limits.messageTtl >= 0) this.expiring = true;
+    if (this.deleted) return;
+    clearTimeout(this.unusedTimer);
+    this.unusedTimer = undefined;
+    this.used();
+    if (this.capped) this.dropOverflow();
   }
 
   /** x-expires: the queue was declared or got from; its clock starts again (it runs only without consumers). */
@@ -440,6 +474,16 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+    this.watchNewHead();
+  }
+
+  /**
+   * A head without expiry left: the next one may carry one (a per-message
+   * expiration, or a TTL set by a policy after the first arrived) with no
+   * timer for it yet. It then expires on time, not at the next touch.
+   */
+  private watchNewHead(): void {
+    if (this.expiring && this.expiryTimer === undefined && this.ready.length > 0) this.dropExpired();
   }
 
   /** Single active consumer: the first subscribed, while it has room. */
@@ -490,6 +534,7 @@ export class Queue {
     const entry = this.shiftResident();
     if (entry === undefined) return this.ready.length > 0 ? null : undefined;
     this.taken(entry, noAck);
+    this.watchNewHead();
     return entry;
   }
 

@@ -1,6 +1,7 @@
 import { AmqpError, accessRefused, notFound, preconditionFailed } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
+import { type Policy, type PolicyInput, type PolicyKind, PolicyTable, validatePolicy } from './access/policies.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
 import { deadLetter, deadLetterExchange, type DeadLetterReason, isDeadLetterCycle } from './dead-letter.js';
 import type { DefinitionsJournal } from './definitions.js';
@@ -47,8 +48,10 @@ export class VHost implements QueueOwner {
   refused = false;
   /** The message log, when the broker has one. */
   durability: Durability | null = null;
-  /** Told when a durable exchange, queue or binding comes or goes (when the broker stores them). */
+  /** Told when a durable exchange, queue or binding, or a policy, comes or goes (when the broker stores them). */
   definitions: DefinitionsJournal | null = null;
+  readonly policies = new PolicyTable();
+  readonly operatorPolicies = new PolicyTable();
 
   constructor(readonly name: string) {
     const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
@@ -285,6 +288,7 @@ export class VHost implements QueueOwner {
       return existing;
     }
     const exchange = new Exchange(name, this.name, type, options);
+    this.applyExchangePolicies(exchange);
     this.exchanges.set(name, exchange);
     if (options.durable) this.definitions?.changed();
     return exchange;
@@ -357,6 +361,7 @@ export class VHost implements QueueOwner {
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
     const queue = new Queue(name, this.name, options, exclusiveOwner);
     queue.owner = this;
+    this.applyQueuePolicies(queue);
     if (this.durability !== null && isPersistentQueue(queue)) queue.attachStorage(this.durability, this.storeKey(name));
     this.queues.set(name, queue);
     return queue;
@@ -414,6 +419,65 @@ export class VHost implements QueueOwner {
     const consumers = queue.consumers.splice(0);
     for (const consumer of consumers) consumer.cancelledByBroker(queue);
     queue.purge();
+  }
+
+  // ---- policies -----------------------------------------------------------
+
+  /**
+   * Adds or replaces a policy (RabbitMQ's set_policy). Throws
+   * PolicyValidationError with RabbitMQ's text when it is not valid. Takes
+   * effect on existing queues and exchanges at once.
+   */
+  setPolicy(name: string, input: PolicyInput): Policy {
+    return this.putPolicy(this.policies, 'policy', name, input);
+  }
+
+  /** Removes a policy; returns whether there was one. The objects it applied to fall back to the next match. */
+  clearPolicy(name: string): boolean {
+    return this.removePolicy(this.policies, name);
+  }
+
+  /** Adds or replaces an operator policy: only numeric caps, combined with the policy by the lower value. */
+  setOperatorPolicy(name: string, input: PolicyInput): Policy {
+    return this.putPolicy(this.operatorPolicies, 'operator_policy', name, input);
+  }
+
+  clearOperatorPolicy(name: string): boolean {
+    return this.removePolicy(this.operatorPolicies, name);
+  }
+
+  private putPolicy(table: PolicyTable, kind: PolicyKind, name: string, input: PolicyInput): Policy {
+    const policy = validatePolicy(kind, this.name, name, input);
+    table.set(policy);
+    this.policiesChanged();
+    return policy;
+  }
+
+  private removePolicy(table: PolicyTable, name: string): boolean {
+    if (!table.delete(name)) return false;
+    this.policiesChanged();
+    return true;
+  }
+
+  private policiesChanged(): void {
+    this.definitions?.changed();
+    for (const queue of [...this.queues.values()]) this.applyQueuePolicies(queue);
+    for (const exchange of this.exchanges.values()) this.applyExchangePolicies(exchange);
+  }
+
+  private applyQueuePolicies(queue: Queue): void {
+    if (queue.deleted) return;
+    const target = { kind: 'queue' as const, name: queue.name, queueType: queue.queueType };
+    const policy = this.policies.match(target);
+    const operatorPolicy = this.operatorPolicies.match(target);
+    if (policy !== queue.policy || operatorPolicy !== queue.operatorPolicy) queue.applyPolicies(policy, operatorPolicy);
+  }
+
+  private applyExchangePolicies(exchange: Exchange): void {
+    const target = { kind: 'exchange' as const, name: exchange.name };
+    const policy = this.policies.match(target);
+    const operatorPolicy = this.operatorPolicies.match(target);
+    if (policy !== exchange.policy || operatorPolicy !== exchange.operatorPolicy) exchange.applyPolicies(policy, operatorPolicy);
   }
 
   // ---- consumers ----------------------------------------------------------

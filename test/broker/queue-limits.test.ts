@@ -69,13 +69,18 @@ describe('queue arguments', () => {
     expect(check({ 'x-message-ttl': 'soon' })).toBe(`406 PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'q' in vhost '/': "expected integer, got longstr"`);
     expect(check({ 'x-expires': 0 })).toBe("406 PRECONDITION_FAILED - invalid arg 'x-expires' for queue 'q' in vhost '/': {value_zero,0}");
     expect(check({ 'x-max-length-bytes': 2.5 })).toBe(`406 PRECONDITION_FAILED - invalid arg 'x-max-length-bytes' for queue 'q' in vhost '/': "expected integer, got double"`);
+    expect(check({ 'x-dead-letter-routing-key': 'k' })).toBe(
+      "406 PRECONDITION_FAILED - invalid arg 'x-dead-letter-routing-key' for queue 'q' in vhost '/': routing_key_but_no_dlx_defined",
+    );
     expect(check({ 'x-overflow': 'drop-tail' })).toBe("406 PRECONDITION_FAILED - invalid arg 'x-overflow' for queue 'q' in vhost '/': invalid_overflow");
     expect(() => validateQueueArguments('q', '/', { 'x-message-ttl': 0, 'x-max-length': 0, 'x-expires': 1, 'x-overflow': 'reject-publish-dlx' })).not.toThrow();
   });
 
   it('give the limits, with unset (or unusable) ones as -1', () => {
-    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1, maxPriority: -1, singleActiveConsumer: false });
+    const unset = { deadLetterExchange: undefined, deadLetterRoutingKey: undefined, deliveryLimit: -1 };
+    expect(queueLimits({})).toEqual({ messageTtl: -1, maxLength: -1, maxLengthBytes: -1, overflow: 'drop-head', expires: -1, maxPriority: -1, singleActiveConsumer: false, ...unset });
     expect(queueLimits({ 'x-message-ttl': 0, 'x-max-length': 3, 'x-overflow': 'reject-publish', 'x-expires': BigInt(5) })).toEqual({
+      ...unset,
       messageTtl: 0,
       maxLength: 3,
       maxLengthBytes: -1,
@@ -123,6 +128,20 @@ describe('message TTL', () => {
     vi.advanceTimersByTime(5_001);
     // 'long' went at 10 s (the queue's TTL); 'short' was overdue behind it and goes with it.
     expect(queue.messageCount).toBe(0);
+  });
+
+  it('a message with an expiration behind a head without one expires on time once that head is taken', () => {
+    const vhost = new VHost('/');
+    const dead = declare(vhost, 'dead', {});
+    const queue = declare(vhost, 'q', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' });
+    publish(vhost, 'q', 'plain');
+    publish(vhost, 'q', 'short', { expiration: '100' });
+    vi.advanceTimersByTime(200);
+    expect(queue.messageCount).toBe(2);
+    expect(((queue.get(true)?.message as Message).body as Buffer).toString()).toBe('plain');
+    // No other touch of the queue: its timer sends 'short' on.
+    vi.advanceTimersByTime(1);
+    expect([queue.messageCount, drain(dead)]).toEqual([0, [{ body: 'short', death: 'expired' }]]);
   });
 
   it('delivers a TTL 0 message to a consumer with room, and drops it otherwise', () => {
