@@ -2,12 +2,15 @@
 // with a free-disk limit no disk meets (10^15 bytes), so the disk alarm is on
 // from the start. A connection that publishes is told connection.blocked
 // ("low on disk") and is no longer read; a connection that only consumes goes on.
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import os from 'node:os';
-import amqp from 'amqplib';
+import path from 'node:path';
+import amqp, { type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, timeout, waitUntil } from './support/amqp.js';
-import { gate, label, rabbitmqDependency } from './support/deps.js';
+import { type Dependency, gate, label, rabbitmqDependency } from './support/deps.js';
 import { startRabbitMQ } from './support/rabbitmq.js';
 import { startWarren } from './support/warren.js';
 
@@ -153,6 +156,198 @@ describe('memory alarm (Warren)', () => {
     } finally {
       await publisher.close().catch(() => {});
       await consumer.close().catch(() => {});
+    }
+  }, 90_000);
+});
+
+// A full disk, for real: the data dir lives on a small tmpfs that the test
+// mounts (root only) and fills to the last byte.
+function smallFileSystemDependency(): Dependency {
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-mount-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'warren-probe', probe], { stdio: 'pipe' });
+    execFileSync('umount', [probe], { stdio: 'pipe' });
+    return { name: 'tmpfs mount', missing: null };
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string };
+    return { name: 'tmpfs mount', missing: `cannot mount a small tmpfs (needs root): ${(e.stderr?.toString().trim() || e.message).split('\n')[0]}` };
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/** Writes a file until the file system has no byte left; returns its path. */
+function fillFileSystem(dir: string): string {
+  const filler = path.join(dir, 'filler');
+  const fd = fs.openSync(filler, 'w');
+  try {
+    for (const size of [1024 * 1024, 4096, 1]) {
+      const chunk = Buffer.alloc(size, 0x66);
+      for (;;) {
+        try {
+          fs.writeSync(fd, chunk);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
+          throw err;
+        }
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  expect(fs.statfsSync(dir).bavail).toBe(0);
+  return filler;
+}
+
+const fileSystemDep = smallFileSystemDependency();
+
+describe.skipIf(gate(fileSystemDep))(label('full disk (Warren)', fileSystemDep), () => {
+  let tempDir = '';
+  let mountPoint = '';
+  const stops: (() => Promise<void>)[] = [];
+  beforeAll(() => {
+    tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-full-disk-'));
+  });
+  afterAll(async () => {
+    await cleanUp();
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  }, 30_000);
+
+  /** A fresh 8 MiB file system for one test; unmounted after it. */
+  async function mountSmallFileSystem(name: string): Promise<string> {
+    mountPoint = path.join(tempDir, name);
+    fs.mkdirSync(mountPoint);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', `warren-${name}`, mountPoint], { stdio: 'pipe' });
+    return mountPoint;
+  }
+  async function cleanUp(): Promise<void> {
+    for (const stop of stops.splice(0)) await stop().catch(() => {});
+    // -l: a file system still busy (a test that timed out) is detached all the same.
+    if (mountPoint !== '') execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' });
+    mountPoint = '';
+  }
+  async function start(dataDir: string) {
+    // --disk-free-limit 1: the alarm comes from the full file system itself.
+    const warren = await startWarren({ dataDir, args: ['--disk-free-limit', '1'] });
+    stops.push(() => warren.stop());
+    return warren;
+  }
+
+  it('starts on a full disk: disk alarm, stored messages delivered, publishers unblocked once space returns', async () => {
+    try {
+      const dataDir = path.join(await mountSmallFileSystem('start'), 'data');
+      const queue = 'stored';
+      const first = await start(dataDir);
+      const setup = await amqp.connect(first.url);
+      const setupChannel = await setup.createConfirmChannel();
+      await setupChannel.assertQueue(queue, { durable: true });
+      for (let i = 0; i < 100; i++) setupChannel.sendToQueue(queue, Buffer.from(`m${i}`), { persistent: true });
+      await timeout(setupChannel.waitForConfirms(), 10_000, 'confirms before the disk fills');
+      await setup.close();
+      await first.kill('SIGTERM');
+
+      const filler = fillFileSystem(mountPoint);
+      const warren = await start(dataDir);
+
+      const publisher = await amqp.connect(warren.url);
+      publisher.on('error', () => {});
+      const events: string[] = [];
+      publisher.on('blocked', (reason: string) => events.push(`blocked: ${reason}`));
+      publisher.on('unblocked', () => events.push('unblocked'));
+      const blocked = once(publisher, 'blocked');
+      const unblocked = once(publisher, 'unblocked');
+      const publisherChannel = await publisher.createConfirmChannel();
+      let duringConfirmed = false;
+      publisherChannel.sendToQueue(queue, Buffer.from('during'), { persistent: true }, (err) => (duringConfirmed = err === null));
+      await timeout(blocked, 10_000, 'connection.blocked on a full disk');
+
+      // Consumers are served: every stored message, in order, acked.
+      const consumer = await amqp.connect(warren.url);
+      const consumerChannel = await consumer.createChannel();
+      const received: string[] = [];
+      await consumerChannel.consume(queue, (m: ConsumeMessage | null) => {
+        if (m === null) return;
+        received.push(m.content.toString());
+        consumerChannel.ack(m);
+      });
+      await waitUntil(() => received.length >= 100, 10_000, 'the stored messages');
+      expect(received).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+      // A round trip on the channel: the acks before it have been processed (amqplib's
+      // connection.close can overtake a channel's frames).
+      expect((await consumerChannel.checkQueue(queue)).messageCount).toBe(0);
+      await consumer.close();
+      expect(events).toEqual(['blocked: low on disk']);
+      expect(duringConfirmed).toBe(false);
+
+      // Space returns: publishers are read again and their messages confirmed.
+      fs.rmSync(filler);
+      await timeout(unblocked, 20_000, 'connection.unblocked once space returned');
+      await timeout(publisherChannel.waitForConfirms(), 10_000, 'the confirm of the publish held while blocked');
+      expect(duringConfirmed).toBe(true);
+      publisherChannel.sendToQueue(queue, Buffer.from('after'), { persistent: true });
+      await timeout(publisherChannel.waitForConfirms(), 10_000, 'a confirm after the alarm cleared');
+
+      // What was acked on the full disk stays acked; what was confirmed stays.
+      await warren.kill('SIGKILL');
+      const restarted = await start(dataDir);
+      const check = await amqp.connect(restarted.url);
+      const checkChannel = await check.createChannel();
+      const left: string[] = [];
+      for (;;) {
+        const m = await checkChannel.get(queue, { noAck: true });
+        if (m === false) break;
+        left.push(m.content.toString());
+      }
+      await check.close();
+      expect(left).toEqual(['during', 'after']);
+    } finally {
+      await cleanUp();
+    }
+  }, 90_000);
+
+  it('a disk that fills while publishing loses no confirmed message across kill -9', async () => {
+    try {
+      const dataDir = path.join(await mountSmallFileSystem('fill'), 'data');
+      const queue = 'filling';
+      const warren = await start(dataDir);
+      const publisher = await amqp.connect(warren.url);
+      publisher.on('error', () => {});
+      const blocked = once(publisher, 'blocked');
+      const channel = await publisher.createConfirmChannel();
+      await channel.assertQueue(queue, { durable: true });
+      const confirmed = new Set<number>();
+      const body = Buffer.alloc(4096, 0x62);
+      let isBlocked = false;
+      void blocked.then(() => (isBlocked = true));
+      // Publish until the log cannot write (the alarm blocks us); 8 MiB of bodies would not fit.
+      for (let i = 0; i < 4096 && !isBlocked; i++) {
+        const id = Buffer.from(String(i).padStart(8, '0'));
+        const ok = channel.sendToQueue(queue, Buffer.concat([id, body]), { persistent: true }, (err) => {
+          if (err === null) confirmed.add(i);
+        });
+        if (!ok) await Promise.race([once(channel, 'drain'), blocked]);
+        else if (i % 64 === 63) await sleep(0);
+      }
+      await timeout(blocked, 20_000, 'connection.blocked when the disk filled');
+      expect(confirmed.size).toBeGreaterThan(100);
+      await warren.kill('SIGKILL');
+
+      // The disk is still full: Warren starts anyway and serves what it stored.
+      expect(fs.statfsSync(mountPoint).bavail).toBe(0);
+      const restarted = await start(dataDir);
+      const check = await amqp.connect(restarted.url);
+      const checkChannel = await check.createChannel();
+      const stored = new Set<number>();
+      for (;;) {
+        const m = await checkChannel.get(queue, { noAck: true });
+        if (m === false) break;
+        stored.add(Number(m.content.subarray(0, 8).toString()));
+      }
+      await check.close();
+      const lost = [...confirmed].filter((id) => !stored.has(id));
+      expect(lost).toEqual([]);
+    } finally {
+      await cleanUp();
     }
   }, 90_000);
 });

@@ -57,6 +57,8 @@ export interface ResourceLimits {
 export interface ResourceMonitor {
   /** The message log cannot write: the disk alarm stays on. */
   storageFailed(): void;
+  /** The message log waits for space to start writing: the disk alarm is on until it has started. */
+  storageWaitingForSpace(waiting: boolean): void;
   stop(): void;
 }
 
@@ -66,6 +68,7 @@ export async function startResourceMonitor(broker: Broker, limits: ResourceLimit
   const collectGarbage = fullCollection();
   let nextCollection = 0;
   let failed = false;
+  let waitingForSpace = false;
   let checking = false;
 
   const report = (resource: 'disk' | 'memory', on: boolean, details: object): void => {
@@ -81,7 +84,7 @@ export async function startResourceMonitor(broker: Broker, limits: ResourceLimit
     try {
       const stats = await statfs(limits.dataDir);
       const free = stats.bavail * stats.bsize;
-      report('disk', failed || free < limits.diskFreeLimit, { freeBytes: free, limitBytes: limits.diskFreeLimit });
+      report('disk', failed || waitingForSpace || free < limits.diskFreeLimit, { freeBytes: free, limitBytes: limits.diskFreeLimit });
     } catch (error) {
       logger.error({ event: 'alarm.disk-check-failed', err: error }, `cannot check free disk space: ${(error as Error).message}`);
     } finally {
@@ -108,6 +111,11 @@ export async function startResourceMonitor(broker: Broker, limits: ResourceLimit
     storageFailed() {
       failed = true;
       report('disk', true, { reason: 'message log write failed' });
+    },
+    storageWaitingForSpace(waiting) {
+      waitingForSpace = waiting;
+      if (waiting) report('disk', true, { reason: 'no space to write the message log' });
+      else void checkDisk();
     },
     stop() {
       clearInterval(diskTimer);
