@@ -1,7 +1,10 @@
+// Every promise of the README's "Alarms and flow control" section.
 // Resource alarms, compared with a private RabbitMQ node: both brokers start
 // with a free-disk limit no disk meets (10^15 bytes), so the disk alarm is on
 // from the start. A connection that publishes is told connection.blocked
 // ("low on disk") and is no longer read; a connection that only consumes goes on.
+// Then, Warren only: the memory alarm sets and clears; a real full disk (a
+// small tmpfs) at start and while publishing; flow control's held-back rate.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -227,8 +230,8 @@ describe.skipIf(gate(fileSystemDep))(label('full disk (Warren)', fileSystemDep),
     mountPoint = '';
   }
   async function start(dataDir: string) {
-    // --disk-free-limit 1: the alarm comes from the full file system itself.
-    const warren = await startWarren({ dataDir, args: ['--disk-free-limit', '1'] });
+    // --disk-free-limit 0: the free-space check never sets the alarm; the message log does.
+    const warren = await startWarren({ dataDir, args: ['--disk-free-limit', '0'] });
     stops.push(() => warren.stop());
     return warren;
   }
@@ -350,4 +353,88 @@ describe.skipIf(gate(fileSystemDep))(label('full disk (Warren)', fileSystemDep),
       await cleanUp();
     }
   }, 90_000);
+});
+
+// Flow control, Warren only (RabbitMQ's credit flow has its own figures): while
+// a queue with consumers is more than 1,000 messages behind them, a connection
+// publishing into it is read at most once per 50 ms (Node reads up to 64 KiB at
+// a time), so it gets about 1.3 MB/s through; a queue without consumers takes
+// what it is sent at full speed. Neither bounds the backlog. 4 KiB messages:
+// held back, ~310 a second get through, far fewer than a client sends unheld.
+const FLOW_SECONDS = 3;
+const FLOW_BYTES_PER_SECOND = (64 * 1024 * 1000) / 50;
+const BODY = Buffer.alloc(4096, 0x63);
+/** A message on the wire: the body, its method, header and body frames. */
+const WIRE_BYTES = BODY.length + 80;
+
+/** Publishes 4 KiB messages as fast as the broker reads them for `seconds`; the number sent. */
+async function publishFor(channel: amqp.Channel, queue: string, seconds: number): Promise<number> {
+  const until = Date.now() + seconds * 1000;
+  let sent = 0;
+  while (Date.now() < until) {
+    sent++;
+    if (!channel.sendToQueue(queue, BODY)) {
+      await Promise.race([once(channel, 'drain'), sleep(until - Date.now())]);
+    } else if (sent % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return sent;
+}
+
+describe('flow control (Warren)', () => {
+  let stop: (() => Promise<void>) | undefined;
+  let url = '';
+  beforeAll(async () => {
+    const warren = await startWarren();
+    stop = warren.stop;
+    url = warren.url;
+  }, 60_000);
+  afterAll(async () => stop?.(), 30_000);
+
+  it('slows a publisher into a queue that is behind its consumers to about one 64 KiB read per 50 ms, without stopping it', async () => {
+    const queue = `flow-${process.pid}`;
+    const publisher = await amqp.connect(url);
+    const consumer = await amqp.connect(url);
+    publisher.on('error', () => {});
+    try {
+      const consumerChannel = await consumer.createChannel();
+      await consumerChannel.assertQueue(queue, { autoDelete: true });
+      // A consumer that takes one message and never acks it: the queue falls behind at once.
+      await consumerChannel.prefetch(1);
+      await consumerChannel.consume(queue, () => {});
+      const publisherChannel = await publisher.createChannel();
+      publisherChannel.sendToQueue(queue, BODY);
+      const sent = await publishFor(publisherChannel, queue, FLOW_SECONDS);
+      const backlog = (await consumerChannel.checkQueue(queue)).messageCount;
+      const heldBackRate = FLOW_BYTES_PER_SECOND / WIRE_BYTES;
+      expect(backlog, `${sent} sent`).toBeLessThan(1_000 + 2 * FLOW_SECONDS * heldBackRate);
+      // Slowed, not stopped: it got well past the 1,000 at which it was first held back.
+      expect(backlog).toBeGreaterThan(1_000 + (FLOW_SECONDS * heldBackRate) / 3);
+      await consumerChannel.deleteQueue(queue);
+    } finally {
+      (publisher as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      await consumer.close().catch(() => {});
+    }
+  }, 30_000);
+
+  it('lets a queue without consumers take what it is sent at full speed', async () => {
+    const queue = `no-flow-${process.pid}`;
+    const publisher = await amqp.connect(url);
+    try {
+      const channel = await publisher.createConfirmChannel();
+      await channel.assertQueue(queue, { autoDelete: false });
+      const count = 10_000;
+      const started = Date.now();
+      for (let i = 0; i < count; i++) {
+        if (!channel.sendToQueue(queue, BODY)) await once(channel, 'drain');
+      }
+      await timeout(channel.waitForConfirms(), 20_000, 'confirms of 10,000 messages');
+      const seconds = (Date.now() - started) / 1000;
+      expect((await channel.checkQueue(queue)).messageCount).toBe(count);
+      // Held back as a queue behind its consumers is, 10,000 messages would take ~32 s.
+      expect(seconds).toBeLessThan((count * WIRE_BYTES) / FLOW_BYTES_PER_SECOND / 3);
+      await channel.deleteQueue(queue);
+    } finally {
+      await publisher.close().catch(() => {});
+    }
+  }, 30_000);
 });
