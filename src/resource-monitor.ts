@@ -63,7 +63,12 @@ export interface ResourceMonitor {
 }
 
 /** Sets and clears the broker's disk and memory alarms, as RabbitMQ's alarms do. */
-export async function startResourceMonitor(broker: Broker, limits: ResourceLimits, logger: Logger): Promise<ResourceMonitor> {
+export async function startResourceMonitor(
+  broker: Broker,
+  limits: ResourceLimits,
+  logger: Logger,
+  measureMemory: () => number = memoryInUse,
+): Promise<ResourceMonitor> {
   const memoryLimit = limits.memoryHighWatermark * totalmem();
   const collectGarbage = fullCollection();
   let nextCollection = 0;
@@ -98,7 +103,7 @@ export async function startResourceMonitor(broker: Broker, limits: ResourceLimit
       collectGarbage();
       nextCollection = performance.now() + COLLECTION_SPACING * (performance.now() - started);
     }
-    const used = memoryInUse();
+    const used = measureMemory();
     const on = alarmOn ? used >= memoryLimit * MEMORY_CLEAR_BELOW : used > memoryLimit;
     report('memory', on, { usedBytes: used, limitBytes: Math.round(memoryLimit) });
   };
