@@ -16,18 +16,11 @@ const MEMORY_CHECK_MS = 1_000;
 const MEMORY_CLEAR_BELOW = 0.9;
 
 /**
- * The memory the broker holds: the V8 heap in use plus memory outside it that
- * JS objects own (`external`, which already includes `arrayBuffers`, i.e. every
- * Buffer holding a message body). Unlike RSS, this falls as soon as a drained
- * queue's messages are collected: the allocator keeps freed pages mapped, so
- * RSS stays at its peak and an alarm based on it would never clear.
- */
-/**
- * While the memory alarm is on, the monitor collects garbage before it
- * measures: an idle V8 may leave a drained queue's dead messages uncollected
- * for 15 s or more, and publishers would stay blocked that long. A collection
- * is not repeated before this many times its own duration has passed, so a
- * large live heap costs at most ~5 % of a core while the alarm lasts.
+ * Dead messages count until V8 collects them, and an idle V8 may leave a
+ * drained queue's messages uncollected for 15 s or more: before the monitor
+ * sets the memory alarm or keeps it on, it collects garbage and measures
+ * again. A collection is not repeated before this many times its own duration
+ * has passed, so a large live heap costs at most ~5 % of a core.
  */
 const COLLECTION_SPACING = 20;
 
@@ -37,6 +30,13 @@ function fullCollection(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
+/**
+ * The memory the broker holds: the V8 heap in use plus memory outside it that
+ * JS objects own (`external`, which already includes `arrayBuffers`, i.e. every
+ * Buffer holding a message body). Unlike RSS, this falls as soon as a drained
+ * queue's messages are collected: the allocator keeps freed pages mapped, so
+ * RSS stays at its peak and an alarm based on it would never clear.
+ */
 export function memoryInUse(): number {
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.external;
@@ -97,15 +97,15 @@ export async function startResourceMonitor(
     }
   };
   const checkMemory = (): void => {
-    const alarmOn = broker.alarms.isSet('memory');
-    if (alarmOn && performance.now() >= nextCollection) {
+    const threshold = broker.alarms.isSet('memory') ? memoryLimit * MEMORY_CLEAR_BELOW : memoryLimit;
+    let used = measureMemory();
+    if (used > threshold && performance.now() >= nextCollection) {
       const started = performance.now();
       collectGarbage();
       nextCollection = performance.now() + COLLECTION_SPACING * (performance.now() - started);
+      used = measureMemory();
     }
-    const used = measureMemory();
-    const on = alarmOn ? used >= memoryLimit * MEMORY_CLEAR_BELOW : used > memoryLimit;
-    report('memory', on, { usedBytes: used, limitBytes: Math.round(memoryLimit) });
+    report('memory', used > threshold, { usedBytes: used, limitBytes: Math.round(memoryLimit) });
   };
 
   await checkDisk();
