@@ -308,7 +308,7 @@ describe.skipIf(gate(fileSystemDep))(label('full disk (Warren)', fileSystemDep),
     }
   }, 90_000);
 
-  it('a disk that fills while publishing loses no confirmed message across kill -9', async () => {
+  it('a disk that fills while publishing loses no confirmed message across kill -9; draining it gives the space back', async () => {
     try {
       const dataDir = path.join(await mountSmallFileSystem('fill'), 'data');
       const queue = 'filling';
@@ -338,6 +338,12 @@ describe.skipIf(gate(fileSystemDep))(label('full disk (Warren)', fileSystemDep),
       // The disk is still full: Warren starts anyway and serves what it stored.
       expect(fs.statfsSync(mountPoint).bavail).toBe(0);
       const restarted = await start(dataDir);
+      const blockedPublisher = await amqp.connect(restarted.url);
+      blockedPublisher.on('error', () => {});
+      const unblocked = once(blockedPublisher, 'unblocked');
+      const blockedChannel = await blockedPublisher.createConfirmChannel();
+      blockedChannel.sendToQueue(queue, Buffer.from('held'), { persistent: true });
+      await timeout(once(blockedPublisher, 'blocked'), 10_000, 'connection.blocked after the restart on a full disk');
       const check = await amqp.connect(restarted.url);
       const checkChannel = await check.createChannel();
       const stored = new Set<number>();
@@ -349,6 +355,10 @@ describe.skipIf(gate(fileSystemDep))(label('full disk (Warren)', fileSystemDep),
       await check.close();
       const lost = [...confirmed].filter((id) => !stored.has(id));
       expect(lost).toEqual([]);
+      // Every stored message settled: the log deletes its segments and writes again.
+      await timeout(unblocked, 15_000, 'connection.unblocked once the drained log gave its space back');
+      await timeout(blockedChannel.waitForConfirms(), 10_000, 'the confirm of the publish held while blocked');
+      await blockedPublisher.close();
     } finally {
       await cleanUp();
     }

@@ -42,7 +42,9 @@
  *     open succeeds, onNoSpace(error) is called, and appends wait in memory (readable,
  *     never reported durable) while the log retries every SPACE_RETRY_MS; once the
  *     segment is created, onWritable() is called and what waited is written as one
- *     batch. Nothing was lost, so nothing needs distrusting. Segment deletion waits too.
+ *     batch. Nothing was lost, so nothing needs distrusting. Settled segments are still
+ *     deleted meanwhile (checked at each retry), so consumers that drain a log that
+ *     filled its disk give the space back.
  *   - On a write or sync error (disk full, EIO): onError(error) once, `failed` is set,
  *     onDurable is never called again and later appends are accepted but dropped
  *     (never reported durable). The log does not retry: after a failed fsync the
@@ -861,7 +863,7 @@ export class MessageLog {
   // ------------------------------------------------------------------ segment deletion
 
   private maybeGc(): void {
-    if (this.gcPromise !== undefined || !this.gcDirty || this.closing || this.failure !== undefined || this.waiting !== undefined) return;
+    if (this.gcPromise !== undefined || !this.gcDirty || this.closing || this.failure !== undefined) return;
     this.gcDirty = false;
     this.gcPromise = this.gc().then(this.gcDoneBound, this.gcFailedBound);
   }
@@ -992,6 +994,8 @@ export class MessageLog {
     const waiting = this.waiting;
     if (waiting === undefined || this.closing) return;
     waiting.timer = undefined;
+    // Segments whose messages consumers have settled since can go, and give their space back.
+    this.maybeGc();
     waiting.attempt = this.createSegmentFile(waiting.segment, waiting.startRecord).then(
       () => {
         this.waiting = undefined;
