@@ -229,12 +229,50 @@ describe.skipIf(gate(fileSystemDep))(label('full disk (Warren)', fileSystemDep),
     if (mountPoint !== '') execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' });
     mountPoint = '';
   }
-  async function start(dataDir: string) {
+  async function start(dataDir: string, diskFreeLimit = 0) {
     // --disk-free-limit 0: the free-space check never sets the alarm; the message log does.
-    const warren = await startWarren({ dataDir, args: ['--disk-free-limit', '0'] });
+    const warren = await startWarren({ dataDir, args: ['--disk-free-limit', String(diskFreeLimit)] });
     stops.push(() => warren.stop());
     return warren;
   }
+
+  it('free space below --disk-free-limit sets the disk alarm; space given back clears it', async () => {
+    try {
+      const dataDir = path.join(await mountSmallFileSystem('limit'), 'data');
+      const warren = await start(dataDir, 4 * 1024 * 1024);
+      const publisher = await amqp.connect(warren.url);
+      publisher.on('error', () => {});
+      const events: string[] = [];
+      publisher.on('blocked', (reason: string) => events.push(`blocked: ${reason}`));
+      publisher.on('unblocked', () => events.push('unblocked'));
+      const channel = await publisher.createConfirmChannel();
+      await channel.assertQueue('limit', { autoDelete: true });
+      await timeout(channel.waitForConfirms(), 5_000, 'a publish before the disk fills');
+
+      const filler = path.join(mountPoint, 'filler');
+      fs.writeFileSync(filler, Buffer.alloc(6 * 1024 * 1024));
+      // The free space is checked every 5 s; a connection is blocked at its next publish.
+      const blocked = once(publisher, 'blocked');
+      const deadline = Date.now() + 10_000;
+      await timeout(
+        (async () => {
+          while (events.length === 0 && Date.now() < deadline) {
+            channel.sendToQueue('limit', Buffer.from('x'));
+            await Promise.race([blocked, sleep(100)]);
+          }
+        })(),
+        10_000,
+        'connection.blocked below the free-space limit',
+      );
+      fs.rmSync(filler);
+      await timeout(once(publisher, 'unblocked'), 10_000, 'connection.unblocked once the space is back');
+      await timeout(channel.waitForConfirms(), 5_000, 'the confirm of the publish held while blocked');
+      expect(events).toEqual(['blocked: low on disk', 'unblocked']);
+      await publisher.close();
+    } finally {
+      await cleanUp();
+    }
+  }, 60_000);
 
   it('starts on a full disk: disk alarm, stored messages delivered, publishers unblocked once space returns', async () => {
     try {
