@@ -403,7 +403,7 @@ describe('Warren data dir lock', () => {
     expect(second.code).not.toBeNull();
     expect(second.output).toContain(path.join(dataDir, 'LOCK'));
     expect(second.output).toMatch(new RegExp(`\\b${first.pid}\\b`));
-    expect(fs.readFileSync(path.join(dataDir, 'LOCK'), 'utf8').trim(), 'the lock still names the first Warren').toBe(String(first.pid));
+    expect(fs.readlinkSync(path.join(dataDir, 'LOCK')), 'the lock still names the first Warren').toBe(String(first.pid));
 
     const conn = await connect(first.url);
     const ch = await channel(conn);
@@ -414,9 +414,9 @@ describe('Warren data dir lock', () => {
     // A lock left by a killed Warren is stale: a new Warren takes it over.
     const k = await first.kill('SIGKILL');
     expect(k.exited).toBe(true);
-    expect(fs.existsSync(path.join(dataDir, 'LOCK')), 'SIGKILL leaves the lock file behind').toBe(true);
+    expect(fs.lstatSync(path.join(dataDir, 'LOCK')).isSymbolicLink(), 'SIGKILL leaves the lock behind').toBe(true);
     first = await lockDir.start();
-    expect(fs.readFileSync(path.join(dataDir, 'LOCK'), 'utf8').trim()).toBe(String(first.pid));
+    expect(fs.readlinkSync(path.join(dataDir, 'LOCK'))).toBe(String(first.pid));
     const conn2 = await connect(first.url);
     await channel(conn2);
     await conn2.close();

@@ -12,6 +12,16 @@ import { MessageLog, type RecoveredQueue } from './storage/message-log.js';
 
 /** Bodies read back per batch while recovering. */
 const RECOVERY_BATCH = 1024;
+/** How soon a definitions write that failed (a full disk) is tried again. */
+const DEFINITIONS_RETRY_MS = 1_000;
+
+/** What persistence tells the resource monitor about the disk. */
+export interface StorageEvents {
+  /** The message log cannot write any more: nothing more is confirmed. */
+  failed(): void;
+  /** The message log waits for space to start writing (true), or has started (false). */
+  waitingForSpace(waiting: boolean): void;
+}
 
 export interface Persistence {
   /** Writes what is pending, closes the log and releases the data directory. */
@@ -28,7 +38,7 @@ export async function openPersistence(
   dataDir: string,
   logger: Logger,
   version: string,
-  onStorageFailed: () => void,
+  storage: StorageEvents,
 ): Promise<Persistence> {
   const lock = await acquireLock(dataDir);
   try {
@@ -43,7 +53,15 @@ export async function openPersistence(
       onDurable: (upTo) => durability?.onDurable(upTo),
       onError: (error) => {
         logger.error({ event: 'storage.failed', err: error }, `message log write failed; persistent messages are no longer confirmed: ${error.message}`);
-        onStorageFailed();
+        storage.failed();
+      },
+      onNoSpace: (error) => {
+        logger.error({ event: 'storage.no-space', err: error }, `no space to write the message log; publishers are blocked until there is: ${error.message}`);
+        storage.waitingForSpace(true);
+      },
+      onWritable: () => {
+        logger.info({ event: 'storage.writable' }, 'the message log is written again');
+        storage.waitingForSpace(false);
       },
       log: logger,
       priorityOf: (record, start, end) => rawPriority(record, start, end) ?? 0,
@@ -69,14 +87,16 @@ export async function openPersistence(
     }
     const saver = new DefinitionsSaver(broker, dataDir, version, logger);
     for (const vhost of broker.vhosts.values()) vhost.definitions = saver.journal;
-    saver.journal.changed();
+    // Store what recovery made of the definitions, without making clients wait for it:
+    // nothing they were promised depends on this write, and on a full disk it waits for space.
+    saver.schedule();
     logger.info(
       { event: 'storage.recovered', messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
       `recovered ${messages} messages in ${recovered.queues.size} queues`,
     );
     return {
       async close() {
-        await saver.flush();
+        await saver.close();
         await log.close();
         await lock.release();
       },
@@ -137,6 +157,10 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: RecoveredQ
 class DefinitionsSaver {
   private writing: Promise<void> | undefined;
   private dirty = false;
+  /** The last write failed (a full disk): it is tried again on a timer, logged once. */
+  private failing = false;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
   readonly journal = new DefinitionsJournal(() => this.schedule());
 
   constructor(
@@ -151,7 +175,11 @@ class DefinitionsSaver {
     if (this.writing === undefined) this.writing = this.writeLoop();
   }
 
-  async flush(): Promise<void> {
+  /** Writes what is pending (once more if writes are failing) and stops retrying. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    if (this.dirty && this.writing === undefined) this.writing = this.writeLoop();
     while (this.writing !== undefined) await this.writing;
   }
 
@@ -164,9 +192,23 @@ class DefinitionsSaver {
         const version = this.journal.current;
         await writeDefinitions(this.dataDir, exportDefinitions(this.broker, this.version));
         this.journal.stored(version);
+        if (this.failing) {
+          this.failing = false;
+          this.logger.info({ event: 'definitions.written' }, 'definitions written again');
+        }
       }
     } catch (error) {
-      this.logger.error({ event: 'definitions.write-failed', err: error }, `cannot write definitions: ${(error as Error).message}`);
+      this.dirty = true;
+      if (!this.failing) {
+        this.failing = true;
+        this.logger.error({ event: 'definitions.write-failed', err: error }, `cannot write definitions, retrying: ${(error as Error).message}`);
+      }
+      if (!this.closed) {
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          if (this.writing === undefined) this.writing = this.writeLoop();
+        }, DEFINITIONS_RETRY_MS).unref();
+      }
     } finally {
       this.writing = undefined;
     }

@@ -29,7 +29,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const monitor = await startResourceMonitor(broker, config, logger);
   let persistence: Persistence;
   try {
-    persistence = await openPersistence(broker, config.dataDir, logger, String(properties.version), () => monitor.storageFailed());
+    persistence = await openPersistence(broker, config.dataDir, logger, String(properties.version), {
+      failed: () => monitor.storageFailed(),
+      waitingForSpace: (waiting) => monitor.storageWaitingForSpace(waiting),
+    });
   } catch (error) {
     monitor.stop();
     throw error;

@@ -38,10 +38,16 @@ async function writeNow(dir: string, text: string): Promise<void> {
   const tmp = path.join(dir, TMP);
   const fh = await fsp.open(tmp, 'w');
   try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    // a full disk: give back what the partial copy took
+    await fsp.unlink(tmp).catch(() => {});
+    throw err;
   }
   await fsp.rename(tmp, path.join(dir, FILE));
   const dfh = await fsp.open(dir, 'r');

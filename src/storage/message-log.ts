@@ -38,6 +38,13 @@
  *     (and fsync of the directory after a new segment file was created).
  *   - One batch in flight at a time: while a write+sync runs, appends go to the next
  *     batch, which is written when the current one completes.
+ *   - No space to create the first segment at open (ENOSPC, EDQUOT: a full disk):
+ *     open succeeds, onNoSpace(error) is called, and appends wait in memory (readable,
+ *     never reported durable) while the log retries every SPACE_RETRY_MS; once the
+ *     segment is created, onWritable() is called and what waited is written as one
+ *     batch. Nothing was lost, so nothing needs distrusting. Settled segments are still
+ *     deleted meanwhile (checked at each retry), so consumers that drain a log that
+ *     filled its disk give the space back.
  *   - On a write or sync error (disk full, EIO): onError(error) once, `failed` is set,
  *     onDurable is never called again and later appends are accepted but dropped
  *     (never reported durable). The log does not retry: after a failed fsync the
@@ -170,6 +177,10 @@ export interface MessageLogOptions {
   onDurable(upTo: number): void;
   /** A write or sync failed: nothing more will be reported durable. */
   onError(error: Error): void;
+  /** No space to start writing at open: appends wait in memory until onWritable. */
+  onNoSpace?(error: Error): void;
+  /** The log has started writing after onNoSpace. */
+  onWritable?(): void;
   log?: StorageLogger;
   /**
    * Read during recovery from each stored message's properties (bytes
@@ -190,6 +201,22 @@ const READ_GAP_BYTES = 16 * 1024;
 const READ_RUN_BYTES = 1024 * 1024;
 
 const noLog: StorageLogger = { warn() {}, info() {} };
+
+/** How often a log with no space to start its segment tries again. */
+const SPACE_RETRY_MS = 1_000;
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** The segment the log could not create at open, and what it will start with once it can. */
+interface WaitingForSpace {
+  segment: Segment;
+  startRecord: Buffer;
+  timer: NodeJS.Timeout | undefined;
+  attempt: Promise<void> | undefined;
+}
 
 /** A slice of the pending batch destined for one segment. */
 interface Chunk {
@@ -240,6 +267,7 @@ export class MessageLog {
   private flushing = false;
   private batchPromise: Promise<void> | undefined;
   private failure: Error | undefined;
+  private waiting: WaitingForSpace | undefined;
   private closed = false;
 
   // segment deletion
@@ -253,6 +281,7 @@ export class MessageLog {
   private readonly batchFailedBound = this.batchFailed.bind(this);
   private readonly gcDoneBound = this.gcDone.bind(this);
   private readonly gcFailedBound = this.gcFailed.bind(this);
+  private readonly retrySpaceBound = this.retrySpace.bind(this);
 
   private constructor(options: MessageLogOptions) {
     this.dir = options.dir;
@@ -261,7 +290,12 @@ export class MessageLog {
     this.onError = options.onError;
     this.logger = options.log ?? noLog;
     this.priorityOf = options.priorityOf;
+    this.onNoSpace = options.onNoSpace;
+    this.onWritable = options.onWritable;
   }
+
+  private readonly onNoSpace: ((error: Error) => void) | undefined;
+  private readonly onWritable: (() => void) | undefined;
 
   static async open(options: MessageLogOptions): Promise<{ log: MessageLog; recovered: RecoveredState }> {
     const log = new MessageLog(options);
@@ -534,7 +568,7 @@ export class MessageLog {
     for (;;) {
       if (this.gcPromise !== undefined) await this.gcPromise;
       else if (this.flushing) await this.batchPromise;
-      else if (this.chunks.length > 0 && this.failure === undefined) this.flushNow();
+      else if (this.chunks.length > 0 && this.failure === undefined && this.waiting === undefined) this.flushNow();
       else return;
     }
   }
@@ -545,6 +579,12 @@ export class MessageLog {
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
+    if (this.waiting !== undefined) {
+      clearTimeout(this.waiting.timer);
+      await this.waiting.attempt;
+      // still no space: what waited cannot be written (none of it was reported durable)
+      if (this.waiting !== undefined) this.chunks = [];
+    }
     while (this.gcPromise !== undefined) await this.gcPromise;
     while (this.flushing || (this.chunks.length > 0 && this.failure === undefined)) {
       if (!this.flushing) this.flushNow();
@@ -721,7 +761,7 @@ export class MessageLog {
 
   private flushNow(): void {
     this.flushQueued = false;
-    if (this.flushing || this.chunks.length === 0) return;
+    if (this.flushing || this.chunks.length === 0 || this.waiting !== undefined) return;
     if (this.failure !== undefined) {
       this.releaseChunks(this.chunks);
       this.chunks = [];
@@ -914,16 +954,67 @@ export class MessageLog {
     buf.writeUInt32LE(len, 0);
     buf.writeUInt32LE(headerCheck(len), 4);
     buf.writeUInt32LE(crc32(buf, HEADER_BYTES, end), 8);
-    seg.fh = await fsp.open(seg.path, 'wx');
-    seg.created = true;
-    seg.startBytes = end;
-    await seg.fh.write(buf, 0, end, 0);
-    await seg.fh.datasync();
-    await this.dirFh.sync();
-    seg.size = seg.written = seg.synced = end;
+    seg.startBytes = seg.size = end;
     this.segments.push(seg);
     this.segById.set(id, seg);
     this.active = seg;
+    const startRecord = buf.subarray(0, end);
+    try {
+      await this.createSegmentFile(seg, startRecord);
+    } catch (err) {
+      if (!isNoSpace(err)) throw err;
+      this.waitForSpace(seg, startRecord, err as Error);
+    }
+  }
+
+  /** Creates seg's file holding only its START record, durably; on failure leaves no file. */
+  private async createSegmentFile(seg: Segment, startRecord: Buffer): Promise<void> {
+    const fh = await fsp.open(seg.path, 'wx');
+    try {
+      await fh.write(startRecord, 0, startRecord.length, 0);
+      await fh.datasync();
+      await this.dirFh.sync();
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await fsp.unlink(seg.path).catch(() => {});
+      throw err;
+    }
+    seg.fh = fh;
+    seg.created = true;
+    seg.written = seg.synced = startRecord.length;
+  }
+
+  private waitForSpace(segment: Segment, startRecord: Buffer, error: Error): void {
+    this.waiting = { segment, startRecord: Buffer.from(startRecord), timer: setTimeout(this.retrySpaceBound, SPACE_RETRY_MS).unref(), attempt: undefined };
+    this.logger.warn({ err: error, dir: this.dir }, 'message log: no space to start a segment; appends wait in memory until there is');
+    this.onNoSpace?.(error);
+  }
+
+  private retrySpace(): void {
+    const waiting = this.waiting;
+    if (waiting === undefined || this.closing) return;
+    waiting.timer = undefined;
+    // Segments whose messages consumers have settled since can go, and give their space back.
+    this.maybeGc();
+    waiting.attempt = this.createSegmentFile(waiting.segment, waiting.startRecord).then(
+      () => {
+        this.waiting = undefined;
+        this.logger.info({ dir: this.dir, pendingBytes: this.pendingBytes }, 'message log: space found; writing what waited');
+        this.onWritable?.();
+        this.gcDirty = true;
+        this.flushNow();
+        this.maybeGc();
+      },
+      (err: unknown) => {
+        waiting.attempt = undefined;
+        if (isNoSpace(err)) {
+          if (!this.closing) waiting.timer = setTimeout(this.retrySpaceBound, SPACE_RETRY_MS).unref();
+          return;
+        }
+        this.waiting = undefined;
+        this.batchFailed(err);
+      },
+    );
   }
 
   private highestSeenSegment = 0;

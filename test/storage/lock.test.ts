@@ -25,24 +25,27 @@ async function deadPid(): Promise<number> {
 }
 
 describe('acquireLock', () => {
-  it('writes our pid, refuses a second holder naming the pid, and can be taken again after release', async () => {
+  it('is a symbolic link to our pid, refuses a second holder naming the pid, and can be taken again after release', async () => {
     const dir = await fresh();
     const lock = await acquireLock(dir);
-    expect((await fsp.readFile(path.join(dir, 'LOCK'), 'utf8')).trim()).toBe(String(process.pid));
+    expect(await fsp.readlink(path.join(dir, 'LOCK'))).toBe(String(process.pid));
     const second = acquireLock(dir);
     await expect(second).rejects.toBeInstanceOf(LockHeldError);
     await expect(acquireLock(dir)).rejects.toThrow(new RegExp(`held by running process ${process.pid}`));
     await lock.release();
-    await expect(fsp.stat(path.join(dir, 'LOCK'))).rejects.toThrow(/ENOENT/);
+    await expect(fsp.lstat(path.join(dir, 'LOCK'))).rejects.toThrow(/ENOENT/);
     const again = await acquireLock(dir);
     await again.release();
     expect((await fsp.readdir(dir)).filter((n) => n.startsWith('LOCK'))).toEqual([]);
   });
 
-  it('refuses when another live process holds the lock', async () => {
+  it('refuses when another live process holds the lock (a link, or a lock file of an earlier version)', async () => {
     const dir = await fresh();
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'ignore' });
     try {
+      await fsp.symlink(String(child.pid), path.join(dir, 'LOCK'));
+      await expect(acquireLock(dir)).rejects.toThrow(new RegExp(`process ${child.pid}\\b`));
+      await fsp.unlink(path.join(dir, 'LOCK'));
       await fsp.writeFile(path.join(dir, 'LOCK'), `${child.pid}\n`);
       await expect(acquireLock(dir)).rejects.toThrow(new RegExp(`process ${child.pid}\\b`));
     } finally {
@@ -54,12 +57,16 @@ describe('acquireLock', () => {
     const dir = await fresh();
     await fsp.writeFile(path.join(dir, 'LOCK'), `${await deadPid()}\n`);
     const lock = await acquireLock(dir);
-    expect((await fsp.readFile(path.join(dir, 'LOCK'), 'utf8')).trim()).toBe(String(process.pid));
+    expect(await fsp.readlink(path.join(dir, 'LOCK'))).toBe(String(process.pid));
     await lock.release();
     await fsp.writeFile(path.join(dir, 'LOCK'), 'garbage');
     const lock2 = await acquireLock(dir);
-    expect((await fsp.readFile(path.join(dir, 'LOCK'), 'utf8')).trim()).toBe(String(process.pid));
+    expect(await fsp.readlink(path.join(dir, 'LOCK'))).toBe(String(process.pid));
     await lock2.release();
+    await fsp.symlink(String(await deadPid()), path.join(dir, 'LOCK'));
+    const lock3 = await acquireLock(dir);
+    expect(await fsp.readlink(path.join(dir, 'LOCK'))).toBe(String(process.pid));
+    await lock3.release();
     expect(await fsp.readdir(dir)).toEqual([]);
   });
 });
