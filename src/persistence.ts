@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Broker } from './broker/broker.js';
+import type { Broker, DefaultAccess } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
 import { Durability, messageFromLog } from './broker/durability.js';
 import { rawPriority } from './broker/message.js';
@@ -12,6 +12,14 @@ import { MessageLog, type RecoveredQueue } from './storage/message-log.js';
 
 /** Bodies read back per batch while recovering. */
 const RECOVERY_BATCH = 1024;
+
+/** What a node is given at boot besides its data dir. */
+export interface BootDefinitions {
+  /** A definitions document to import at every boot (RabbitMQ: load_definitions). */
+  load: DefinitionsDocument | undefined;
+  /** The user and vhost a node starts with when it has no definitions and loads none. */
+  defaults: DefaultAccess;
+}
 
 export interface Persistence {
   /** Writes what is pending, closes the log and releases the data directory. */
@@ -29,6 +37,7 @@ export async function openPersistence(
   logger: Logger,
   version: string,
   onStorageFailed: () => void,
+  boot: BootDefinitions,
 ): Promise<Persistence> {
   const lock = await acquireLock(dataDir);
   try {
@@ -37,6 +46,12 @@ export async function openPersistence(
     if (document !== undefined) {
       for (const problem of importDefinitions(broker, document)) logger.warn({ event: 'definitions.skipped' }, problem);
     }
+    if (boot.load !== undefined) {
+      for (const problem of importDefinitions(broker, boot.load)) logger.warn({ event: 'definitions.skipped' }, problem);
+    }
+    // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
+    // from before Warren stored users had guest on / implied: it gets them too.
+    if (document === undefined ? boot.load === undefined : document.users === undefined) broker.provisionDefaults(boot.defaults);
     let durability: Durability | undefined;
     const { log, recovered } = await MessageLog.open({
       dir: join(dataDir, 'messages'),
@@ -54,6 +69,7 @@ export async function openPersistence(
         `cannot read stored messages back: ${(error as Error).message}`,
       ),
     );
+    broker.durability = durability;
     for (const vhost of broker.vhosts.values()) {
       vhost.durability = durability;
       for (const queue of vhost.queues.values()) {
@@ -68,6 +84,7 @@ export async function openPersistence(
       messages += stored.length;
     }
     const saver = new DefinitionsSaver(broker, dataDir, version, logger);
+    broker.definitions = saver.journal;
     for (const vhost of broker.vhosts.values()) vhost.definitions = saver.journal;
     saver.journal.changed();
     logger.info(
