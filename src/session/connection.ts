@@ -409,7 +409,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
         if (vhost === undefined) throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `vhost ${name} not found`, 10, 40);
         const user = this.user as User;
         if (!this.broker.permissions.hasAccess(user.name, name)) {
-          throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `access to vhost '${name}' refused for user '${user.name}'`);
+          throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `access to vhost '${name}' refused for user '${user.name}'`, 10, 40);
         }
         this.vhost = vhost;
         this.access = new Access(this.broker.permissions, user.name, name);
