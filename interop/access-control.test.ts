@@ -10,22 +10,26 @@
 // connections with 320 and a deleted vhost's stored messages are gone;
 // guest is refused on a non-loopback address (a network namespace and a veth
 // pair, as root).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import amqp, { type Channel } from 'amqplib';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServer } from '../src/server.js';
-import { DEFAULT_CONFIG } from '../src/config.js';
+import { hashPassword, SHA256 } from '../src/broker/access/users.js';
+import { exportDefinitions } from '../src/broker/definitions.js';
+import { type Config, DEFAULT_CONFIG } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startBroker } from '../src/index.js';
+import { type RunningServer, startServer } from '../src/server.js';
 import { asServerError, connect, timeout } from './support/amqp.js';
-import { decodeClose, m, RawAmqp } from './support/raw-amqp.js';
+import { decodeClose, m, PROTOCOL_HEADER, RawAmqp } from './support/raw-amqp.js';
 import { runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
-import { pikaDependency } from './support/deps.js';
+import { PYTHON, pikaDependency } from './support/deps.js';
+import { trackDir } from './support/procs.js';
+import { ROOT } from './support/warren.js';
 
 /** RabbitMQ's stored form of a password (independent of Warren's code). */
 function rabbitHash(password: string, algorithm: 'sha256' | 'sha512' = 'sha256'): string {
@@ -401,3 +405,306 @@ compareBrokers(
   ],
   { definitions: DEFINITIONS, clientDeps: [pikaDependency()] },
 );
+
+// ---- Warren only: provisioning, the broker API, restarts, loopback ----------------
+
+const SAMPLES = path.resolve(ROOT, '..', '..', 'shared', 'research', 'mgmt-samples');
+const logger = createLogger('silent');
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  trackDir(dir);
+  return dir;
+}
+
+async function startOn(dataDir: string, overrides: Partial<Config> = {}): Promise<RunningServer> {
+  return startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, ...overrides }, logger);
+}
+
+function urlOf(server: RunningServer, user: string, password: string, vhost = '/'): string {
+  return `amqp://${user}:${password}@127.0.0.1:${server.port}/${encodeURIComponent(vhost)}`;
+}
+
+async function login(url: string): Promise<string> {
+  try {
+    const conn = await amqp.connect(url, { timeout: 5_000 });
+    await conn.close();
+    return 'ok';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** The reason an open connection is closed by the broker (amqplib's message). */
+function closedBy(conn: ChannelModel): Promise<string> {
+  return timeout(new Promise<string>((resolve) => conn.once('close', (error?: Error) => resolve(error?.message ?? 'closed without error'))), 5_000, 'connection.close');
+}
+
+const LOGIN_REFUSED = 'Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile."';
+
+describe('Warren: users, vhosts and permissions as a node keeps them', () => {
+  const APP_DEFINITIONS = {
+    users: [{ name: 'app', password: 'app-secret', tags: 'management' }],
+    vhosts: [{ name: 'apps', metadata: { description: 'applications', tags: ['prod'] } }],
+    permissions: [{ user: 'app', vhost: 'apps', configure: '^app\\.', write: '^app\\.', read: '^app\\.' }],
+    topic_permissions: [{ user: 'app', vhost: 'apps', exchange: 'app.events', write: '^{username}\\.', read: '.*' }],
+  };
+
+  it('a fresh node that loads definitions makes no guest and no /; what it loaded survives a restart', async () => {
+    const dataDir = tempDir('warren-access-');
+    const file = path.join(dataDir, '..', `${path.basename(dataDir)}-defs.json`);
+    fs.writeFileSync(file, JSON.stringify(APP_DEFINITIONS));
+    let server = await startOn(dataDir, { loadDefinitions: file });
+    try {
+      expect(await login(urlOf(server, 'guest', 'guest'))).toBe(LOGIN_REFUSED);
+      expect([...server.broker.vhosts.keys()]).toEqual(['apps']);
+      const conn = await connect(urlOf(server, 'app', 'app-secret', 'apps'));
+      const ch = await conn.createConfirmChannel();
+      await ch.assertQueue('app.q', { durable: true });
+      await ch.assertExchange('app.x', 'direct', { durable: true });
+      await ch.bindQueue('app.q', 'app.x', 'k');
+      // The default exchange (amq.default) is not app's to write to: a named one is.
+      ch.publish('app.x', 'k', Buffer.from('kept'), { persistent: true });
+      await ch.waitForConfirms();
+      await conn.close();
+    } finally {
+      await server.close();
+      fs.rmSync(file, { force: true });
+    }
+    server = await startOn(dataDir);
+    try {
+      expect(await login(urlOf(server, 'guest', 'guest'))).toBe(LOGIN_REFUSED);
+      expect(server.broker.vhost('apps')?.metadata).toEqual({ description: 'applications', tags: ['prod'], defaultQueueType: 'classic' });
+      expect(server.broker.users.get('app')?.tags).toEqual(['management']);
+      expect(server.broker.permissions.allTopic()).toEqual([APP_DEFINITIONS.topic_permissions[0]]);
+      const conn = await connect(urlOf(server, 'app', 'app-secret', 'apps'));
+      const ch = await conn.createChannel();
+      ch.on('error', () => {});
+      expect((await ch.checkQueue('app.q')).messageCount).toBe(1);
+      const refused = new Promise<Error>((resolve) => ch.once('error', resolve));
+      await ch.assertQueue('other.q').catch(() => {});
+      expect(asServerError(await refused).text).toBe("ACCESS_REFUSED - access to queue 'other.q' in vhost 'apps' refused for user 'app'");
+      await conn.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a fresh node without definitions makes the configured default user and vhost with full permissions', async () => {
+    const server = await startOn(tempDir('warren-access-'), { defaultUser: 'admin', defaultPass: 'pw', defaultVhost: 'main', defaultUserTags: ['administrator', 'monitoring'] });
+    try {
+      expect(await login(urlOf(server, 'admin', 'pw', 'main'))).toBe('ok');
+      expect(await login(urlOf(server, 'guest', 'guest'))).toBe(LOGIN_REFUSED);
+      expect(server.broker.users.get('admin')?.tags).toEqual(['administrator', 'monitoring']);
+      expect(server.broker.permissions.get('admin', 'main')).toEqual({ user: 'admin', vhost: 'main', configure: '.*', write: '.*', read: '.*' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a data dir from before users were stored (guest and / implied) upgrades without loss', async () => {
+    const dataDir = tempDir('warren-access-');
+    const legacy = {
+      warren_version: '0.1.0',
+      vhosts: [{ name: '/' }],
+      queues: [{ name: 'old.q', vhost: '/', durable: true, auto_delete: false, arguments: {} }],
+      exchanges: [{ name: 'old.x', vhost: '/', type: 'fanout', durable: true, auto_delete: false, internal: false, arguments: {} }],
+      bindings: [{ source: 'old.x', vhost: '/', destination: 'old.q', destination_type: 'queue', routing_key: '', arguments: {} }],
+    };
+    fs.writeFileSync(path.join(dataDir, 'definitions.json'), JSON.stringify(legacy));
+    const server = await startOn(dataDir);
+    try {
+      const conn = await connect(urlOf(server, 'guest', 'guest'));
+      const ch = await conn.createChannel();
+      expect((await ch.checkQueue('old.q')).messageCount).toBe(0);
+      await ch.checkExchange('old.x');
+      await conn.close();
+    } finally {
+      await server.close();
+    }
+    const stored = JSON.parse(fs.readFileSync(path.join(dataDir, 'definitions.json'), 'utf8')) as { users: { name: string }[]; bindings: unknown[] };
+    expect(stored.users.map((u) => u.name)).toEqual(['guest']);
+    expect(stored.bindings).toHaveLength(1);
+  });
+
+  it('imports the definitions a RabbitMQ 3.10 node exported (HTTP and rabbitmqctl forms) unchanged', async () => {
+    for (const sample of ['definitions.json', 'rabbitmqctl-export_definitions.json']) {
+      const server = await startOn(tempDir('warren-access-'), { loadDefinitions: path.join(SAMPLES, sample) });
+      try {
+        expect(await login(urlOf(server, 'guest', 'guest', 'staging'))).toBe('ok');
+        const exported = exportDefinitions(server.broker, 'test');
+        expect(exported.users?.map((u) => [u.name, u.tags])).toEqual([
+          ['guest', ['administrator']],
+          ['monitor', ['monitoring']],
+        ]);
+        expect(exported.permissions).toContainEqual({ user: 'monitor', vhost: 'staging', configure: '^$', write: '^amq\\.', read: '.*' });
+        expect(exported.topic_permissions).toEqual([{ user: 'monitor', vhost: 'staging', exchange: 'amq.topic', write: '^a', read: '.*' }]);
+        expect(exported.vhosts.map((v) => v.name).sort()).toEqual(['/', 'staging']);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('deleting a user closes its connections with 320; a permission change applies to an open channel at once', async () => {
+    const server = await startOn(tempDir('warren-access-'));
+    try {
+      const broker = server.broker;
+      broker.putUser({ name: 'tmpu', passwordHash: hashPassword('p'), hashingAlgorithm: SHA256, tags: [] });
+      broker.setPermission({ user: 'tmpu', vhost: '/', configure: '.*', write: '.*', read: '.*' });
+      const conn = await connect(urlOf(server, 'tmpu', 'p'));
+      const ch = await conn.createChannel();
+      ch.on('error', () => {});
+      await ch.assertExchange('tmp.x', 'fanout', { durable: false });
+      ch.publish('tmp.x', '', Buffer.from('1'));
+      await ch.checkExchange('tmp.x');
+      broker.setPermission({ user: 'tmpu', vhost: '/', configure: '.*', write: '^$', read: '.*' });
+      const refused = new Promise<Error>((resolve) => ch.once('error', resolve));
+      ch.publish('tmp.x', '', Buffer.from('2'));
+      expect(asServerError(await timeout(refused, 5_000, 'channel.close')).text).toBe(
+        "ACCESS_REFUSED - access to exchange 'tmp.x' in vhost '/' refused for user 'tmpu'",
+      );
+      const closed = closedBy(conn);
+      expect(broker.deleteUser('tmpu')).toBe(true);
+      expect(await closed).toBe('Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - user \'tmpu\' is deleted"');
+      expect(broker.permissions.get('tmpu', '/')).toBeUndefined();
+      expect(await login(urlOf(server, 'tmpu', 'p'))).toBe(LOGIN_REFUSED);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('vhosts are isolated; deleting one closes its connections with 320 and deletes its stored messages', async () => {
+    const dataDir = tempDir('warren-access-');
+    let server = await startOn(dataDir);
+    try {
+      const broker = server.broker;
+      for (const name of ['va', 'vb']) {
+        broker.putVhost(name);
+        broker.setPermission({ user: 'guest', vhost: name, configure: '.*', write: '.*', read: '.*' });
+      }
+      const counts: Record<string, number> = { va: 2, vb: 1 };
+      for (const [vhost, count] of Object.entries(counts)) {
+        const conn = await connect(urlOf(server, 'guest', 'guest', vhost));
+        const ch = await conn.createConfirmChannel();
+        await ch.assertQueue('jobs', { durable: true });
+        await ch.bindQueue('jobs', 'amq.direct', 'k');
+        for (let i = 0; i < count; i++) ch.publish('amq.direct', 'k', Buffer.from(`${vhost}${i}`), { persistent: true });
+        await ch.waitForConfirms();
+        await conn.close();
+      }
+      const conn = await connect(urlOf(server, 'guest', 'guest', 'va'));
+      const closed = closedBy(conn);
+      expect(broker.deleteVhost('va')).toBe(true);
+      expect(await closed).toBe('Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - vhost \'va\' is deleted"');
+      expect(broker.permissions.hasAccess('guest', 'va')).toBe(false);
+      // A new vhost of the same name starts empty, and stays so after a restart: the old messages left the log.
+      broker.putVhost('va');
+      broker.setPermission({ user: 'guest', vhost: 'va', configure: '.*', write: '.*', read: '.*' });
+      const again = await connect(urlOf(server, 'guest', 'guest', 'va'));
+      expect((await (await again.createChannel()).assertQueue('jobs', { durable: true })).messageCount).toBe(0);
+      await again.close();
+    } finally {
+      await server.close();
+    }
+    server = await startOn(dataDir);
+    try {
+      const answers: Record<string, number> = {};
+      for (const vhost of ['va', 'vb']) {
+        const conn = await connect(urlOf(server, 'guest', 'guest', vhost));
+        const ch = await conn.createChannel();
+        answers[vhost] = (await ch.assertQueue('jobs', { durable: true })).messageCount;
+        await conn.close();
+      }
+      expect(answers).toEqual({ va: 0, vb: 1 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('only the configured mechanisms are offered; loopback_users none lets guest in from anywhere', async () => {
+    const server = await startOn(tempDir('warren-access-'), { authMechanisms: ['PLAIN'], loopbackUsers: [] });
+    try {
+      const client = await RawAmqp.connect(server.port);
+      client.write(PROTOCOL_HEADER);
+      const start = await client.expectMethod(10, 10);
+      client.destroy();
+      expect(start.payload.includes(Buffer.from('PLAIN'))).toBe(true);
+      expect(start.payload.includes(Buffer.from('AMQPLAIN'))).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Runs a command; its stdout, or throws with its stderr. */
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }).toString();
+}
+
+/** Why a network namespace with a veth pair cannot be made here, or null if it can. */
+function namespaceUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'not root: cannot create a network namespace';
+  const probe = `wrn-probe-${crypto.randomBytes(3).toString('hex')}`;
+  try {
+    sh('ip', ['netns', 'add', probe]);
+    sh('ip', ['netns', 'del', probe]);
+    return null;
+  } catch (error) {
+    return `ip netns add failed: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
+
+const noNamespace = namespaceUnavailable();
+const execFileAsync = promisify(execFile);
+
+describe.skipIf(noNamespace !== null)(`Warren: loopback_users from another network namespace${noNamespace === null ? '' : ` (skipped: ${noNamespace})`}`, () => {
+  it('guest is refused on a non-loopback address (403, as RabbitMQ) while another user is accepted', async () => {
+    const tag = crypto.randomBytes(3).toString('hex');
+    const ns = `wrn-${tag}`;
+    const [hostEnd, nsEnd] = [`wva${tag}`, `wvb${tag}`];
+    const octet = 16 + (crypto.randomBytes(1)[0]! % 200);
+    const [hostAddress, nsAddress] = [`10.251.${octet}.1`, `10.251.${octet}.2`];
+    try {
+      sh('ip', ['netns', 'add', ns]);
+      sh('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd]);
+      sh('ip', ['link', 'set', nsEnd, 'netns', ns]);
+      sh('ip', ['addr', 'add', `${hostAddress}/30`, 'dev', hostEnd]);
+      sh('ip', ['link', 'set', hostEnd, 'up']);
+      sh('ip', ['netns', 'exec', ns, 'ip', 'addr', 'add', `${nsAddress}/30`, 'dev', nsEnd]);
+      sh('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', nsEnd, 'up']);
+      sh('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+      // Listening on the veth's own address only: nothing outside this link can reach it.
+      const server = await startOn(tempDir('warren-access-'), { host: hostAddress });
+      try {
+        server.broker.putUser({ name: 'remote', passwordHash: hashPassword('remote'), hashingAlgorithm: SHA256, tags: [] });
+        server.broker.setPermission({ user: 'remote', vhost: '/', configure: '.*', write: '.*', read: '.*' });
+        // Asynchronously: the broker answering runs in this process.
+        const from = async (user: string) => {
+          const url = `amqp://${user}:${user}@${hostAddress}:${server.port}/%2F`;
+          const { stdout } = await execFileAsync('ip', ['netns', 'exec', ns, PYTHON, path.join(ROOT, 'interop', 'clients', 'pika_access.py'), 'login', url], { timeout: 15_000 });
+          return JSON.parse(stdout) as unknown;
+        };
+        expect(await from('guest')).toEqual([
+          'ProbableAuthenticationError',
+          "ConnectionClosedByBroker: (403) 'ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.'",
+        ]);
+        expect(await from('remote')).toBe('ok');
+        expect(server.broker.logins).toEqual({ succeeded: 1, failed: 1 });
+      } finally {
+        await server.close();
+      }
+    } finally {
+      try {
+        sh('ip', ['netns', 'del', ns]);
+      } catch {
+        // never created
+      }
+      try {
+        sh('ip', ['link', 'del', hostEnd]);
+      } catch {
+        // gone with the namespace
+      }
+    }
+  }, 30_000);
+});
