@@ -290,6 +290,46 @@ export function importDefinitions(broker: Broker, document: DefinitionsDocument)
   return problems;
 }
 
+/**
+ * The per-vhost form (RabbitMQ's GET /api/definitions/{vhost}): the vhost's
+ * queues, exchanges and bindings without their `vhost` keys; no users, vhosts
+ * or permissions.
+ */
+export function exportVhostDefinitions(broker: Broker, vhost: string, version: string): VhostDefinitionsDocument {
+  const all = exportDefinitions(broker, version);
+  const inVhost = <T extends { vhost: string }>(items: T[]): Omit<T, 'vhost'>[] =>
+    items.filter((item) => item.vhost === vhost).map(({ vhost: _vhost, ...rest }) => rest);
+  return {
+    warren_version: version,
+    queues: inVhost(all.queues),
+    exchanges: inVhost(all.exchanges),
+    bindings: inVhost(all.bindings),
+  };
+}
+
+export interface VhostDefinitionsDocument {
+  warren_version?: string;
+  queues?: Omit<DefinitionsDocument['queues'][number], 'vhost'>[];
+  exchanges?: Omit<DefinitionsDocument['exchanges'][number], 'vhost'>[];
+  bindings?: Omit<DefinitionsDocument['bindings'][number], 'vhost'>[];
+}
+
+/**
+ * Imports a per-vhost document (RabbitMQ's POST /api/definitions/{vhost}):
+ * everything goes into `vhost`, whatever `vhost` keys the objects carry, so an
+ * export of one vhost imports into another.
+ */
+export function importVhostDefinitions(broker: Broker, vhost: string, document: VhostDefinitionsDocument): string[] {
+  if (broker.vhost(vhost) === undefined) return [`no such vhost '${vhost}'`];
+  const into = <T extends object>(items: T[] | undefined): (T & { vhost: string })[] => (items ?? []).map((item) => ({ ...item, vhost }));
+  return importDefinitions(broker, {
+    vhosts: [],
+    queues: into(document.queues),
+    exchanges: into(document.exchanges),
+    bindings: into(document.bindings),
+  });
+}
+
 function tableToJson(table: FieldTable): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(table)) out[key] = valueToJson(value);
