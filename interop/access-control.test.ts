@@ -19,7 +19,7 @@ import path from 'node:path';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashPassword, SHA256 } from '../src/broker/access/users.js';
-import { exportDefinitions } from '../src/broker/definitions.js';
+import { type DefinitionsDocument, exportDefinitions, importDefinitions } from '../src/broker/definitions.js';
 import { type Config, DEFAULT_CONFIG } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
@@ -27,7 +27,8 @@ import { asServerError, connect, timeout } from './support/amqp.js';
 import { decodeClose, m, PROTOCOL_HEADER, RawAmqp } from './support/raw-amqp.js';
 import { runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
-import { PYTHON, pikaDependency } from './support/deps.js';
+import { gate, label, PYTHON, pikaDependency, rabbitmqDependency } from './support/deps.js';
+import { startRabbitMQ } from './support/rabbitmq.js';
 import { trackDir } from './support/procs.js';
 import { ROOT } from './support/warren.js';
 
@@ -707,4 +708,42 @@ describe.skipIf(noNamespace !== null)(`Warren: loopback_users from another netwo
       }
     }
   }, 30_000);
+});
+
+const rabbitMissing = gate(rabbitmqDependency());
+
+describe.skipIf(rabbitMissing)(label('Definitions round trip: what Warren exports, RabbitMQ imports', rabbitmqDependency()), () => {
+  it('users, vhosts, permissions and topic permissions from a Warren export work on RabbitMQ', async () => {
+    const server = await startOn(tempDir('warren-access-'));
+    let exported;
+    try {
+      expect(importDefinitions(server.broker, DEFINITIONS as unknown as DefinitionsDocument)).toEqual([]);
+      server.broker.vhost('/')!.declareExchange('lim.topic', 'topic', false, { durable: true, autoDelete: false, internal: false, arguments: {} });
+      exported = exportDefinitions(server.broker, 'test');
+    } finally {
+      await server.close();
+    }
+    const rabbit = await startRabbitMQ({ definitions: exported });
+    try {
+      const url = rabbit.url;
+      const answers = {
+        limited: await rawLogin(url, 'limited', 'limited', ''),
+        strong: await rawLogin(url, 'strong', 'strong', ''),
+        novhost: await rawLogin(url, 'novhost', 'novhost', ''),
+        novhostStaging: await rawLogin(url, 'novhost', 'novhost', 'staging'),
+        topic: await amqplibCase(url, withUser(url, 'limited', 'limited'), { name: 'topic', steps: [['publish', 'lim.topic', 'denied.x']] }),
+        queue: await amqplibCase(url, withUser(url, 'limited', 'limited'), { name: 'queue', steps: [['declareQueue', 'other.q']] }),
+      };
+      expect(answers).toEqual({
+        limited: 'ok',
+        strong: 'ok',
+        novhost: { kind: 'connection.close', code: 530, text: "NOT_ALLOWED - access to vhost '/' refused for user 'novhost'", classId: 10, methodId: 40 },
+        novhostStaging: 'ok',
+        topic: [403, "ACCESS_REFUSED - access to topic 'denied.x' in exchange 'lim.topic' in vhost '/' refused for user 'limited'"],
+        queue: [403, "ACCESS_REFUSED - access to queue 'other.q' in vhost '/' refused for user 'limited'"],
+      });
+    } finally {
+      await rabbit.stop();
+    }
+  }, 120_000);
 });
