@@ -274,10 +274,12 @@ async function note(client: string, answers: Record<string, Answer>, url: string
 afterAll(() => {
   if (matrix.size === 0) return;
   const show = (a: Answer | undefined) => (a === undefined ? '—' : a === 'ok' ? 'allowed' : `refused ${a[0]}`);
-  const lines = ['| client | operation: case | RabbitMQ 3.10.8 | Warren | same text |', '|---|---|---|---|---|'];
+  const lines = ['| client | operation: case | RabbitMQ 3.10.8 | Warren | same answer | reply text |', '|---|---|---|---|---|---|'];
   for (const [key, [rabbit, warren]] of matrix) {
     const [client, name] = key.split(' | ');
-    lines.push(`| ${client} | ${name} | ${show(rabbit)} | ${show(warren)} | ${JSON.stringify(rabbit) === JSON.stringify(warren) ? 'yes' : 'NO'} |`);
+    const same = JSON.stringify(rabbit) === JSON.stringify(warren) ? 'yes' : 'NO';
+    const text = Array.isArray(warren) ? `\`${warren[1]}\`` : '';
+    lines.push(`| ${client} | ${name} | ${show(rabbit)} | ${show(warren)} | ${same} | ${text} |`);
   }
   console.log(`[interop] access-control permission matrix (user 'limited'):\n${lines.join('\n')}`);
 });
