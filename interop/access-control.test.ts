@@ -91,6 +91,18 @@ function cases(p: string): Case[] {
       [['declareQueue', `lim.${p}.dlq1`, { 'x-dead-letter-exchange': x }]],
       [['declareQueue', `lim.${p}.dlq2`, { 'x-dead-letter-exchange': '' }]],
     ],
+    [
+      'queue.declare of an existing queue with x-dead-letter-exchange (configure only)',
+      [['declareQueue', `lim.${p}.dlq3`, { 'x-dead-letter-exchange': `${other}.dlx` }]],
+      null,
+      [['declareQueue', `lim.${p}.dlq3`, { 'x-dead-letter-exchange': `${other}.dlx` }]],
+    ],
+    [
+      'exchange.declare of an existing exchange with alternate-exchange (configure only)',
+      [['declareExchange', `lim.${p}.ae3`, 'fanout', { 'alternate-exchange': `${other}.ae` }]],
+      null,
+      [['declareExchange', `lim.${p}.ae3`, 'fanout', { 'alternate-exchange': `${other}.ae` }]],
+    ],
     ['queue.delete', [['declareQueue', `lim.${p}.del`], ['deleteQueue', `lim.${p}.del`]], [['deleteQueue', `${other}.q`]]],
     ['queue.bind (read on the exchange)', [['declareQueue', q], ['declareExchange', x, 'direct'], ['bindQueue', q, x, 'k']], [['declareQueue', q], ['bindQueue', q, 'amq.direct', 'k']]],
     ['queue.bind (write on the queue, checked first)', null, [['bindQueue', `${other}.q`, 'amq.direct', 'k']]],
