@@ -1,7 +1,7 @@
 import { AmqpError, accessRefused, notFound, preconditionFailed } from '../protocol/errors.js';
-import type { Access } from './access/permissions.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
+import type { Access } from './access/permissions.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
 import { deadLetter, deadLetterExchange, type DeadLetterReason, isDeadLetterCycle } from './dead-letter.js';
 import type { DefinitionsJournal } from './definitions.js';

@@ -1,8 +1,8 @@
 import { type Consumer, DIRECT_REPLY_PREFIX, DIRECT_REPLY_QUEUE, type ReplyConsumer } from '../broker/consumer.js';
+import type { Access } from '../broker/access/permissions.js';
 import { Deque } from '../broker/deque.js';
 import type { DefinitionsWaiter } from '../broker/definitions.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
-import type { Access } from '../broker/access/permissions.js';
 import { hasProperty, Message, type QueueEntry, USER_ID_FLAG } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
 import { senderSelected } from '../broker/sender-selected.js';
@@ -305,12 +305,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       }
       case M.EXCHANGE_DECLARE: {
         const a = method.args;
-        this.vhost.declareExchange(a.exchange, a.type, a.passive, {
-          durable: a.durable,
-          autoDelete: a.autoDelete,
-          internal: a.internal,
-          arguments: a.arguments,
-        }, this.access);
+        const options = { durable: a.durable, autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments };
+        this.vhost.declareExchange(a.exchange, a.type, a.passive, options, this.access);
         if (!a.nowait) this.replyWhenStored(M.EXCHANGE_DECLARE_OK, {});
         return;
       }

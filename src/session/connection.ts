@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { Access } from '../broker/access/permissions.js';
 import type { AlarmListener } from '../broker/alarms.js';
 import type { Broker, Session, User } from '../broker/broker.js';
 import type { FlowWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
-import { Access } from '../broker/access/permissions.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, PROTOCOL_HEADER } from '../protocol/constants.js';
 import { AmqpError } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
