@@ -24,7 +24,7 @@ import { type Config, DEFAULT_CONFIG } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { asServerError, connect, timeout } from './support/amqp.js';
-import { decodeClose, m, PROTOCOL_HEADER, RawAmqp } from './support/raw-amqp.js';
+import { Args, decodeClose, encodeTable, m, method, PROTOCOL_HEADER, RawAmqp } from './support/raw-amqp.js';
 import { runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
 import { gate, label, PYTHON, pikaDependency, rabbitmqDependency } from './support/deps.js';
@@ -308,10 +308,15 @@ const LOGINS: [string, string, string, string][] = [
 ];
 
 /** A login by hand (raw frames, so that every close's code, text and ids are seen): 'ok' or the broker's answer. */
-async function rawLogin(url: string, user: string, pass: string, vhost: string, authFailureClose = true): Promise<unknown> {
+async function rawLogin(url: string, user: string, pass: string, vhost: string, authFailureClose = true, mechanism = 'PLAIN'): Promise<unknown> {
   const client = await RawAmqp.connect(Number(new URL(url).port));
   try {
-    await client.handshake({ user, pass, authFailureClose, until: 'start-ok' });
+    client.write(PROTOCOL_HEADER);
+    await client.expectMethod(10, 10);
+    const capabilities = { authentication_failure_close: authFailureClose };
+    // AMQPLAIN's response is a field table without its length prefix.
+    const response = mechanism === 'AMQPLAIN' ? encodeTable({ LOGIN: user, PASSWORD: pass }).subarray(4).toString('latin1') : `\0${user}\0${pass}`;
+    client.write(method(0, 10, 11, new Args().table({ product: 'access test', capabilities }).shortstr(mechanism).longstr(response).shortstr('en_US').build()));
     const next = await client.readMethod(5_000);
     if (next === null) return { kind: 'socket-closed' };
     if (next.id[0] !== 10 || next.id[1] !== 30) {
@@ -356,6 +361,9 @@ compareBrokers(
         for (const [name, user, password, vhost] of LOGINS) answers[name] = await rawLogin(url, user, password, vhost);
         // RabbitMQ closes the socket (after ~3 s) without a frame; Warren at once.
         answers['wrong password, client without authentication_failure_close'] = await rawLogin(url, 'limited', 'wrong', '', false);
+        answers['AMQPLAIN'] = await rawLogin(url, 'limited', 'limited', '', true, 'AMQPLAIN');
+        answers['AMQPLAIN, wrong password'] = await rawLogin(url, 'limited', 'wrong', '', true, 'AMQPLAIN');
+        answers['a mechanism not offered'] = await rawLogin(url, 'limited', 'limited', '', true, 'CRAM-MD5');
         answers['amqplib: wrong password'] = await amqp.connect(withUser(url, 'limited', 'wrong'), { timeout: 5_000 }).then(
           (conn) => conn.close().then(() => 'ok'),
           (error: Error) => error.message,
@@ -377,6 +385,10 @@ compareBrokers(
         expect(r['no hashing_algorithm (sha256)']).toBe('ok');
         expect(r['vhost from the rabbitmqctl form']).toBe('ok');
         expect(r['wrong password, client without authentication_failure_close']).toEqual({ kind: 'socket-closed' });
+        expect(r['AMQPLAIN']).toBe('ok');
+        expect(r['AMQPLAIN, wrong password']).toEqual(close(403, refused.replace('PLAIN', 'AMQPLAIN')));
+        // RabbitMQ answers any other fault before connection.tune by closing the socket (after ~3 s).
+        expect(r['a mechanism not offered']).toEqual({ kind: 'socket-closed' });
         expect(r['amqplib: wrong password']).toBe(`Handshake terminated by server: 403 (ACCESS-REFUSED) with message "${refused}"`);
       },
     }),

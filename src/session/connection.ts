@@ -370,8 +370,9 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
             this.log.warn({ event: 'connection.login-refused' }, reason),
           );
         } catch (error) {
-          if (error instanceof AmqpError && error.replyCode === ReplyCode.ACCESS_REFUSED && this.capabilities.authentication_failure_close !== true) {
-            // Without that capability a client expects the socket closed, not connection.close.
+          if (error instanceof AmqpError && (error.replyCode !== ReplyCode.ACCESS_REFUSED || this.capabilities.authentication_failure_close !== true)) {
+            // As RabbitMQ: only a refused login of a client with that capability gets connection.close;
+            // other clients, and other faults here (a mechanism not offered), see the socket closed.
             this.abort(`authentication failed: ${error.replyText}`);
             return;
           }
