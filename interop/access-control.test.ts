@@ -577,13 +577,14 @@ describe('Warren: users, vhosts and permissions as a node keeps them', () => {
     const server = await startOn(tempDir('warren-access-'));
     try {
       const broker = server.broker;
-      broker.putUser({ name: 'tmpu', passwordHash: hashPassword('p'), hashingAlgorithm: SHA256, tags: [] });
+      broker.putUser({ name: 'tmpu', passwordHash: hashPassword('p'), hashingAlgorithm: SHA256, tags: ['impersonator'] });
       broker.setPermission({ user: 'tmpu', vhost: '/', configure: '.*', write: '.*', read: '.*' });
       const conn = await connect(urlOf(server, 'tmpu', 'p'));
       const ch = await conn.createChannel();
       ch.on('error', () => {});
       await ch.assertExchange('tmp.x', 'fanout', { durable: false });
-      ch.publish('tmp.x', '', Buffer.from('1'));
+      // An impersonator may publish with another user's user_id.
+      ch.publish('tmp.x', '', Buffer.from('1'), { userId: 'someoneelse' });
       await ch.checkExchange('tmp.x');
       broker.setPermission({ user: 'tmpu', vhost: '/', configure: '.*', write: '^$', read: '.*' });
       const refused = new Promise<Error>((resolve) => ch.once('error', resolve));

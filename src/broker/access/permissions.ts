@@ -117,10 +117,10 @@ export class PermissionTable {
     return this.permissions.get(key(user, vhost))?.permission;
   }
 
+  /** Removes a user's permissions in a vhost; its topic permissions stay (RabbitMQ clears those separately). */
   clear(user: string, vhost: string): boolean {
     const removed = this.permissions.delete(key(user, vhost));
-    const removedTopics = this.topicPermissions.delete(key(user, vhost));
-    if (removed || removedTopics) this.version++;
+    if (removed) this.version++;
     return removed;
   }
 

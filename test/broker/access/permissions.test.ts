@@ -91,7 +91,12 @@ describe('PermissionTable and Access', () => {
     expect(refusal(() => access.check('configure', 'queue', 'other'))).toBe('allowed');
     expect(() => t.set({ user: 'limited', vhost: '/', configure: '(?i)x', write: '', read: '' })).toThrow();
     expect(t.get('limited', '/')?.configure).toBe('.*');
+    t.setTopic({ user: 'limited', vhost: '/', exchange: 'x', write: '^a', read: '^a' });
+    expect(t.clear('limited', '/')).toBe(true);
+    expect(t.hasAccess('limited', '/')).toBe(false);
+    expect(t.restrictsTopic('limited', '/', 'x')).toBe(true);
     t.forget((user) => user === 'limited');
+    expect(t.restrictsTopic('limited', '/', 'x')).toBe(false);
     expect(t.hasAccess('limited', '/')).toBe(false);
   });
 });
