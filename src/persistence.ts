@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Broker } from './broker/broker.js';
+import type { Broker, DefaultAccess } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
 import { Durability, messageFromLog } from './broker/durability.js';
 import { rawPriority } from './broker/message.js';
@@ -23,6 +23,14 @@ export interface StorageEvents {
   waitingForSpace(waiting: boolean): void;
 }
 
+/** What a node is given at boot besides its data dir. */
+export interface BootDefinitions {
+  /** A definitions document to import at every boot (RabbitMQ: load_definitions). */
+  load: DefinitionsDocument | undefined;
+  /** The user and vhost a node starts with when it has no definitions and loads none. */
+  defaults: DefaultAccess;
+}
+
 export interface Persistence {
   /** Writes what is pending, closes the log and releases the data directory. */
   close(): Promise<void>;
@@ -39,6 +47,7 @@ export async function openPersistence(
   logger: Logger,
   version: string,
   storage: StorageEvents,
+  boot: BootDefinitions,
 ): Promise<Persistence> {
   const lock = await acquireLock(dataDir);
   try {
@@ -47,6 +56,12 @@ export async function openPersistence(
     if (document !== undefined) {
       for (const problem of importDefinitions(broker, document)) logger.warn({ event: 'definitions.skipped' }, problem);
     }
+    if (boot.load !== undefined) {
+      for (const problem of importDefinitions(broker, boot.load)) logger.warn({ event: 'definitions.skipped' }, problem);
+    }
+    // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
+    // from before Warren stored users had guest on / implied: it gets them too.
+    if (document === undefined ? boot.load === undefined : document.users === undefined) broker.provisionDefaults(boot.defaults);
     let durability: Durability | undefined;
     const { log, recovered } = await MessageLog.open({
       dir: join(dataDir, 'messages'),
@@ -72,6 +87,7 @@ export async function openPersistence(
         `cannot read stored messages back: ${(error as Error).message}`,
       ),
     );
+    broker.durability = durability;
     for (const vhost of broker.vhosts.values()) {
       vhost.durability = durability;
       for (const queue of vhost.queues.values()) {
@@ -86,6 +102,7 @@ export async function openPersistence(
       messages += stored.length;
     }
     const saver = new DefinitionsSaver(broker, dataDir, version, logger);
+    broker.definitions = saver.journal;
     for (const vhost of broker.vhosts.values()) vhost.definitions = saver.journal;
     // Store what recovery made of the definitions, without making clients wait for it:
     // nothing they were promised depends on this write, and on a full disk it waits for space.

@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Broker } from './broker/broker.js';
+import type { DefinitionsDocument } from './broker/definitions.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { openPersistence, type Persistence } from './persistence.js';
@@ -29,10 +30,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const monitor = await startResourceMonitor(broker, config, logger);
   let persistence: Persistence;
   try {
-    persistence = await openPersistence(broker, config.dataDir, logger, String(properties.version), {
-      failed: () => monitor.storageFailed(),
-      waitingForSpace: (waiting) => monitor.storageWaitingForSpace(waiting),
-    });
+    const boot = {
+      load: config.loadDefinitions === '' ? undefined : await readDefinitionsFile(config.loadDefinitions),
+      defaults: { user: config.defaultUser, pass: config.defaultPass, tags: config.defaultUserTags, vhost: config.defaultVhost },
+    };
+    persistence = await openPersistence(
+      broker,
+      config.dataDir,
+      logger,
+      String(properties.version),
+      { failed: () => monitor.storageFailed(), waitingForSpace: (waiting) => monitor.storageWaitingForSpace(waiting) },
+      boot,
+    );
   } catch (error) {
     monitor.stop();
     throw error;
@@ -43,6 +52,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     channelMax: config.channelMax,
     maxMessageSize: config.maxMessageSize,
     serverProperties: properties,
+    login: { mechanisms: config.authMechanisms, loopbackUsers: config.loopbackUsers },
   };
   const connections = new Set<Connection>();
   let allClosed: (() => void) | undefined;
@@ -92,6 +102,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     return closing;
   };
   return { port: address.port, host: address.address, broker, close };
+}
+
+/** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */
+async function readDefinitionsFile(file: string): Promise<DefinitionsDocument> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the definitions file ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const document = JSON.parse(text) as unknown;
+    if (document === null || typeof document !== 'object' || Array.isArray(document)) throw new Error('not a JSON object');
+    return document as DefinitionsDocument;
+  } catch (error) {
+    throw new Error(`the definitions file ${file} is not valid: ${(error as Error).message}`);
+  }
 }
 
 async function serverProperties(): Promise<FieldTable> {

@@ -3,9 +3,11 @@
 // answers, and Warren's answer must equal RabbitMQ's.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Dependency, gate, label, rabbitmqDependency } from './deps.js';
+import { trackDir } from './procs.js';
 import { startRabbitMQ, type RabbitNode } from './rabbitmq.js';
 import { startWarren, type WarrenProcess } from './warren.js';
 
@@ -54,6 +56,19 @@ export interface ComparisonOptions {
   /** Runs once before the scenarios (e.g. building a Go client), bounded by its timeout. */
   prepare?: () => Promise<void>;
   prepareTimeoutMs?: number;
+  /**
+   * Users, vhosts and permissions both brokers start with: RabbitMQ imports
+   * it at boot (load_definitions), Warren starts on a data dir holding it.
+   */
+  definitions?: object;
+}
+
+/** A temp data dir (removed at exit) whose definitions.json is `definitions`. */
+function dataDirWith(definitions: object): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-data-'));
+  trackDir(dir);
+  fs.writeFileSync(path.join(dir, 'definitions.json'), JSON.stringify(definitions));
+  return dir;
 }
 
 export function compareBrokers(title: string, scenarios: Scenario[], opts: ComparisonOptions = {}): void {
@@ -70,7 +85,7 @@ export function compareBrokers(title: string, scenarios: Scenario[], opts: Compa
     describe.skipIf(clientsMissing || rabbitMissing)(label('RabbitMQ (reference)', ...clientDeps, rabbitDep), () => {
       let rabbit: RabbitNode | undefined;
       beforeAll(async () => {
-        rabbit = await startRabbitMQ();
+        rabbit = await startRabbitMQ({ definitions: opts.definitions });
         console.log(`[interop] ${title}: private RabbitMQ ${rabbit.nodeName} on 127.0.0.1:${rabbit.port} started in ${rabbit.startMs} ms`);
       }, 90_000);
       afterAll(async () => {
@@ -94,7 +109,7 @@ export function compareBrokers(title: string, scenarios: Scenario[], opts: Compa
     describe.skipIf(clientsMissing)(label('Warren', ...clientDeps), () => {
       let warren: WarrenProcess | undefined;
       beforeAll(async () => {
-        warren = await startWarren();
+        warren = await startWarren({ dataDir: opts.definitions === undefined ? undefined : dataDirWith(opts.definitions) });
       }, 150_000);
       afterAll(async () => {
         await warren?.stop();

@@ -51,14 +51,16 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
-export async function startRabbitMQ(
-  opts: {
-    timeoutMs?: number;
-    diskFreeLimit?: string;
-    /** rabbitmq.conf lines after the harness's own (a key given again takes the later value). */
-    extraConfig?: string[];
-  } = {},
-): Promise<RabbitNode> {
+export interface StartRabbitMQOptions {
+  timeoutMs?: number;
+  diskFreeLimit?: string;
+  /** rabbitmq.conf lines after the harness's own (a key given again takes the later value). */
+  extraConfig?: string[];
+  /** A definitions document the node imports at boot (load_definitions); it must keep guest/guest for the readiness probe. */
+  definitions?: object;
+}
+
+export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<RabbitNode> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const t0 = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-rmq-'));
@@ -69,6 +71,8 @@ export async function startRabbitMQ(
 
   for (const sub of ['mnesia', 'log', 'home']) fs.mkdirSync(path.join(dir, sub));
   const configFile = path.join(dir, 'rabbitmq.conf');
+  const definitionsFile = path.join(dir, 'definitions.json');
+  if (opts.definitions !== undefined) fs.writeFileSync(definitionsFile, JSON.stringify(opts.definitions));
   fs.writeFileSync(
     configFile,
     [
@@ -78,6 +82,7 @@ export async function startRabbitMQ(
       'log.file.level = info',
       // Small test machine; don't let a disk/memory alarm block publishers.
       `disk_free_limit.absolute = ${opts.diskFreeLimit ?? '1MB'}`,
+      ...(opts.definitions !== undefined ? [`load_definitions = ${definitionsFile}`] : []),
       ...(opts.extraConfig ?? []),
       '',
     ].join('\n'),

@@ -186,7 +186,7 @@ export function methodId(f: Frame): [number, number] | null {
 }
 
 /** connection.close / channel.close arguments: reply-code, reply-text, class-id, method-id. */
-function decodeClose(p: Buffer): { code: number; text: string; classId: number; methodId: number } {
+export function decodeClose(p: Buffer): { code: number; text: string; classId: number; methodId: number } {
   let o = 4;
   const code = p.readUInt16BE(o);
   o += 2;

@@ -1,4 +1,5 @@
 import type { FieldTable, FieldValue } from '../protocol/field-table.js';
+import { isValidPasswordHash, hashPassword, parseHashingAlgorithm, parseTags } from './access/users.js';
 import type { Broker } from './broker.js';
 import { isExchange } from './exchange.js';
 import { isExchangeType } from './exchanges/index.js';
@@ -54,7 +55,11 @@ export class DefinitionsJournal {
  */
 export interface DefinitionsDocument {
   warren_version?: string;
-  vhosts: { name: string }[];
+  /** Absent in documents written before Warren had users: guest on / was implied. */
+  users?: UserDefinition[];
+  vhosts: VHostDefinition[];
+  permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  topic_permissions?: { user: string; vhost: string; exchange: string; write: string; read: string }[];
   queues: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
   exchanges: {
     name: string;
@@ -78,10 +83,57 @@ export interface DefinitionsDocument {
   parameters?: ParameterDocument[];
 }
 
+/** A user as definitions carry it: a hash (HTTP and rabbitmqctl exports) or a plain password (hand-written files). */
+export interface UserDefinition {
+  name: string;
+  password_hash?: string;
+  password?: string;
+  hashing_algorithm?: string;
+  tags?: string | string[];
+  limits?: Record<string, unknown>;
+}
+
+/** A vhost: the HTTP export's {name}, or rabbitmqctl's with metadata; both are read. */
+export interface VHostDefinition {
+  name: string;
+  description?: string;
+  tags?: string | string[];
+  default_queue_type?: string;
+  metadata?: { description?: string; tags?: string | string[]; default_queue_type?: string };
+  limits?: unknown;
+}
+
 export function exportDefinitions(broker: Broker, version: string): DefinitionsDocument {
-  const document: DefinitionsDocument = { warren_version: version, vhosts: [], queues: [], exchanges: [], bindings: [] };
+  const document: DefinitionsDocument = {
+    warren_version: version,
+    users: [],
+    vhosts: [],
+    permissions: broker.permissions.all().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
+    topic_permissions: broker.permissions
+      .allTopic()
+      .map((p) => ({ user: p.user, vhost: p.vhost, exchange: p.exchange, write: p.write, read: p.read })),
+    queues: [],
+    exchanges: [],
+    bindings: [],
+  };
+  for (const user of broker.users.values()) {
+    document.users?.push({
+      name: user.name,
+      password_hash: user.passwordHash,
+      hashing_algorithm: user.hashingAlgorithm,
+      tags: [...user.tags],
+      limits: {},
+    });
+  }
   for (const vhost of broker.vhosts.values()) {
-    document.vhosts.push({ name: vhost.name });
+    const { description, tags, defaultQueueType } = vhost.metadata;
+    const definition: VHostDefinition = { name: vhost.name };
+    // RabbitMQ 3.10's HTTP export has only the name; metadata goes in rabbitmqctl's form, which 3.10 imports too.
+    if (description !== '' || tags.length > 0 || defaultQueueType !== 'classic') {
+      definition.metadata = { description, tags: [...tags] };
+      if (defaultQueueType !== 'classic') definition.metadata.default_queue_type = defaultQueueType;
+    }
+    document.vhosts.push(definition);
     for (const exchange of vhost.exchanges.values()) {
       if (exchange.name === '' || exchange.name.startsWith('amq.') || !exchange.options.durable) continue;
       document.exchanges.push({
@@ -122,9 +174,72 @@ export function exportDefinitions(broker: Broker, version: string): DefinitionsD
   return document;
 }
 
+/**
+ * Imports the users, vhosts, permissions and topic permissions of a document,
+ * in RabbitMQ's order, adding to what exists (never deleting). Returns what it
+ * could not import, with the reason.
+ */
+export function importAccess(broker: Broker, document: Partial<DefinitionsDocument>): string[] {
+  const problems: string[] = [];
+  for (const user of document.users ?? []) {
+    try {
+      if (typeof user.name !== 'string' || user.name === '') throw new Error('no name');
+      const hashingAlgorithm = parseHashingAlgorithm(user.hashing_algorithm);
+      let passwordHash = user.password_hash;
+      if (passwordHash === undefined) passwordHash = typeof user.password === 'string' ? hashPassword(user.password, hashingAlgorithm) : '';
+      if (!isValidPasswordHash(passwordHash)) throw new Error(`password_hash is not base64: '${passwordHash}'`);
+      broker.putUser({ name: user.name, passwordHash, hashingAlgorithm, tags: parseTags(user.tags) });
+    } catch (error) {
+      problems.push(`user '${String(user.name)}': ${(error as Error).message}`);
+    }
+  }
+  for (const vhost of document.vhosts ?? []) {
+    if (typeof vhost.name !== 'string' || vhost.name === '') {
+      problems.push(`vhost without a name`);
+      continue;
+    }
+    const metadata = vhost.metadata ?? {};
+    const description = vhost.description ?? metadata.description;
+    const tags = vhost.tags ?? metadata.tags;
+    const defaultQueueType = vhost.default_queue_type ?? metadata.default_queue_type;
+    broker.putVhost(vhost.name, {
+      description: typeof description === 'string' ? description : undefined,
+      tags: tags === undefined ? undefined : parseTags(tags),
+      defaultQueueType: typeof defaultQueueType === 'string' ? defaultQueueType : undefined,
+    });
+  }
+  for (const permission of document.permissions ?? []) {
+    try {
+      broker.setPermission({
+        user: permission.user,
+        vhost: permission.vhost,
+        configure: permission.configure ?? '',
+        write: permission.write ?? '',
+        read: permission.read ?? '',
+      });
+    } catch (error) {
+      problems.push(`permissions of '${permission.user}' in vhost '${permission.vhost}': ${(error as Error).message}`);
+    }
+  }
+  for (const permission of document.topic_permissions ?? []) {
+    try {
+      broker.setTopicPermission({
+        user: permission.user,
+        vhost: permission.vhost,
+        exchange: permission.exchange,
+        write: permission.write ?? '',
+        read: permission.read ?? '',
+      });
+    } catch (error) {
+      problems.push(`topic permissions of '${permission.user}' in vhost '${permission.vhost}': ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
 /** Declares what a definitions document describes; returns what it could not (with the reason). */
 export function importDefinitions(broker: Broker, document: DefinitionsDocument): string[] {
-  const problems: string[] = [];
+  const problems = importAccess(broker, document);
   const owner = {};
   // Before the queues and exchanges, as RabbitMQ imports them: each is declared with its policy.
   problems.push(...importPolicies(broker, document));
@@ -134,12 +249,19 @@ export function importDefinitions(broker: Broker, document: DefinitionsDocument)
       problems.push(`exchange '${exchange.name}': unknown vhost '${exchange.vhost}' or type '${exchange.type}'`);
       continue;
     }
-    vhost.declareExchange(exchange.name, exchange.type, false, {
-      durable: true,
-      autoDelete: exchange.auto_delete,
-      internal: exchange.internal,
-      arguments: jsonToTable(exchange.arguments),
-    });
+    try {
+      // An existing exchange is left as it is, as RabbitMQ's import does.
+      if (!vhost.exchanges.has(exchange.name)) {
+        vhost.declareExchange(exchange.name, exchange.type, false, {
+          durable: true,
+          autoDelete: exchange.auto_delete,
+          internal: exchange.internal,
+          arguments: jsonToTable(exchange.arguments),
+        });
+      }
+    } catch (error) {
+      problems.push(`exchange '${exchange.name}': ${(error as Error).message}`);
+    }
   }
   for (const queue of document.queues ?? []) {
     const vhost = broker.vhost(queue.vhost);
@@ -147,12 +269,19 @@ export function importDefinitions(broker: Broker, document: DefinitionsDocument)
       problems.push(`queue '${queue.name}': unknown vhost '${queue.vhost}'`);
       continue;
     }
-    vhost.declareQueue(
-      queue.name,
-      false,
-      { durable: true, exclusive: false, autoDelete: queue.auto_delete, arguments: jsonToTable(queue.arguments) },
-      owner,
-    );
+    try {
+      // An existing queue is left as it is, as RabbitMQ's import does.
+      if (!vhost.queues.has(queue.name)) {
+        vhost.declareQueue(
+          queue.name,
+          false,
+          { durable: true, exclusive: false, autoDelete: queue.auto_delete, arguments: jsonToTable(queue.arguments) },
+          owner,
+        );
+      }
+    } catch (error) {
+      problems.push(`queue '${queue.name}': ${(error as Error).message}`);
+    }
   }
   for (const binding of document.bindings ?? []) {
     const vhost = broker.vhost(binding.vhost);
@@ -166,6 +295,49 @@ export function importDefinitions(broker: Broker, document: DefinitionsDocument)
     }
   }
   return problems;
+}
+
+/**
+ * The per-vhost form (RabbitMQ's GET /api/definitions/{vhost}): the vhost's
+ * policies, queues, exchanges and bindings without their `vhost` keys; no
+ * users, vhosts or permissions.
+ */
+export function exportVhostDefinitions(broker: Broker, vhost: string, version: string): VhostDefinitionsDocument {
+  const all = exportDefinitions(broker, version);
+  const inVhost = <T extends { vhost: string }>(items: T[]): Omit<T, 'vhost'>[] =>
+    items.filter((item) => item.vhost === vhost).map(({ vhost: _vhost, ...rest }) => rest);
+  return {
+    warren_version: version,
+    policies: inVhost(all.policies ?? []),
+    queues: inVhost(all.queues),
+    exchanges: inVhost(all.exchanges),
+    bindings: inVhost(all.bindings),
+  };
+}
+
+export interface VhostDefinitionsDocument {
+  warren_version?: string;
+  policies?: Omit<PolicyDocument, 'vhost'>[];
+  queues?: Omit<DefinitionsDocument['queues'][number], 'vhost'>[];
+  exchanges?: Omit<DefinitionsDocument['exchanges'][number], 'vhost'>[];
+  bindings?: Omit<DefinitionsDocument['bindings'][number], 'vhost'>[];
+}
+
+/**
+ * Imports a per-vhost document (RabbitMQ's POST /api/definitions/{vhost}):
+ * everything goes into `vhost`, whatever `vhost` keys the objects carry, so an
+ * export of one vhost imports into another.
+ */
+export function importVhostDefinitions(broker: Broker, vhost: string, document: VhostDefinitionsDocument): string[] {
+  if (broker.vhost(vhost) === undefined) return [`no such vhost '${vhost}'`];
+  const into = <T extends object>(items: T[] | undefined): (T & { vhost: string })[] => (items ?? []).map((item) => ({ ...item, vhost }));
+  return importDefinitions(broker, {
+    vhosts: [],
+    policies: into(document.policies),
+    queues: into(document.queues),
+    exchanges: into(document.exchanges),
+    bindings: into(document.bindings),
+  });
 }
 
 function tableToJson(table: FieldTable): Record<string, unknown> {

@@ -9,6 +9,7 @@ export const HEADERS_FLAG = 0x2000;
 const DELIVERY_MODE_FLAG = 0x1000;
 const PRIORITY_FLAG = 0x0800;
 const EXPIRATION_FLAG = 0x0100;
+export const USER_ID_FLAG = 0x0010;
 
 /** Whether encoded basic properties carry the property with this flag. */
 export function hasProperty(raw: Buffer, flag: number, start = 0, end = raw.length): boolean {

@@ -2,6 +2,7 @@ import { AmqpError, accessRefused, notFound, preconditionFailed } from '../proto
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type Policy, type PolicyInput, type PolicyKind, PolicyTable, validatePolicy } from './access/policies.js';
+import type { Access } from './access/permissions.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
 import { deadLetter, deadLetterExchange, type DeadLetterReason, isDeadLetterCycle } from './dead-letter.js';
 import type { DefinitionsJournal } from './definitions.js';
@@ -9,7 +10,7 @@ import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
 import { isExchangeType } from './exchanges/index.js';
-import { canonicalTable, describeValue, rabbitTypeName } from './field-values.js';
+import { canonicalTable, describeValue, rabbitTypeName, stringValue } from './field-values.js';
 import { randomName } from './names.js';
 import type { Message } from './message.js';
 import { validateQueueArguments } from './queue-arguments.js';
@@ -22,6 +23,14 @@ const DEFAULT_EXCHANGES: [string, string][] = [
   ['amq.headers', 'headers'],
   ['amq.match', 'headers'],
 ];
+
+/** What describes a vhost besides its contents (RabbitMQ's vhost metadata). */
+export interface VHostMetadata {
+  description: string;
+  tags: string[];
+  /** x-queue-type given to queues declared without one ('classic' unless set). */
+  defaultQueueType: string;
+}
 
 /**
  * A virtual host: its exchanges, queues and bindings, and the operations the
@@ -52,6 +61,7 @@ export class VHost implements QueueOwner {
   definitions: DefinitionsJournal | null = null;
   readonly policies = new PolicyTable();
   readonly operatorPolicies = new PolicyTable();
+  readonly metadata: VHostMetadata = { description: '', tags: [], defaultQueueType: 'classic' };
 
   constructor(readonly name: string) {
     const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
@@ -192,6 +202,13 @@ export class VHost implements QueueOwner {
     for (const queue of this.queues.values()) queue.stopTimers();
   }
 
+  /** The vhost is deleted: every queue goes, with its stored messages, and every exchange. */
+  deleteAll(): void {
+    for (const queue of [...this.queues.values()]) this.removeQueue(queue);
+    this.exchanges.clear();
+    this.replyConsumers.clear();
+  }
+
   /** Registers a direct reply-to consumer; returns the address publishers reply to. */
   addReplyConsumer(consumer: ReplyConsumer): string {
     const address = randomName(DIRECT_REPLY_PREFIX);
@@ -262,13 +279,19 @@ export class VHost implements QueueOwner {
 
   // ---- exchanges --------------------------------------------------------
 
-  declareExchange(name: string, type: string, passive: boolean, options: ExchangeOptions): Exchange {
+  /**
+   * exchange.declare. `access` (a client's permissions; none for imports) is
+   * checked as RabbitMQ does: configure on the exchange; for a new one with an
+   * alternate-exchange, read on it and write on the AE. Passive needs none (3.10).
+   */
+  declareExchange(name: string, type: string, passive: boolean, options: ExchangeOptions, access?: Access): Exchange {
     if (passive) {
       const existing = this.exchanges.get(name);
       if (existing === undefined) throw notFound(`no exchange '${name}' in vhost '${this.name}'`);
       return existing;
     }
     if (name === '') throw accessRefused('operation not permitted on the default exchange');
+    access?.check('configure', 'exchange', name);
     if (name.startsWith('amq.')) {
       throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
     }
@@ -286,6 +309,11 @@ export class VHost implements QueueOwner {
       checkEquivalent('internal', what, options.internal, existing.options.internal);
       checkArguments(what, options.arguments, existing.options.arguments);
       return existing;
+    }
+    const alternate = stringValue(options.arguments['alternate-exchange']);
+    if (access !== undefined && alternate !== undefined) {
+      access.check('read', 'exchange', name);
+      access.check('write', 'exchange', alternate);
     }
     const exchange = new Exchange(name, this.name, type, options);
     this.applyExchangePolicies(exchange);
@@ -328,7 +356,13 @@ export class VHost implements QueueOwner {
 
   // ---- queues -----------------------------------------------------------
 
-  declareQueue(name: string, passive: boolean, options: QueueOptions, owner: object): Queue {
+  /**
+   * queue.declare. `access` (a client's permissions; none for imports) is
+   * checked as RabbitMQ does: configure on the queue (a server-named one by its
+   * generated name); for a new one with a dead-letter exchange, read on it and
+   * write on the DLX. Passive needs none (3.10).
+   */
+  declareQueue(name: string, passive: boolean, options: QueueOptions, owner: object, access?: Access): Queue {
     if (passive) {
       const existing = this.queues.get(name);
       if (existing === undefined) throw notFound(`no queue '${name}' in vhost '${this.name}'`);
@@ -340,8 +374,16 @@ export class VHost implements QueueOwner {
     else if (name.startsWith('amq.')) {
       throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
     }
-    validateQueueArguments(name, this.name, options.arguments);
     const existing = this.queues.get(name);
+    if (access !== undefined) {
+      access.check('configure', 'queue', name);
+      const deadLetterTo = stringValue(options.arguments['x-dead-letter-exchange']);
+      if (existing === undefined && deadLetterTo !== undefined) {
+        access.check('read', 'queue', name);
+        access.check('write', 'exchange', deadLetterTo);
+      }
+    }
+    validateQueueArguments(name, this.name, options.arguments);
     if (existing !== undefined) {
       // Strict, as RabbitMQ: the exclusive flag must match too (same owner, or none on both sides).
       if (existing.exclusiveOwner !== (options.exclusive ? owner : null)) throw this.locked(existing);

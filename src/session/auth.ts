@@ -1,9 +1,8 @@
-import type { Broker, User } from '../broker/broker.js';
+import type { Broker } from '../broker/broker.js';
+import { checkPassword, type User } from '../broker/access/users.js';
 import { AmqpError } from '../protocol/errors.js';
 import { decodeTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-
-export const MECHANISMS = 'PLAIN AMQPLAIN';
 
 /** Credentials from a connection.start-ok response, by SASL mechanism. */
 export function parseCredentials(mechanism: string, response: Buffer): { username: string; password: string } {
@@ -21,17 +20,64 @@ export function parseCredentials(mechanism: string, response: Buffer): { usernam
     const table = decodeTable(framed, 0).table;
     return { username: String(table.LOGIN ?? ''), password: String(table.PASSWORD ?? '') };
   }
-  throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `unknown authentication mechanism '${mechanism}'`);
+  throw unknownMechanism(mechanism);
 }
 
-export function authenticate(broker: Broker, mechanism: string, response: Buffer, remoteIsLoopback: boolean): User {
-  const { username, password } = parseCredentials(mechanism, response);
-  const user = broker.users.get(username);
-  if (user === undefined || user.password !== password) throw refused(mechanism);
-  if (user.loopbackOnly && !remoteIsLoopback) {
-    throw AmqpError.connection(ReplyCode.ACCESS_REFUSED, `user '${username}' can only connect via localhost`);
+export interface LoginRules {
+  /** Mechanisms offered in connection.start, in order. */
+  readonly mechanisms: readonly string[];
+  /** Users who may log in only on a loopback address. */
+  readonly loopbackUsers: readonly string[];
+}
+
+/**
+ * Checks a connection.start-ok. Throws RabbitMQ's 403 for any refusal (the
+ * client is not told why); `onRefused` gets the reason for the log.
+ */
+export function authenticate(
+  broker: Broker,
+  rules: LoginRules,
+  mechanism: string,
+  response: Buffer,
+  localIsLoopback: boolean,
+  onRefused: (reason: string) => void,
+): User {
+  if (!rules.mechanisms.includes(mechanism)) throw unknownMechanism(mechanism);
+  let username = '';
+  try {
+    const credentials = parseCredentials(mechanism, response);
+    username = credentials.username;
+    const user = broker.users.get(username);
+    if (user === undefined) throw refusedBecause(mechanism, `user '${username}' - invalid credentials`);
+    if (!checkPassword(user, credentials.password)) throw refusedBecause(mechanism, `user '${username}' - invalid credentials`);
+    // Decided on the address the connection arrived on, as RabbitMQ does.
+    if (rules.loopbackUsers.includes(username) && !localIsLoopback) {
+      throw refusedBecause(mechanism, `user '${username}' can only connect via localhost`);
+    }
+    broker.logins.succeeded++;
+    return user;
+  } catch (error) {
+    broker.logins.failed++;
+    if (error instanceof LoginRefused) onRefused(`${mechanism} login refused: ${error.reason}`);
+    throw error instanceof LoginRefused ? error.amqpError : error;
   }
-  return user;
+}
+
+class LoginRefused extends Error {
+  constructor(
+    readonly reason: string,
+    readonly amqpError: AmqpError,
+  ) {
+    super(reason);
+  }
+}
+
+function refusedBecause(mechanism: string, reason: string): LoginRefused {
+  return new LoginRefused(reason, refused(mechanism));
+}
+
+function unknownMechanism(mechanism: string): AmqpError {
+  return AmqpError.connection(ReplyCode.COMMAND_INVALID, `unknown authentication mechanism '${mechanism}'`);
 }
 
 function refused(mechanism: string): AmqpError {

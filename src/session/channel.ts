@@ -1,8 +1,9 @@
 import { type Consumer, DIRECT_REPLY_PREFIX, DIRECT_REPLY_QUEUE, type ReplyConsumer } from '../broker/consumer.js';
+import type { Access } from '../broker/access/permissions.js';
 import { Deque } from '../broker/deque.js';
 import type { DefinitionsWaiter } from '../broker/definitions.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
-import { Message, type QueueEntry } from '../broker/message.js';
+import { hasProperty, Message, type QueueEntry, USER_ID_FLAG } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
 import { senderSelected } from '../broker/sender-selected.js';
 import type { PageInWaiter, Queue } from '../broker/queue.js';
@@ -116,6 +117,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private readonly cancelsDue: string[] = [];
   /** The log ticket a tx.commit-ok waits for; 0 when none does. */
   private commitTicket = 0;
+  /**
+   * Exchanges this channel was allowed to publish to, with whether the user
+   * has topic permissions on them, valid while the permission table's version
+   * is `grantsVersion`: a publish runs no regular expression for its exchange.
+   */
+  private readonly publishGrants = new Map<string, boolean>();
+  private grantsVersion = -1;
   /** A reply held until what it depends on is stored (definitions, or a transaction's messages). */
   private heldReply: { id: keyof M.MethodArgsById; args: M.MethodArgsById[keyof M.MethodArgsById] } | undefined;
 
@@ -126,6 +134,10 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   private get vhost(): VHost {
     return this.connection.vhost as VHost;
+  }
+
+  private get access(): Access {
+    return this.connection.access as Access;
   }
 
   open(): void {
@@ -293,29 +305,29 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       }
       case M.EXCHANGE_DECLARE: {
         const a = method.args;
-        this.vhost.declareExchange(a.exchange, a.type, a.passive, {
-          durable: a.durable,
-          autoDelete: a.autoDelete,
-          internal: a.internal,
-          arguments: a.arguments,
-        });
+        const options = { durable: a.durable, autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments };
+        this.vhost.declareExchange(a.exchange, a.type, a.passive, options, this.access);
         if (!a.nowait) this.replyWhenStored(M.EXCHANGE_DECLARE_OK, {});
         return;
       }
       case M.EXCHANGE_DELETE: {
         const a = method.args;
+        // RabbitMQ refuses the default and amq.* exchanges before it checks permissions.
+        if (a.exchange !== '' && !a.exchange.startsWith('amq.')) this.access.check('configure', 'exchange', a.exchange);
         this.vhost.deleteExchange(a.exchange, a.ifUnused);
         if (!a.nowait) this.replyWhenStored(M.EXCHANGE_DELETE_OK, {});
         return;
       }
       case M.EXCHANGE_BIND: {
         const a = method.args;
+        this.checkBind('exchange', a.destination, a.source, a.routingKey);
         this.vhost.bindExchange(a.destination, a.source, a.routingKey, a.arguments);
         if (!a.nowait) this.replyWhenStored(M.EXCHANGE_BIND_OK, {});
         return;
       }
       case M.EXCHANGE_UNBIND: {
         const a = method.args;
+        this.checkBind('exchange', a.destination, a.source, a.routingKey);
         this.vhost.unbindExchange(a.destination, a.source, a.routingKey, a.arguments);
         if (!a.nowait) this.replyWhenStored(M.EXCHANGE_UNBIND_OK, {});
         return;
@@ -327,6 +339,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
           a.passive,
           { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments },
           this.connection,
+          this.access,
         );
         this.lastQueueName = queue.name;
         if (!a.nowait) {
@@ -340,25 +353,33 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       }
       case M.QUEUE_BIND: {
         const a = method.args;
-        this.vhost.bindQueue(this.queueName(a.queue), a.exchange, a.routingKey, a.arguments, this.connection);
+        const queueName = this.queueName(a.queue);
+        this.checkBind('queue', queueName, a.exchange, a.routingKey);
+        this.vhost.bindQueue(queueName, a.exchange, a.routingKey, a.arguments, this.connection);
         if (!a.nowait) this.replyWhenStored(M.QUEUE_BIND_OK, {});
         return;
       }
       case M.QUEUE_UNBIND: {
         const a = method.args;
-        this.vhost.unbindQueue(this.queueName(a.queue), a.exchange, a.routingKey, a.arguments, this.connection);
+        const queueName = this.queueName(a.queue);
+        this.checkBind('queue', queueName, a.exchange, a.routingKey);
+        this.vhost.unbindQueue(queueName, a.exchange, a.routingKey, a.arguments, this.connection);
         this.replyWhenStored(M.QUEUE_UNBIND_OK, {});
         return;
       }
       case M.QUEUE_PURGE: {
         const a = method.args;
-        const messageCount = this.vhost.purgeQueue(this.queueName(a.queue), this.connection);
+        const queueName = this.queueName(a.queue);
+        this.access.check('read', 'queue', queueName);
+        const messageCount = this.vhost.purgeQueue(queueName, this.connection);
         if (!a.nowait) this.reply(M.QUEUE_PURGE_OK, { messageCount });
         return;
       }
       case M.QUEUE_DELETE: {
         const a = method.args;
-        const messageCount = this.vhost.deleteQueue(this.queueName(a.queue), a.ifUnused, a.ifEmpty, this.connection);
+        const queueName = this.queueName(a.queue);
+        this.access.check('configure', 'queue', queueName);
+        const messageCount = this.vhost.deleteQueue(queueName, a.ifUnused, a.ifEmpty, this.connection);
         if (!a.nowait) this.replyWhenStored(M.QUEUE_DELETE_OK, { messageCount });
         return;
       }
@@ -435,6 +456,50 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     }
   }
 
+  /**
+   * queue/exchange bind and unbind, in RabbitMQ's order: write on the
+   * destination, read on the source, then the binding key against the topic
+   * permissions when the source is a topic exchange.
+   */
+  private checkBind(destinationKind: 'queue' | 'exchange', destination: string, source: string, bindingKey: string): void {
+    const access = this.access;
+    access.check('write', destinationKind, destination);
+    access.check('read', 'exchange', source);
+    if (this.vhost.exchanges.get(source)?.type === 'topic') access.checkTopic('read', source, bindingKey);
+  }
+
+  /**
+   * basic.publish, in RabbitMQ's order: write on the exchange (cached per
+   * exchange until the permissions change), the routing key against topic
+   * permissions, and a user_id property that must name the user.
+   */
+  private checkPublish(message: Message): void {
+    const access = this.access;
+    const grants = this.publishGrants;
+    if (this.grantsVersion !== access.table.version) {
+      grants.clear();
+      this.grantsVersion = access.table.version;
+    }
+    const exchange = message.exchange;
+    let topicRestricted = grants.get(exchange);
+    if (topicRestricted === undefined) {
+      access.check('write', 'exchange', exchange);
+      topicRestricted = access.table.restrictsTopic(access.user, access.vhost, exchange);
+      grants.set(exchange, topicRestricted);
+    }
+    if (topicRestricted && this.vhost.exchanges.get(exchange)?.type === 'topic') access.checkTopic('write', exchange, message.routingKey);
+    if (hasProperty(message.rawProperties, USER_ID_FLAG)) {
+      const userId = message.properties.userId;
+      const user = this.connection.user;
+      if (userId !== undefined && user !== undefined && userId !== user.name && !user.tags.includes('impersonator')) {
+        throw AmqpError.channel(
+          ReplyCode.PRECONDITION_FAILED,
+          `user_id property set to '${userId}' but authenticated user was '${user.name}'`,
+        );
+      }
+    }
+  }
+
   /** RabbitMQ lets "" name the queue this channel declared last. */
   private queueName(name: string): string {
     if (name !== '') return name;
@@ -455,6 +520,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       message = new Message(message.exchange, message.routingKey, properties, body, pending.bodySize);
     }
     try {
+      this.checkPublish(message);
       // A bad expiration closes the channel whatever the message's fate (RabbitMQ checks it on receipt).
       void message.ttl;
       let extraKeys: readonly string[] | null = null;
@@ -579,7 +645,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   private consume(a: M.BasicConsume): void {
     if (a.queue === DIRECT_REPLY_QUEUE) return this.consumeReplies(a);
-    const queue = this.vhost.queueFor(this.queueName(a.queue), this.connection);
+    const queueName = this.queueName(a.queue);
+    this.access.check('read', 'queue', queueName);
+    const queue = this.vhost.queueFor(queueName, this.connection);
     const tag = a.consumerTag === '' ? randomName('amq.ctag-') : a.consumerTag;
     if (this.consumers.has(tag)) {
       throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`, 60, 20);
@@ -701,7 +769,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   private get(method: IncomingMethod & { id: typeof M.BASIC_GET }): void {
     const { noAck } = method.args;
-    const queue = this.vhost.queueFor(this.queueName(method.args.queue), this.connection);
+    const queueName = this.queueName(method.args.queue);
+    this.access.check('read', 'queue', queueName);
+    const queue = this.vhost.queueFor(queueName, this.connection);
     const entry = queue.get(noAck);
     if (entry === null) {
       // The head is still in the log: answer when it is back, and hold later input until then.

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { Access } from '../broker/access/permissions.js';
 import type { AlarmListener } from '../broker/alarms.js';
-import type { Broker, User } from '../broker/broker.js';
+import type { Broker, Session, User } from '../broker/broker.js';
 import type { FlowWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, PROTOCOL_HEADER } from '../protocol/constants.js';
@@ -30,7 +31,7 @@ import {
   methodName,
 } from '../protocol/methods.generated.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-import { authenticate, isLoopback, MECHANISMS } from './auth.js';
+import { authenticate, isLoopback, type LoginRules } from './auth.js';
 import { Channel } from './channel.js';
 
 export interface SessionSettings {
@@ -41,6 +42,8 @@ export interface SessionSettings {
   /** Largest message body accepted (RabbitMQ 3.10: 128 MiB). */
   maxMessageSize: number;
   serverProperties: FieldTable;
+  /** Mechanisms offered and loopback-only users. */
+  login: LoginRules;
 }
 
 /** "AMQP" 1 1 0 9: the 0-9 header some older clients send; RabbitMQ speaks 0-9-1 to them. */
@@ -74,7 +77,7 @@ const FAIR_SHARE_BYTES = 32 * 1024;
  * One client connection: the handshake, heartbeats, channel 0, and the
  * output buffer all channels write into, flushed once per event-loop turn.
  */
-export class Connection implements FrameSink, FlowWaiter, AlarmListener {
+export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session {
   readonly id = nextConnectionId++;
   // Starts small: most connections are idle, and below 4 KiB the scratch is a
   // slice of Node's shared buffer pool; a busy one grows its buffer on first use.
@@ -84,6 +87,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   readonly log: Logger;
   vhost: VHost | undefined;
   user: User | undefined;
+  /** What the user may do in the vhost; set at connection.open. */
+  access: Access | undefined;
   clientProperties: FieldTable = {};
   capabilities: FieldTable = {};
   /** The socket asked us to wait for 'drain': deliveries pause until then. */
@@ -271,7 +276,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: this.settings.serverProperties,
-      mechanisms: Buffer.from(MECHANISMS),
+      mechanisms: Buffer.from(this.settings.login.mechanisms.join(' ')),
       locales: Buffer.from('en_US'),
     });
     this.scheduleFlush();
@@ -361,10 +366,13 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
           this.capabilities = capabilities as FieldTable;
         }
         try {
-          this.user = authenticate(this.broker, args.mechanism, args.response, isLoopback(this.socket.remoteAddress));
+          this.user = authenticate(this.broker, this.settings.login, args.mechanism, args.response, isLoopback(this.socket.localAddress), (reason) =>
+            this.log.warn({ event: 'connection.login-refused' }, reason),
+          );
         } catch (error) {
-          if (error instanceof AmqpError && error.replyCode === ReplyCode.ACCESS_REFUSED && this.capabilities.authentication_failure_close !== true) {
-            // Without that capability a client expects the socket closed, not connection.close.
+          if (error instanceof AmqpError && (error.replyCode !== ReplyCode.ACCESS_REFUSED || this.capabilities.authentication_failure_close !== true)) {
+            // As RabbitMQ: only a refused login of a client with that capability gets connection.close;
+            // other clients, and other faults here (a mechanism not offered), see the socket closed.
             this.abort(`authentication failed: ${error.replyText}`);
             return;
           }
@@ -400,10 +408,13 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
         const name = method.args.virtualHost;
         const vhost = this.broker.vhost(name);
         if (vhost === undefined) throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `vhost ${name} not found`, 10, 40);
-        if (this.user !== undefined && !this.user.vhosts.includes(name)) {
-          throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `access to vhost '${name}' refused for user '${this.user.name}'`);
+        const user = this.user as User;
+        if (!this.broker.permissions.hasAccess(user.name, name)) {
+          throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `access to vhost '${name}' refused for user '${user.name}'`, 10, 40);
         }
         this.vhost = vhost;
+        this.access = new Access(this.broker.permissions, user.name, name);
+        this.broker.sessions.add(this);
         this.state = 'opened';
         this.alarmReason = this.broker.alarms.reason;
         this.broker.alarms.listen(this);
@@ -540,6 +551,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.flowTimer);
     this.broker.alarms.unlisten(this);
+    this.broker.sessions.delete(this);
     this.releaseChannels();
     this.vhost?.ownerClosed(this);
     this.log.info({ event: 'connection.closed', reason: this.closeReason }, 'connection closed');

@@ -324,7 +324,7 @@ describe('setting, changing and clearing a policy takes effect at once', () => {
 describe('policies in definitions', () => {
   it('export in the HTTP form (operator policies as operator_policy parameters) and import back', () => {
     const broker = new Broker();
-    const vhost = broker.vhost('/') as VHost;
+    const vhost = broker.putVhost('/');
     vhost.setPolicy('ttl-policy', { pattern: '^orders\\.', applyTo: 'queues', priority: 1, definition: { 'message-ttl': 30000, 'max-length': 500, 'dead-letter-exchange': 'dlx' } });
     vhost.setOperatorPolicy('cap', { pattern: '.*', definition: { 'max-length': 100 } });
     const document = exportDefinitions(broker, 'test');
@@ -341,6 +341,7 @@ describe('policies in definitions', () => {
 
   it("imports rabbitmqctl's form (operator policy definitions as pairs) and reports what it cannot", () => {
     const broker = new Broker();
+    broker.putVhost('/');
     const problems = importDefinitions(broker, {
       vhosts: [],
       queues: [{ name: 'orders.eu', vhost: '/', durable: true, auto_delete: false, arguments: {} }],
