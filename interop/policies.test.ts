@@ -319,7 +319,7 @@ describe('policies: Warren against RabbitMQ', () => {
     }, 30_000);
     it('definitions round trip: a Warren export of policies imports into RabbitMQ, and its export back into Warren, unchanged', async () => {
       const warren = new Broker();
-      const vhost = warren.vhost('/')!;
+      const vhost = warren.putVhost('/');
       vhost.setPolicy(`rt-${runId}`, { pattern: '^orders\\.', applyTo: 'queues', priority: 7, definition: { 'message-ttl': 30000, 'dead-letter-exchange': 'dlx', 'ha-mode': 'all' } });
       vhost.setOperatorPolicy(`rt-op-${runId}`, { pattern: '^rt-none$', applyTo: 'queues', definition: { 'max-length': 100, expires: 60000 } });
       const exported = exportPolicies(warren);
@@ -341,6 +341,7 @@ describe('policies: Warren against RabbitMQ', () => {
       };
       // rabbitmqctl writes an operator policy's definition as [[key, value], …]: Warren reads both forms.
       const roundTrip = new Broker();
+      roundTrip.putVhost('/');
       expect(importPolicies(roundTrip, ours)).toEqual([]);
       expect(exportPolicies(roundTrip)).toEqual(exported);
     }, SCENARIO_TIMEOUT);

@@ -53,15 +53,15 @@ export async function openPersistence(
   try {
     const started = performance.now();
     const document = (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
+    // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
+    // from before Warren stored users had guest on / implied: it gets them too, before its objects go in.
+    if (document === undefined ? boot.load === undefined : document.users === undefined) broker.provisionDefaults(boot.defaults);
     if (document !== undefined) {
       for (const problem of importDefinitions(broker, document)) logger.warn({ event: 'definitions.skipped' }, problem);
     }
     if (boot.load !== undefined) {
       for (const problem of importDefinitions(broker, boot.load)) logger.warn({ event: 'definitions.skipped' }, problem);
     }
-    // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
-    // from before Warren stored users had guest on / implied: it gets them too.
-    if (document === undefined ? boot.load === undefined : document.users === undefined) broker.provisionDefaults(boot.defaults);
     let durability: Durability | undefined;
     const { log, recovered } = await MessageLog.open({
       dir: join(dataDir, 'messages'),
