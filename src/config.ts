@@ -36,6 +36,8 @@ export interface Config {
   loopbackUsers: string[];
   /** SASL mechanisms offered, in order (RabbitMQ: auth_mechanisms). */
   authMechanisms: string[];
+  /** Prometheus endpoint port (RabbitMQ: prometheus.tcp.port, 15692); 0 picks a free one, -1 turns it off. */
+  metricsPort: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -56,6 +58,7 @@ export const DEFAULT_CONFIG: Config = {
   defaultVhost: '/',
   loopbackUsers: ['guest'],
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
+  metricsPort: 15692,
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -67,6 +70,7 @@ const CHANNEL_MAX_LIMIT = 65535;
 /** What is wrong with a value of a setting, or undefined when it is fine. One place for every source. */
 const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined } = {
   port: (port) => wholeNumberIn(port, 0, 65535),
+  metricsPort: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
   host: (host) => (host === '' ? 'must not be empty' : undefined),
   dataDir: (dir) => (dir === '' ? 'must not be empty' : undefined),
   logLevel: (level) => ((LOG_LEVELS as readonly string[]).includes(level) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
@@ -136,6 +140,8 @@ interface OptionSpec {
 
 const text = (value: string) => value;
 const wholeNumber = (value: string) => (/^\d+$/.test(value) ? Number(value) : { problem: 'expected a whole number' });
+/** A port, or -1 for off. */
+const portOrOff = (value: string) => (/^(?:\d+|-1)$/.test(value) ? Number(value) : { problem: 'expected a port number, 0 for a free one, or -1 for off' });
 const decimal = (value: string) => (/^\d+(?:\.\d*)?$|^\.\d+$/.test(value) ? Number(value) : { problem: 'expected a number such as 0.4' });
 const bytes = (value: string) => {
   const parsed = parseInformationUnit(value);
@@ -179,6 +185,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   option('default-vhost', 'defaultVhost', text, 'vhost created on a fresh node that loads no definitions'),
   option('loopback-users', 'loopbackUsers', list, 'users who may log in from loopback addresses only, comma-separated, or none'),
   option('auth-mechanisms', 'authMechanisms', list, `SASL mechanisms offered, comma-separated: ${AUTH_MECHANISMS.join(', ')}`),
+  option('metrics-port', 'metricsPort', portOrOff, 'Prometheus metrics port (0 picks a free one, -1 turns it off)'),
 ];
 
 export function environmentName(flag: string): string {

@@ -14,6 +14,8 @@ export interface RunningBroker {
   /** The port it listens on (the one picked when port 0 was asked for). */
   readonly port: number;
   readonly host: string;
+  /** The Prometheus endpoint's port, or undefined when it is off. */
+  readonly metricsPort: number | undefined;
   /** Closes every client connection with 320 CONNECTION_FORCED and stops listening. */
   close(): Promise<void>;
 }
@@ -25,8 +27,9 @@ export interface RunningBroker {
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
   const { logger: given, ...settings } = options;
   checkSettings(settings);
-  const config: Config = applySettings({ ...DEFAULT_CONFIG, logLevel: 'silent' }, settings);
+  // In a test suite the metrics listener is off unless asked for (metricsPort: 0 for a free port).
+  const config: Config = applySettings({ ...DEFAULT_CONFIG, logLevel: 'silent', metricsPort: -1 }, settings);
   const logger = given ?? createLogger(config.logLevel);
   const server = await startServer(config, logger);
-  return { port: server.port, host: server.host, close: server.close };
+  return { port: server.port, host: server.host, metricsPort: server.metricsPort, close: server.close };
 }

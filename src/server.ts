@@ -1,9 +1,12 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
+import { type StatsVisitor, startStatsSampler } from './broker/stats.js';
 import type { Config } from './config.js';
+import { type MetricsEndpoint, startMetricsServer } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { openPersistence, type Persistence } from './persistence.js';
 import { startResourceMonitor } from './resource-monitor.js';
@@ -18,6 +21,10 @@ export interface RunningServer {
   readonly port: number;
   readonly host: string;
   readonly broker: Broker;
+  /** Open client connections (their channels and counters are what the management API and metrics show). */
+  readonly connections: ReadonlySet<Connection>;
+  /** The Prometheus endpoint's port, or undefined when it is off (metricsPort -1). */
+  readonly metricsPort: number | undefined;
   /** Stops listening, closes every client with 320 CONNECTION_FORCED, and resolves when all are gone. */
   close(): Promise<void>;
 }
@@ -80,6 +87,33 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const address = server.address() as AddressInfo;
   logger.info({ port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
 
+  const stopSampler = startStatsSampler((visit) => visitStats(broker, connections, visit));
+  let metrics: MetricsEndpoint | undefined;
+  if (config.metricsPort !== -1) {
+    try {
+      metrics = await startMetricsServer(
+        {
+          broker,
+          connections,
+          resources: monitor.readings,
+          node: String(properties.cluster_name),
+          cluster: String(properties.cluster_name),
+          clusterPermanentId: await clusterPermanentId(config.dataDir),
+          version: String(properties.version),
+        },
+        config.metricsPort,
+        config.host,
+        logger,
+      );
+    } catch (error) {
+      stopSampler();
+      monitor.stop();
+      server.close();
+      await persistence.close();
+      throw error;
+    }
+  }
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -94,6 +128,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         for (const connection of connections) connection.socket.destroy();
       }
       await stopped;
+      stopSampler();
+      await metrics?.close();
       broker.stop();
       monitor.stop();
       await persistence.close();
@@ -101,7 +137,35 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { port: address.port, host: address.address, broker, close };
+  return { port: address.port, host: address.address, broker, connections, metricsPort: metrics?.port, close };
+}
+
+/** Every counter set that lives now: the node's, each vhost's, queue's, exchange's and channel's. */
+function visitStats(broker: Broker, connections: ReadonlySet<Connection>, visit: StatsVisitor): void {
+  visit(broker.stats);
+  for (const vhost of broker.vhosts.values()) {
+    visit(vhost.stats);
+    for (const queue of vhost.queues.values()) visit(queue.stats);
+    for (const exchange of vhost.exchanges.values()) visit(exchange.stats);
+  }
+  for (const connection of connections) for (const channel of connection.channels.values()) visit(channel.stats);
+}
+
+/**
+ * RabbitMQ's cluster_permanent_id (rabbitmq_identity_info): made once, kept in the data dir, so that dashboards
+ * see the same node across restarts.
+ */
+async function clusterPermanentId(dataDir: string): Promise<string> {
+  const file = `${dataDir}/cluster-id`;
+  try {
+    const stored = (await readFile(file, 'utf8')).trim();
+    if (stored !== '') return stored;
+  } catch {
+    // None yet: made below.
+  }
+  const id = `warren-cluster-id-${randomBytes(16).toString('base64url')}`;
+  await writeFile(file, `${id}\n`);
+  return id;
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */

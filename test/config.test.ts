@@ -58,6 +58,7 @@ describe('precedence', () => {
       'default-vhost': ['apps', 'apps'],
       'loopback-users': ['guest,bob', ['guest', 'bob']],
       'auth-mechanisms': ['AMQPLAIN', ['AMQPLAIN']],
+      'metrics-port': ['15693', 15693],
     };
     for (const spec of OPTIONS) {
       if (spec.key === undefined) continue;

@@ -4,6 +4,7 @@ import { hashPassword, type User } from './access/users.js';
 import { Alarms } from './alarms.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
+import { BrokerStats } from './stats.js';
 import { VHost, type VHostMetadata } from './vhost.js';
 
 export type { User } from './access/users.js';
@@ -33,6 +34,8 @@ export class Broker {
   readonly sessions = new Set<Session>();
   /** Login attempts by outcome (for metrics). */
   readonly logins = { succeeded: 0, failed: 0 };
+  /** Message counters over every vhost, and the node's churn and dead-letter counters. */
+  readonly stats = new BrokerStats();
   /** The message log, given to every vhost, including those created later. */
   durability: Durability | null = null;
   /** Told when durable definitions change (users, vhosts, permissions included). */
@@ -46,7 +49,7 @@ export class Broker {
   putVhost(name: string, metadata: Partial<VHostMetadata> = {}): VHost {
     let vhost = this.vhosts.get(name);
     if (vhost === undefined) {
-      vhost = new VHost(name);
+      vhost = new VHost(name, this.stats);
       vhost.durability = this.durability;
       vhost.definitions = this.definitions;
       this.vhosts.set(name, vhost);

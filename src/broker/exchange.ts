@@ -4,6 +4,7 @@ import { createRouter } from './exchanges/index.js';
 import { stringValue } from './field-values.js';
 import type { ExchangeType, Router } from './exchanges/router.js';
 import type { Queue } from './queue.js';
+import { MessageStats } from './stats.js';
 
 export type Destination = Queue | Exchange;
 
@@ -36,6 +37,8 @@ export class Exchange {
   /** The policy and the operator policy that apply to this exchange (the vhost sets them). */
   policy: Policy | undefined = undefined;
   operatorPolicy: Policy | undefined = undefined;
+  /** publish_in (published to it) and publish_out (routed on to a queue). */
+  readonly stats = new MessageStats();
 
   constructor(
     readonly name: string,

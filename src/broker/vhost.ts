@@ -15,6 +15,7 @@ import { randomName } from './names.js';
 import type { Message } from './message.js';
 import { validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueOptions, type QueueOwner } from './queue.js';
+import { BrokerStats, MessageStats } from './stats.js';
 
 const DEFAULT_EXCHANGES: [string, string][] = [
   ['amq.direct', 'direct'],
@@ -62,10 +63,19 @@ export class VHost implements QueueOwner {
   readonly policies = new PolicyTable();
   readonly operatorPolicies = new PolicyTable();
   readonly metadata: VHostMetadata = { description: '', tags: [], defaultQueueType: 'classic' };
+  /** The vhost's message counters (its channels count into them). */
+  readonly stats = new MessageStats();
+  /** The default exchange, whose counters a publish to '' moves without a lookup. */
+  private readonly defaultExchange: Exchange;
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    /** The node's counters: queue churn and dead letters are counted there. */
+    readonly brokerStats: BrokerStats = new BrokerStats(),
+  ) {
     const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
-    this.exchanges.set('', new Exchange('', name, 'direct', options));
+    this.defaultExchange = new Exchange('', name, 'direct', options);
+    this.exchanges.set('', this.defaultExchange);
     for (const [exchangeName, type] of DEFAULT_EXCHANGES) {
       this.exchanges.set(exchangeName, new Exchange(exchangeName, name, type as 'direct', options));
     }
@@ -92,7 +102,10 @@ export class VHost implements QueueOwner {
     }
     this.routeKey(exchange, message.routingKey, message, routed);
     if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
+    const exchangeStats = (exchange ?? this.defaultExchange).stats;
+    exchangeStats.publish_in++;
     if (routed.length === 0) return routed;
+    exchangeStats.publish_out++;
     this.publishing = true;
     try {
       this.admit(message, routed, true);
@@ -161,7 +174,12 @@ export class VHost implements QueueOwner {
    * (else dropped, as in RabbitMQ).
    */
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void {
-    if (!this.hasDeadLetterExchange(queue)) return;
+    const counts = this.brokerStats.deadLettered[reason];
+    if (!this.hasDeadLetterExchange(queue)) {
+      counts.disabled++;
+      return;
+    }
+    counts.at_most_once++;
     this.deadLetters.push({ queue, message, reason });
     if (!this.publishing) this.publishDeadLetters();
   }
@@ -384,6 +402,7 @@ export class VHost implements QueueOwner {
       }
     }
     validateQueueArguments(name, this.name, options.arguments);
+    this.brokerStats.queuesDeclared++;
     if (existing !== undefined) {
       // Strict, as RabbitMQ: the exclusive flag must match too (same owner, or none on both sides).
       if (existing.exclusiveOwner !== (options.exclusive ? owner : null)) throw this.locked(existing);
@@ -403,6 +422,7 @@ export class VHost implements QueueOwner {
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
     const queue = new Queue(name, this.name, options, exclusiveOwner);
     queue.owner = this;
+    this.brokerStats.queuesCreated++;
     this.applyQueuePolicies(queue);
     if (this.durability !== null && isPersistentQueue(queue)) queue.attachStorage(this.durability, this.storeKey(name));
     this.queues.set(name, queue);
@@ -455,6 +475,7 @@ export class VHost implements QueueOwner {
     queue.dropStorage();
     queue.stopTimers();
     queue.deleted = true;
+    this.brokerStats.queuesDeleted++;
     if (isPersistentQueue(queue)) this.definitions?.changed();
     this.queues.delete(queue.name);
     for (const binding of [...queue.bindings]) this.removeBinding(binding);

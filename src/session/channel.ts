@@ -6,6 +6,7 @@ import type { DurabilityWaiter } from '../broker/durability.js';
 import { hasProperty, Message, type QueueEntry, USER_ID_FLAG } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
 import { senderSelected } from '../broker/sender-selected.js';
+import { type BrokerStats, MessageStats } from '../broker/stats.js';
 import type { PageInWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
@@ -96,6 +97,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private publishSeq = 0;
   /** The newest publish answered with basic.nack. */
   private lastNacked = 0;
+  /** Publishes nacked and not yet passed by an ack: an ack that spans them does not confirm them. */
+  private nackedUnconfirmed = 0;
   private confirmedUpTo = 0;
   /** Confirms held back until the log has the message on disk: publish seq and log ticket, in order. */
   private readonly awaitingDisk = new Deque<{ seq: number; ticket: number }>();
@@ -126,11 +129,18 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private grantsVersion = -1;
   /** A reply held until what it depends on is stored (definitions, or a transaction's messages). */
   private heldReply: { id: keyof M.MethodArgsById; args: M.MethodArgsById[keyof M.MethodArgsById] } | undefined;
+  /** The channel's message_stats; each count moves the vhost's and the node's too. */
+  readonly stats = new MessageStats();
+  private readonly vhostStats: MessageStats;
+  private readonly brokerStats: BrokerStats;
 
   constructor(
     readonly connection: Connection,
     readonly number: number,
-  ) {}
+  ) {
+    this.vhostStats = (connection.vhost as VHost).stats;
+    this.brokerStats = connection.broker.stats;
+  }
 
   private get vhost(): VHost {
     return this.connection.vhost as VHost;
@@ -143,6 +153,33 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   open(): void {
     encodeMethod(this.connection.writer, this.number, M.CHANNEL_OPEN_OK, { channelId: Buffer.alloc(0) });
     this.connection.scheduleFlush();
+  }
+
+  /** RabbitMQ's channel name: the connection's, and the channel number in parentheses. */
+  get name(): string {
+    return `${this.connection.name} (${this.number})`;
+  }
+
+  /** What the management API and the metrics show of the channel's state. */
+  get unackedMessages(): number {
+    return this.unacked.size;
+  }
+
+  get unconfirmedMessages(): number {
+    return this.confirmMode ? this.publishSeq - this.confirmedUpTo : 0;
+  }
+
+  get uncommittedMessages(): number {
+    return this.txPublishes.length;
+  }
+
+  get uncommittedAcks(): number {
+    return this.txAcks.length;
+  }
+
+  /** basic.qos global=false: the prefetch of consumers subscribed from now on. */
+  get prefetchCount(): number {
+    return this.consumerPrefetch;
   }
 
   deliveriesFlowing(): boolean {
@@ -564,6 +601,23 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         if (routed[i].overloaded) this.connection.throttle(routed[i]);
       }
     }
+    const stats = this.stats;
+    const vhostStats = this.vhostStats;
+    const brokerStats = this.brokerStats;
+    stats.publish++;
+    vhostStats.publish++;
+    brokerStats.publish++;
+    if (this.confirmMode) brokerStats.publish_confirm++;
+    if (reached > 0 || refused) brokerStats.routed++;
+    else if (mandatory) {
+      stats.return_unroutable++;
+      vhostStats.return_unroutable++;
+      brokerStats.return_unroutable++;
+    } else {
+      stats.drop_unroutable++;
+      vhostStats.drop_unroutable++;
+      brokerStats.drop_unroutable++;
+    }
     // A message a full queue turned away was routed: it is nacked, not returned.
     if (reached === 0 && mandatory && !refused) {
       const writer = this.connection.writer;
@@ -625,6 +679,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     encodeMethod(this.connection.writer, this.number, M.BASIC_NACK, { deliveryTag: seq, multiple: false, requeue: false });
     this.connection.scheduleFlush();
     this.lastNacked = seq;
+    this.nackedUnconfirmed++;
   }
 
   /** Sends one basic.ack covering every publish confirmable since the last flush. */
@@ -634,11 +689,17 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (upTo <= this.confirmedUpTo || this.awaitingCloseOk || this.released) return;
     if (upTo === this.confirmedUpTo + 1 && upTo === this.lastNacked) {
       this.confirmedUpTo = upTo;
+      this.nackedUnconfirmed = 0;
       return;
     }
     const multiple = upTo - this.confirmedUpTo > 1;
     encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag: upTo, multiple });
+    const confirmed = Math.max(0, upTo - this.confirmedUpTo - this.nackedUnconfirmed);
+    this.nackedUnconfirmed = 0;
     this.confirmedUpTo = upTo;
+    this.stats.confirm += confirmed;
+    this.vhostStats.confirm += confirmed;
+    this.brokerStats.confirm += confirmed;
   }
 
   // ---- consuming --------------------------------------------------------------
@@ -754,7 +815,17 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       this.unacked.set(tag, new Delivery(tag, queue, entry, consumer));
       consumer.unacked++;
       this.unackedByConsumers++;
+      this.stats.deliver++;
+      this.vhostStats.deliver++;
+      this.brokerStats.deliver++;
+      queue.stats.deliver++;
+    } else {
+      this.stats.deliver_no_ack++;
+      this.vhostStats.deliver_no_ack++;
+      this.brokerStats.deliver_no_ack++;
+      queue.stats.deliver_no_ack++;
     }
+    if (entry.redelivered) this.countRedelivered(queue);
     const writer = this.connection.writer;
     encodeMethod(writer, this.number, M.BASIC_DELIVER, {
       consumerTag: consumer.tag,
@@ -780,11 +851,27 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       return;
     }
     if (entry === undefined) {
+      this.stats.get_empty++;
+      this.vhostStats.get_empty++;
+      this.brokerStats.get_empty++;
+      queue.stats.get_empty++;
       this.reply(M.BASIC_GET_EMPTY, { clusterId: '' });
       return;
     }
     const tag = this.nextDeliveryTag++;
-    if (!noAck) this.unacked.set(tag, new Delivery(tag, queue, entry, null));
+    if (!noAck) {
+      this.unacked.set(tag, new Delivery(tag, queue, entry, null));
+      this.stats.get++;
+      this.vhostStats.get++;
+      this.brokerStats.get++;
+      queue.stats.get++;
+    } else {
+      this.stats.get_no_ack++;
+      this.vhostStats.get_no_ack++;
+      this.brokerStats.get_no_ack++;
+      queue.stats.get_no_ack++;
+    }
+    if (entry.redelivered) this.countRedelivered(queue);
     const message = entry.message as Message;
     const writer = this.connection.writer;
     encodeMethod(writer, this.number, M.BASIC_GET_OK, {
@@ -796,6 +883,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     });
     writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
     this.connection.scheduleFlush();
+  }
+
+  private countRedelivered(queue: Queue): void {
+    this.stats.redeliver++;
+    this.vhostStats.redeliver++;
+    this.brokerStats.redeliver++;
+    queue.stats.redeliver++;
   }
 
   consumerCancelledByBroker(consumer: ChannelConsumer): void {
@@ -865,8 +959,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   /** Settled for good: gone from its queue (and its log), dead-lettered if rejected. */
   private finish(delivery: Delivery, kind: TxAck['kind']): void {
-    delivery.queue.settle(delivery.entry);
-    if (kind === 'nack') this.vhost.deadLetter(delivery.queue, delivery.entry.message as Message, 'rejected');
+    const queue = delivery.queue;
+    queue.settle(delivery.entry);
+    if (kind === 'nack') {
+      this.vhost.deadLetter(queue, delivery.entry.message as Message, 'rejected');
+      return;
+    }
+    this.stats.ack++;
+    this.vhostStats.ack++;
+    this.brokerStats.ack++;
+    queue.stats.ack++;
   }
 
   private forget(delivery: Delivery): void {

@@ -126,6 +126,13 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   /** Frames read (from the chunk in hand) after blocking: type, channel, payload, replayed when unblocked. */
   private heldFrames: (number | Buffer)[] = [];
   private closeReason = 'client closed the connection';
+  /** Bytes and socket reads/writes (RabbitMQ's recv_oct, recv_cnt, send_oct, send_cnt). */
+  recvOct = 0;
+  recvCnt = 0;
+  sendOct = 0;
+  sendCnt = 0;
+  /** When connection.open succeeded (ms since the epoch); 0 before. */
+  openedAt = 0;
 
   constructor(
     readonly socket: Socket,
@@ -168,6 +175,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
 
   private onData(chunk: Buffer): void {
     this.receivedSinceTick = true;
+    this.recvOct += chunk.length;
+    this.recvCnt++;
     if (this.state === 'closed') return;
     try {
       if (this.state === 'protocol-header') {
@@ -332,6 +341,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       }
       channel = new Channel(this, channelNumber);
       this.channels.set(channelNumber, channel);
+      this.broker.stats.channelsOpened++;
       channel.open();
       return;
     }
@@ -415,6 +425,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
         this.vhost = vhost;
         this.access = new Access(this.broker.permissions, user.name, name);
         this.broker.sessions.add(this);
+        this.broker.stats.connectionsOpened++;
+        this.openedAt = Date.now();
         this.state = 'opened';
         this.alarmReason = this.broker.alarms.reason;
         this.broker.alarms.listen(this);
@@ -551,7 +563,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.flowTimer);
     this.broker.alarms.unlisten(this);
-    this.broker.sessions.delete(this);
+    if (this.broker.sessions.delete(this)) this.broker.stats.connectionsClosed++;
     this.releaseChannels();
     this.vhost?.ownerClosed(this);
     this.log.info({ event: 'connection.closed', reason: this.closeReason }, 'connection closed');
@@ -559,13 +571,16 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   }
 
   private releaseChannels(): void {
+    this.broker.stats.channelsClosed += this.channels.size;
     for (const channel of this.channels.values()) channel.release();
     this.channels.clear();
   }
 
   /** The channel's close-ok arrived, or it was closed by the client: its number is free again. */
   channelClosed(channel: Channel): void {
-    if (this.channels.get(channel.number) === channel) this.channels.delete(channel.number);
+    if (this.channels.get(channel.number) !== channel) return;
+    this.channels.delete(channel.number);
+    this.broker.stats.channelsClosed++;
   }
 
   // ---- output -------------------------------------------------------------
@@ -578,12 +593,17 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     const buffers = this.writer.flush();
     if (buffers === null || this.socket.destroyed) return;
     this.sentSinceTick = true;
+    this.sendCnt++;
     const socket = this.socket;
     if (buffers.length === 1) {
+      this.sendOct += buffers[0].length;
       if (!socket.write(buffers[0])) this.writeBlocked = true;
     } else {
       socket.cork();
-      for (let i = 0; i < buffers.length; i++) socket.write(buffers[i]);
+      for (let i = 0; i < buffers.length; i++) {
+        this.sendOct += buffers[i].length;
+        socket.write(buffers[i]);
+      }
       socket.uncork();
       if (socket.writableNeedDrain) this.writeBlocked = true;
     }
