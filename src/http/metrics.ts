@@ -219,9 +219,8 @@ function globalFamilies(source: MetricsSource): Family[] {
           rabbitmq_version: RABBITMQ_COMPATIBLE_VERSION,
           prometheus_plugin_version: source.version,
           prometheus_client_version: PROM_CLIENT_VERSION,
+          // RabbitMQ's four labels only: Warren's own version is the "plugin" version, Node's stands for Erlang's.
           erlang_version: process.version,
-          product: 'Warren',
-          product_version: source.version,
         },
         value: 1,
       },
