@@ -226,6 +226,24 @@ describe.skipIf(gate(promDep))(label('Prometheus endpoint (Warren)', promDep), (
     expect((await scrape(port, '/nothing')).status).toBe(404);
   });
 
+  it('escapes quotes, backslashes and newlines in label values (promtool parses the scrape)', async () => {
+    const odd = 'odd "quoted" \\ back\nslash';
+    const conn = await connect(warren.url);
+    try {
+      const ch = await channel(conn);
+      await ch.assertQueue(odd, { durable: false });
+      ch.sendToQueue(odd, Buffer.from('x'));
+      await ch.checkQueue(odd);
+      const { text } = await scrape(port, '/metrics/per-object');
+      expect(text).toContain('queue="odd \\"quoted\\" \\\\ back\\nslash"} 1');
+      const { code, output } = await promtoolCheck(text);
+      expect([0, 3], output).toContain(code);
+      await ch.deleteQueue(odd);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('a real Prometheus scrapes it and answers the dashboard join query with the queue depth', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-prometheus-'));
     trackDir(dir);

@@ -7,8 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
+import type { Exchange } from '../broker/exchange.js';
 import type { Queue } from '../broker/queue.js';
 import type { DeadLetterCause } from '../broker/stats.js';
+import type { VHost } from '../broker/vhost.js';
 import type { Logger } from '../logger.js';
 import type { ResourceReadings } from '../resource-monitor.js';
 import type { Channel } from '../session/channel.js';
@@ -57,9 +59,19 @@ class Family {
 interface ObjectMetric<T> {
   name: string;
   help: string;
-  type: 'gauge' | 'counter';
+  type: MetricType;
   value: (object: T) => number;
 }
+
+/** Metrics of one kind of object, the objects a scrape covers, and each object's labels. */
+interface ObjectGroup<T> {
+  metrics: readonly ObjectMetric<T>[];
+  objects: () => T[];
+  labels: (object: T) => Labels;
+}
+
+const group = <T>(metrics: readonly ObjectMetric<T>[], objects: () => T[], labels: (object: T) => Labels): ObjectGroup<unknown> =>
+  ({ metrics, objects, labels }) as ObjectGroup<unknown>;
 
 const gauge = <T>(name: string, help: string, value: (object: T) => number): ObjectMetric<T> => ({ name, help, type: 'gauge', value });
 const counter = <T>(name: string, help: string, value: (object: T) => number): ObjectMetric<T> => ({ name, help, type: 'counter', value });
@@ -156,27 +168,51 @@ function channels(source: MetricsSource): Channel[] {
   return all;
 }
 
-type Shape = 'aggregated' | 'per-object' | 'detailed';
-
-/** Families of one kind of object: one summed sample each, or one labelled sample per object. */
-function objectFamilies<T>(
-  metrics: readonly ObjectMetric<T>[],
-  objects: () => T[],
-  labels: (object: T) => Labels,
-  shape: Shape,
-): Family[] {
-  return metrics.map((metric) => {
-    const name = shape === 'detailed' ? metric.name.replace(/^rabbitmq_/, 'rabbitmq_detailed_') : metric.name;
-    return new Family(name, metric.help, metric.type, () => {
-      const list = objects();
-      if (shape === 'aggregated') {
+/** /metrics: one summed sample per metric of the group, through prom-client. */
+function summedFamilies(group: ObjectGroup<unknown>): Family[] {
+  return group.metrics.map(
+    (metric) =>
+      new Family(metric.name, metric.help, metric.type, () => {
+        const list = group.objects();
         let sum = 0;
         for (let i = 0; i < list.length; i++) sum += metric.value(list[i]);
         return [{ value: sum }];
-      }
-      return list.map((object) => ({ labels: labels(object), value: metric.value(object) }));
-    });
-  });
+      }),
+  );
+}
+
+/**
+ * /metrics/per-object and /metrics/detailed: one labelled sample per object, written as exposition text
+ * directly. Each object's label text is made once and shared by every metric of its group; through
+ * prom-client (a sample object and a label formatting per metric and object) a 10,000-queue scrape took
+ * 5 times as long and blocked the event loop, deliveries included, for over half a second.
+ */
+function writeObjectGroup(group: ObjectGroup<unknown>, prefix: string, out: string[]): void {
+  const list = group.objects();
+  const labels = list.map((object) => formatLabels(group.labels(object)));
+  for (const metric of group.metrics) {
+    const name = prefix + metric.name.slice('rabbitmq_'.length);
+    let text = `# HELP ${name} ${metric.help}\n# TYPE ${name} ${metric.type}\n`;
+    for (let i = 0; i < list.length; i++) text += `${name}${labels[i]} ${formatValue(metric.value(list[i]))}\n`;
+    out.push(text);
+  }
+}
+
+function formatLabels(labels: Labels): string {
+  let text = '';
+  for (const key in labels) {
+    const value = labels[key] as string;
+    text += `${text === '' ? '{' : ','}${key}="${value.replace(/[\\"\n]/g, escapeLabelChar)}"`;
+  }
+  return text === '' ? '' : `${text}}`;
+}
+
+const escapeLabelChar = (char: string): string => (char === '\n' ? '\\n' : `\\${char}`);
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
+  return String(value);
 }
 
 const queueLabels = (q: Queue): Labels => ({ vhost: q.vhost, queue: q.name });
@@ -367,50 +403,52 @@ function maxFds(): number {
 }
 
 /** The /metrics/detailed families Warren has, by RabbitMQ's family names. */
-function detailedFamilies(source: MetricsSource, family: string, vhost: string | undefined): Family[] {
+function detailedGroup(source: MetricsSource, family: string, vhost: string | undefined): ObjectGroup<unknown> | undefined {
   const { broker } = source;
   const inVhost = () => queues(broker, vhost);
   switch (family) {
     case 'queue_coarse_metrics':
-      return objectFamilies(QUEUE_COARSE_METRICS, inVhost, queueLabels, 'detailed');
+      return group(QUEUE_COARSE_METRICS, inVhost, queueLabels);
     case 'queue_consumer_count':
-      return objectFamilies(QUEUE_CONSUMER_COUNT, inVhost, queueLabels, 'detailed');
+      return group(QUEUE_CONSUMER_COUNT, inVhost, queueLabels);
     case 'queue_metrics':
-      return objectFamilies(QUEUE_METRICS, inVhost, queueLabels, 'detailed');
+      return group(QUEUE_METRICS, inVhost, queueLabels);
     case 'connection_coarse_metrics':
-      return objectFamilies(CONNECTION_COARSE_METRICS, () => openConnections(source), connectionName, 'detailed');
+      return group(CONNECTION_COARSE_METRICS, () => openConnections(source), connectionName);
     case 'connection_metrics':
-      return objectFamilies(CONNECTION_METRICS, () => openConnections(source), connectionName, 'detailed');
+      return group(CONNECTION_METRICS, () => openConnections(source), connectionName);
     case 'channel_metrics':
-      return objectFamilies(CHANNEL_METRICS, () => channels(source), channelName, 'detailed');
+      return group(CHANNEL_METRICS, () => channels(source), channelName);
     case 'channel_exchange_metrics':
     case 'channel_queue_metrics':
-      return objectFamilies(CHANNEL_COUNTERS, () => channels(source), channelName, 'detailed');
+      return group(CHANNEL_COUNTERS, () => channels(source), channelName);
     case 'exchange_names':
-      return [
-        new Family('rabbitmq_detailed_exchange_name', 'Enumerates exchanges without any additional info', 'untyped', () =>
-          exchanges(broker, vhost).map((e) => ({ labels: { vhost: e.vhost, exchange: e.name, type: e.type }, value: 1 })),
-        ),
-      ];
+      return group(
+        [{ name: 'rabbitmq_exchange_name', help: 'Enumerates exchanges without any additional info', type: 'untyped', value: () => 1 }],
+        () => exchanges(broker, vhost),
+        exchangeLabels,
+      );
     case 'exchange_bindings':
-      return [
-        new Family('rabbitmq_detailed_exchange_bindings', 'Number of bindings for an exchange. This value is cluster-wide.', 'gauge', () =>
-          exchanges(broker, vhost).map((e) => ({ labels: { vhost: e.vhost, exchange: e.name, type: e.type }, value: e.bindings.size })),
-        ),
-      ];
+      return group(
+        [gauge<Exchange>('rabbitmq_exchange_bindings', 'Number of bindings for an exchange. This value is cluster-wide.', (e) => e.bindings.size)],
+        () => exchanges(broker, vhost),
+        exchangeLabels,
+      );
     case 'vhost_status':
-      return [
-        new Family('rabbitmq_detailed_vhost_status', 'Whether a given vhost is running', 'gauge', () =>
-          [...broker.vhosts.values()].filter((v) => vhost === undefined || v.name === vhost).map((v) => ({ labels: { vhost: v.name }, value: 1 })),
-        ),
-      ];
+      return group(
+        [gauge<VHost>('rabbitmq_vhost_status', 'Whether a given vhost is running', () => 1)],
+        () => [...broker.vhosts.values()].filter((v) => vhost === undefined || v.name === vhost),
+        (v) => ({ vhost: v.name }),
+      );
     default:
-      return [];
+      return undefined;
   }
 }
 
-function exchanges(broker: Broker, vhost: string | undefined) {
-  const all = [];
+const exchangeLabels = (e: Exchange): Labels => ({ vhost: e.vhost, exchange: e.name, type: e.type });
+
+function exchanges(broker: Broker, vhost: string | undefined): Exchange[] {
+  const all: Exchange[] = [];
   for (const v of broker.vhosts.values()) {
     if (vhost !== undefined && v.name !== vhost) continue;
     for (const exchange of v.exchanges.values()) all.push(exchange);
@@ -418,12 +456,12 @@ function exchanges(broker: Broker, vhost: string | undefined) {
   return all;
 }
 
-function allObjectFamilies(source: MetricsSource, shape: 'aggregated' | 'per-object'): Family[] {
-  const inAll = () => queues(source.broker, undefined);
+/** Every per-object metric: queues, channels, connections. */
+function objectGroups(source: MetricsSource): ObjectGroup<unknown>[] {
   return [
-    ...objectFamilies([...QUEUE_COARSE_METRICS, ...QUEUE_CONSUMER_COUNT, ...QUEUE_METRICS], inAll, queueLabels, shape),
-    ...objectFamilies([...CHANNEL_METRICS, ...CHANNEL_COUNTERS], () => channels(source), channelName, shape),
-    ...objectFamilies([...CONNECTION_COARSE_METRICS, ...CONNECTION_METRICS], () => openConnections(source), connectionName, shape),
+    group([...QUEUE_COARSE_METRICS, ...QUEUE_CONSUMER_COUNT, ...QUEUE_METRICS], () => queues(source.broker, undefined), queueLabels),
+    group([...CHANNEL_METRICS, ...CHANNEL_COUNTERS], () => channels(source), channelName),
+    group([...CONNECTION_COARSE_METRICS, ...CONNECTION_METRICS], () => openConnections(source), connectionName),
   ];
 }
 
@@ -444,21 +482,32 @@ export interface MetricsEndpoint {
 export async function startMetricsServer(source: MetricsSource, port: number, host: string, logger: Logger): Promise<MetricsEndpoint> {
   const processMetrics = new Registry();
   collectDefaultMetrics({ register: processMetrics });
-  const aggregated = registry([...globalFamilies(source), ...allObjectFamilies(source, 'aggregated')], processMetrics);
-  const perObject = registry([...globalFamilies(source), ...allObjectFamilies(source, 'per-object')], processMetrics);
-  const identity = globalFamilies(source).filter((f) => f.name === 'rabbitmq_identity_info' || f.name === 'rabbitmq_build_info');
+  const groups = objectGroups(source);
+  const aggregated = registry([...globalFamilies(source), ...groups.flatMap(summedFamilies)], processMetrics);
+  const nodeWide = registry(globalFamilies(source), processMetrics);
+  const identity = new Registry();
+  for (const family of globalFamilies(source)) {
+    if (family.name === 'rabbitmq_identity_info' || family.name === 'rabbitmq_build_info') identity.registerMetric(family as never);
+  }
 
   const scrape = async (path: string): Promise<string | undefined> => {
     const url = new URL(path, 'http://localhost');
     const route = url.pathname.replace(/\/+$/, '');
     if (route === '/metrics') return aggregated.metrics();
-    if (route === '/metrics/per-object') return perObject.metrics();
+    const out: string[] = [];
+    if (route === '/metrics/per-object') {
+      out.push(await nodeWide.metrics());
+      for (const g of groups) writeObjectGroup(g, 'rabbitmq_', out);
+      return out.join('');
+    }
     if (route === '/metrics/detailed') {
       const vhost = url.searchParams.get('vhost') ?? undefined;
-      const families = [...new Set(url.searchParams.getAll('family'))].flatMap((family) => detailedFamilies(source, family, vhost));
-      const chosen = new Registry();
-      for (const family of [...families, ...identity]) chosen.registerMetric(family as never);
-      return chosen.metrics();
+      out.push(await identity.metrics());
+      for (const family of new Set(url.searchParams.getAll('family'))) {
+        const chosen = detailedGroup(source, family, vhost);
+        if (chosen !== undefined) writeObjectGroup(chosen, 'rabbitmq_detailed_', out);
+      }
+      return out.join('');
     }
     return undefined;
   };
