@@ -75,6 +75,18 @@ describe('precedence', () => {
     expect(resolveConfig([], { WARREN_LOOPBACK_USERS: '' }).config.loopbackUsers).toEqual([]);
   });
 
+  it('metrics port: prometheus.tcp.port in the file, -1 (off) or 0 (a free port) from flags, nothing else negative', () => {
+    expect(DEFAULT_CONFIG.metricsPort).toBe(15692);
+    const readFile = files({ 'p.conf': 'prometheus.tcp.port = 9419\n' });
+    expect(resolveConfig(['--config', 'p.conf'], {}, readFile).config.metricsPort).toBe(9419);
+    expect(resolveConfig(['--config', 'p.conf', '--metrics-port', '-1'], {}, readFile).config.metricsPort).toBe(-1);
+    expect(resolveConfig([], { WARREN_METRICS_PORT: '0' }).config.metricsPort).toBe(0);
+    expect(() => resolveConfig(['--metrics-port', '-2'], {})).toThrow('--metrics-port -2: expected a port number, 0 for a free one, or -1 for off');
+    expect(() => resolveConfig(['--config', 'q.conf'], {}, files({ 'q.conf': 'prometheus.tcp.port = 70000\n' }))).toThrow(
+      'q.conf line 1: prometheus.tcp.port = 70000: must be a whole number from 0 to 65535',
+    );
+  });
+
   it('takes a disk free limit larger than any disk', () => {
     expect(resolveConfig(['--disk-free-limit', '1000000000000000000'], {}).config.diskFreeLimit).toBe(1e18);
   });
