@@ -31,7 +31,11 @@ function tempDir(): string {
 /** Starts the CLI; resolves with the port from its "listening" line. */
 function spawnWarren(args: string[], env: Record<string, string> = {}) {
   ensureWarrenBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    // No metrics listener on the fixed 15692 (two of these may overlap); a test's own env or flags can set one.
+    env: { WARREN_METRICS_PORT: '-1', ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cleanups.push(async () => {
@@ -40,6 +44,8 @@ function spawnWarren(args: string[], env: Record<string, string> = {}) {
   });
   const listening = new Promise<{ port: number; host: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line:\n${output}`)), 15_000);
+    // A Warren that exits instead (a test of a refused start) is not waited for: no rejection nobody handles.
+    child.once('exit', () => clearTimeout(timer));
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
       for (const line of output.split('\n')) {

@@ -43,8 +43,8 @@ export interface StartWarrenOptions {
 }
 
 function warrenArgs(dataDir: string, opts: StartWarrenOptions): string[] {
-  // Loopback only (Warren's default host is '::').
-  return [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
+  // Loopback only (Warren's default host is '::'); no metrics listener on the fixed 15692 unless args ask for one.
+  return [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', '--metrics-port', '-1', ...(opts.args ?? [])];
 }
 
 function spawnWarren(args: string[]): ChildProcess {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../src/index.js';
@@ -45,5 +46,19 @@ describe('the metrics listener of startBroker', () => {
     const first = await identity();
     expect(first).toMatch(/^warren-cluster-id-[A-Za-z0-9_-]{22}$/);
     expect(await identity()).toBe(first);
+  });
+
+  it('a metrics port in use stops the start, and frees the AMQP port and the data dir', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    const dir = dataDir();
+    try {
+      await expect(startBroker({ port: 0, host: '127.0.0.1', dataDir: dir, metricsPort: port })).rejects.toThrow('EADDRINUSE');
+      const again = await startBroker({ port: 0, host: '127.0.0.1', dataDir: dir });
+      await again.close();
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });
