@@ -114,14 +114,6 @@ export class BrokerStats extends MessageStats {
   };
 }
 
-/** Bytes and reads/writes on one connection (RabbitMQ's recv_oct, send_oct, recv_cnt, send_cnt). */
-export interface ConnectionTraffic {
-  recvOct: number;
-  sendOct: number;
-  recvCnt: number;
-  sendCnt: number;
-}
-
 /** Whatever holds counter sets the sampler visits: the broker hands it every set that lives now. */
 export type StatsVisitor = (stats: MessageStats) => void;
 
