@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
-import { type StatsVisitor, startStatsSampler } from './broker/stats.js';
+import { startStatsSampler } from './broker/stats.js';
 import type { Config } from './config.js';
 import { type MetricsEndpoint, startMetricsServer } from './http/metrics.js';
 import type { Logger } from './logger.js';
@@ -87,7 +87,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const address = server.address() as AddressInfo;
   logger.info({ port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
 
-  const stopSampler = startStatsSampler((visit) => visitStats(broker, connections, visit));
+  const stopSampler = startStatsSampler((now) => sampleStats(broker, connections, now));
   let metrics: MetricsEndpoint | undefined;
   if (config.metricsPort !== -1) {
     try {
@@ -140,15 +140,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   return { port: address.port, host: address.address, broker, connections, metricsPort: metrics?.port, close };
 }
 
-/** Every counter set that lives now: the node's, each vhost's, queue's, exchange's and channel's. */
-function visitStats(broker: Broker, connections: ReadonlySet<Connection>, visit: StatsVisitor): void {
-  visit(broker.stats);
+/** Samples every counter set that lives now: the node's, each vhost's, queue's, exchange's, connection's and channel's. */
+function sampleStats(broker: Broker, connections: ReadonlySet<Connection>, now: number): void {
+  broker.stats.sample(now);
   for (const vhost of broker.vhosts.values()) {
-    visit(vhost.stats);
-    for (const queue of vhost.queues.values()) visit(queue.stats);
-    for (const exchange of vhost.exchanges.values()) visit(exchange.stats);
+    vhost.stats.sample(now);
+    for (const queue of vhost.queues.values()) queue.stats.sample(now);
+    for (const exchange of vhost.exchanges.values()) exchange.stats.sample(now);
   }
-  for (const connection of connections) for (const channel of connection.channels.values()) visit(channel.stats);
+  for (const connection of connections) {
+    connection.sampleTraffic(now);
+    for (const channel of connection.channels.values()) channel.stats.sample(now);
+  }
 }
 
 /**

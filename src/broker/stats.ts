@@ -114,21 +114,15 @@ export class BrokerStats extends MessageStats {
   };
 }
 
-/** Whatever holds counter sets the sampler visits: the broker hands it every set that lives now. */
-export type StatsVisitor = (stats: MessageStats) => void;
-
 /** Every 5 s, as RabbitMQ's management agent (collect_statistics_interval). */
 export const SAMPLE_INTERVAL_MS = 5_000;
 
 /**
- * Samples every counter set that `each` visits, now and every SAMPLE_INTERVAL_MS (an unref'd timer: it never
- * keeps the process alive). Returns the function that stops it.
+ * Calls `sampleAll` with the time (ms) now and every SAMPLE_INTERVAL_MS (an unref'd timer: it never keeps the
+ * process alive); it samples every counter set that lives. Returns the function that stops it.
  */
-export function startStatsSampler(each: (visit: StatsVisitor) => void, intervalMs = SAMPLE_INTERVAL_MS): () => void {
-  const tick = (): void => {
-    const now = performance.now();
-    each((stats) => stats.sample(now));
-  };
+export function startStatsSampler(sampleAll: (now: number) => void, intervalMs = SAMPLE_INTERVAL_MS): () => void {
+  const tick = (): void => sampleAll(performance.now());
   tick();
   const timer = setInterval(tick, intervalMs);
   timer.unref();

@@ -133,6 +133,12 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   sendCnt = 0;
   /** When connection.open succeeded (ms since the epoch); 0 before. */
   openedAt = 0;
+  /** recv_oct and send_oct per second over the last sampling period (RabbitMQ's *_details.rate). */
+  recvOctRate = 0;
+  sendOctRate = 0;
+  private sampledRecvOct = 0;
+  private sampledSendOct = 0;
+  private sampledAt = 0;
 
   constructor(
     readonly socket: Socket,
@@ -581,6 +587,18 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     if (this.channels.get(channel.number) !== channel) return;
     this.channels.delete(channel.number);
     this.broker.stats.channelsClosed++;
+  }
+
+  /** The statistics sampler's tick (`now` in ms): rates since the previous one. */
+  sampleTraffic(now: number): void {
+    const seconds = (now - this.sampledAt) / 1000;
+    if (this.sampledAt !== 0 && seconds > 0) {
+      this.recvOctRate = (this.recvOct - this.sampledRecvOct) / seconds;
+      this.sendOctRate = (this.sendOct - this.sampledSendOct) / seconds;
+    }
+    this.sampledRecvOct = this.recvOct;
+    this.sampledSendOct = this.sendOct;
+    this.sampledAt = now;
   }
 
   // ---- output -------------------------------------------------------------

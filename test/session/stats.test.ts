@@ -272,6 +272,22 @@ describe('message statistics counters', () => {
 });
 
 describe('rates', () => {
+  it('of a connection: bytes in and out per second between two samples', async () => {
+    const conn = [...running.connections][0];
+    expect(conn).toBeDefined();
+    const sampled = conn as NonNullable<typeof conn>;
+    sampled.sampleTraffic(1_000);
+    const [recvBefore, sendBefore] = [sampled.recvOct, sampled.sendOct];
+    const ch = await connection.createChannel();
+    await ch.close();
+    sampled.sampleTraffic(3_000);
+    expect(sampled.recvOct).toBeGreaterThan(recvBefore);
+    expect(sampled.recvOctRate).toBe((sampled.recvOct - recvBefore) / 2);
+    expect(sampled.sendOctRate).toBe((sampled.sendOct - sendBefore) / 2);
+    sampled.sampleTraffic(5_000);
+    expect(sampled.recvOctRate).toBe(0);
+  });
+
   it('are per second over the last sampling period, 0 before two samples', () => {
     const stats = new BrokerStats();
     expect(stats.rate('publish')).toBe(0);
