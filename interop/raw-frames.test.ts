@@ -26,9 +26,12 @@ import {
   body,
   contentHeader,
   frame,
+  headersProperties,
   heartbeat,
   m,
   method,
+  nestedTable,
+  UNDECODABLE_TABLE,
 } from './support/raw-amqp.js';
 import { startRabbitMQ } from './support/rabbitmq.js';
 import { startWarren } from './support/warren.js';
@@ -115,6 +118,26 @@ async function queueDepth(url: string, queue: string): Promise<number> {
   });
 }
 
+/** A queue whose messages expire after ttlMs into a second queue (through the default exchange); cleanUp deletes both. */
+async function deadLetteringQueue(url: string, ttlMs: number): Promise<{ queue: string; deadLetters: string; cleanUp(): Promise<void> }> {
+  const queue = `raw-frames-ttl-${rand()}`;
+  const deadLetters = `${queue}-dead`;
+  await withConnection(url, async (conn) => {
+    const ch = await conn.createChannel();
+    await ch.assertQueue(deadLetters, { durable: false, autoDelete: false });
+    await ch.assertQueue(queue, { durable: false, autoDelete: false, arguments: { 'x-message-ttl': ttlMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetters } });
+    await ch.close();
+  });
+  const cleanUp = () =>
+    withConnection(url, async (conn) => {
+      const ch = await conn.createChannel();
+      await ch.deleteQueue(queue);
+      await ch.deleteQueue(deadLetters);
+      await ch.close();
+    });
+  return { queue, deadLetters, cleanUp };
+}
+
 const FRAME_MAX_SMALL = 4096;
 /**
  * RabbitMQ answers some handshake errors by closing the socket without a
@@ -181,6 +204,21 @@ const cases: Case[] = [
     expected: { kind: 'connection.close', code: 501, text: 'FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,5000,4088}', classId: 0, methodId: 0, channel: 0, closed: false },
     loose: ['closed'], // as in 2a: the unread 5000-byte payload hides our close-ok
 
+  },
+  // RabbitMQ takes a payload of up to frame_max octets (the 8-octet overhead not
+  // counted, although its text names frame_max - 8 as the limit) and refuses one more.
+  {
+    name: '2f a body frame whose payload is exactly the negotiated frame_max (8192)',
+    run: (b) =>
+      onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 8192), body(1, Buffer.alloc(8192, 0x62))])), { frameMax: 8192 }, 1_000),
+    expected: { kind: 'no-answer' },
+  },
+  {
+    name: '2g a body frame whose payload is the negotiated frame_max (8192) + 1',
+    run: (b) =>
+      onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 8193), body(1, Buffer.alloc(8193, 0x62))])), { frameMax: 8192 }),
+    expected: { kind: 'connection.close', code: 501, text: 'FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,8193,8184}', classId: 0, methodId: 0, channel: 0, closed: false },
+    loose: ['closed'], // as in 2a
   },
   {
     name: '2e frame size says more than is sent, client waits; others are served meanwhile',
@@ -291,6 +329,64 @@ const cases: Case[] = [
     name: '5e a content header with class 50 after basic.publish',
     run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 50, 5), body(1, 'hello')]))),
     expected: { kind: 'connection.close', code: 505, text: 'UNEXPECTED_FRAME - expected content header for class 60, got one for class 50 instead', classId: 60, methodId: 40, channel: 0, closed: true },
+  },
+
+  // ---- 5f-5i. content headers that do not decode, or decode only without recursion ----
+  // RabbitMQ decodes the properties when the content header arrives and closes
+  // the connection with a bare 541 INTERNAL_ERROR if they do not decode; so
+  // does Warren (it used to store the message and fail when reading it later).
+  {
+    name: "5f a content header whose headers table has a field of unknown type 'Z'",
+    run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 2, headersProperties(UNDECODABLE_TABLE)), body(1, 'hi')]))),
+    expected: { kind: 'connection.close', code: 541, text: 'INTERNAL_ERROR', classId: 0, methodId: 0, channel: 0, closed: true },
+  },
+  {
+    name: '5g properties with a byte past the last property (content-type only, length 0, then 0x61)',
+    run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 0, Buffer.from([0x80, 0x00, 0x00, 0x61]))]))),
+    expected: { kind: 'connection.close', code: 541, text: 'INTERNAL_ERROR', classId: 0, methodId: 0, channel: 0, closed: true },
+  },
+  {
+    // What stopped Warren: the message was stored, and the TTL timer that
+    // dead-lettered it threw while decoding its properties.
+    name: "5h a 'Z' headers table published to a queue with x-message-ttl 200 and a dead-letter exchange: refused, nothing stored",
+    run: async (b) => {
+      const { queue, deadLetters, cleanUp } = await deadLetteringQueue(b.url, 200);
+      try {
+        const a = await onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', queue), contentHeader(1, 60, 2, headersProperties(UNDECODABLE_TABLE)), body(1, 'hi')])));
+        // Past the TTL: the timer that used to stop the broker has had its turn.
+        await sleep(600);
+        return { ...a, after: { queued: await queueDepth(b.url, queue), deadLettered: await queueDepth(b.url, deadLetters) } };
+      } finally {
+        await cleanUp();
+      }
+    },
+    expected: { kind: 'connection.close', code: 541, text: 'INTERNAL_ERROR', classId: 0, methodId: 0, channel: 0, closed: true, after: { queued: 0, deadLettered: 0 } },
+  },
+  {
+    name: '5i a headers table nested 15,000 levels deep is taken, and dead-lettered (with x-death) when its TTL ends',
+    run: async (b) => {
+      const { queue, deadLetters, cleanUp } = await deadLetteringQueue(b.url, 100);
+      try {
+        const a = await onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', queue), contentHeader(1, 60, 2, headersProperties(nestedTable(15_000))), body(1, 'hi')])), {}, 1_000);
+        let deadLettered = 0;
+        for (let i = 0; i < 50 && deadLettered === 0; i++) {
+          deadLettered = await queueDepth(b.url, deadLetters);
+          if (deadLettered === 0) await sleep(100);
+        }
+        return { ...a, after: { deadLettered } };
+      } finally {
+        await cleanUp();
+      }
+    },
+    expected: { kind: 'no-answer', after: { deadLettered: 1 } },
+  },
+  // RabbitMQ 3.10 waits for a body of 2^62 bytes that cannot come (it checks the
+  // size once the body is in); Warren refuses at the header, with the exact size.
+  {
+    name: '5j a content header declaring a body of 2^62 bytes',
+    run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 1n << 62n)]))),
+    expected: { kind: 'no-answer' },
+    warren: { kind: 'channel.close', code: 406, text: 'PRECONDITION_FAILED - message size 4611686018427387904 is larger than configured max size 134217728', classId: 60, methodId: 40, channel: 1, connectionUsable: true },
   },
 
   // ---- 6. method semantics ---------------------------------------------------

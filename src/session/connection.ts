@@ -471,10 +471,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
     if (this.state === 'closing' || this.state === 'closed') return;
     const beforeOpen = this.state !== 'opened';
     this.state = 'closing';
-    this.closeReason = `${error.replyCode} ${error.replyText}`;
+    // The message, not the reply text: a name-only reply text still logs its detail.
+    this.closeReason = `${error.replyCode} ${error.message}`;
     this.log.warn(
       { event: 'connection.error', replyCode: error.replyCode, classId: error.classId, methodId: error.methodId },
-      `closing connection: ${error.replyText}`,
+      `closing connection: ${error.message}`,
     );
     this.releaseChannels();
     encodeMethod(this.writer, 0, CONNECTION_CLOSE, {
