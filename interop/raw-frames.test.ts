@@ -205,6 +205,27 @@ const cases: Case[] = [
     loose: ['closed'], // as in 2a: the unread 5000-byte payload hides our close-ok
 
   },
+  // RabbitMQ goes on waiting for a close-ok after a framing error although it
+  // can no longer parse one, and closes the socket 3 s later; Warren closes it
+  // as soon as connection.close is sent.
+  {
+    name: '2h bad frame-end octet, no close-ok from the client: when the socket closes',
+    run: async (b) => {
+      const c = await RawAmqp.connect(b.port);
+      try {
+        await c.handshake({});
+        c.write(method(1, 20, 10, new Args().shortstr('').build(), { end: 0x00 }));
+        const close = await c.readMethod(3_000);
+        const sent = Date.now();
+        const { ended } = await c.readAll(5_000);
+        return { kind: close?.id.join('.') === '10.50' ? 'connection.close' : 'no-answer', after: { closedWithin1s: ended && Date.now() - sent < 1_000 } };
+      } finally {
+        c.destroy();
+      }
+    },
+    expected: { kind: 'connection.close', after: { closedWithin1s: false } },
+    warren: { kind: 'connection.close', after: { closedWithin1s: true } },
+  },
   // RabbitMQ takes a payload of up to frame_max octets (the 8-octet overhead not
   // counted, although its text names frame_max - 8 as the limit) and refuses one more.
   {
@@ -511,6 +532,31 @@ const cases: Case[] = [
     run: (b) => afterHandshake(b, { pass: 'not-the-password', authFailureClose: false, until: 'start-ok' }, () => {}, SILENT_CLOSE_WINDOW_MS),
     expected: { kind: 'socket-closed' },
   },
+  // php-amqplib with an empty password sends an empty PLAIN response: RabbitMQ
+  // sends nothing and closes the socket about 3 s later, whether or not the
+  // client announced authentication_failure_close; a client test relies on it.
+  ...[true, false].map(
+    (authFailureClose): Case => ({
+      name: `9${authFailureClose ? 'g' : 'h'} an empty PLAIN response, ${authFailureClose ? 'with' : 'without'} authentication_failure_close`,
+      run: async (b) => {
+        const c = await RawAmqp.connect(b.port);
+        try {
+          c.write(PROTOCOL_HEADER);
+          await c.expectMethod(10, 10);
+          const capabilities: Record<string, boolean> = authFailureClose ? { authentication_failure_close: true } : {};
+          c.write(method(0, 10, 11, new Args().table({ product: 'raw-frames', capabilities }).shortstr('PLAIN').longstr('').shortstr('en_US').build()));
+          const sent = Date.now();
+          const a = await c.answer(SILENT_CLOSE_WINDOW_MS);
+          const ms = Date.now() - sent;
+          return { ...a, after: { closedAfter2to5s: ms >= 2_000 && ms < 5_000 } };
+        } finally {
+          c.destroy();
+        }
+      },
+      expected: { kind: 'socket-closed', after: { closedAfter2to5s: true } },
+      timeoutMs: 20_000,
+    }),
+  ),
   {
     name: '9c unknown vhost on connection.open',
     run: (b) => afterHandshake(b, { vhost: 'raw-frames-no-such-vhost', until: 'open' }, () => {}),

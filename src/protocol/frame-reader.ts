@@ -24,6 +24,9 @@ export class FrameReader {
   /** The negotiated frame_max: the largest payload taken (see checkSize); 0 = no limit. */
   frameMax: number;
 
+  /** Set when the framing is lost (a bad end octet, a frame over frameMax): nothing after it can be read. */
+  broken = false;
+
   private state = State.Header;
   private readonly header = Buffer.alloc(7);
   private hlen = 0;
@@ -43,6 +46,7 @@ export class FrameReader {
    */
   private checkSize(type: number, size: number): void {
     if (this.frameMax !== 0 && size > this.frameMax) {
+      this.broken = true;
       throw AmqpError.connection(
         BAD_FRAME_REPLY_CODE,
         `type ${type}, all octets = <<>>: {frame_too_large,${size},${this.frameMax - FRAME_OVERHEAD}}`,
@@ -51,6 +55,7 @@ export class FrameReader {
   }
 
   private badEnd(octet: number): AmqpError {
+    this.broken = true;
     return AmqpError.connection(
       BAD_FRAME_REPLY_CODE,
       `frame end octet 0x${octet.toString(16).padStart(2, '0')}, expected 0xce`,
