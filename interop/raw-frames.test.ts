@@ -293,6 +293,20 @@ const cases: Case[] = [
     expected: { kind: 'connection.close', code: 504, text: 'CHANNEL_ERROR - unexpected method in connection state running', classId: 10, methodId: 40, channel: 0, closed: true },
   },
 
+  // RabbitMQ takes method arguments nested 15,000 levels deep. Warren refuses
+  // arguments nested more than 1,000 levels with 502 SYNTAX_ERROR: they go on
+  // into its model and definitions file, which are written recursively
+  // (message headers are not limited: see 5i).
+  {
+    name: '3f queue.declare with arguments nested 15,000 levels deep',
+    run: (b) =>
+      onChannel1(b, (c) =>
+        c.write(method(1, 50, 10, new Args().short(0).shortstr(`raw-frames-deep-args-${rand()}`).bit(false).bit(false).bit(true).bit(true).bit(false).raw(nestedTable(15_000)).build())),
+      ),
+    expected: { kind: 'no-answer', seen: ['50.11'] },
+    warren: { kind: 'connection.close', code: 502, text: 'SYNTAX_ERROR - field table: tables and arrays nested more than 1000 levels deep', classId: 50, methodId: 10, channel: 0, closed: true },
+  },
+
   // ---- 4. channels ---------------------------------------------------------
   {
     name: '4a a method on a channel that was never opened',

@@ -51,16 +51,26 @@ function need(buf: Buffer, p: number, n: number, end: number, what: string): voi
 }
 
 /**
- * Decodes a field table at `offset` (starting with its 32-bit length) from
- * `buf`. Returns the table and the offset just past it.
+ * How deep the tables and arrays in a method's arguments (queue, exchange,
+ * binding and consumer arguments, client properties) may nest. Those tables
+ * go on into the broker's model, its canonical texts and the definitions
+ * file, which are written recursively (JSON.stringify fails near 5,000
+ * levels); message headers are kept as bytes and nest to any depth.
  */
-export function decodeTable(buf: Buffer, offset = 0): { table: FieldTable; offset: number } {
+export const MAX_ARGUMENT_NESTING = 1000;
+
+/**
+ * Decodes a field table at `offset` (starting with its 32-bit length) from
+ * `buf`. Returns the table and the offset just past it. Tables and arrays
+ * nested more than `maxNesting` levels inside it are refused.
+ */
+export function decodeTable(buf: Buffer, offset = 0, maxNesting = Infinity): { table: FieldTable; offset: number } {
   need(buf, offset, 4, buf.length, 'table length');
   const len = buf.readUInt32BE(offset);
   const start = offset + 4;
   const end = start + len;
   need(buf, start, len, buf.length, 'table');
-  return { table: decodeFields(buf, start, end, false) as FieldTable, offset: end };
+  return { table: decodeFields(buf, start, end, false, maxNesting) as FieldTable, offset: end };
 }
 
 /** Decodes a complete encoded table (with its 32-bit length prefix) that fills `buf`. */
@@ -82,7 +92,7 @@ function setField(container: FieldTable | FieldValue[], isArray: boolean, key: s
  * still open wait on an explicit stack, so no nesting depth a client can
  * send (RabbitMQ takes 15,000 levels) exhausts the call stack.
  */
-function decodeFields(buf: Buffer, p: number, end: number, isArray: boolean): FieldTable | FieldValue[] {
+function decodeFields(buf: Buffer, p: number, end: number, isArray: boolean, maxNesting: number): FieldTable | FieldValue[] {
   const root: FieldTable | FieldValue[] = isArray ? [] : {};
   let container = root;
   let containerEnd = end;
@@ -111,6 +121,7 @@ function decodeFields(buf: Buffer, p: number, end: number, isArray: boolean): Fi
       need(buf, p + 1, 4, containerEnd, `${what} length`);
       const len = buf.readUInt32BE(p + 1);
       need(buf, p + 5, len, containerEnd, what);
+      if (open.length / 3 >= maxNesting) throw malformed(`field table: tables and arrays nested more than ${maxNesting} levels deep`);
       const child: FieldTable | FieldValue[] = type === 0x46 ? {} : [];
       setField(container, inArray, key, child);
       open.push(container, containerEnd, inArray);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTableBuffer, encodeTable, type FieldTable, scanTable } from '../../src/protocol/field-table.js';
+import { AmqpError } from '../../src/protocol/errors.js';
+import { decodeTable, decodeTableBuffer, encodeTable, type FieldTable, MAX_ARGUMENT_NESTING, scanTable } from '../../src/protocol/field-table.js';
 import { type BasicProperties, decodeProperties, encodeProperties } from '../../src/protocol/methods.generated.js';
 import { basicPropertiesDecode } from '../../src/protocol/property-check.js';
+import { ReplyCode } from '../../src/protocol/reply-codes.js';
 
 const ALL: Required<BasicProperties> = {
   contentType: 'application/json',
@@ -117,5 +119,26 @@ describe('deeply nested field tables', () => {
     expect(encodeTable(decodeTableBuffer(encoded)).equals(encoded)).toBe(true);
     expect((decodeTableBuffer(encoded).root as unknown[])[1]).toBe(0);
     expect(root.length).toBe(2);
+  });
+});
+
+describe('tables in method arguments', () => {
+  // A table with `levels` tables nested inside it.
+  const table = nestedTable;
+
+  it(`nest up to MAX_ARGUMENT_NESTING (${MAX_ARGUMENT_NESTING}) levels; deeper is refused with 502 SYNTAX_ERROR, not a stack overflow`, () => {
+    expect(() => decodeTable(table(MAX_ARGUMENT_NESTING), 0, MAX_ARGUMENT_NESTING)).not.toThrow();
+    const deeper = table(MAX_ARGUMENT_NESTING + 1);
+    let error: unknown;
+    try {
+      decodeTable(deeper, 0, MAX_ARGUMENT_NESTING);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AmqpError);
+    expect((error as AmqpError).replyCode).toBe(ReplyCode.SYNTAX_ERROR);
+    expect((error as AmqpError).message).toBe(`SYNTAX_ERROR - field table: tables and arrays nested more than ${MAX_ARGUMENT_NESTING} levels deep`);
+    // Message headers are not limited.
+    expect(() => decodeTable(table(15_000))).not.toThrow();
   });
 });
