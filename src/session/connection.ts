@@ -519,10 +519,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
    * client's fault) is logged at error level with its stack and closes this
    * connection only, instead of reaching the event loop and ending the process.
    */
-  private guard<A extends unknown[]>(where: string, callback: (...args: A) => void): (...args: A) => void {
-    return (...args: A) => {
+  private guard<T = void>(where: string, callback: (arg: T) => void): (arg: T) => void {
+    // One argument, not a rest parameter: no array per call on the input path.
+    return (arg: T) => {
       try {
-        callback(...args);
+        callback(arg);
       } catch (error) {
         this.failInternally(where, error);
       }
