@@ -64,14 +64,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     connections.add(new Connection(socket, broker, settings, logger, onClosed));
   });
   server.on('error', (error) => logger.error({ err: error }, 'listener error'));
-  try {
-    await new Promise<void>((resolve, reject) => {
+  const listen = (host: string): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, () => {
+      server.listen(config.port, host, () => {
         server.off('error', reject);
         resolve();
       });
     });
+  try {
+    try {
+      await listen(config.host);
+    } catch (error) {
+      // '::' takes IPv4 clients too; on a machine without IPv6 it cannot be bound at all.
+      if (config.host !== '::' || (error as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw error;
+      logger.info({ host: '0.0.0.0' }, 'no IPv6 on this machine: listening on IPv4 only');
+      await listen('0.0.0.0');
+    }
   } catch (error) {
     monitor.stop();
     await persistence.close();

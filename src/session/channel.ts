@@ -10,7 +10,8 @@ import type { PageInWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
-import { encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { decodeProperties, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { basicPropertiesDecode } from '../protocol/property-check.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import type { Connection } from './connection.js';
 
@@ -210,14 +211,18 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (classId !== M.CLASS_BASIC) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
     }
-    const bodySize = Number(payload.readBigUInt64BE(4));
-    pending.rawProperties = payload.subarray(12);
+    const rawProperties = payload.subarray(12);
+    if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
+    // Exact below 2^53, which is far above any limit; the text below prints the exact value.
+    const bodySize = payload.readUInt32BE(4) * 0x1_0000_0000 + payload.readUInt32BE(8);
+    pending.rawProperties = rawProperties;
     pending.bodySize = bodySize;
     const limit = this.connection.settings.maxMessageSize;
     if (bodySize > limit) {
       this.pending = undefined;
+      const exactSize = payload.readBigUInt64BE(4).toString();
       this.fail(
-        AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `message size ${bodySize} is larger than configured max size ${limit}`, 60, 40),
+        AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `message size ${exactSize} is larger than configured max size ${limit}`, 60, 40),
       );
       return;
     }
@@ -941,4 +946,20 @@ function requeueByQueue(deliveries: readonly Delivery[]): void {
     entries.push(delivery.entry);
   }
   for (const [queue, entries] of byQueue) queue.requeue(entries);
+}
+
+/**
+ * RabbitMQ's answer to a content header whose properties do not decode:
+ * connection.close 541 with the bare text INTERNAL_ERROR. The log gets why.
+ */
+function undecodableProperties(raw: Buffer): AmqpError {
+  let why = 'basic properties do not decode';
+  try {
+    decodeProperties(raw);
+  } catch (error) {
+    if (error instanceof Error) why = error.message;
+  }
+  const error = AmqpError.connection(ReplyCode.INTERNAL_ERROR, `content header refused: ${why}`);
+  error.nameOnly = true;
+  return error;
 }

@@ -59,6 +59,11 @@ type State = 'protocol-header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'c
 
 /** How long a peer has to answer our connection.close before the socket is cut. */
 const CLOSE_TIMEOUT_MS = 3000;
+/**
+ * How long a client that sent a SASL response with nothing in it waits for
+ * the socket to close, without a word: RabbitMQ's SILENT_CLOSE_DELAY.
+ */
+const SILENT_CLOSE_DELAY_MS = 3000;
 /** How long the handshake may take, as RabbitMQ's handshake_timeout (10 s). */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -103,8 +108,6 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private receivedSinceTick = true;
   private silentTicks = 0;
-  /** Heartbeat ticks since we last sent anything. */
-  private idleTicks = 0;
   /** Channels, timers and exclusive queues are freed once, however the connection ends. */
   private released = false;
   private sentSinceTick = false;
@@ -112,9 +115,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   private flushScheduled = false;
   /** Channels with publisher confirms to send at the next flush. */
   readonly confirmingChannels: Channel[] = [];
-  private readonly flushBound = (): void => this.flush();
-  private readonly resumeInputBound = (): void => this.resumeInput();
-  private readonly flowResumedBound = (): void => this.flowResumed();
+  // Timer and socket callbacks, guarded: an unexpected error in one closes this connection only.
+  private readonly flushBound = this.guard('output flush', () => this.flush());
+  private readonly resumeInputBound = this.guard('input resume', () => this.resumeInput());
+  private readonly flowResumedBound = this.guard('flow-control timer', () => this.flowResumed());
+  private readonly heartbeatTickBound = this.guard('heartbeat timer', () => this.heartbeatTick());
   /** Yielding to other connections until the next turn (fair share). */
   private inputPaused = false;
   /** Held back by a queue's flow control, for at most FLOW_PAUSE_MS at a time. */
@@ -138,13 +143,13 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     this.log = logger.child({ connection: this.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.channelMax = settings.channelMax;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.onDrain());
+    socket.on('data', this.guard('input', (chunk: Buffer) => this.onData(chunk)));
+    socket.on('drain', this.guard('socket drain', () => this.onDrain()));
     socket.on('error', (error: Error) => {
       this.closeReason = `socket error: ${error.message}`;
     });
-    socket.on('close', () => this.onSocketClosed());
-    this.closeTimer = setTimeout(() => this.abort('handshake timed out'), HANDSHAKE_TIMEOUT_MS);
+    socket.on('close', this.guard('socket close', () => this.onSocketClosed()));
+    this.closeTimer = setTimeout(this.guard('handshake timer', () => this.abort('handshake timed out')), HANDSHAKE_TIMEOUT_MS);
     this.log.info({ event: 'connection.accepted' }, 'accepting AMQP connection');
   }
 
@@ -365,6 +370,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
         if (capabilities !== null && typeof capabilities === 'object' && !Array.isArray(capabilities) && !Buffer.isBuffer(capabilities)) {
           this.capabilities = capabilities as FieldTable;
         }
+        if (args.mechanism === 'PLAIN' && args.response.length === 0) {
+          // As RabbitMQ: no answer at all, the socket closed 3 s later (clients rely on that silence).
+          this.closeSilently('empty PLAIN response');
+          return;
+        }
         try {
           this.user = authenticate(this.broker, this.settings.login, args.mechanism, args.response, isLoopback(this.socket.localAddress), (reason) =>
             this.log.warn({ event: 'connection.login-refused' }, reason),
@@ -482,10 +492,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     if (this.state === 'closing' || this.state === 'closed') return;
     const beforeOpen = this.state !== 'opened';
     this.state = 'closing';
-    this.closeReason = `${error.replyCode} ${error.replyText}`;
+    // The message, not the reply text: a name-only reply text still logs its detail.
+    this.closeReason = `${error.replyCode} ${error.message}`;
     this.log.warn(
       { event: 'connection.error', replyCode: error.replyCode, classId: error.classId, methodId: error.methodId },
-      `closing connection: ${error.replyText}`,
+      `closing connection: ${error.message}`,
     );
     this.releaseChannels();
     encodeMethod(this.writer, 0, CONNECTION_CLOSE, {
@@ -495,12 +506,52 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       methodId: error.methodId,
     });
     this.flush();
-    if (beforeOpen && error.replyCode !== ReplyCode.ACCESS_REFUSED && error.replyCode !== ReplyCode.NOT_ALLOWED) {
+    // After a framing error no close-ok could be read: the socket is closed at once.
+    if (this.reader.broken || (beforeOpen && error.replyCode !== ReplyCode.ACCESS_REFUSED && error.replyCode !== ReplyCode.NOT_ALLOWED)) {
       this.finish();
       return;
     }
     clearTimeout(this.closeTimer);
-    this.closeTimer = setTimeout(() => this.abort('no connection.close-ok in time'), CLOSE_TIMEOUT_MS);
+    this.closeTimer = setTimeout(this.guard('close timer', () => this.abort('no connection.close-ok in time')), CLOSE_TIMEOUT_MS);
+  }
+
+  /** Reads nothing more and closes the socket after SILENT_CLOSE_DELAY_MS without sending anything. */
+  private closeSilently(reason: string): void {
+    this.closeReason = reason;
+    this.log.warn({ event: 'connection.refused' }, `closing connection in ${SILENT_CLOSE_DELAY_MS} ms without an answer: ${reason}`);
+    this.state = 'closed';
+    this.socket.pause();
+    clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(this.guard('close timer', () => this.socket.destroy()), SILENT_CLOSE_DELAY_MS);
+  }
+
+  /**
+   * Wraps a timer or socket callback: an error that escapes it (a bug, not a
+   * client's fault) is logged at error level with its stack and closes this
+   * connection only, instead of reaching the event loop and ending the process.
+   */
+  private guard<T = void>(where: string, callback: (arg: T) => void): (arg: T) => void {
+    // One argument, not a rest parameter: no array per call on the input path.
+    return (arg: T) => {
+      try {
+        callback(arg);
+      } catch (error) {
+        this.failInternally(where, error);
+      }
+    };
+  }
+
+  private failInternally(where: string, error: unknown): void {
+    this.log.error({ event: 'connection.internal-error', where, err: error }, `internal error in the ${where}; closing connection`);
+    if (this.state === 'opened') {
+      try {
+        this.sendClose(AmqpError.connection(ReplyCode.INTERNAL_ERROR, 'internal error'));
+        return;
+      } catch {
+        // Not even the close could be sent: the socket is cut below.
+      }
+    }
+    this.abort(`internal error in the ${where}`);
   }
 
   /** Closes the socket after flushing what is buffered. */
@@ -522,7 +573,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     this.state = 'closed';
     this.releaseResources();
     clearTimeout(this.closeTimer);
-    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+    this.closeTimer = setTimeout(this.guard('close timer', () => this.socket.destroy()), CLOSE_TIMEOUT_MS);
     this.closeTimer.unref();
   }
 
@@ -616,19 +667,19 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
 
   private startHeartbeats(): void {
     if (this.heartbeatSeconds <= 0) return;
-    // Tick twice per interval: send a heartbeat when idle for a whole interval,
-    // give up after two intervals of silence from the client (as RabbitMQ).
+    // Tick twice per interval. As RabbitMQ: a heartbeat goes out whenever
+    // nothing else did for half the interval (clients that only echo ours
+    // then hear from us in time), and a client silent for two whole
+    // intervals is dropped.
     const tickMs = (this.heartbeatSeconds * 1000) / 2;
-    this.heartbeatTimer = setInterval(() => this.heartbeatTick(), tickMs);
+    this.heartbeatTimer = setInterval(this.heartbeatTickBound, tickMs);
     this.heartbeatTimer.unref();
   }
 
   private heartbeatTick(): void {
     if (this.sentSinceTick) {
       this.sentSinceTick = false;
-      this.idleTicks = 0;
-    } else if (++this.idleTicks >= 2) {
-      this.idleTicks = 0;
+    } else {
       this.writer.writeHeartbeat();
       this.flush();
       this.sentSinceTick = false;
