@@ -54,6 +54,8 @@ const config: Config = {
   defaultVhost: DEFAULT_CONFIG.defaultVhost,
   loopbackUsers: DEFAULT_CONFIG.loopbackUsers,
   authMechanisms: DEFAULT_CONFIG.authMechanisms,
+  // Off until the --management-port flag exists: a fixed 15672 would collide between parallel brokers.
+  managementPort: -1,
 };
 const logger = createLogger(config.logLevel);
 // Handlers go in before the listener opens, so a signal that follows the

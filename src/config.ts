@@ -28,6 +28,8 @@ export interface Config {
   loopbackUsers: string[];
   /** SASL mechanisms offered, in order (RabbitMQ: auth_mechanisms). */
   authMechanisms: string[];
+  /** Port of the management HTTP API (RabbitMQ: management.tcp.port, 15672); 0 picks a free one, -1 turns it off. */
+  managementPort: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -48,4 +50,5 @@ export const DEFAULT_CONFIG: Config = {
   defaultVhost: '/',
   loopbackUsers: ['guest'],
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
+  managementPort: 15672,
 };

@@ -81,6 +81,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   readonly writer = new FrameWriter(2048);
   readonly channels = new Map<number, Channel>();
   readonly name: string;
+  /** When the socket was accepted (ms since the epoch), for the management API. */
+  readonly connectedAt = Date.now();
   readonly log: Logger;
   vhost: VHost | undefined;
   user: User | undefined;
@@ -151,6 +153,17 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
       return;
     }
     this.sendClose(AmqpError.connection(replyCode, text));
+  }
+
+  /** What the management API shows of the negotiated session and of flow control. */
+  get negotiated(): { channelMax: number; frameMax: number; heartbeat: number } {
+    return { channelMax: this.channelMax, frameMax: this.writer.frameMax, heartbeat: this.heartbeatSeconds };
+  }
+
+  /** RabbitMQ's connection state: blocked (reading stopped by an alarm), blocking (an alarm is on, no publish yet), running. */
+  get flowState(): 'running' | 'blocking' | 'blocked' {
+    if (this.blockedByAlarm) return 'blocked';
+    return this.alarmReason !== null ? 'blocking' : 'running';
   }
 
   scheduleFlush(): void {

@@ -1,0 +1,59 @@
+import type { VHost } from '../../broker/vhost.js';
+import { type ApiUser, checkVhostAccess } from '../auth.js';
+import { type ApiContext, type ApiReply, type ApiRequest, badRequest, HttpError, objectNotFound } from '../router.js';
+import { applyListQuery, byVhostAndName, type ListItem } from '../list-query.js';
+
+/**
+ * The owner the management API acts as in broker operations that check
+ * exclusive queues: another connection's exclusive queue is locked to it,
+ * as it is to RabbitMQ's management plugin.
+ */
+export const HTTP_OWNER: object = Object.freeze({ owner: 'management' });
+
+/** The vhost named in the path, or the generic 404. */
+export function vhostOf(context: ApiContext, name: string): VHost {
+  const vhost = context.broker.vhost(name);
+  if (vhost === undefined) throw objectNotFound();
+  return vhost;
+}
+
+/** The vhost named in the path for an operation in it (declare, delete, publish, get): 404 if missing, 401 without access. */
+export function vhostForAction(request: ApiRequest, name: string): VHost {
+  const vhost = vhostOf(request.context, name);
+  requireVhostAccess(request.user, name);
+  return vhost;
+}
+
+export function requireVhostAccess(user: ApiUser, vhost: string): void {
+  const refusal = checkVhostAccess(user, vhost);
+  if (refusal !== undefined) throw new HttpError(refusal.status, refusal.body?.error ?? '', refusal.body?.reason ?? '');
+}
+
+/** The vhosts a list covers: the one in the path (404 if missing), or all. */
+export function vhostsIn(request: ApiRequest): VHost[] {
+  const name = request.params.vhost;
+  if (name !== undefined) return [vhostOf(request.context, name)];
+  return [...request.context.broker.vhosts.values()];
+}
+
+/** A list endpoint's answer: RabbitMQ's default order, then the list query parameters. */
+export function listReply(items: ListItem[], request: ApiRequest): ApiReply {
+  items.sort(byVhostAndName);
+  return { status: 200, body: applyListQuery(items, request.query) };
+}
+
+/** The JSON body as an object (RabbitMQ treats a non-object body as a bad request). */
+export function bodyObject(request: ApiRequest): Record<string, unknown> {
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('not_json');
+  return body as Record<string, unknown>;
+}
+
+/** A boolean body field; absent means `fallback`. RabbitMQ also accepts "true"/"false" strings (rabbitmqadmin sends them). */
+export function booleanField(body: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const value = body[key];
+  if (value === undefined || value === null) return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw badRequest(`${key} must be a boolean`);
+}
