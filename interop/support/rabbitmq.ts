@@ -19,7 +19,9 @@ export interface RabbitNode {
   dir: string;
   epmdPort: number;
   distPort: number;
-  /** Milliseconds from spawn to first completed AMQP handshake. */
+  /** The management plugin's HTTP port on 127.0.0.1, when asked for with `management: true`. */
+  managementPort?: number;
+  /** Milliseconds from spawn to first completed AMQP handshake (and, with management, its HTTP listener). */
   startMs: number;
   stop(): Promise<void>;
   /**
@@ -51,12 +53,14 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
-export async function startRabbitMQ(opts: { timeoutMs?: number; diskFreeLimit?: string } = {}): Promise<RabbitNode> {
+export async function startRabbitMQ(
+  opts: { timeoutMs?: number; diskFreeLimit?: string; /** Enable rabbitmq_management on a free port. */ management?: boolean } = {},
+): Promise<RabbitNode> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const t0 = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-rmq-'));
   trackDir(dir);
-  const [amqpPort, distPort, epmdPort] = await freePorts(3) as [number, number, number];
+  const [amqpPort, distPort, epmdPort, managementPort] = (await freePorts(4)) as [number, number, number, number];
   const nodeName = `warren-test-${crypto.randomBytes(4).toString('hex')}@localhost`;
   const user = rabbitUser();
 
@@ -71,11 +75,13 @@ export async function startRabbitMQ(opts: { timeoutMs?: number; diskFreeLimit?: 
       'log.file.level = info',
       // Small test machine; don't let a disk/memory alarm block publishers.
       `disk_free_limit.absolute = ${opts.diskFreeLimit ?? '1MB'}`,
+      ...(opts.management ? [`management.tcp.port = ${managementPort}`, 'management.tcp.ip = 127.0.0.1'] : []),
       '',
     ].join('\n'),
   );
   const pluginsFile = path.join(dir, 'enabled_plugins');
-  fs.writeFileSync(pluginsFile, '[].\n');
+  // The node reads its enabled plugins from this file at boot (what `rabbitmq-plugins --offline enable` writes).
+  fs.writeFileSync(pluginsFile, opts.management ? '[rabbitmq_management].\n' : '[].\n');
   const envFile = path.join(dir, 'rabbitmq-env.conf');
   fs.writeFileSync(envFile, '# empty: ignore /etc/rabbitmq/rabbitmq-env.conf\n');
   const advancedFile = path.join(dir, 'advanced.config');
@@ -148,6 +154,7 @@ export async function startRabbitMQ(opts: { timeoutMs?: number; diskFreeLimit?: 
       if (Date.now() > deadline) throw new Error(`no AMQP handshake by the deadline (start: ${timeoutMs} ms; last error: ${lastErr})`);
       await new Promise((r) => setTimeout(r, 250));
     }
+    if (opts.management) await waitForTcp(managementPort, Math.max(1_000, deadline - Date.now()));
   };
   const cleanup = async () => {
     if (server) await stopGroup(server, 15_000);
@@ -182,7 +189,18 @@ export async function startRabbitMQ(opts: { timeoutMs?: number; diskFreeLimit?: 
       }
       return { stopMs, startMs: Date.now() - r0, killed };
     };
-    return { port: amqpPort, url, nodeName, dir, epmdPort, distPort, startMs, stop: cleanup, restart };
+    return {
+      port: amqpPort,
+      url,
+      nodeName,
+      dir,
+      epmdPort,
+      distPort,
+      ...(opts.management ? { managementPort } : {}),
+      startMs,
+      stop: cleanup,
+      restart,
+    };
   } catch (err) {
     const logs = logTail(dir);
     await cleanup();

@@ -39,10 +39,11 @@ export function applyListQuery(items: ListItem[], query: URLSearchParams): ListI
     throw new HttpError(400, 'bad_request', 'Pagination parameters are invalid');
   }
   if (page < 1 || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    // RabbitMQ names the size as given: "undefined" when the request had none.
     throw new HttpError(
       400,
       'invalid_pagination_parameters',
-      `Invalid pagination parameters: page number ${page}, page size ${pageSize}`,
+      `Invalid pagination parameters: page number ${page}, page size ${pageSizeText === null ? 'undefined' : pageSize}`,
     );
   }
   const filtered = filterByName(items, query.get('name') ?? '', query.get('use_regex') === 'true');
@@ -64,6 +65,12 @@ export function applyListQuery(items: ListItem[], query: URLSearchParams): ListI
     page_size: pageSize,
     total_count: items.length,
   };
+}
+
+/** `columns` on a single object (GET /api/overview?columns=…, as rabbitmqadmin's `show overview` sends it). */
+export function applyColumns(item: ListItem, query: URLSearchParams): ListItem {
+  const columns = parseColumns(query.get('columns'));
+  return columns === undefined ? item : pick(item, columns);
 }
 
 /** RabbitMQ's default order of listed objects: by vhost, then name, compared byte-wise. */

@@ -79,7 +79,7 @@ async function handle(router: Router, context: ApiContext, request: IncomingMess
   if (request.method === 'OPTIONS') return send(response, { status: 200, headers: { allow: allowHeader(route) } }, false);
   const method = (head ? 'GET' : request.method) as Method;
   const handler = route.handlers[method];
-  if (handler === undefined) return send(response, { status: 405 }, head);
+  if (handler === undefined) return send(response, { status: 405, headers: { allow: allowHeader(route) } }, head);
 
   let user = ANONYMOUS;
   if (route.public !== true) {

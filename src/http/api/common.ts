@@ -1,7 +1,7 @@
 import type { VHost } from '../../broker/vhost.js';
 import { type ApiUser, checkVhostAccess } from '../auth.js';
 import { type ApiContext, type ApiReply, type ApiRequest, badRequest, HttpError, objectNotFound } from '../router.js';
-import { applyListQuery, byVhostAndName, type ListItem } from '../list-query.js';
+import { applyColumns, applyListQuery, byVhostAndName, type ListItem } from '../list-query.js';
 
 /**
  * The owner the management API acts as in broker operations that check
@@ -42,6 +42,11 @@ export function listReply(items: ListItem[], request: ApiRequest): ApiReply {
   return { status: 200, body: applyListQuery(items, request.query) };
 }
 
+/** A single object's answer, with `columns` applied. */
+export function objectReply(item: ListItem, request: ApiRequest): ApiReply {
+  return { status: 200, body: applyColumns(item, request.query) };
+}
+
 /** The JSON body as an object (RabbitMQ treats a non-object body as a bad request). */
 export function bodyObject(request: ApiRequest): Record<string, unknown> {
   const body = request.body;
@@ -56,4 +61,17 @@ export function booleanField(body: Record<string, unknown>, key: string, fallbac
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw badRequest(`${key} must be a boolean`);
+}
+
+/**
+ * RabbitMQ's 400 reason for missing body keys: the Erlang term printed with
+ * ~p, which puts a list that does not fit on its line one element a line
+ * (measured: 66 characters stay on one line, 79 break, as
+ * `[{key_missing,properties},\n {key_missing,payload},…]`).
+ */
+export function requireKeys(body: Record<string, unknown>, required: readonly string[]): void {
+  const missing = required.filter((key) => body[key] === undefined).map((key) => `{key_missing,${key}}`);
+  if (missing.length === 0) return;
+  const oneLine = `[${missing.join(',')}]`;
+  throw badRequest(oneLine.length < 79 ? oneLine : `[${missing.join(',\n ')}]`);
 }

@@ -4,7 +4,7 @@ import type { Connection } from '../../session/connection.js';
 import { tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
-import { listReply, vhostOf } from './common.js';
+import { listReply, objectReply, vhostOf } from './common.js';
 
 /** Connections past connection.open: RabbitMQ lists a connection once it has a vhost and a user. */
 export function openConnections(context: ApiContext): Connection[] {
@@ -132,7 +132,6 @@ function listConnections(request: ApiRequest): ApiReply {
   const { context, params } = request;
   if (params.vhost !== undefined) vhostOf(context, params.vhost);
   const connections = openConnections(context).filter((c) => params.vhost === undefined || c.vhost?.name === params.vhost);
-  // RabbitMQ's default order for connections is by name; list items carry no vhost key to sort by first.
   return listReply(
     connections.map((c) => connectionJson(c, context)),
     request,
@@ -155,7 +154,7 @@ export const connectionRoutes: Route[] = [
   {
     pattern: 'connections/:name',
     handlers: {
-      GET: ({ context, params }) => ({ status: 200, body: connectionJson(connectionNamed(context, params.name), context) }),
+      GET: (request) => objectReply(connectionJson(connectionNamed(request.context, request.params.name), request.context), request),
       DELETE: ({ context, params, headers }) => {
         const connection = connectionNamed(context, params.name);
         const reason = headers['x-reason'];
@@ -183,10 +182,10 @@ export const connectionRoutes: Route[] = [
   {
     pattern: 'channels/:name',
     handlers: {
-      GET: ({ context, params }) => {
-        const channel = openChannels(context).find((c) => channelName(c) === params.name);
+      GET: (request) => {
+        const channel = openChannels(request.context).find((c) => channelName(c) === request.params.name);
         if (channel === undefined) throw objectNotFound();
-        return { status: 200, body: channelJson(channel, context) };
+        return objectReply(channelJson(channel, request.context), request);
       },
     },
   },

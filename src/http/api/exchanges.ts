@@ -6,8 +6,8 @@ import { encodeProperties } from '../../protocol/methods.generated.js';
 import { jsonToProperties, jsonToTable, tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, badRequest, objectNotFound, type Route } from '../router.js';
-import { bindingJson, exchangeNameInPath } from './bindings.js';
-import { bodyObject, booleanField, listReply, vhostForAction, vhostOf, vhostsIn } from './common.js';
+import { bindingJson, exchangeNameInPath, sortedBindings } from './bindings.js';
+import { bodyObject, booleanField, requireKeys, listReply, objectReply, vhostForAction, vhostOf, vhostsIn } from './common.js';
 
 /** An exchange's fields (message_stats are not counted yet, so they are left out). */
 export function exchangeJson(exchange: Exchange): ListItem {
@@ -64,8 +64,7 @@ const PUBLISH_KEYS = ['routing_key', 'properties', 'payload', 'payload_encoding'
 function publish(request: ApiRequest): ApiReply {
   const vhost = vhostForAction(request, request.params.vhost);
   const body = bodyObject(request);
-  const missing = PUBLISH_KEYS.filter((key) => body[key] === undefined);
-  if (missing.length > 0) throw badRequest(`[${missing.map((key) => `{key_missing,${key}}`).join(',')}]`);
+  requireKeys(body, PUBLISH_KEYS);
   const encoding = body.payload_encoding;
   if (encoding !== 'string' && encoding !== 'base64') throw badRequest(['unsupported_encoding', encoding]);
   const payload = Buffer.from(String(body.payload), encoding === 'base64' ? 'base64' : 'utf8');
@@ -86,18 +85,18 @@ export const exchangeRoutes: Route[] = [
   {
     pattern: 'exchanges/:vhost/:name',
     handlers: {
-      GET: (request) => ({ status: 200, body: { ...exchangeJson(exchangeOf(request)), incoming: [], outgoing: [] } }),
+      GET: (request) => objectReply({ ...exchangeJson(exchangeOf(request)), incoming: [], outgoing: [] }, request),
       PUT: declare,
       DELETE: remove,
     },
   },
   {
     pattern: 'exchanges/:vhost/:name/bindings/source',
-    handlers: { GET: (request) => listReply([...exchangeOf(request).bindings.values()].map(bindingJson), request) },
+    handlers: { GET: (request) => listReply(sortedBindings([...exchangeOf(request).bindings.values()].map(bindingJson)), request) },
   },
   {
     pattern: 'exchanges/:vhost/:name/bindings/destination',
-    handlers: { GET: (request) => listReply([...exchangeOf(request).incoming].map(bindingJson), request) },
+    handlers: { GET: (request) => listReply(sortedBindings([...exchangeOf(request).incoming].map(bindingJson)), request) },
   },
   { pattern: 'exchanges/:vhost/:name/publish', handlers: { POST: publish } },
 ];

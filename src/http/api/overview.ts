@@ -1,7 +1,8 @@
+import { availableParallelism } from 'node:os';
 import type { VHost } from '../../broker/vhost.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiRequest, objectNotFound, type Route } from '../router.js';
-import { listReply, vhostOf } from './common.js';
+import { listReply, objectReply, vhostOf } from './common.js';
 import { openChannels, openConnections } from './connections.js';
 
 const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
@@ -86,7 +87,7 @@ function nodeJson(context: ApiContext): ListItem {
     mem_calculation_strategy: 'rss',
     disk_free_limit: context.diskFreeLimit,
     disk_free_alarm: alarms.isSet('disk'),
-    processors: navigator.hardwareConcurrency,
+    processors: availableParallelism(),
     rates_mode: 'basic',
     exchange_types: EXCHANGE_TYPES,
     auth_mechanisms: [
@@ -113,7 +114,7 @@ function vhostJson(vhost: VHost, context: ApiContext): ListItem {
 }
 
 export const overviewRoutes: Route[] = [
-  { pattern: 'overview', handlers: { GET: ({ context }) => ({ status: 200, body: overview(context) }) } },
+  { pattern: 'overview', handlers: { GET: (request) => objectReply(overview(request.context), request) } },
   { pattern: 'whoami', handlers: { GET: ({ user }) => ({ status: 200, body: { name: user.name, tags: user.tags } }) } },
   {
     pattern: 'auth',
@@ -127,12 +128,12 @@ export const overviewRoutes: Route[] = [
   {
     pattern: 'nodes/:node',
     handlers: {
-      GET: ({ context, params }) => {
-        if (params.node !== context.nodeName) throw objectNotFound();
-        return { status: 200, body: nodeJson(context) };
+      GET: (request) => {
+        if (request.params.node !== request.context.nodeName) throw objectNotFound();
+        return objectReply(nodeJson(request.context), request);
       },
     },
   },
   { pattern: 'vhosts', handlers: { GET: (request: ApiRequest) => listReply([...request.context.broker.vhosts.values()].map((v) => vhostJson(v, request.context)), request) } },
-  { pattern: 'vhosts/:vhost', handlers: { GET: ({ context, params }) => ({ status: 200, body: vhostJson(vhostOf(context, params.vhost), context) }) } },
+  { pattern: 'vhosts/:vhost', handlers: { GET: (request) => objectReply(vhostJson(vhostOf(request.context, request.params.vhost), request.context), request) } },
 ];

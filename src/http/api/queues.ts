@@ -5,7 +5,7 @@ import { propertiesToJson, tableToJson, jsonToTable } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, badRequest, objectNotFound, HttpError, type Route } from '../router.js';
 import { queueBindings } from './bindings.js';
-import { bodyObject, booleanField, HTTP_OWNER, listReply, vhostForAction, vhostOf, vhostsIn } from './common.js';
+import { bodyObject, booleanField, requireKeys, HTTP_OWNER, listReply, objectReply, vhostForAction, vhostOf, vhostsIn } from './common.js';
 import { consumerItems } from './connections.js';
 
 /** A queue's fields: its settings and depths (message_stats and byte counts are not kept yet, so they are left out). */
@@ -93,12 +93,12 @@ const GET_KEYS = ['ackmode', 'count', 'encoding'];
 async function getMessages(request: ApiRequest): Promise<ApiReply> {
   const vhost = vhostForAction(request, request.params.vhost);
   const body = bodyObject(request);
-  const missing = GET_KEYS.filter((key) => body[key] === undefined);
-  if (missing.length > 0) throw badRequest(`[${missing.map((key) => `{key_missing,${key}}`).join(',')}]`);
+  requireKeys(body, GET_KEYS);
   const ackmode = String(body.ackmode);
+  // RabbitMQ 3.10 answers an unknown ackmode with a 500 (it does not check it); a 400 says what is wrong.
   if (!ACKMODES.includes(ackmode)) throw badRequest(`unknown ackmode '${ackmode}'`);
   const encoding = body.encoding;
-  if (encoding !== 'auto' && encoding !== 'base64') throw badRequest(['unsupported_encoding', encoding]);
+  if (encoding !== 'auto' && encoding !== 'base64') throw badRequest('Unsupported encoding. Please use auto or base64.');
   const count = Number(body.count);
   if (!Number.isInteger(count)) throw badRequest('count must be an integer');
   const truncate = body.truncate === undefined || body.truncate === null ? undefined : Number(body.truncate);
@@ -182,7 +182,7 @@ export const queueRoutes: Route[] = [
           const q = c.queue as { name: string; vhost: string };
           return q.name === queue.name && q.vhost === queue.vhost;
         });
-        return { status: 200, body: { ...queueJson(queue, request.context), consumer_details: consumers, incoming: [], deliveries: [] } };
+        return objectReply({ ...queueJson(queue, request.context), consumer_details: consumers, incoming: [], deliveries: [] }, request);
       },
       PUT: declare,
       DELETE: remove,
