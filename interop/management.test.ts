@@ -38,6 +38,7 @@ interface Answer {
   text: string;
 }
 
+const RABBITMQADMIN = '/usr/bin/rabbitmqadmin';
 const GUEST = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 
 async function call(target: Target, method: string, url: string, opts: { body?: unknown; auth?: string | null; headers?: Record<string, string> } = {}): Promise<Answer> {
@@ -431,6 +432,38 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
       mqtt: shape(r.mqtt),
     });
   });
+
+  // rabbitmqadmin ships with Debian's rabbitmq-server package (/usr/bin/rabbitmqadmin, Python 3).
+  it.skipIf(!fs.existsSync(RABBITMQADMIN))('rabbitmqadmin: declare, publish, get, purge, list, delete', async () => {
+    const [r, w] = await both(async (t, id) => {
+      const admin = async (...args: string[]): Promise<string> => {
+        const { stdout } = await run(RABBITMQADMIN, ['-H', '127.0.0.1', '-P', new URL(t.http).port, '-u', 'guest', '-p', 'guest', ...args], { timeout: 15_000 });
+        return stdout;
+      };
+      const q = `${id}.q`;
+      const out = {
+        declare: await admin('declare', 'queue', `name=${q}`, 'durable=false'),
+        declareExchange: await admin('declare', 'exchange', `name=${id}.x`, 'type=fanout'),
+        bind: await admin('declare', 'binding', `source=${id}.x`, `destination=${q}`),
+        publish: await admin('publish', `exchange=${id}.x`, 'routing_key=any', 'payload=hello'),
+        get: await admin('get', `queue=${q}`, 'ackmode=ack_requeue_true'),
+        purge: await admin('purge', 'queue', `name=${q}`),
+        emptyGet: await admin('get', `queue=${q}`),
+        unbind: await admin('delete', 'binding', `source=${id}.x`, 'destination_type=queue', `destination=${q}`, 'properties_key=~'),
+        deleteExchange: await admin('delete', 'exchange', `name=${id}.x`),
+        exchanges: (await admin('-f', 'tsv', '-q', 'list', 'exchanges', 'name', 'type')).split('\n').filter((l) => l.startsWith('amq.direct')),
+        queues: (await admin('-f', 'tsv', '-q', 'list', 'queues', 'name')).split('\n').filter((l) => l === q),
+      };
+      await admin('delete', 'queue', `name=${q}`);
+      return { ...out, queuesAfter: (await admin('-f', 'tsv', '-q', 'list', 'queues', 'name')).split('\n').filter((l) => l === q) };
+    });
+    expect(w.publish).toBe('Message published\n');
+    expect(w.get).toMatch(/\| hello +\| 5 +\| string/);
+    expect(w.exchanges).toEqual(['amq.direct\tdirect']);
+    expect(w.queues).toHaveLength(1);
+    expect(w.queuesAfter).toEqual([]);
+    expect(w).toEqual(r);
+  }, 60_000);
 });
 
 describe('management API: Warren alone', () => {
