@@ -487,6 +487,30 @@ describe('management API: Warren alone', () => {
     }
   });
 
+  it('lists a new connection, channel, consumer and queue at once (RabbitMQ: up to 5 s later)', async () => {
+    const dir = tempDir();
+    const server = await startWarrenServer(dir);
+    const target: Target = { name: 'Warren', amqpUrl: `amqp://guest:guest@127.0.0.1:${server.port}`, amqpPort: server.port, http: `http://127.0.0.1:${server.managementPort}` };
+    const conn = await connect(target.amqpUrl, { clientProperties: { connection_name: 'at-once' } });
+    try {
+      const ch = await channel(conn);
+      await ch.assertQueue('at-once-q', { exclusive: true });
+      await ch.consume('at-once-q', () => {}, { consumerTag: 'at-once-ct' });
+      const [connections, channels, consumers, queue, overview] = await Promise.all(
+        ['/api/connections', '/api/channels', '/api/consumers', '/api/queues/%2F/at-once-q', '/api/overview'].map((url) => call(target, 'GET', url)),
+      );
+      expect((connections.body as { user_provided_name: string; channels: number }[]).map((c) => [c.user_provided_name, c.channels])).toEqual([['at-once', 1]]);
+      expect((channels.body as { consumer_count: number }[]).map((c) => c.consumer_count)).toEqual([1]);
+      expect((consumers.body as { consumer_tag: string }[]).map((c) => c.consumer_tag)).toEqual(['at-once-ct']);
+      expect(queue.body).toMatchObject({ exclusive: true, consumers: 1, messages: 0, consumer_details: [{ consumer_tag: 'at-once-ct' }] });
+      expect(overview.body).toMatchObject({ object_totals: { connections: 1, channels: 1, consumers: 1, queues: 1 } });
+    } finally {
+      await conn.close();
+      await server.close();
+      removeDir(dir);
+    }
+  });
+
   it('alarm health checks fail with 503 while a resource alarm is set', async () => {
     const dir = tempDir();
     const server = await startWarrenServer(dir);

@@ -46,7 +46,8 @@ const PROPERTY_NAMES: [keyof BasicProperties, string][] = [
   ['clusterId', 'cluster_id'],
 ];
 
-const NUMERIC_PROPERTIES = new Set(['deliveryMode', 'priority', 'timestamp']);
+/** The numeric properties and the largest value their AMQP type holds (octets; a 64-bit timestamp, as far as JSON numbers are exact). */
+const NUMERIC_LIMITS = { deliveryMode: 255, priority: 255, timestamp: Number.MAX_SAFE_INTEGER };
 
 /** Basic properties under RabbitMQ's JSON names (delivery_mode, headers…). */
 export function propertiesToJson(properties: BasicProperties): Record<string, unknown> {
@@ -68,8 +69,11 @@ export function jsonToProperties(json: unknown): BasicProperties {
     const value = given[name];
     if (value === undefined || value === null) continue;
     if (field === 'headers') properties.headers = jsonToTable(value, 'headers');
-    else if (NUMERIC_PROPERTIES.has(field)) {
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw badRequest(`${name} must be an integer`);
+    else if (field in NUMERIC_LIMITS) {
+      const limit = NUMERIC_LIMITS[field as keyof typeof NUMERIC_LIMITS];
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > limit) {
+        throw badRequest(`${name} must be an integer from 0 to ${limit}`);
+      }
       properties[field] = value;
     } else {
       if (typeof value !== 'string') throw badRequest(`${name} must be a string`);

@@ -5,7 +5,7 @@ import { AmqpError } from '../protocol/errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { apiRoutes } from './api/routes.js';
 import { ANONYMOUS, authenticateHttp } from './auth.js';
-import { allowHeader, type ApiContext, type ApiReply, HttpError, type Method, objectNotFound, Router } from './router.js';
+import { allowHeader, type ApiContext, type ApiReply, HttpError, type Method, objectNotFound, type Route, Router } from './router.js';
 
 /** Larger request bodies are refused with 413 (RabbitMQ's management.http.max_body_size is 20 MB). */
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -29,8 +29,9 @@ export async function startManagementServer(
   port: number,
   host: string,
   logger: Logger,
+  routes: readonly Route[] = apiRoutes,
 ): Promise<ManagementServer> {
-  const router = new Router(apiRoutes);
+  const router = new Router(routes);
   const log = logger.child({ component: 'management' });
   const server: Server = createServer((request, response) => {
     handle(router, context, request, response, log).catch((error: unknown) => {
