@@ -434,7 +434,7 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
   });
 
   // rabbitmqadmin ships with Debian's rabbitmq-server package (/usr/bin/rabbitmqadmin, Python 3).
-  it.skipIf(!fs.existsSync(RABBITMQADMIN))('rabbitmqadmin: declare, publish, get, purge, list, delete', async () => {
+  it.skipIf(!fs.existsSync(RABBITMQADMIN))('rabbitmqadmin: declare, publish, get, purge, list, delete, close connection', async () => {
     const [r, w] = await both(async (t, id) => {
       const admin = async (...args: string[]): Promise<string> => {
         const { stdout } = await run(RABBITMQADMIN, ['-H', '127.0.0.1', '-P', new URL(t.http).port, '-u', 'guest', '-p', 'guest', ...args], { timeout: 15_000 });
@@ -455,13 +455,24 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
         queues: (await admin('-f', 'tsv', '-q', 'list', 'queues', 'name')).split('\n').filter((l) => l === q),
       };
       await admin('delete', 'queue', `name=${q}`);
-      return { ...out, queuesAfter: (await admin('-f', 'tsv', '-q', 'list', 'queues', 'name')).split('\n').filter((l) => l === q) };
+      const conn = await connect(t.amqpUrl, { clientProperties: { connection_name: `${id}-admin` } });
+      const listed = await until(t, '/api/connections', (b) => (b as { user_provided_name?: string }[]).some((c) => c.user_provided_name === `${id}-admin`));
+      const name = (listed.body as { name: string; user_provided_name?: string }[]).find((c) => c.user_provided_name === `${id}-admin`)!.name;
+      const closed = closedBy(conn);
+      const close = await admin('close', 'connection', `name=${name}`);
+      return {
+        ...out,
+        queuesAfter: (await admin('-f', 'tsv', '-q', 'list', 'queues', 'name')).split('\n').filter((l) => l === q),
+        close,
+        closed: await closed,
+      };
     });
     expect(w.publish).toBe('Message published\n');
     expect(w.get).toMatch(/\| hello +\| 5 +\| string/);
     expect(w.exchanges).toEqual(['amq.direct\tdirect']);
     expect(w.queues).toHaveLength(1);
     expect(w.queuesAfter).toEqual([]);
+    expect(w.closed).toBe('Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - Closed via management plugin"');
     expect(w).toEqual(r);
   }, 60_000);
 });
