@@ -331,6 +331,44 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
     expect(w).toEqual(r);
   });
 
+  it('edge cases: unknown vhost, HEAD, an exclusive queue of another connection, queue in use, internal exchange, bad expiration', async () => {
+    const [r, w] = await both(async (t, id) => {
+      const conn = await connect(t.amqpUrl);
+      try {
+        const ch = await channel(conn);
+        const exclusive = `${id}.excl`;
+        const used = `${id}.used`;
+        await ch.assertQueue(exclusive, { exclusive: true });
+        await ch.assertQueue(used, { durable: false });
+        await ch.consume(used, () => {});
+        await ch.assertExchange(`${id}.internal`, 'fanout', { internal: true, durable: false });
+        const publish = (exchangeName: string, properties: object) =>
+          call(t, 'POST', `/api/exchanges/%2F/${exchangeName}/publish`, { body: { properties, routing_key: used, payload: 'x', payload_encoding: 'string' } }).then(exchange);
+        const head = await call(t, 'HEAD', '/api/overview');
+        return {
+          putQueueNoVhost: exchange(await call(t, 'PUT', `/api/queues/no-such-vhost/${id}`)),
+          putExchangeNoVhost: exchange(await call(t, 'PUT', `/api/exchanges/no-such-vhost/${id}`, { body: { type: 'direct' } })),
+          getNoVhost: exchange(await call(t, 'POST', `/api/queues/no-such-vhost/${id}/get`, { body: { count: 1, ackmode: 'ack_requeue_true', encoding: 'auto' } })),
+          head: { status: head.status, type: head.headers['content-type'], body: head.text },
+          exclusiveGet: exchange(await call(t, 'POST', `/api/queues/%2F/${exclusive}/get`, { body: { count: 1, ackmode: 'ack_requeue_true', encoding: 'auto' } })),
+          exclusivePurge: exchange(await call(t, 'DELETE', `/api/queues/%2F/${exclusive}/contents`)),
+          exclusiveRedeclare: exchange(await call(t, 'PUT', `/api/queues/%2F/${exclusive}`)),
+          inUse: exchange(await call(t, 'DELETE', `/api/queues/%2F/${used}?if-unused=true`)),
+          internal: await publish(`${id}.internal`, {}),
+          badExpiration: await publish('amq.default', { expiration: 'soon' }),
+          exclusiveDelete: exchange(await call(t, 'DELETE', `/api/queues/%2F/${exclusive}`)),
+          exclusiveAfter: (await call(t, 'GET', `/api/queues/%2F/${exclusive}`)).status,
+          usedDelete: exchange(await call(t, 'DELETE', `/api/queues/%2F/${used}`)),
+          internalDelete: exchange(await call(t, 'DELETE', `/api/exchanges/%2F/${id}.internal`)),
+        };
+      } finally {
+        await conn.close().catch(() => {});
+      }
+    });
+    expect(w.putQueueNoVhost.status).toBe(404);
+    expect(w).toEqual(r);
+  });
+
   it('pagination and name filters on a list', async () => {
     const [r, w] = await both(async (t, id) => {
       for (const n of ['b', 'A', 'c']) await call(t, 'PUT', `/api/queues/%2F/${id}.${n}`);

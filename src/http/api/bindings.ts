@@ -7,7 +7,7 @@ import { ReplyCode } from '../../protocol/reply-codes.js';
 import { jsonToTable, propertiesKey, quotePlus, tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, HttpError, objectNotFound, type Route } from '../router.js';
-import { bodyObject, HTTP_OWNER, listReply, vhostForAction, vhostOf, vhostsIn } from './common.js';
+import { bodyObject, HTTP_OWNER, listReply, vhostForAction, vhostOf, vhostsIn, whenStored } from './common.js';
 
 /** URLs name the default exchange `amq.default`. */
 export function exchangeNameInPath(name: string): string {
@@ -108,7 +108,7 @@ function listBetween(request: ApiRequest): ApiReply {
 }
 
 /** POST: binds as queue.bind / exchange.bind do; 201 with the new binding's location (destination/properties_key, quoted again). */
-function createBinding(request: ApiRequest): ApiReply {
+function createBinding(request: ApiRequest): Promise<ApiReply> {
   const { params } = request;
   const vhost = vhostForAction(request, params.vhost);
   if (params.kind !== 'q' && params.kind !== 'e') throw objectNotFound();
@@ -126,7 +126,7 @@ function createBinding(request: ApiRequest): ApiReply {
     if (error instanceof AmqpError && error.replyCode === ReplyCode.NOT_FOUND) throw new HttpError(404, 'not_found', error.detail);
     throw error;
   }
-  return { status: 201, headers: { location: `${quotePlus(params.destination)}/${quotePlus(propertiesKey(routingKey, args))}` } };
+  return whenStored(vhost, { status: 201, headers: { location: `${quotePlus(params.destination)}/${quotePlus(propertiesKey(routingKey, args))}` } });
 }
 
 function bindingByKey(request: ApiRequest): { path: BindingPath; binding: Binding } {
@@ -158,7 +158,7 @@ export const bindingRoutes: Route[] = [
         const { path, binding } = bindingByKey(request);
         if (path.toExchange) path.vhost.unbindExchange(path.destination, path.source, binding.bindingKey, binding.args);
         else path.vhost.unbindQueue(path.destination, path.source, binding.bindingKey, binding.args, HTTP_OWNER);
-        return { status: 204 };
+        return whenStored(path.vhost, { status: 204 });
       },
     },
   },

@@ -1,4 +1,5 @@
 import type { VHost } from '../../broker/vhost.js';
+import { AmqpError } from '../../protocol/errors.js';
 import { type ApiUser, checkVhostAccess } from '../auth.js';
 import { type ApiContext, type ApiReply, type ApiRequest, badRequest, HttpError, objectNotFound } from '../router.js';
 import { applyColumns, applyListQuery, byVhostAndName, type ListItem } from '../list-query.js';
@@ -10,6 +11,16 @@ import { applyColumns, applyListQuery, byVhostAndName, type ListItem } from '../
  */
 export const HTTP_OWNER: object = Object.freeze({ owner: 'management' });
 
+/**
+ * Answers a write once what it changed is on disk, as a channel holds its
+ * declare-ok: a 201 for a durable queue means it survives a crash.
+ */
+export async function whenStored(vhost: VHost, reply: ApiReply): Promise<ApiReply> {
+  const journal = vhost.definitions;
+  if (journal !== null && journal.pending) await new Promise<void>((resolve) => journal.whenStored({ definitionsStored: resolve }));
+  return reply;
+}
+
 /** The vhost named in the path, or the generic 404. */
 export function vhostOf(context: ApiContext, name: string): VHost {
   const vhost = context.broker.vhost(name);
@@ -17,11 +28,28 @@ export function vhostOf(context: ApiContext, name: string): VHost {
   return vhost;
 }
 
-/** The vhost named in the path for an operation in it (declare, delete, publish, get): 404 if missing, 401 without access. */
-export function vhostForAction(request: ApiRequest, name: string): VHost {
-  const vhost = vhostOf(request.context, name);
+/**
+ * The vhost named in the path for an operation in it (declare, delete,
+ * publish, get): 401 without access; when missing, `whenMissing` (RabbitMQ
+ * answers a PUT with `vhost_not_found`, a publish or get with an access
+ * refusal, everything else with the generic 404; measured).
+ */
+export function vhostForAction(request: ApiRequest, name: string, whenMissing: () => HttpError = objectNotFound): VHost {
+  const vhost = request.context.broker.vhost(name);
+  if (vhost === undefined) throw whenMissing();
   requireVhostAccess(request.user, name);
   return vhost;
+}
+
+export const vhostNotFound = (): HttpError => new HttpError(404, 'not_found', 'vhost_not_found');
+export const vhostAccessRefused = (): HttpError => new HttpError(401, 'not_authorised', 'Access refused.');
+
+/**
+ * A broker refusal of an operation RabbitMQ's plugin performs over an AMQP
+ * channel (publish, get): a 400 whose reason is the AMQP code and text.
+ */
+export function channelRefusal(error: unknown): unknown {
+  return error instanceof AmqpError ? badRequest(`${error.replyCode} ${error.replyText}`) : error;
 }
 
 export function requireVhostAccess(user: ApiUser, vhost: string): void {

@@ -1,13 +1,12 @@
 import { type Exchange } from '../../broker/exchange.js';
 import { isExchangeType } from '../../broker/exchanges/index.js';
 import { Message } from '../../broker/message.js';
-import { AmqpError } from '../../protocol/errors.js';
 import { encodeProperties } from '../../protocol/methods.generated.js';
 import { jsonToProperties, jsonToTable, tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, badRequest, objectNotFound, type Route } from '../router.js';
 import { bindingJson, exchangeNameInPath, sortedBindings } from './bindings.js';
-import { bodyObject, booleanField, requireKeys, listReply, objectReply, vhostForAction, vhostOf, vhostsIn } from './common.js';
+import { bodyObject, booleanField, requireKeys, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostOf, vhostsIn } from './common.js';
 
 /** An exchange's fields (message_stats are not counted yet, so they are left out). */
 export function exchangeJson(exchange: Exchange): ListItem {
@@ -30,8 +29,8 @@ function exchangeOf(request: ApiRequest): Exchange {
 }
 
 /** PUT: exchange.declare with the body's settings (HTTP defaults: direct, not durable); 201 when new, 204 when it was there. */
-function declare(request: ApiRequest): ApiReply {
-  const vhost = vhostForAction(request, request.params.vhost);
+function declare(request: ApiRequest): Promise<ApiReply> {
+  const vhost = vhostForAction(request, request.params.vhost, vhostNotFound);
   const name = exchangeNameInPath(request.params.name);
   const body = bodyObject(request);
   const type = body.type === undefined ? 'direct' : String(body.type);
@@ -43,15 +42,15 @@ function declare(request: ApiRequest): ApiReply {
     internal: booleanField(body, 'internal', false),
     arguments: jsonToTable(body.arguments, 'arguments'),
   });
-  return { status: existed ? 204 : 201 };
+  return whenStored(vhost, { status: existed ? 204 : 201 });
 }
 
-function remove(request: ApiRequest): ApiReply {
+function remove(request: ApiRequest): Promise<ApiReply> {
   const vhost = vhostForAction(request, request.params.vhost);
   const name = exchangeNameInPath(request.params.name);
   if (!vhost.exchanges.has(name)) throw objectNotFound();
   vhost.deleteExchange(name, request.query.get('if-unused') === 'true');
-  return { status: 204 };
+  return whenStored(vhost, { status: 204 });
 }
 
 const PUBLISH_KEYS = ['routing_key', 'properties', 'payload', 'payload_encoding'];
@@ -62,7 +61,7 @@ const PUBLISH_KEYS = ['routing_key', 'properties', 'payload', 'payload_encoding'
  * whose reason carries the AMQP code and text, as RabbitMQ's are.
  */
 function publish(request: ApiRequest): ApiReply {
-  const vhost = vhostForAction(request, request.params.vhost);
+  const vhost = vhostForAction(request, request.params.vhost, vhostAccessRefused);
   const body = bodyObject(request);
   requireKeys(body, PUBLISH_KEYS);
   const encoding = body.payload_encoding;
@@ -74,8 +73,7 @@ function publish(request: ApiRequest): ApiReply {
     void message.ttl; // a bad expiration is refused before routing, as on a channel
     return { status: 200, body: { routed: vhost.publish(message).length > 0 } };
   } catch (error) {
-    if (error instanceof AmqpError) throw badRequest(`${error.replyCode} ${error.replyText}`);
-    throw error;
+    throw channelRefusal(error);
   }
 }
 

@@ -5,7 +5,7 @@ import { propertiesToJson, tableToJson, jsonToTable } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, badRequest, objectNotFound, HttpError, type Route } from '../router.js';
 import { queueBindings } from './bindings.js';
-import { bodyObject, booleanField, requireKeys, HTTP_OWNER, listReply, objectReply, vhostForAction, vhostOf, vhostsIn } from './common.js';
+import { bodyObject, booleanField, requireKeys, HTTP_OWNER, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostOf, vhostsIn } from './common.js';
 import { consumerItems } from './connections.js';
 
 /** A queue's fields: its settings and depths (message_stats and byte counts are not kept yet, so they are left out). */
@@ -48,8 +48,8 @@ function listQueues(request: ApiRequest): ApiReply {
 }
 
 /** PUT: queue.declare with the body's settings (HTTP defaults: not durable, not auto-delete); 201 when new, 204 when it was there. */
-function declare(request: ApiRequest): ApiReply {
-  const vhost = vhostForAction(request, request.params.vhost);
+function declare(request: ApiRequest): Promise<ApiReply> {
+  const vhost = vhostForAction(request, request.params.vhost, vhostNotFound);
   const name = request.params.name;
   const body = bodyObject(request);
   const existed = vhost.queues.has(name);
@@ -64,15 +64,15 @@ function declare(request: ApiRequest): ApiReply {
     },
     HTTP_OWNER,
   );
-  return { status: existed ? 204 : 201 };
+  return whenStored(vhost, { status: existed ? 204 : 201 });
 }
 
-function remove(request: ApiRequest): ApiReply {
+function remove(request: ApiRequest): Promise<ApiReply> {
   const vhost = vhostForAction(request, request.params.vhost);
   if (!vhost.queues.has(request.params.name)) throw objectNotFound();
   const query = request.query;
   vhost.deleteQueue(request.params.name, query.get('if-unused') === 'true', query.get('if-empty') === 'true', HTTP_OWNER);
-  return { status: 204 };
+  return whenStored(vhost, { status: 204 });
 }
 
 function purge(request: ApiRequest): ApiReply {
@@ -91,7 +91,7 @@ const GET_KEYS = ['ackmode', 'count', 'encoding'];
  * ones are dead-lettered), as RabbitMQ's management plugin does.
  */
 async function getMessages(request: ApiRequest): Promise<ApiReply> {
-  const vhost = vhostForAction(request, request.params.vhost);
+  const vhost = vhostForAction(request, request.params.vhost, vhostAccessRefused);
   const body = bodyObject(request);
   requireKeys(body, GET_KEYS);
   const ackmode = String(body.ackmode);
@@ -106,7 +106,11 @@ async function getMessages(request: ApiRequest): Promise<ApiReply> {
 
   const queue = vhost.queues.get(request.params.name);
   if (queue === undefined) throw new HttpError(404, 'not_found', `NOT_FOUND - no queue '${request.params.name}' in vhost '${vhost.name}'`);
-  vhost.queueFor(queue.name, HTTP_OWNER); // another connection's exclusive queue is locked (405 → 400)
+  try {
+    vhost.queueFor(queue.name, HTTP_OWNER); // another connection's exclusive queue is locked
+  } catch (error) {
+    throw channelRefusal(error);
+  }
   const taken: QueueEntry[] = [];
   const answers: ListItem[] = [];
   for (let i = 0; i < count; i++) {
