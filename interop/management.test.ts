@@ -560,6 +560,30 @@ describe('management API: Warren alone', () => {
     }
   });
 
+  it('a durable queue, exchange and binding declared over HTTP survive a restart; a transient queue does not', async () => {
+    const dir = tempDir();
+    const declare = async (target: Target) => [
+      (await call(target, 'PUT', '/api/queues/%2F/kept', { body: { durable: true } })).status,
+      (await call(target, 'PUT', '/api/queues/%2F/gone', { body: { durable: false } })).status,
+      (await call(target, 'PUT', '/api/exchanges/%2F/kept-x', { body: { type: 'topic', durable: true } })).status,
+      (await call(target, 'POST', '/api/bindings/%2F/e/kept-x/q/kept', { body: { routing_key: 'k.#' } })).status,
+    ];
+    let server = await startWarrenServer(dir);
+    const http = (s: RunningServer): Target => ({ name: 'Warren', amqpUrl: '', amqpPort: s.port, http: `http://127.0.0.1:${s.managementPort}` });
+    try {
+      expect(await declare(http(server))).toEqual([201, 201, 201, 201]);
+      await server.close();
+      server = await startWarrenServer(dir);
+      const target = http(server);
+      expect((await call(target, 'GET', '/api/queues/%2F/kept')).status).toBe(200);
+      expect((await call(target, 'GET', '/api/queues/%2F/gone')).status).toBe(404);
+      expect((await call(target, 'GET', '/api/bindings/%2F/e/kept-x/q/kept')).body).toMatchObject([{ routing_key: 'k.#', properties_key: 'k.%23' }]);
+    } finally {
+      await server.close();
+      removeDir(dir);
+    }
+  });
+
   it('alarm health checks fail with 503 while a resource alarm is set', async () => {
     const dir = tempDir();
     const server = await startWarrenServer(dir);
