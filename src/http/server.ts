@@ -72,6 +72,7 @@ async function handle(router: Router, context: ApiContext, request: IncomingMess
   const path = queryAt < 0 ? url : url.slice(0, queryAt);
   const query = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
   const body = await readBody(request);
+  if (body === 'aborted') return;
   const head = request.method === 'HEAD';
 
   const match = router.match(path);
@@ -88,7 +89,7 @@ async function handle(router: Router, context: ApiContext, request: IncomingMess
     if (!auth.ok) return send(response, auth.refusal, head);
     user = auth.user;
   }
-  if (body === undefined) return sendError(response, new HttpError(413, 'bad_request', 'request body too large'), head);
+  if (body === 'too large') return sendError(response, new HttpError(413, 'bad_request', 'request body too large'), head);
   let json: unknown = {};
   if ((method === 'PUT' || method === 'POST') && body.length > 0) {
     try {
@@ -138,16 +139,20 @@ function send(response: ServerResponse, reply: ApiReply, head: boolean): void {
   response.end(head ? undefined : payload);
 }
 
-/** The whole request body, or undefined when it passes MAX_BODY_BYTES (the rest is drained, not kept). */
-function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
+/**
+ * The whole request body; 'too large' past MAX_BODY_BYTES (the rest is
+ * drained, not kept); 'aborted' when the client went away mid-body (nobody
+ * to answer, and nothing the server did wrong).
+ */
+function readBody(request: IncomingMessage): Promise<Buffer | 'too large' | 'aborted'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    request.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
-    request.on('error', reject);
+    request.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too large' : Buffer.concat(chunks)));
+    request.on('error', () => resolve('aborted'));
   });
 }

@@ -82,6 +82,15 @@ describe('management server', () => {
     expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
   });
 
+  it('a body past 20 MB gets 413 and the server goes on', async () => {
+    const { logger } = capture();
+    server = await startManagementServer(context(), 0, '127.0.0.1', logger);
+    const base = `http://127.0.0.1:${server.port}`;
+    const big = await fetch(`${base}/api/queues/%2F/q`, { method: 'PUT', headers: GUEST, body: Buffer.alloc(21 * 1024 * 1024, 0x20) });
+    expect([big.status, await big.json()]).toEqual([413, { error: 'bad_request', reason: 'request body too large' }]);
+    expect((await fetch(`${base}/api/queues/%2F/q`, { method: 'PUT', headers: GUEST })).status).toBe(201);
+  });
+
   it('logs its listener: protocol http, host and port', async () => {
     const { logger, lines } = capture();
     server = await startManagementServer(context(), 0, '127.0.0.1', logger);
