@@ -175,11 +175,15 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
       nodes: await until(t, '/api/nodes', (b) => 'mem_used' in (b as object[])[0]),
       vhosts: await call(t, 'GET', '/api/vhosts'),
       clusterName: await call(t, 'GET', '/api/cluster-name'),
+      node: await call(t, 'GET', `/api/nodes/${encodeURIComponent(((await call(t, 'GET', '/api/overview')).body as { node: string }).node)}`),
+      noNode: exchange(await call(t, 'GET', '/api/nodes/nobody@nowhere')),
       extensions: await call(t, 'GET', '/api/extensions'),
       columns: await call(t, 'GET', '/api/overview?columns=rabbitmq_version,object_totals.queues'),
     }));
     expect([w.queue, w.queueDeleted]).toEqual([r.queue, r.queueDeleted]);
-    for (const key of ['overview', 'nodes', 'vhosts', 'vhost', 'clusterName', 'extensions', 'columns'] as const) {
+    // Deliberately not RabbitMQ's answer: 3.10.8 answers an unknown node with an empty 500 (measured).
+    expect(w.noNode).toMatchObject({ status: 404, body: { error: 'Object Not Found', reason: 'Not Found' } });
+    for (const key of ['overview', 'nodes', 'node', 'vhosts', 'vhost', 'clusterName', 'extensions', 'columns'] as const) {
       expect([w[key].status, w[key].headers], key).toEqual([r[key].status, r[key].headers]);
     }
     expectFields(w.overview.body, r.overview.body, ['management_version', 'rabbitmq_version', 'product_name', 'product_version', 'cluster_name', 'node', 'exchange_types', 'object_totals', 'queue_totals', 'listeners', 'contexts', 'erlang_version'], 'overview');
@@ -405,6 +409,15 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
       const consumers = await until(t, '/api/consumers', (b) => (b as { consumer_tag: string }[]).some((c) => c.consumer_tag === `${id}-ct`));
       const consumer = (consumers.body as { consumer_tag: string }[]).find((c) => c.consumer_tag === `${id}-ct`) as Record<string, unknown>;
       const allChannels = await call(t, 'GET', '/api/channels');
+      const oneChannel = await call(t, 'GET', `/api/channels/${encodeURIComponent(`${name} (1)`)}`);
+      const vhostConnections = await call(t, 'GET', '/api/vhosts/%2F/connections');
+      const vhostChannels = await call(t, 'GET', '/api/vhosts/%2F/channels?columns=name');
+      const vhostConsumers = await call(t, 'GET', '/api/consumers/%2F?columns=consumer_tag');
+      const elsewhere = [
+        (await call(t, 'GET', '/api/vhosts/no-such-vhost/connections')).status,
+        (await call(t, 'GET', '/api/consumers/no-such-vhost')).status,
+        (await call(t, 'GET', '/api/channels/no-such-channel')).status,
+      ];
       // RabbitMQ's connection shows its channel count a stats interval later too.
       const withChannel = await until(t, `/api/connections/${encodeURIComponent(name)}`, (b) => (b as { channels: number }).channels === 1);
       // Go's url.PathEscape leaves ':' as it is; the UI's encodeURIComponent escapes it. Both name the connection.
@@ -422,6 +435,14 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
         nameFormat: name === `${connection.peer_host}:${connection.peer_port} -> ${connection.host}:${connection.port}`,
         channel: (channels.body as Record<string, unknown>[])[0],
         channelInList: (allChannels.body as { name: string }[]).some((c) => c.name === `${name} (1)`),
+        oneChannel: oneChannel.status,
+        oneChannelBody: oneChannel.body,
+        inVhost: [
+          (vhostConnections.body as { name: string }[]).some((c) => c.name === name),
+          (vhostChannels.body as { name: string }[]).some((c) => c.name === `${name} (1)`),
+          (vhostConsumers.body as { consumer_tag: string }[]).some((c) => c.consumer_tag === `${id}-ct`),
+        ],
+        elsewhere,
         consumer,
         goEscaped: goEscaped.status,
         deleted: exchange(deleted),
@@ -432,12 +453,16 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
       };
     });
     expect(w.message).toBe('Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - Closed via management plugin"');
+    expect(w.inVhost).toEqual([true, true, true]);
+    expect(w.elsewhere).toEqual([404, 404, 404]);
     expect(w.messageWithReason).toBe('Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - testing drop"');
     expectFields(w.connection, r.connection, ['name', 'user_provided_name', 'client_properties', 'vhost', 'user', 'protocol', 'host', 'port', 'peer_host', 'peer_port', 'channels', 'state', 'node', 'connected_at', 'timeout', 'frame_max', 'channel_max'], 'connection');
     expectFields(w.channel, r.channel, ['name', 'number', 'connection_details', 'vhost', 'user', 'node', 'state', 'confirm', 'transactional', 'prefetch_count', 'global_prefetch_count', 'consumer_count', 'messages_unacknowledged'], 'channel');
     expectFields(w.consumer, r.consumer, ['consumer_tag', 'queue', 'channel_details', 'ack_required', 'exclusive', 'prefetch_count', 'arguments', 'active', 'activity_status'], 'consumer');
+    expectFields(w.oneChannelBody, r.oneChannelBody, ['name', 'number', 'connection_details', 'confirm', 'prefetch_count', 'consumer_count'], 'one channel');
     const pick = (side: typeof w) => ({
       ...side,
+      oneChannelBody: null,
       connection: { client_properties: keys(side.connection.client_properties), protocol: side.connection.protocol, vhost: side.connection.vhost, user: side.connection.user, state: side.connection.state, channels: side.connection.channels },
       channel: { number: side.channel.number, prefetch_count: side.channel.prefetch_count, consumer_count: side.channel.consumer_count, connection_details: keys(side.channel.connection_details) },
       consumer: { ...side.consumer, queue: keys(side.consumer.queue), channel_details: keys(side.consumer.channel_details) },
