@@ -30,8 +30,18 @@ export const ANONYMOUS: ApiUser = { name: '', tags: [], user: { name: '', passwo
 
 const CHALLENGE = { 'www-authenticate': 'Basic realm="RabbitMQ Management"' };
 
-export function authenticateHttp(broker: Broker, authorization: string | undefined, remoteAddress: string | undefined): AuthResult {
-  const credentials = basicCredentials(authorization);
+/**
+ * `queryAuth` is the `?auth=<base64 user:pass>` parameter, taken when there is
+ * no Authorization header on routes that allow it (RabbitMQ's UI downloads
+ * and uploads definitions that way, since a browser link carries no header).
+ */
+export function authenticateHttp(
+  broker: Broker,
+  authorization: string | undefined,
+  remoteAddress: string | undefined,
+  queryAuth: string | null = null,
+): AuthResult {
+  const credentials = basicCredentials(authorization ?? (queryAuth === null ? undefined : `Basic ${queryAuth}`));
   if (credentials === undefined) return refuse(undefined, CHALLENGE);
   const user = broker.users.get(credentials.username);
   if (user === undefined || !samePassword(user.password, credentials.password)) {

@@ -73,6 +73,8 @@ export interface Route {
   readonly handlers: Partial<Record<Method, Handler>>;
   /** Answered without credentials (GET /api/auth, which the UI calls before login). */
   readonly public?: boolean;
+  /** Credentials may come as `?auth=<base64 user:pass>` (RabbitMQ's definitions download and upload). */
+  readonly queryAuth?: boolean;
 }
 
 export interface RouteMatch {

@@ -85,7 +85,12 @@ async function handle(router: Router, context: ApiContext, request: IncomingMess
 
   let user = ANONYMOUS;
   if (route.public !== true) {
-    const auth = authenticateHttp(context.broker, request.headers.authorization, request.socket.remoteAddress);
+    const auth = authenticateHttp(
+      context.broker,
+      request.headers.authorization,
+      request.socket.remoteAddress,
+      route.queryAuth === true ? query.get('auth') : null,
+    );
     if (!auth.ok) return send(response, auth.refusal, head);
     user = auth.user;
   }

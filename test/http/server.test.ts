@@ -82,6 +82,20 @@ describe('management server', () => {
     expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
   });
 
+  it('?auth= carries the credentials only on routes that take it', async () => {
+    const routes: Route[] = [{ pattern: 'download', queryAuth: true, handlers: { GET: ({ user }) => ({ status: 200, body: { name: user.name } }) } }, ...apiRoutes];
+    const { logger } = capture();
+    server = await startManagementServer(context(), 0, '127.0.0.1', logger, routes);
+    const base = `http://127.0.0.1:${server.port}`;
+    const good = encodeURIComponent(Buffer.from('guest:guest').toString('base64'));
+    const bad = encodeURIComponent(Buffer.from('guest:nope').toString('base64'));
+    const download = await fetch(`${base}/api/download?auth=${good}`);
+    expect([download.status, await download.json()]).toEqual([200, { name: 'guest' }]);
+    const refused = await fetch(`${base}/api/download?auth=${bad}`);
+    expect([refused.status, await refused.json()]).toEqual([401, { error: 'not_authorized', reason: 'Login failed' }]);
+    expect((await fetch(`${base}/api/whoami?auth=${good}`)).status).toBe(401);
+  });
+
   it('a body past 20 MB gets 413 and the server goes on', async () => {
     const { logger } = capture();
     server = await startManagementServer(context(), 0, '127.0.0.1', logger);
