@@ -65,6 +65,49 @@ describe('management server', () => {
     expect((await fetch(`${base}/api/whoami`, { headers: GUEST })).status).toBe(200);
   });
 
+  it('odd requests never get a 500 or cause an error log line', async () => {
+    const { logger, lines } = capture();
+    server = await startManagementServer(context(), 0, '127.0.0.1', logger);
+    const base = `http://127.0.0.1:${server.port}`;
+    const put = (path: string, body: string) => ['PUT', path, body] as const;
+    const post = (path: string, body: string) => ['POST', path, body] as const;
+    const requests: (readonly [string, string, string?])[] = [
+      ['GET', '/api/queues/%E0%A4%A/x'],
+      ['GET', '/api/queues/%2F/%'],
+      ['GET', '/api//queues'],
+      ['GET', '/api/queues?page=1&page_size=1e3'],
+      ['GET', '/api/queues?sort=a.b.c.d&columns=,,,'],
+      ['PATCH', '/api/queues/%2F/q'],
+      put('/api/queues/%2F/q', 'null'),
+      put('/api/queues/%2F/q', '[]'),
+      put('/api/queues/%2F/q', '"x"'),
+      put('/api/queues/%2F/q', '{"durable":"maybe"}'),
+      put('/api/queues/%2F/q', '{"arguments":[1]}'),
+      put('/api/queues/%2F/q', '{"arguments":{"x-max-length":"ten"}}'),
+      put('/api/queues/%2F/amq.q', '{}'),
+      put('/api/exchanges/%2F/x', '{"type":5}'),
+      put('/api/exchanges/%2F/amq.default', '{}'),
+      put('/api/exchanges/%2F/x', '{"type":"headers","arguments":{"alternate-exchange":{}}}'),
+      post('/api/exchanges/%2F/amq.default/publish', '{"properties":null,"routing_key":1,"payload":{},"payload_encoding":"string"}'),
+      post('/api/exchanges/%2F/amq.default/publish', '{"properties":{"headers":{"a":[{"b":null}]}},"routing_key":"q","payload":"@@@","payload_encoding":"base64"}'),
+      post('/api/exchanges/%2F/amq.default/publish', '{"properties":{"expiration":"-1"},"routing_key":"q","payload":"","payload_encoding":"string"}'),
+      post('/api/queues/%2F/q/get', '{"count":"abc","ackmode":"ack_requeue_true","encoding":"auto"}'),
+      post('/api/queues/%2F/q/get', '{"count":1e9,"ackmode":"ack_requeue_false","encoding":"auto","truncate":-1}'),
+      post('/api/bindings/%2F/e/amq.headers/q/q', '{"arguments":{"x-match":"nope"}}'),
+      post('/api/bindings/%2F/e/amq.default/q/q', '{}'),
+      post('/api/bindings/%2F/e/amq.direct/x/q', '{}'),
+      ['DELETE', '/api/bindings/%2F/e/amq.direct/q/q/%'],
+      ['DELETE', '/api/exchanges/%2F/amq.direct'],
+      ['DELETE', '/api/connections/nobody'],
+      ['GET', '/api/health/checks/port-listener/-1'],
+    ];
+    for (const [method, path, body] of requests) {
+      const answer = await fetch(base + path, { method, headers: GUEST, body });
+      expect(answer.status, `${method} ${path} ${body ?? ''}: ${await answer.text()}`).toBeLessThan(500);
+    }
+    expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+  });
+
   it('a property value AMQP cannot carry is a 400, not a crash', async () => {
     const { logger, lines } = capture();
     server = await startManagementServer(context(), 0, '127.0.0.1', logger);
