@@ -76,7 +76,7 @@ function expectFields(warren: unknown, rabbit: unknown, required: string[], what
   }
 }
 
-/** RabbitMQ lists connections, channels, consumers and queue depths up to 5 s late: poll until `ready`. */
+/** RabbitMQ lists connections, channels, consumers and queue depths a stats interval late: poll until `ready`. */
 async function until(target: Target, url: string, ready: (body: unknown) => boolean): Promise<Answer> {
   const deadline = Date.now() + 12_000;
   for (;;) {
@@ -405,7 +405,7 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
       const connections = await until(t, '/api/connections/', mine);
       const connection = (connections.body as Record<string, unknown>[]).find((c) => c.user_provided_name === id) as Record<string, unknown>;
       const name = connection.name as string;
-      const channels = await until(t, `/api/connections/${encodeURIComponent(name)}/channels`, (b) => (b as unknown[]).length === 1);
+      const channels = await until(t, `/api/connections/${encodeURIComponent(name)}/channels`, (b) => (b as { consumer_count: number }[])[0]?.consumer_count === 1);
       const consumers = await until(t, '/api/consumers', (b) => (b as { consumer_tag: string }[]).some((c) => c.consumer_tag === `${id}-ct`));
       const consumer = (consumers.body as { consumer_tag: string }[]).find((c) => c.consumer_tag === `${id}-ct`) as Record<string, unknown>;
       const allChannels = await call(t, 'GET', '/api/channels');

@@ -75,7 +75,17 @@ export async function startRabbitMQ(
       'log.file.level = info',
       // Small test machine; don't let a disk/memory alarm block publishers.
       `disk_free_limit.absolute = ${opts.diskFreeLimit ?? '1MB'}`,
-      ...(opts.management ? [`management.tcp.port = ${managementPort}`, 'management.tcp.ip = 127.0.0.1'] : []),
+      ...(opts.management
+        ? [
+            `management.tcp.port = ${managementPort}`,
+            'management.tcp.ip = 127.0.0.1',
+            // New connections, channels and queue depths show up on the smallest sample interval (5 s by default).
+            'collect_statistics_interval = 1000',
+            'management.sample_retention_policies.global.minute = 1',
+            'management.sample_retention_policies.basic.minute = 1',
+            'management.sample_retention_policies.detailed.10 = 1',
+          ]
+        : []),
       '',
     ].join('\n'),
   );
