@@ -31,7 +31,8 @@ function tempDir(): string {
 /** Starts the CLI; resolves with the port from its "listening" line. */
 function spawnWarren(args: string[], env: Record<string, string> = {}) {
   ensureWarrenBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Management off unless a test asks: Warren processes run in parallel and would all want 15672.
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, WARREN_MANAGEMENT_PORT: '-1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cleanups.push(async () => {

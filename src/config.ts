@@ -36,6 +36,8 @@ export interface Config {
   loopbackUsers: string[];
   /** SASL mechanisms offered, in order (RabbitMQ: auth_mechanisms). */
   authMechanisms: string[];
+  /** Port of the management HTTP API (RabbitMQ: management.tcp.port, 15672); 0 picks a free one, -1 turns it off. */
+  managementPort: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -56,6 +58,7 @@ export const DEFAULT_CONFIG: Config = {
   defaultVhost: '/',
   loopbackUsers: ['guest'],
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
+  managementPort: 15672,
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -87,6 +90,7 @@ const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined 
   defaultUserTags: (tags) => (tags.includes('') ? 'a tag must not be empty' : undefined),
   defaultVhost: (name) => (name === '' ? 'must not be empty' : undefined),
   loopbackUsers: (users) => (users.includes('') ? 'a user name must not be empty' : undefined),
+  managementPort: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
   authMechanisms: (mechanisms) => {
     if (mechanisms.length === 0) return `at least one is needed; Warren supports ${AUTH_MECHANISMS.join(', ')}`;
     const unsupported = mechanisms.find((m) => !(AUTH_MECHANISMS as readonly string[]).includes(m));
@@ -136,6 +140,9 @@ interface OptionSpec {
 
 const text = (value: string) => value;
 const wholeNumber = (value: string) => (/^\d+$/.test(value) ? Number(value) : { problem: 'expected a whole number' });
+/** A port, or -1 / off / false for no listener at all. */
+const portOrOff = (value: string) =>
+  /^(?:-1|off|false)$/.test(value.trim()) ? -1 : /^\d+$/.test(value.trim()) ? Number(value) : { problem: 'expected a port number, or off' };
 const decimal = (value: string) => (/^\d+(?:\.\d*)?$|^\.\d+$/.test(value) ? Number(value) : { problem: 'expected a number such as 0.4' });
 const bytes = (value: string) => {
   const parsed = parseInformationUnit(value);
@@ -178,6 +185,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   option('default-user-tags', 'defaultUserTags', list, "that user's tags, comma-separated"),
   option('default-vhost', 'defaultVhost', text, 'vhost created on a fresh node that loads no definitions'),
   option('loopback-users', 'loopbackUsers', list, 'users who may log in from loopback addresses only, comma-separated, or none'),
+  option('management-port', 'managementPort', portOrOff, 'management HTTP API port (0 picks a free one and logs it; off turns the API off)'),
   option('auth-mechanisms', 'authMechanisms', list, `SASL mechanisms offered, comma-separated: ${AUTH_MECHANISMS.join(', ')}`),
 ];
 

@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
@@ -10,6 +10,8 @@ import { startResourceMonitor } from './resource-monitor.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
 import { Connection, type SessionSettings } from './session/connection.js';
+import { type ManagementServer, startManagementServer } from './http/server.js';
+import type { Listener } from './http/router.js';
 
 /** How long clients get to answer connection.close at shutdown. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -18,12 +20,15 @@ export interface RunningServer {
   readonly port: number;
   readonly host: string;
   readonly broker: Broker;
+  /** The management HTTP API's port, or null when it is off. */
+  readonly managementPort: number | null;
   /** Stops listening, closes every client with 320 CONNECTION_FORCED, and resolves when all are gone. */
   close(): Promise<void>;
 }
 
 /** Turns sockets into sessions on one broker. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
   const properties = await serverProperties();
@@ -87,12 +92,40 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   const address = server.address() as AddressInfo;
-  logger.info({ port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
+  logger.info({ protocol: 'amqp', port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
+
+  const listeners: Listener[] = [{ protocol: 'amqp', ipAddress: address.address, port: address.port }];
+  let management: ManagementServer | undefined;
+  if (config.managementPort >= 0) {
+    const nodeName = String(properties.cluster_name);
+    const context = {
+      broker,
+      connections,
+      listeners,
+      nodeName,
+      clusterName: nodeName,
+      productVersion: String(properties.version),
+      startedAt,
+      memoryLimit: config.memoryHighWatermark * totalmem(),
+      loopbackUsers: config.loopbackUsers,
+      diskFreeLimit: config.diskFreeLimit,
+    };
+    try {
+      management = await startManagementServer(context, config.managementPort, config.host, logger);
+    } catch (error) {
+      server.close();
+      monitor.stop();
+      await persistence.close();
+      throw error;
+    }
+    listeners.push({ protocol: 'http', ipAddress: management.host, port: management.port });
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await management?.close();
       if (connections.size > 0) {
         const gone = new Promise<void>((resolve) => (allClosed = resolve));
         for (const connection of connections) {
@@ -110,7 +143,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { port: address.port, host: address.address, broker, close };
+  return { port: address.port, host: address.address, broker, managementPort: management?.port ?? null, close };
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */

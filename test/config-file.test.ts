@@ -32,9 +32,11 @@ describe('rabbitmq.conf keys', () => {
       'load_definitions = /etc/warren/definitions.json',
       'auth_mechanisms.1 = AMQPLAIN',
       'auth_mechanisms.2 = PLAIN',
+      'management.tcp.port = 15673',
     );
     expect(warnings).toEqual([]);
     expect(settings).toEqual({
+      managementPort: 15673,
       host: '127.0.0.1',
       port: 5673,
       defaultUser: 'admin',
@@ -135,7 +137,7 @@ describe('rabbitmq.conf bad values and unknown keys', () => {
 
   it('warns about keys Warren does not have, naming key and line, and reads the rest', () => {
     const { settings, warnings } = parse(
-      'management.tcp.port = 15672',
+      'management.ssl.port = 15671',
       'heartbeat = 5',
       'listeners.ssl.default = 5671',
       'ssl_options.cacertfile = /ca.pem',
@@ -144,7 +146,7 @@ describe('rabbitmq.conf bad values and unknown keys', () => {
     );
     expect(settings).toEqual({ heartbeat: 5 });
     expect(warnings).toEqual([
-      'rabbitmq.conf line 1: unknown key management.tcp.port (not a Warren setting), ignored',
+      'rabbitmq.conf line 1: unknown key management.ssl.port (not a Warren setting), ignored',
       'rabbitmq.conf line 3: unknown key listeners.ssl.default (not a Warren setting), ignored',
       'rabbitmq.conf line 4: unknown key ssl_options.cacertfile (not a Warren setting), ignored',
       'rabbitmq.conf line 5: unknown key prometheus.tcp.port (not a Warren setting), ignored',

@@ -58,6 +58,7 @@ describe('precedence', () => {
       'default-vhost': ['apps', 'apps'],
       'loopback-users': ['guest,bob', ['guest', 'bob']],
       'auth-mechanisms': ['AMQPLAIN', ['AMQPLAIN']],
+      'management-port': ['off', -1],
     };
     for (const spec of OPTIONS) {
       if (spec.key === undefined) continue;
@@ -91,9 +92,9 @@ describe('unknown and bad settings', () => {
   });
 
   it('passes on the config file warnings', () => {
-    const readFile = files({ 'w.conf': 'management.tcp.port = 15672\n' });
+    const readFile = files({ 'w.conf': 'management.ssl.port = 15671\n' });
     expect(resolveConfig(['--config', 'w.conf'], {}, readFile).warnings).toEqual([
-      'w.conf line 1: unknown key management.tcp.port (not a Warren setting), ignored',
+      'w.conf line 1: unknown key management.ssl.port (not a Warren setting), ignored',
     ]);
   });
 

@@ -52,7 +52,8 @@ function spawnWarren(args: string[]): ChildProcess {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'test' },
+    // Management off unless a test asks: Warren processes run in parallel and would all want 15672.
+    env: { ...process.env, NODE_ENV: 'test', WARREN_MANAGEMENT_PORT: '-1' },
   });
 }
 

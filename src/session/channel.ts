@@ -133,6 +133,18 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     readonly number: number,
   ) {}
 
+  /** What the management API shows of the channel. */
+  get stats(): { confirm: boolean; transactional: boolean; prefetchCount: number; unacked: number; uncommitted: number; acksUncommitted: number } {
+    return {
+      confirm: this.confirmMode,
+      transactional: this.txMode,
+      prefetchCount: this.consumerPrefetch,
+      unacked: this.unacked.size,
+      uncommitted: this.txPublishes.length,
+      acksUncommitted: this.txAcks.length,
+    };
+  }
+
   private get vhost(): VHost {
     return this.connection.vhost as VHost;
   }

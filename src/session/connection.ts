@@ -89,6 +89,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   readonly writer = new FrameWriter(2048);
   readonly channels = new Map<number, Channel>();
   readonly name: string;
+  /** When the socket was accepted (ms since the epoch), for the management API. */
+  readonly connectedAt = Date.now();
   readonly log: Logger;
   vhost: VHost | undefined;
   user: User | undefined;
@@ -161,6 +163,17 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       return;
     }
     this.sendClose(AmqpError.connection(replyCode, text));
+  }
+
+  /** What the management API shows of the negotiated session and of flow control. */
+  get negotiated(): { channelMax: number; frameMax: number; heartbeat: number } {
+    return { channelMax: this.channelMax, frameMax: this.writer.frameMax, heartbeat: this.heartbeatSeconds };
+  }
+
+  /** RabbitMQ's connection state: blocked (reading stopped by an alarm), blocking (an alarm is on, no publish yet), running. */
+  get flowState(): 'running' | 'blocking' | 'blocked' {
+    if (this.blockedByAlarm) return 'blocked';
+    return this.alarmReason !== null ? 'blocking' : 'running';
   }
 
   scheduleFlush(): void {
