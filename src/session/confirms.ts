@@ -13,9 +13,10 @@ export interface ConfirmSink {
  */
 export class PublisherConfirms {
   private publishSeq = 0;
-  /** The newest publish answered with basic.nack. */
-  private lastNacked = 0;
-  private confirmedUpTo = 0;
+  /** Every tag up to this one has had its ack or nack. */
+  private answeredUpTo = 0;
+  /** Tags above answeredUpTo already nacked (while an earlier publish waits for the disk), ascending. */
+  private readonly nackedAhead = new Deque<number>();
   /** Confirms held back until the log has the message on disk: publish seq and log ticket, in order. */
   private readonly awaitingDisk = new Deque<{ seq: number; ticket: number }>();
 
@@ -35,13 +36,15 @@ export class PublisherConfirms {
 
   /**
    * A queue turned the publish away (x-overflow reject-publish): basic.nack
-   * at once. A later multiple ack may span it, as RabbitMQ's do; a single
-   * ack never names it.
+   * at once, after the acks due below it (RabbitMQ's order), so that no
+   * multiple ack ever spans a nacked tag.
    */
   refused(): void {
     const seq = ++this.publishSeq;
+    this.ackUpTo(Math.min(this.confirmable(), seq - 1));
     this.sink.sendNack(seq);
-    this.lastNacked = seq;
+    if (this.answeredUpTo === seq - 1) this.answeredUpTo = seq;
+    else this.nackedAhead.push(seq);
   }
 
   /** The log synced up to `upTo`. Returns whether some publish still waits for the disk. */
@@ -56,20 +59,27 @@ export class PublisherConfirms {
 
   /** Whether a flush would send something. */
   get due(): boolean {
-    return this.confirmable() > this.confirmedUpTo;
+    return this.confirmable() > this.answeredUpTo;
   }
 
-  /** Sends one basic.ack covering every publish confirmable since the last flush. */
+  /** Acks every publish confirmable since the last flush: one basic.ack per run of tags between nacks. */
   flush(): void {
-    const upTo = this.confirmable();
-    if (upTo <= this.confirmedUpTo) return;
-    if (upTo === this.confirmedUpTo + 1 && upTo === this.lastNacked) {
-      this.confirmedUpTo = upTo;
-      return;
+    this.ackUpTo(this.confirmable());
+  }
+
+  private ackUpTo(upTo: number): void {
+    const nacked = this.nackedAhead;
+    while (this.answeredUpTo < upTo) {
+      const nack = nacked.peek();
+      if (nack === this.answeredUpTo + 1) {
+        nacked.shift();
+        this.answeredUpTo = nack;
+        continue;
+      }
+      const end = nack !== undefined && nack <= upTo ? nack - 1 : upTo;
+      this.sink.sendAck(end, end - this.answeredUpTo > 1);
+      this.answeredUpTo = end;
     }
-    const multiple = upTo - this.confirmedUpTo > 1;
-    this.sink.sendAck(upTo, multiple);
-    this.confirmedUpTo = upTo;
   }
 
   /** Publishes up to this one can be confirmed: all before the first still waiting for the disk. */
