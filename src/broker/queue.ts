@@ -17,6 +17,13 @@ const PAGE_IN_BELOW = 5_000;
 const PAGE_IN_BATCH = 2_000;
 
 /**
+ * The longest delay Node's setTimeout keeps (2^31-1 ms, about 24.8 days);
+ * longer ones fire at once. TTLs and expiry reach ten years: their timers are
+ * armed for at most this long and armed again until the deadline.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
  * Flow control: a queue with consumers that falls this far behind slows the
  * connections publishing into it until it is back under FLOW_RESUME_BELOW.
  */
@@ -105,13 +112,18 @@ export class Queue {
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryTimerAt = 0;
   private unusedTimer: NodeJS.Timeout | undefined;
+  /** When x-expires deletes the queue, if it stays unused. */
+  private unusedUntil = 0;
   private readonly expiryDue = (): void => {
     this.expiryTimer = undefined;
     if (!this.deleted) this.dropExpired();
   };
   private readonly unusedFor = (): void => {
     this.unusedTimer = undefined;
-    if (!this.deleted && this.consumers.length === 0) this.owner?.queueExpired(this);
+    if (this.deleted || this.consumers.length > 0) return;
+    const left = this.unusedUntil - Date.now();
+    if (left > 0) this.armUnusedTimer(left);
+    else this.owner?.queueExpired(this);
   };
 
   constructor(
@@ -133,7 +145,12 @@ export class Queue {
   used(): void {
     if (this.limits.expires <= 0 || this.consumers.length > 0 || this.deleted) return;
     clearTimeout(this.unusedTimer);
-    this.unusedTimer = setTimeout(this.unusedFor, this.limits.expires);
+    this.unusedUntil = Date.now() + this.limits.expires;
+    this.armUnusedTimer(this.limits.expires);
+  }
+
+  private armUnusedTimer(delay: number): void {
+    this.unusedTimer = setTimeout(this.unusedFor, Math.min(delay, MAX_TIMER_MS));
     this.unusedTimer.unref();
   }
 
@@ -270,7 +287,8 @@ export class Queue {
     } else if (this.expiryTimer === undefined || this.expiryTimerAt !== head.expiresAt) {
       clearTimeout(this.expiryTimer);
       this.expiryTimerAt = head.expiresAt;
-      this.expiryTimer = setTimeout(this.expiryDue, Math.max(0, head.expiresAt - Date.now()));
+      // A head due past MAX_TIMER_MS: dropExpired runs early, finds it not due, and arms again.
+      this.expiryTimer = setTimeout(this.expiryDue, Math.min(MAX_TIMER_MS, Math.max(0, head.expiresAt - Date.now())));
       this.expiryTimer.unref();
     }
   }
