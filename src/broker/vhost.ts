@@ -21,6 +21,8 @@ const DEFAULT_EXCHANGES: [string, string][] = [
   ['amq.headers', 'headers'],
   ['amq.match', 'headers'],
 ];
+/** RabbitMQ's firehose tracing exchange: present (internal) in every vhost, though Warren never publishes to it. */
+const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
 
 /**
  * A virtual host: its exchanges, queues and bindings, and the operations the
@@ -56,6 +58,7 @@ export class VHost implements QueueOwner {
     for (const [exchangeName, type] of DEFAULT_EXCHANGES) {
       this.exchanges.set(exchangeName, new Exchange(exchangeName, name, type as 'direct', options));
     }
+    this.exchanges.set(TRACE_EXCHANGE, new Exchange(TRACE_EXCHANGE, name, 'topic', { ...options, internal: true }));
   }
 
   // ---- publishing -------------------------------------------------------
@@ -259,19 +262,21 @@ export class VHost implements QueueOwner {
 
   // ---- exchanges --------------------------------------------------------
 
+  /**
+   * exchange.declare, checked in RabbitMQ's order: the type (503), the default
+   * exchange (403), then an existing exchange, amq.* ones included, must be
+   * equivalent (406); only a new name may not start with 'amq.' (403).
+   */
   declareExchange(name: string, type: string, passive: boolean, options: ExchangeOptions): Exchange {
     if (passive) {
       const existing = this.exchanges.get(name);
       if (existing === undefined) throw notFound(`no exchange '${name}' in vhost '${this.name}'`);
       return existing;
     }
-    if (name === '') throw accessRefused('operation not permitted on the default exchange');
-    if (name.startsWith('amq.')) {
-      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
-    }
     if (!isExchangeType(type)) {
-      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `invalid exchange type '${type}'`);
+      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `unknown exchange type '${type}'`);
     }
+    if (name === '') throw accessRefused('operation not permitted on the default exchange');
     const existing = this.exchanges.get(name);
     if (existing !== undefined) {
       const what = `for exchange '${name}' in vhost '${this.name}'`;
@@ -281,8 +286,12 @@ export class VHost implements QueueOwner {
       checkEquivalent('durable', what, options.durable, existing.options.durable);
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
       checkEquivalent('internal', what, options.internal, existing.options.internal);
-      checkArguments(what, options.arguments, existing.options.arguments);
+      // RabbitMQ compares only this one of an exchange's arguments.
+      checkArguments(what, options.arguments, existing.options.arguments, EXCHANGE_EQUIVALENCE_ARGS);
       return existing;
+    }
+    if (name.startsWith('amq.')) {
+      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
     }
     const exchange = new Exchange(name, this.name, type, options);
     this.exchanges.set(name, exchange);
@@ -525,11 +534,13 @@ function checkEquivalent(arg: string, what: string, received: boolean, current: 
   }
 }
 
-/** RabbitMQ compares the x- arguments of a redeclare with the original's. */
-function checkArguments(what: string, received: FieldTable, current: FieldTable): void {
+const EXCHANGE_EQUIVALENCE_ARGS: readonly string[] = ['alternate-exchange'];
+
+/** RabbitMQ compares the x- arguments of a queue's redeclare with the original's (of an exchange's, only `only`). */
+function checkArguments(what: string, received: FieldTable, current: FieldTable, only?: readonly string[]): void {
   const keys = new Set([...Object.keys(received), ...Object.keys(current)]);
   for (const key of keys) {
-    if (!key.startsWith('x-')) continue;
+    if (only === undefined ? !key.startsWith('x-') : !only.includes(key)) continue;
     const now = received[key];
     const before = current[key];
     if (canonicalTable({ v: now ?? null }) === canonicalTable({ v: before ?? null })) continue;
