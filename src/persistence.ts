@@ -35,7 +35,9 @@ export async function openPersistence(
     const started = performance.now();
     const document = (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
     if (document !== undefined) {
-      for (const problem of importDefinitions(broker, document)) logger.warn({ event: 'definitions.skipped' }, problem);
+      for (const problem of importDefinitions(broker, document)) {
+        logger.error({ event: 'definitions.skipped' }, `stored definition not restored, skipped: ${problem}`);
+      }
     }
     let durability: Durability | undefined;
     const { log, recovered } = await MessageLog.open({
@@ -64,8 +66,16 @@ export async function openPersistence(
     for (const [key, stored] of recovered.queues) {
       const queue = queueForKey(broker, key, logger);
       if (queue === undefined) continue;
-      await restoreMessages(log, queue, stored);
-      messages += stored.length;
+      try {
+        await restoreMessages(log, queue, stored);
+        messages += stored.length;
+      } catch (error) {
+        // One queue's messages that cannot be read back do not keep the others (or the broker) down.
+        logger.error(
+          { event: 'storage.queue-skipped', vhost: queue.vhost, queue: queue.name, err: error },
+          `stored messages of queue '${queue.name}' not restored (${queue.messageCount} of ${stored.length} came back): ${(error as Error).message}`,
+        );
+      }
     }
     const saver = new DefinitionsSaver(broker, dataDir, version, logger);
     for (const vhost of broker.vhosts.values()) vhost.definitions = saver.journal;

@@ -2,7 +2,7 @@ import type { FieldTable, FieldValue } from '../protocol/field-table.js';
 import type { Broker } from './broker.js';
 import { isExchange } from './exchange.js';
 import { isExchangeType } from './exchanges/index.js';
-import { isPersistentBinding, isPersistentQueue } from './vhost.js';
+import { isPersistentBinding, isPersistentQueue, type VHost } from './vhost.js';
 
 /** Something waiting for the definitions to be on disk (a channel holding a declare-ok). */
 export interface DefinitionsWaiter {
@@ -117,48 +117,73 @@ export function exportDefinitions(broker: Broker, version: string): DefinitionsD
   return document;
 }
 
-/** Declares what a definitions document describes; returns what it could not (with the reason). */
+/**
+ * Restores what a definitions document describes, as stored: names a client
+ * may not declare (a server-named amq.gen-* queue) included. One object that
+ * cannot be restored is skipped and the rest comes up; returns what was
+ * skipped, with the reason.
+ */
 export function importDefinitions(broker: Broker, document: DefinitionsDocument): string[] {
+  if (document === null || typeof document !== 'object') return ['the document is not an object'];
   const problems: string[] = [];
   const owner = {};
-  for (const exchange of document.exchanges ?? []) {
-    const vhost = broker.vhost(exchange.vhost);
-    if (vhost === undefined || !isExchangeType(exchange.type)) {
-      problems.push(`exchange '${exchange.name}': unknown vhost '${exchange.vhost}' or type '${exchange.type}'`);
-      continue;
+  const each = <T>(kind: string, items: T[] | undefined, restore: (item: T) => void): void => {
+    if (items !== undefined && !Array.isArray(items)) {
+      problems.push(`${kind}s: not a list`);
+      return;
     }
-    vhost.declareExchange(exchange.name, exchange.type, false, {
+    for (const item of items ?? []) {
+      try {
+        restore(item);
+      } catch (error) {
+        problems.push(`${kind} ${describe(item)}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  each('exchange', document.exchanges, (exchange) => {
+    const vhost = vhostOf(broker, exchange);
+    if (!isExchangeType(exchange.type)) throw new Error(`unknown exchange type '${String(exchange.type)}'`);
+    vhost.declareExchange(text(exchange.name, 'name'), exchange.type, false, {
       durable: true,
-      autoDelete: exchange.auto_delete,
-      internal: exchange.internal,
+      autoDelete: exchange.auto_delete === true,
+      internal: exchange.internal === true,
       arguments: jsonToTable(exchange.arguments),
     });
-  }
-  for (const queue of document.queues ?? []) {
-    const vhost = broker.vhost(queue.vhost);
-    if (vhost === undefined) {
-      problems.push(`queue '${queue.name}': unknown vhost '${queue.vhost}'`);
-      continue;
-    }
-    vhost.declareQueue(
-      queue.name,
-      false,
-      { durable: true, exclusive: false, autoDelete: queue.auto_delete, arguments: jsonToTable(queue.arguments) },
-      owner,
-    );
-  }
-  for (const binding of document.bindings ?? []) {
-    const vhost = broker.vhost(binding.vhost);
-    try {
-      if (vhost === undefined) throw new Error(`unknown vhost '${binding.vhost}'`);
-      const args = jsonToTable(binding.arguments);
-      if (binding.destination_type === 'exchange') vhost.bindExchange(binding.destination, binding.source, binding.routing_key, args);
-      else vhost.bindQueue(binding.destination, binding.source, binding.routing_key, args, owner);
-    } catch (error) {
-      problems.push(`binding ${binding.source} -> ${binding.destination}: ${(error as Error).message}`);
-    }
-  }
+  });
+  each('queue', document.queues, (queue) => {
+    vhostOf(broker, queue).restoreQueue(text(queue.name, 'name'), {
+      durable: true,
+      exclusive: false,
+      autoDelete: queue.auto_delete === true,
+      arguments: jsonToTable(queue.arguments),
+    });
+  });
+  each('binding', document.bindings, (binding) => {
+    const vhost = vhostOf(broker, binding);
+    const args = jsonToTable(binding.arguments);
+    const key = text(binding.routing_key, 'routing_key');
+    if (binding.destination_type === 'exchange') vhost.bindExchange(text(binding.destination, 'destination'), text(binding.source, 'source'), key, args);
+    else if (binding.destination_type === 'queue') vhost.bindQueue(text(binding.destination, 'destination'), text(binding.source, 'source'), key, args, owner);
+    else throw new Error(`unknown destination_type '${String(binding.destination_type)}'`);
+  });
   return problems;
+}
+
+function vhostOf(broker: Broker, item: { vhost: string }): VHost {
+  const vhost = broker.vhost(item.vhost);
+  if (vhost === undefined) throw new Error(`unknown vhost '${String(item.vhost)}'`);
+  return vhost;
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new Error(`${field} is not a string`);
+  return value;
+}
+
+/** An object of the document, for a log line. */
+function describe(item: unknown): string {
+  const json = JSON.stringify(item) ?? String(item);
+  return json.length > 300 ? `${json.slice(0, 300)}…` : json;
 }
 
 function tableToJson(table: FieldTable): Record<string, unknown> {
@@ -179,6 +204,7 @@ function valueToJson(value: FieldValue): unknown {
 }
 
 function jsonToTable(json: Record<string, unknown> | undefined): FieldTable {
+  if (json !== undefined && json !== null && (typeof json !== 'object' || Array.isArray(json))) throw new Error('arguments is not a table');
   const table: FieldTable = {};
   for (const [key, value] of Object.entries(json ?? {})) table[key] = jsonToValue(value);
   return table;

@@ -362,6 +362,16 @@ export class VHost implements QueueOwner {
     return queue;
   }
 
+  /**
+   * A stored queue at start-up, as it was declared: its name is not checked
+   * (a server-named amq.gen-* queue comes back) and neither are its arguments
+   * (the limits ignore what would not validate), as RabbitMQ restores them.
+   */
+  restoreQueue(name: string, options: QueueOptions): Queue {
+    if (this.queues.has(name)) throw new Error(`queue '${name}' in vhost '${this.name}' is stored twice`);
+    return this.createQueue(name, options, null);
+  }
+
   /** A new queue, stored in the log when durable (exclusive queues never survive a restart). */
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
     const queue = new Queue(name, this.name, options, exclusiveOwner);
