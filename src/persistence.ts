@@ -50,11 +50,15 @@ export async function openPersistence(
       log: logger,
       priorityOf: (record, start, end) => rawPriority(record, start, end) ?? 0,
     });
-    durability = new Durability(log, recovered.nextMsgId, (queue, error) =>
-      logger.error(
-        { event: 'storage.read-failed', queue: queue.name, vhost: queue.vhost, err: error },
-        `cannot read stored messages back: ${(error as Error).message}`,
-      ),
+    durability = new Durability(
+      log,
+      recovered.nextMsgId,
+      (queue, error) =>
+        logger.error(
+          { event: 'storage.read-failed', queue: queue.name, vhost: queue.vhost, err: error },
+          `cannot read stored messages back: ${(error as Error).message}`,
+        ),
+      broker.report,
     );
     for (const vhost of broker.vhosts.values()) {
       vhost.durability = durability;
@@ -147,14 +151,16 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: RecoveredQ
 class DefinitionsSaver {
   private writing: Promise<void> | undefined;
   private dirty = false;
-  readonly journal = new DefinitionsJournal(() => this.schedule());
+  readonly journal: DefinitionsJournal;
 
   constructor(
     private readonly broker: Broker,
     private readonly dataDir: string,
     private readonly version: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.journal = new DefinitionsJournal(() => this.schedule(), broker.report);
+  }
 
   schedule(): void {
     this.dirty = true;

@@ -2,6 +2,7 @@ import type { FieldTable, FieldValue } from '../protocol/field-table.js';
 import type { Broker } from './broker.js';
 import { isExchange } from './exchange.js';
 import { isExchangeType } from './exchanges/index.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import { isPersistentBinding, isPersistentQueue, type VHost } from './vhost.js';
 
 /** Something waiting for the definitions to be on disk (a channel holding a declare-ok). */
@@ -18,7 +19,10 @@ export class DefinitionsJournal {
   private storedVersion = 0;
   private waiters: { version: number; waiter: DefinitionsWaiter }[] = [];
 
-  constructor(private readonly onChange: () => void) {}
+  constructor(
+    private readonly onChange: () => void,
+    private readonly reportError: UnexpectedErrorReporter = reportToStderr,
+  ) {}
 
   changed(): void {
     this.version++;
@@ -43,7 +47,13 @@ export class DefinitionsJournal {
     this.storedVersion = Math.max(this.storedVersion, version);
     const ready = this.waiters.filter((w) => w.version <= this.storedVersion);
     this.waiters = this.waiters.filter((w) => w.version > this.storedVersion);
-    for (const { waiter } of ready) waiter.definitionsStored();
+    for (const { waiter } of ready) {
+      try {
+        waiter.definitionsStored();
+      } catch (error) {
+        this.reportError(error, 'reply held for the definitions write');
+      }
+    }
   }
 }
 

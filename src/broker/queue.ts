@@ -49,6 +49,8 @@ export interface QueueOwner {
   hasDeadLetterExchange(queue: Queue): boolean;
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
   queueExpired(queue: Queue): void;
+  /** An error raised in the queue's timer or I/O callback: that operation failed, the queue goes on. */
+  unexpectedError(queue: Queue, error: unknown, what: string): void;
 }
 
 export interface QueueOptions {
@@ -116,14 +118,23 @@ export class Queue {
   private unusedUntil = 0;
   private readonly expiryDue = (): void => {
     this.expiryTimer = undefined;
-    if (!this.deleted) this.dropExpired();
+    if (this.deleted) return;
+    try {
+      this.dropExpired();
+    } catch (error) {
+      this.failed(error, 'message expiry');
+    }
   };
   private readonly unusedFor = (): void => {
     this.unusedTimer = undefined;
     if (this.deleted || this.consumers.length > 0) return;
     const left = this.unusedUntil - Date.now();
-    if (left > 0) this.armUnusedTimer(left);
-    else this.owner?.queueExpired(this);
+    try {
+      if (left > 0) this.armUnusedTimer(left);
+      else this.owner?.queueExpired(this);
+    } catch (error) {
+      this.failed(error, 'queue expiry (x-expires)');
+    }
   };
 
   constructor(
@@ -139,6 +150,11 @@ export class Queue {
     this.refusesWhenFull = this.capped && this.limits.overflow !== 'drop-head';
     this.expiring = this.limits.messageTtl >= 0;
     this.used();
+  }
+
+  /** An error in a timer or callback of this queue: reported; the operation it broke is abandoned. */
+  private failed(error: unknown, what: string): void {
+    if (this.owner !== null) this.owner.unexpectedError(this, error, what);
   }
 
   /** x-expires: the queue was declared or got from; its clock starts again (it runs only without consumers). */
@@ -393,7 +409,14 @@ export class Queue {
     this.pagingIn = true;
     const positions = entries.map((entry) => entry.position);
     this.durability.loadMessages(positions).then(
-      (loaded) => this.pagedInBatch(entries, loaded.messages, loaded.error),
+      (loaded) => {
+        try {
+          this.pagedInBatch(entries, loaded.messages, loaded.error);
+        } catch (error) {
+          this.pagingIn = false;
+          this.failed(error, 'page-in');
+        }
+      },
       (error: unknown) => {
         // Not a damaged record (those come back as null): keep the entries and try again later.
         this.pagingIn = false;
@@ -429,7 +452,13 @@ export class Queue {
     if (this.expiring) this.dropExpired();
     this.dropOverflow();
     const waiters = this.pageInWaiters.splice(0);
-    for (const waiter of waiters) waiter.pagedIn();
+    for (const waiter of waiters) {
+      try {
+        waiter.pagedIn();
+      } catch (error) {
+        this.failed(error, 'page-in waiter');
+      }
+    }
     if (this.consumers.length > 0) this.dispatch();
   }
 
@@ -453,10 +482,25 @@ export class Queue {
         const entry = this.shiftResident();
         if (entry === undefined) break;
         this.taken(entry, chosen.noAck);
-        chosen.deliver(this, entry, entry.message as Message);
+        try {
+          chosen.deliver(this, entry, entry.message as Message);
+        } catch (error) {
+          this.consumerFailed(chosen, error);
+        }
       }
     } finally {
       this.dispatching = false;
+    }
+  }
+
+  /** A consumer's deliver threw: it is unsubscribed and its session closes; the queue serves the others. */
+  private consumerFailed(consumer: Consumer, error: unknown): void {
+    this.removeConsumer(consumer);
+    try {
+      if (consumer.failed !== undefined) consumer.failed(this, error);
+      else this.failed(error, `delivery to consumer '${consumer.tag}'`);
+    } catch (failure) {
+      this.failed(failure, `closing consumer '${consumer.tag}'`);
     }
   }
 

@@ -10,6 +10,7 @@ import { validateHeadersBindingArgs } from './exchanges/headers.js';
 import { isExchangeType } from './exchanges/index.js';
 import { canonicalTable, describeValue, rabbitTypeName } from './field-values.js';
 import { randomName } from './names.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import type { Message } from './message.js';
 import { validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueOptions, type QueueOwner } from './queue.js';
@@ -52,7 +53,11 @@ export class VHost implements QueueOwner {
   /** Told when a durable exchange, queue or binding comes or goes (when the broker stores them). */
   definitions: DefinitionsJournal | null = null;
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    /** Where errors raised in its queues' timers and callbacks go (the broker's log). */
+    readonly reportError: UnexpectedErrorReporter = reportToStderr,
+  ) {
     const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
     this.exchanges.set('', new Exchange('', name, 'direct', options));
     for (const [exchangeName, type] of DEFAULT_EXCHANGES) {
@@ -185,6 +190,10 @@ export class VHost implements QueueOwner {
 
   queueExpired(queue: Queue): void {
     this.removeQueue(queue);
+  }
+
+  unexpectedError(queue: Queue, error: unknown, what: string): void {
+    this.reportError(error, what, { vhost: this.name, queue: queue.name });
   }
 
   /** The broker stops: no queue timer (TTL, x-expires) fires after this. */
@@ -427,11 +436,19 @@ export class VHost implements QueueOwner {
     queue.dropStorage();
     queue.stopTimers();
     queue.deleted = true;
-    if (isPersistentQueue(queue)) this.definitions?.changed();
     this.queues.delete(queue.name);
     for (const binding of [...queue.bindings]) this.removeBinding(binding);
+    if (isPersistentQueue(queue)) this.definitions?.changed();
     const consumers = queue.consumers.splice(0);
-    for (const consumer of consumers) consumer.cancelledByBroker(queue);
+    for (const consumer of consumers) {
+      try {
+        consumer.cancelledByBroker(queue);
+      } catch (error) {
+        // That consumer's session fails; the others still hear of the deletion.
+        if (consumer.failed !== undefined) consumer.failed(queue, error);
+        else this.unexpectedError(queue, error, `cancelling consumer '${consumer.tag}'`);
+      }
+    }
     queue.purge();
   }
 

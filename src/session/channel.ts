@@ -54,6 +54,10 @@ class ChannelConsumer implements Consumer {
   cancelledByBroker(_queue: Queue): void {
     this.channel.consumerCancelledByBroker(this);
   }
+
+  failed(_queue: Queue, error: unknown): void {
+    this.channel.connection.fail(error);
+  }
 }
 
 interface PendingPublish {
@@ -525,6 +529,15 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   /** The log synced up to `upTo`: confirms and a commit-ok waiting for those records can go. */
   onDurable(upTo: number): void {
+    try {
+      this.durable(upTo);
+    } catch (error) {
+      this.vhost.durability?.stopWaiting(this);
+      this.connection.fail(error);
+    }
+  }
+
+  private durable(upTo: number): void {
     const stillWaiting = this.confirms !== undefined && this.confirms.onDurable(upTo);
     if (this.commitTicket !== 0 && this.commitTicket <= upTo) {
       this.commitTicket = 0;
@@ -626,7 +639,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   definitionsStored(): void {
-    this.sendHeldReply();
+    try {
+      this.sendHeldReply();
+    } catch (error) {
+      this.connection.fail(error);
+    }
   }
 
   /** The held reply's condition is met: send it, then what it held back. */
