@@ -119,10 +119,14 @@ export class Queue {
   private readonly expiryDue = (): void => {
     this.expiryTimer = undefined;
     if (this.deleted) return;
+    const head = this.ready.peek();
     try {
       this.dropExpired();
     } catch (error) {
       this.failed(error, 'message expiry');
+      // When the message that failed has left the head, the rest still expire on time
+      // (one that stays at the head waits for the next publish or get, rather than failing in a loop).
+      if (this.ready.peek() !== head) this.armExpiryTimer();
     }
   };
   private readonly unusedFor = (): void => {
@@ -297,6 +301,11 @@ export class Queue {
       if (!this.dropHead(head, 'expired')) return;
       head = this.ready.peek();
     }
+    this.armExpiryTimer(head);
+  }
+
+  /** One timer per queue, for the head's deadline (none when the head does not expire). */
+  private armExpiryTimer(head = this.ready.peek()): void {
     if (head === undefined || head.expiresAt === 0) {
       clearTimeout(this.expiryTimer);
       this.expiryTimer = undefined;

@@ -71,6 +71,24 @@ describe('errors raised in timers and callbacks', () => {
     expect(got).toEqual(['second', 'third', 'later']);
   });
 
+  it('a message whose dead-lettering fails is reported; the messages behind it still expire on time', () => {
+    const { vhost, reports } = reporting();
+    const source = vhost.declareQueue('source', false, { ...plain, arguments: { 'x-message-ttl': 100, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dest' } }, {});
+    const dest = vhost.declareQueue('dest', false, plain, {});
+    const deadLetter = vhost.deadLetter.bind(vhost);
+    vhost.deadLetter = (queue, message, reason) => {
+      if ((message.body as Buffer).toString() === 'poison') throw new Error('cannot dead-letter');
+      deadLetter(queue, message, reason);
+    };
+    publish(vhost, 'source', 'poison');
+    vi.advanceTimersByTime(50);
+    publish(vhost, 'source', 'fine');
+    expect(() => vi.advanceTimersByTime(50)).not.toThrow();
+    expect(reports).toEqual([{ what: 'message expiry', message: 'cannot dead-letter', context: { vhost: '/', queue: 'source' } }]);
+    vi.advanceTimersByTime(50);
+    expect([source.messageCount, dest.messageCount]).toEqual([0, 1]);
+  });
+
   it('without a failed() of its own, the consumer\'s error is reported with the queue', () => {
     const { vhost, reports } = reporting();
     const queue = vhost.declareQueue('q', false, { ...plain, arguments: { 'x-message-ttl': 50 } }, {});
