@@ -173,3 +173,30 @@ describe('Warren: a stored definition that cannot be restored', () => {
     expect(s.routes).toEqual({ serverNamed: ['kept', 'e2e'], odd0: ['headers'], odd1: [], odd2: ['amq.direct'] });
   }, 60_000);
 });
+
+describe('Warren: a definitions file that does not parse', () => {
+  const restarts = warrenOnOneDataDir('warren-recovery-unparsable-');
+
+  it('is set aside with an error-level line; Warren starts and its stored messages come back', async () => {
+    let warren = await restarts.start();
+    const serverNamed = await store(warren.url);
+    expect(await warren.kill('SIGTERM')).toEqual({ exited: true, code: 0, signal: null });
+    const file = path.join(restarts.dataDir, 'definitions.json');
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.slice(0, text.length / 2));
+    warren = await restarts.start();
+    const damaged = warren
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('definitions.damaged'))
+      .map((line) => JSON.parse(line) as { level: number; keptAs: string });
+    expect(damaged.map((l) => l.level)).toEqual([50]);
+    expect(fs.readFileSync(damaged[0]!.keptAs, 'utf8')).toBe(text.slice(0, text.length / 2));
+    const conn = await connect(warren.url);
+    try {
+      expect(await passive(conn, 'checkQueue', serverNamed)).toEqual({ messages: 1 });
+    } finally {
+      await conn.close();
+    }
+  }, 60_000);
+});

@@ -6,7 +6,7 @@ import { rawPriority } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
 import { isPersistentQueue } from './broker/vhost.js';
 import type { Logger } from './logger.js';
-import { readDefinitions, writeDefinitions } from './storage/definitions-store.js';
+import { DamagedDefinitionsError, readDefinitions, setDamagedDefinitionsAside, writeDefinitions } from './storage/definitions-store.js';
 import { acquireLock } from './storage/lock.js';
 import { MessageLog, type RecoveredQueue } from './storage/message-log.js';
 
@@ -33,7 +33,7 @@ export async function openPersistence(
   const lock = await acquireLock(dataDir);
   try {
     const started = performance.now();
-    const document = (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
+    const document = await readStoredDefinitions(dataDir, logger);
     if (document !== undefined) {
       for (const problem of importDefinitions(broker, document)) {
         logger.error({ event: 'definitions.skipped' }, `stored definition not restored, skipped: ${problem}`);
@@ -98,6 +98,25 @@ export async function openPersistence(
   } catch (error) {
     await lock.release();
     throw error;
+  }
+}
+
+/**
+ * The stored definitions. A file that does not parse is set aside (kept for a
+ * human to repair) and the broker starts without it: the durable queues of the
+ * message log still come back, with their messages, as plain durable queues.
+ */
+async function readStoredDefinitions(dataDir: string, logger: Logger): Promise<DefinitionsDocument | undefined> {
+  try {
+    return (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
+  } catch (error) {
+    if (!(error instanceof DamagedDefinitionsError)) throw error;
+    const aside = await setDamagedDefinitionsAside(dataDir);
+    logger.error(
+      { event: 'definitions.damaged', keptAs: aside, err: error },
+      `${error.message}; kept as ${aside}, starting without its exchanges, bindings and queue arguments`,
+    );
+    return undefined;
   }
 }
 
