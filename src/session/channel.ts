@@ -530,14 +530,14 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   /** The log synced up to `upTo`: confirms and a commit-ok waiting for those records can go. */
   onDurable(upTo: number): void {
     try {
-      this.durable(upTo);
+      this.sendWhatIsOnDisk(upTo);
     } catch (error) {
       this.vhost.durability?.stopWaiting(this);
       this.connection.fail(error);
     }
   }
 
-  private durable(upTo: number): void {
+  private sendWhatIsOnDisk(upTo: number): void {
     const stillWaiting = this.confirms !== undefined && this.confirms.onDurable(upTo);
     if (this.commitTicket !== 0 && this.commitTicket <= upTo) {
       this.commitTicket = 0;
