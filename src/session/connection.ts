@@ -107,7 +107,15 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   private flushScheduled = false;
   /** Channels with publisher confirms to send at the next flush. */
   readonly confirmingChannels: Channel[] = [];
-  private readonly flushBound = (): void => this.flush();
+  /** The flush at the end of a turn runs channel code (confirms): an error there closes this connection alone. */
+  private readonly flushBound = (): void => {
+    try {
+      this.flush();
+    } catch (error) {
+      this.confirmingChannels.length = 0;
+      this.failInCallback(error);
+    }
+  };
   private readonly resumeInputBound = (): void => this.resumeInput();
   private readonly flowResumedBound = (): void => this.flowResumed();
   /** Yielding to other connections until the next turn (fair share). */
@@ -452,6 +460,16 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener {
   /** An error raised outside this connection's input handler (e.g. replayed channel input). */
   fail(error: unknown): void {
     this.onError(error);
+  }
+
+  /** An error in one of this connection's callbacks: close it (541); if even that fails, drop the socket. */
+  private failInCallback(error: unknown): void {
+    try {
+      this.onError(error);
+    } catch (closing) {
+      this.log.error({ event: 'connection.internal-error', err: closing }, 'internal error while closing; dropping the connection');
+      this.socket.destroy();
+    }
   }
 
   private onError(error: unknown): void {

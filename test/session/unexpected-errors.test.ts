@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Consumer } from '../../src/broker/consumer.js';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { PublisherConfirms } from '../../src/session/confirms.js';
 
 // A real server in this process, real clients: an error injected into a
 // timer-driven path closes the one connection involved, is logged at error
@@ -96,6 +97,25 @@ describe('an unexpected error in a timer-driven path', () => {
     expect(logged?.msg).toBe('alarm listener failed: injected: listener failed; the broker goes on');
     expect(logged?.err?.stack).toContain('injected: listener failed');
     running.broker.alarms.set('memory', false);
+    expect(await roundTrip(url)).toBe('round trip');
+  });
+});
+
+describe('an unexpected error in a connection\'s end-of-turn flush', () => {
+  it('closes that connection (541) with an error-level line; others are served', async () => {
+    const { url, lines } = await server();
+    const victim = await amqp.connect(url);
+    const closed = new Promise<Error>((resolve) => victim.on('error', resolve));
+    const ch = await victim.createConfirmChannel();
+    ch.on('error', () => {});
+    const patched = vi.spyOn(PublisherConfirms.prototype, 'flush').mockImplementationOnce(() => {
+      throw new Error('injected: confirms failed');
+    });
+    cleanups.push(() => patched.mockRestore());
+    ch.sendToQueue('nowhere', Buffer.from('x'));
+    const error = (await vi.waitFor(() => closed, { timeout: 5_000 })) as Error & { code?: number };
+    expect(error.code).toBe(541);
+    expect(lines.find((l) => l.level === 50 && l.err?.message === 'injected: confirms failed')?.err?.stack).toContain('injected: confirms failed');
     expect(await roundTrip(url)).toBe('round trip');
   });
 });
