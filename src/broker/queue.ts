@@ -123,7 +123,7 @@ export class Queue {
     try {
       this.dropExpired();
     } catch (error) {
-      this.failed(error, 'message expiry');
+      this.reportFailure(error, 'message expiry');
       // When the message that failed has left the head, the rest still expire on time
       // (one that stays at the head waits for the next publish or get, rather than failing in a loop).
       if (this.ready.peek() !== head) this.armExpiryTimer();
@@ -137,7 +137,7 @@ export class Queue {
       if (left > 0) this.armUnusedTimer(left);
       else this.owner?.queueExpired(this);
     } catch (error) {
-      this.failed(error, 'queue expiry (x-expires)');
+      this.reportFailure(error, 'queue expiry (x-expires)');
     }
   };
 
@@ -157,7 +157,7 @@ export class Queue {
   }
 
   /** An error in a timer or callback of this queue: reported; the operation it broke is abandoned. */
-  private failed(error: unknown, what: string): void {
+  private reportFailure(error: unknown, what: string): void {
     if (this.owner !== null) this.owner.unexpectedError(this, error, what);
   }
 
@@ -423,7 +423,7 @@ export class Queue {
           this.pagedInBatch(entries, loaded.messages, loaded.error);
         } catch (error) {
           this.pagingIn = false;
-          this.failed(error, 'page-in');
+          this.reportFailure(error, 'page-in');
         }
       },
       (error: unknown) => {
@@ -465,7 +465,7 @@ export class Queue {
       try {
         waiter.pagedIn();
       } catch (error) {
-        this.failed(error, 'page-in waiter');
+        this.reportFailure(error, 'page-in waiter');
       }
     }
     if (this.consumers.length > 0) this.dispatch();
@@ -507,9 +507,9 @@ export class Queue {
     this.removeConsumer(consumer);
     try {
       if (consumer.failed !== undefined) consumer.failed(this, error);
-      else this.failed(error, `delivery to consumer '${consumer.tag}'`);
+      else this.reportFailure(error, `delivery to consumer '${consumer.tag}'`);
     } catch (failure) {
-      this.failed(failure, `closing consumer '${consumer.tag}'`);
+      this.reportFailure(failure, `closing consumer '${consumer.tag}'`);
     }
   }
 
