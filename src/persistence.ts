@@ -127,7 +127,7 @@ function queueForKey(broker: Broker, key: string, logger: Logger): Queue | undef
   const queueName = key.slice(separator + 1);
   const vhost = broker.vhost(vhostName);
   if (vhost === undefined) {
-    logger.warn({ event: 'storage.orphan', vhost: vhostName, queue: queueName }, 'stored messages for an unknown vhost are skipped');
+    logger.error({ event: 'storage.orphan', vhost: vhostName, queue: queueName }, 'stored messages for an unknown vhost are skipped');
     return undefined;
   }
   const existing = vhost.queues.get(queueName);
