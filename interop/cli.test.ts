@@ -339,3 +339,36 @@ describe('embedding API', () => {
     await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`)).rejects.toThrow();
   });
 });
+
+describe('warren CLI safety net', () => {
+  it('logs an error that escaped to the event loop (exception or rejection) at error level and keeps serving', async () => {
+    const dir = tempDir();
+    // Loaded before the CLI: on SIGUSR2 (sent once it listens), errors that no guard in the broker catches.
+    const inject = path.join(dir, 'inject.mjs');
+    fs.writeFileSync(
+      inject,
+      "process.on('SIGUSR2', () => {\n  setTimeout(() => { throw new Error('injected uncaught'); });\n  void Promise.reject(new Error('injected rejection'));\n});\n",
+    );
+    const warren = spawnWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', path.join(dir, 'data')], { NODE_OPTIONS: `--import=${inject}` });
+    const { port } = await warren.listening;
+    warren.child.kill('SIGUSR2');
+    const errors = (): { level: number; event: string; err: { stack: string } }[] =>
+      warren
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"level":50'))
+        .map((line) => JSON.parse(line) as { level: number; event: string; err: { stack: string } });
+    const deadline = Date.now() + 5_000;
+    while (errors().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors().map((e) => e.event).sort()).toEqual(['uncaught-exception', 'unhandled-rejection']);
+    expect(errors().map((e) => e.err.stack).join('\n')).toContain('injected uncaught');
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+    const ch = await conn.createChannel();
+    const { queue } = await ch.assertQueue('', { exclusive: true });
+    ch.sendToQueue(queue, Buffer.from('still serving'));
+    const got = await new Promise<string>((resolve) => void ch.consume(queue, (m) => m && resolve(m.content.toString()), { noAck: true }));
+    expect(got).toBe('still serving');
+    await conn.close();
+    expect(warren.child.exitCode).toBeNull();
+  }, 20_000);
+});

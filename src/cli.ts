@@ -18,6 +18,10 @@ try {
 const { config, warnings } = resolved;
 const logger = createLogger(config.logLevel);
 for (const warning of warnings) logger.warn(warning);
+// A safety net only: errors are caught where they arise and fail the one connection, channel or queue
+// operation involved. One that still escapes is logged with its stack, and the broker keeps serving.
+process.on('uncaughtException', (error) => logger.error({ event: 'uncaught-exception', err: error }, `uncaught exception: ${error.message}`));
+process.on('unhandledRejection', (reason) => logger.error({ event: 'unhandled-rejection', err: reason }, `unhandled promise rejection: ${String(reason)}`));
 // Handlers go in before the listener opens, so a signal that follows the
 // "listening" line at once still shuts down cleanly.
 let server: RunningServer | undefined;

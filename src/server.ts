@@ -31,6 +31,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
+  broker.reportError = (error, what, context) =>
+    logger.error({ event: 'internal-error', ...context, err: error }, `${what} failed: ${error instanceof Error ? error.message : String(error)}; the broker goes on`);
   const properties = await serverProperties();
   const monitor = await startResourceMonitor(broker, config, logger);
   let persistence: Persistence;

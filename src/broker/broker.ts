@@ -4,6 +4,7 @@ import { hashPassword, type User } from './access/users.js';
 import { Alarms } from './alarms.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import { VHost, type VHostMetadata } from './vhost.js';
 
 export type { User } from './access/users.js';
@@ -25,10 +26,14 @@ export interface DefaultAccess {
 
 /** The broker model: vhosts, users and their permissions. No sockets, no files. */
 export class Broker {
+  /** Errors raised in timers and I/O callbacks of the model; the server points this at its log. */
+  reportError: UnexpectedErrorReporter = reportToStderr;
+  /** What the model's parts report through (it follows reportError when that is replaced). */
+  readonly report: UnexpectedErrorReporter = (error, what, context) => this.reportError(error, what, context);
   readonly vhosts = new Map<string, VHost>();
   readonly users = new Map<string, User>();
   readonly permissions = new PermissionTable();
-  readonly alarms = new Alarms();
+  readonly alarms = new Alarms(this.report);
   /** Open connections, so that deleting a user or vhost can close theirs. */
   readonly sessions = new Set<Session>();
   /** Login attempts by outcome (for metrics). */
@@ -46,7 +51,7 @@ export class Broker {
   putVhost(name: string, metadata: Partial<VHostMetadata> = {}): VHost {
     let vhost = this.vhosts.get(name);
     if (vhost === undefined) {
-      vhost = new VHost(name);
+      vhost = new VHost(name, this.report);
       vhost.durability = this.durability;
       vhost.definitions = this.definitions;
       this.vhosts.set(name, vhost);

@@ -12,6 +12,7 @@ import { validateHeadersBindingArgs } from './exchanges/headers.js';
 import { isExchangeType } from './exchanges/index.js';
 import { canonicalTable, describeValue, rabbitTypeName, stringValue } from './field-values.js';
 import { randomName } from './names.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import type { Message } from './message.js';
 import { validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueOptions, type QueueOwner } from './queue.js';
@@ -23,6 +24,8 @@ const DEFAULT_EXCHANGES: [string, string][] = [
   ['amq.headers', 'headers'],
   ['amq.match', 'headers'],
 ];
+/** RabbitMQ's firehose tracing exchange: present (internal) in every vhost, though Warren never publishes to it. */
+const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
 
 /** What describes a vhost besides its contents (RabbitMQ's vhost metadata). */
 export interface VHostMetadata {
@@ -63,12 +66,17 @@ export class VHost implements QueueOwner {
   readonly operatorPolicies = new PolicyTable();
   readonly metadata: VHostMetadata = { description: '', tags: [], defaultQueueType: 'classic' };
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    /** Where errors raised in its queues' timers and callbacks go (the broker's log). */
+    readonly reportError: UnexpectedErrorReporter = reportToStderr,
+  ) {
     const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
     this.exchanges.set('', new Exchange('', name, 'direct', options));
     for (const [exchangeName, type] of DEFAULT_EXCHANGES) {
       this.exchanges.set(exchangeName, new Exchange(exchangeName, name, type as 'direct', options));
     }
+    this.exchanges.set(TRACE_EXCHANGE, new Exchange(TRACE_EXCHANGE, name, 'topic', { ...options, internal: true }));
   }
 
   // ---- publishing -------------------------------------------------------
@@ -197,6 +205,10 @@ export class VHost implements QueueOwner {
     this.removeQueue(queue);
   }
 
+  unexpectedError(queue: Queue, error: unknown, what: string): void {
+    this.reportError(error, what, { vhost: this.name, queue: queue.name });
+  }
+
   /** The broker stops: no queue timer (TTL, x-expires) fires after this. */
   stop(): void {
     for (const queue of this.queues.values()) queue.stopTimers();
@@ -280,9 +292,12 @@ export class VHost implements QueueOwner {
   // ---- exchanges --------------------------------------------------------
 
   /**
-   * exchange.declare. `access` (a client's permissions; none for imports) is
-   * checked as RabbitMQ does: configure on the exchange; for a new one with an
-   * alternate-exchange, read on it and write on the AE. Passive needs none (3.10).
+   * exchange.declare, checked in RabbitMQ's order: the type (503), the default
+   * exchange (403), `access` (a client's permissions; none for imports:
+   * configure on the exchange), then an existing exchange, amq.* ones included,
+   * must be equivalent (406); only a new name may not start with 'amq.' (403),
+   * and a new one with an alternate-exchange needs read on it and write on the
+   * AE. Passive needs no permission (3.10).
    */
   declareExchange(name: string, type: string, passive: boolean, options: ExchangeOptions, access?: Access): Exchange {
     if (passive) {
@@ -290,14 +305,11 @@ export class VHost implements QueueOwner {
       if (existing === undefined) throw notFound(`no exchange '${name}' in vhost '${this.name}'`);
       return existing;
     }
+    if (!isExchangeType(type)) {
+      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `unknown exchange type '${type}'`);
+    }
     if (name === '') throw accessRefused('operation not permitted on the default exchange');
     access?.check('configure', 'exchange', name);
-    if (name.startsWith('amq.')) {
-      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
-    }
-    if (!isExchangeType(type)) {
-      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `invalid exchange type '${type}'`);
-    }
     const existing = this.exchanges.get(name);
     if (existing !== undefined) {
       const what = `for exchange '${name}' in vhost '${this.name}'`;
@@ -307,8 +319,12 @@ export class VHost implements QueueOwner {
       checkEquivalent('durable', what, options.durable, existing.options.durable);
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
       checkEquivalent('internal', what, options.internal, existing.options.internal);
-      checkArguments(what, options.arguments, existing.options.arguments);
+      // RabbitMQ compares only this one of an exchange's arguments.
+      checkArguments(what, options.arguments, existing.options.arguments, EXCHANGE_EQUIVALENCE_ARGS);
       return existing;
+    }
+    if (name.startsWith('amq.')) {
+      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
     }
     const alternate = stringValue(options.arguments['alternate-exchange']);
     if (access !== undefined && alternate !== undefined) {
@@ -399,6 +415,16 @@ export class VHost implements QueueOwner {
     return queue;
   }
 
+  /**
+   * A stored queue at start-up, as it was declared: its name is not checked
+   * (a server-named amq.gen-* queue comes back) and neither are its arguments
+   * (the limits ignore what would not validate), as RabbitMQ restores them.
+   */
+  restoreQueue(name: string, options: QueueOptions): Queue {
+    if (this.queues.has(name)) throw new Error(`queue '${name}' in vhost '${this.name}' is stored twice`);
+    return this.createQueue(name, options, null);
+  }
+
   /** A new queue, stored in the log when durable (exclusive queues never survive a restart). */
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
     const queue = new Queue(name, this.name, options, exclusiveOwner);
@@ -455,11 +481,19 @@ export class VHost implements QueueOwner {
     queue.dropStorage();
     queue.stopTimers();
     queue.deleted = true;
-    if (isPersistentQueue(queue)) this.definitions?.changed();
     this.queues.delete(queue.name);
     for (const binding of [...queue.bindings]) this.removeBinding(binding);
+    if (isPersistentQueue(queue)) this.definitions?.changed();
     const consumers = queue.consumers.splice(0);
-    for (const consumer of consumers) consumer.cancelledByBroker(queue);
+    for (const consumer of consumers) {
+      try {
+        consumer.cancelledByBroker(queue);
+      } catch (error) {
+        // That consumer's session fails; the others still hear of the deletion.
+        if (consumer.failed !== undefined) consumer.failed(queue, error);
+        else this.unexpectedError(queue, error, `cancelling consumer '${consumer.tag}'`);
+      }
+    }
     queue.purge();
   }
 
@@ -631,11 +665,13 @@ function checkEquivalent(arg: string, what: string, received: boolean, current: 
   }
 }
 
-/** RabbitMQ compares the x- arguments of a redeclare with the original's. */
-function checkArguments(what: string, received: FieldTable, current: FieldTable): void {
+const EXCHANGE_EQUIVALENCE_ARGS: readonly string[] = ['alternate-exchange'];
+
+/** RabbitMQ compares the x- arguments of a queue's redeclare with the original's (of an exchange's, only `only`). */
+function checkArguments(what: string, received: FieldTable, current: FieldTable, only?: readonly string[]): void {
   const keys = new Set([...Object.keys(received), ...Object.keys(current)]);
   for (const key of keys) {
-    if (!key.startsWith('x-')) continue;
+    if (only === undefined ? !key.startsWith('x-') : !only.includes(key)) continue;
     const now = received[key];
     const before = current[key];
     if (canonicalTable({ v: now ?? null }) === canonicalTable({ v: before ?? null })) continue;

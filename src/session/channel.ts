@@ -1,6 +1,5 @@
 import { type Consumer, DIRECT_REPLY_PREFIX, DIRECT_REPLY_QUEUE, type ReplyConsumer } from '../broker/consumer.js';
 import type { Access } from '../broker/access/permissions.js';
-import { Deque } from '../broker/deque.js';
 import type { DefinitionsWaiter } from '../broker/definitions.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
 import { hasProperty, Message, type QueueEntry, USER_ID_FLAG } from '../broker/message.js';
@@ -13,6 +12,7 @@ import * as M from '../protocol/methods.generated.js';
 import { decodeProperties, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
 import { basicPropertiesDecode } from '../protocol/property-check.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
+import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
 
 /** An unacked delivery: what an ack, nack or reject settles. */
@@ -56,6 +56,10 @@ class ChannelConsumer implements Consumer {
   cancelledByBroker(_queue: Queue): void {
     this.channel.consumerCancelledByBroker(this);
   }
+
+  failed(_queue: Queue, error: unknown): void {
+    this.channel.connection.fail(error);
+  }
 }
 
 interface PendingPublish {
@@ -79,7 +83,7 @@ interface TxAck {
 /** Input held back while a basic.get waits for its queue to read a message back from the log. */
 type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
 
-export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter {
+export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink {
   readonly consumers = new Map<string, ChannelConsumer>();
   /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
   private readonly unacked = new Map<number, Delivery>();
@@ -93,13 +97,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private lastQueueName: string | undefined;
   /** The channel's direct reply-to consumer: its tag and the address replies go to. */
   private replyTo: { tag: string; address: string } | undefined;
-  private confirmMode = false;
-  private publishSeq = 0;
-  /** The newest publish answered with basic.nack. */
-  private lastNacked = 0;
-  private confirmedUpTo = 0;
-  /** Confirms held back until the log has the message on disk: publish seq and log ticket, in order. */
-  private readonly awaitingDisk = new Deque<{ seq: number; ticket: number }>();
+  /** Set by confirm.select. */
+  private confirms: PublisherConfirms | undefined;
   /** In the connection's list of channels with confirms to send at the next flush. */
   private confirmsQueued = false;
   private txMode = false;
@@ -136,7 +135,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   /** What the management API shows of the channel. */
   get stats(): { confirm: boolean; transactional: boolean; prefetchCount: number; unacked: number; uncommitted: number; acksUncommitted: number } {
     return {
-      confirm: this.confirmMode,
+      confirm: this.confirms !== undefined,
       transactional: this.txMode,
       prefetchCount: this.consumerPrefetch,
       unacked: this.unacked.size,
@@ -402,12 +401,12 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       }
       case M.CONFIRM_SELECT: {
         if (this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from tx to confirm mode');
-        this.confirmMode = true;
+        this.confirms ??= new PublisherConfirms(this);
         if (!method.args.nowait) this.reply(M.CONFIRM_SELECT_OK, {});
         return;
       }
       case M.TX_SELECT: {
-        if (this.confirmMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from confirm to tx mode');
+        if (this.confirms !== undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from confirm to tx mode');
         this.txMode = true;
         this.reply(M.TX_SELECT_OK, {});
         return;
@@ -593,69 +592,58 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
       this.connection.scheduleFlush();
     }
-    if (this.confirmMode) {
-      const seq = ++this.publishSeq;
+    const confirms = this.confirms;
+    if (confirms !== undefined) {
       const durability = this.vhost.durability;
-      if (refused) this.nackPublish(seq);
+      if (refused) confirms.refused();
       else if (message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket) {
-        if (this.awaitingDisk.length === 0) durability.wait(this);
-        this.awaitingDisk.push({ seq, ticket: message.ticket });
-      }
+        if (confirms.publishedAwaitingDisk(message.ticket)) durability.wait(this);
+      } else confirms.published();
       this.queueConfirms();
     }
   }
 
-  /** Publishes up to this one can be confirmed: all before the first still waiting for the disk. */
-  private confirmable(): number {
-    const waiting = this.awaitingDisk.peek();
-    return waiting === undefined ? this.publishSeq : waiting.seq - 1;
-  }
-
   private queueConfirms(): void {
-    if (this.confirmsQueued || this.confirmable() <= this.confirmedUpTo) return;
+    if (this.confirmsQueued || this.confirms === undefined || !this.confirms.due) return;
     this.confirmsQueued = true;
     this.connection.confirmingChannels.push(this);
     this.connection.scheduleFlush();
   }
 
-  /** The log synced up to `upTo`: confirms waiting for those records can go. */
+  /** The log synced up to `upTo`: confirms and a commit-ok waiting for those records can go. */
   onDurable(upTo: number): void {
-    let head = this.awaitingDisk.peek();
-    while (head !== undefined && head.ticket <= upTo) {
-      this.awaitingDisk.shift();
-      head = this.awaitingDisk.peek();
+    try {
+      this.sendWhatIsOnDisk(upTo);
+    } catch (error) {
+      this.vhost.durability?.stopWaiting(this);
+      this.connection.fail(error);
     }
+  }
+
+  private sendWhatIsOnDisk(upTo: number): void {
+    const stillWaiting = this.confirms !== undefined && this.confirms.onDurable(upTo);
     if (this.commitTicket !== 0 && this.commitTicket <= upTo) {
       this.commitTicket = 0;
       this.sendHeldReply();
     }
-    if (head === undefined && this.commitTicket === 0) this.vhost.durability?.stopWaiting(this);
+    if (!stillWaiting && this.commitTicket === 0) this.vhost.durability?.stopWaiting(this);
     this.queueConfirms();
   }
 
-  /**
-   * A queue turned the publish away (x-overflow reject-publish): basic.nack
-   * at once. A later multiple ack may span it, as RabbitMQ's do; a single
-   * ack never names it.
-   */
-  private nackPublish(seq: number): void {
-    encodeMethod(this.connection.writer, this.number, M.BASIC_NACK, { deliveryTag: seq, multiple: false, requeue: false });
-    this.connection.scheduleFlush();
-    this.lastNacked = seq;
-  }
-
-  /** Sends one basic.ack covering every publish confirmable since the last flush. */
+  /** At the connection's flush: the confirms due since the last one. */
   sendConfirms(): void {
     this.confirmsQueued = false;
-    const upTo = this.confirmable();
-    if (upTo <= this.confirmedUpTo || this.awaitingCloseOk || this.released) return;
-    if (upTo === this.confirmedUpTo + 1 && upTo === this.lastNacked) {
-      this.confirmedUpTo = upTo;
-      return;
-    }
-    const multiple = upTo - this.confirmedUpTo > 1;
-    encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag: upTo, multiple });
-    this.confirmedUpTo = upTo;
+    if (this.awaitingCloseOk || this.released) return;
+    this.confirms?.flush();
+  }
+
+  sendAck(deliveryTag: number, multiple: boolean): void {
+    encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag, multiple });
+  }
+
+  sendNack(deliveryTag: number): void {
+    encodeMethod(this.connection.writer, this.number, M.BASIC_NACK, { deliveryTag, multiple: false, requeue: false });
+    this.connection.scheduleFlush();
   }
 
   // ---- consuming --------------------------------------------------------------
@@ -736,7 +724,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   definitionsStored(): void {
-    this.sendHeldReply();
+    try {
+      this.sendHeldReply();
+    } catch (error) {
+      this.connection.fail(error);
+    }
   }
 
   /** The held reply's condition is met: send it, then what it held back. */

@@ -488,6 +488,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     this.onError(error);
   }
 
+  /** An error in one of this connection's callbacks: close it (541); if even that fails, drop the socket. */
   private onError(error: unknown): void {
     if (error instanceof AmqpError) {
       if (error.scope === 'channel') {
@@ -555,6 +556,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   }
 
   private failInternally(where: string, error: unknown): void {
+    // Confirms still queued may be what failed: a failing connection sends none.
+    this.confirmingChannels.length = 0;
     this.log.error({ event: 'connection.internal-error', where, err: error }, `internal error in the ${where}; closing connection`);
     if (this.state === 'opened') {
       try {
