@@ -368,10 +368,12 @@ function writeValue(w: ByteSink, v: FieldValue | undefined): void {
       w.pos += 2;
       return;
     case 'number':
-      if (Number.isInteger(v)) {
-        if (v >= -0x80000000 && v <= 0x7fffffff) writeTyped(w, 'I', v);
-        else writeTyped(w, 'l', v);
+      if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
+        writeTyped(w, 'I', v);
+      } else if (Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63) {
+        writeTyped(w, 'l', v);
       } else {
+        // Fractions, and whole numbers no int64 holds (a decoded double such as 1.5e20).
         writeTyped(w, 'd', v);
       }
       return;
