@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     seed,
     cases,
     first: int(args.first, 'first', 0),
-    concurrency: int(args.concurrency, 'concurrency', 48),
+    concurrency: int(args.concurrency, 'concurrency', 64),
     skipKinds: args.skip?.split(',').filter((k) => k !== ''),
     onProgress: (line) => console.log(line),
   });

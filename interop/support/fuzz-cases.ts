@@ -32,9 +32,9 @@ export class Rng {
     return items[this.int(items.length)]!;
   }
   bytes(n: number): Buffer {
-    const b = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) b[i] = this.next() & 0xff;
-    return b;
+    const b = Buffer.allocUnsafe(n + 3);
+    for (let i = 0; i < n; i += 4) b.writeUInt32LE(this.next(), i);
+    return b.subarray(0, n);
   }
 }
 
@@ -166,13 +166,26 @@ function randomTable(rng: Rng, n = rng.int(4)): Buffer {
 
 /** A field `d` whose value is `depth` tables (F) or arrays (A) nested in each other. */
 function deepField(depth: number, kind: 'F' | 'A'): Buffer {
-  // Built inside out; each level adds a few bytes.
-  let inner: Buffer = kind === 'F' ? Buffer.concat([Buffer.from('F'), u32(0)]) : Buffer.concat([Buffer.from('A'), u32(0)]);
+  // Written back to front into one buffer: each level's length is everything after it.
+  const tag = kind.charCodeAt(0);
+  const total = 2 + 5 + (depth - 1) * (kind === 'F' ? 7 : 5);
+  const b = Buffer.alloc(total);
+  let p = total - 4; // innermost: an empty table or array
+  b[--p] = tag;
   for (let i = 1; i < depth; i++) {
-    const value = kind === 'F' ? Buffer.concat([shortstr('d'), inner]) : inner;
-    inner = Buffer.concat([Buffer.from(kind), u32(value.length), value]);
+    if (kind === 'F') {
+      p -= 2;
+      b[p] = 1; // the inner value's key: shortstr "d"
+      b[p + 1] = 0x64;
+    }
+    const len = total - p;
+    p -= 4;
+    b.writeUInt32BE(len, p);
+    b[--p] = tag;
   }
-  return Buffer.concat([shortstr('d'), inner]);
+  b[0] = 1; // this field's key: shortstr "d"
+  b[1] = 0x64;
+  return b;
 }
 
 /** Basic properties: flags + fields, from a list of (flag bit, encoded value). */
@@ -211,7 +224,7 @@ function contentHeader(channel: number, bodySize: bigint | number, properties: B
 function bodyFrames(rng: Rng, channel: number, data: Buffer, maxPayload: number): Buffer[] {
   const out: Buffer[] = [];
   let off = 0;
-  const tiny = rng.chance(0.3);
+  const tiny = data.length <= 4096 && rng.chance(0.3);
   while (off < data.length) {
     const n = Math.min(data.length - off, tiny ? rng.range(1, 16) : rng.range(1, maxPayload));
     out.push(frame(FRAME_BODY, channel, data.subarray(off, off + n)));
@@ -256,9 +269,12 @@ function validOperations(rng: Rng, ch: number, frameMax: number, index: number):
       case 4:
         ops.push(m.basicQos(ch, 0, rng.int(100), false));
         break;
-      case 5:
-        ops.push(m.exchangeDeclare(ch, `fuzz.x.${index}`, rng.pick(['direct', 'fanout', 'topic', 'headers'])));
+      case 5: {
+        // One name per type: exchanges are not exclusive, so a name per case would pile up over a long run.
+        const type = rng.pick(['direct', 'fanout', 'topic', 'headers']);
+        ops.push(m.exchangeDeclare(ch, `fuzz.x.${type}`, type));
         break;
+      }
       default:
         ops.push(method(ch, 60, 70, new Args().short(0).shortstr(FUZZ_QUEUES.sink).bit(false).build())); // basic.get, no-ack false
     }

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { type FuzzCase, FUZZ_QUEUES, generateCase } from './fuzz-cases.js';
 import { exited, removeDir, stopGroup, Tail, trackDir, trackGroup } from './procs.js';
@@ -60,6 +61,8 @@ export interface FuzzBroker {
   stderr: Tail;
   exit: { code: number | null; signal: NodeJS.Signals | null; at: number } | undefined;
   rssMb(): number;
+  /** CPU seconds (user + system) the broker used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -89,6 +92,11 @@ export async function startFuzzBroker(opts: { keepLines?: boolean; args?: string
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
       const kb = /VmRSS:\s+(\d+) kB/.exec(status);
       return kb ? Number(kb[1]) / 1024 : NaN;
+    },
+    cpuSeconds: () => {
+      // /proc/<pid>/stat fields 14 and 15 (utime, stime) in clock ticks (100 per second on Linux).
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     stop: async () => {
       await stopGroup(child, 5_000);
@@ -446,6 +454,11 @@ export interface FuzzReport {
   rssBeforeMb: number;
   rssAfterMb: number;
   rssPeakMb: number;
+  /** CPU seconds used by the broker and by the fuzzer's own process during the run. */
+  brokerCpuSeconds: number;
+  fuzzerCpuSeconds: number;
+  /** Longest event-loop delay of the fuzzer's process (ms): timings are only as good as this. */
+  fuzzerLagMs: number;
   healthy: HealthyStats;
   brokerExit: string | undefined;
   errorLines: LogLine[];
@@ -463,7 +476,7 @@ export interface FuzzReport {
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const t0 = Date.now();
-  const concurrency = opts.concurrency ?? 48;
+  const concurrency = opts.concurrency ?? 64;
   const first = opts.first ?? 0;
   const skip = opts.skipKinds ?? [];
   const broker = await startFuzzBroker({ keepLines: opts.keepLines });
@@ -480,6 +493,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     rssBeforeMb: 0,
     rssAfterMb: 0,
     rssPeakMb: 0,
+    brokerCpuSeconds: 0,
+    fuzzerCpuSeconds: 0,
+    fuzzerLagMs: 0,
     healthy: healthy.stats,
     brokerExit: undefined,
     errorLines: [],
@@ -492,6 +508,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     stderr: '',
   };
   const byPeer = new Map<string, FuzzCase>();
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  const fuzzerCpu = process.cpuUsage();
+  let cpuBefore = 0;
   const inFlight = new Set<FuzzCase>();
   /** The last cases finished: a crash on a timer (TTL dead-lettering) comes after its case is done. */
   const recent: FuzzCase[] = [];
@@ -501,6 +520,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     await new Promise((r) => setTimeout(r, 500));
     report.rssBeforeMb = broker.rssMb();
     report.rssPeakMb = report.rssBeforeMb;
+    cpuBefore = broker.cpuSeconds();
+    lag.enable();
 
     let next = first;
     const end = first + opts.cases;
@@ -536,9 +557,16 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       // Timers the cases set off (TTL dead-lettering, close timeouts) run meanwhile.
       await new Promise((r) => setTimeout(r, IDLE_AFTER_MS));
     }
-    if (broker.exit === undefined) report.rssAfterMb = broker.rssMb();
+    if (broker.exit === undefined) {
+      report.rssAfterMb = broker.rssMb();
+      report.brokerCpuSeconds = broker.cpuSeconds() - cpuBefore;
+    }
     await healthy.stop();
   } finally {
+    lag.disable();
+    report.fuzzerLagMs = Math.round(lag.max / 1e6);
+    const cpu = process.cpuUsage(fuzzerCpu);
+    report.fuzzerCpuSeconds = (cpu.user + cpu.system) / 1e6;
     report.seconds = (Date.now() - t0) / 1000;
     if (broker.exit !== undefined) {
       report.brokerExit = `broker exited (code ${broker.exit.code}, signal ${broker.exit.signal})`;
@@ -613,6 +641,7 @@ export function formatSummary(r: FuzzReport): string {
     `  channel.close by reply code: ${counts(r.channelClosesByCode)}`,
     `  slowest close after a bad case's last byte: ${r.slowestCloseMs} ms`,
     `  RSS before ${r.rssBeforeMb.toFixed(1)} MB, after ${r.brokerExit ? '-' : r.rssAfterMb.toFixed(1)} MB (peak seen ${r.rssPeakMb.toFixed(1)} MB, allowed +${RSS_SLACK_MB} MB)`,
+    `  CPU: broker ${r.brokerCpuSeconds.toFixed(1)} s, fuzzer ${r.fuzzerCpuSeconds.toFixed(1)} s; fuzzer's longest event-loop delay ${r.fuzzerLagMs} ms`,
     `  healthy client: ${r.healthy.roundTrips} round trips, ${r.healthy.confirms} confirms, longest gap ${r.healthy.longestGapMs} ms${r.healthy.failure ? `, FAILED: ${r.healthy.failure}` : ''}`,
     `  broker: ${r.brokerExit ?? 'running to the end'}; error-level log lines: ${r.errorLines.length}`,
     `  failing cases: ${r.failureCount}${r.failureCount ? ` (${counts(r.failuresByKind)})` : ''}`,
