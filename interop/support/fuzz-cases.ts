@@ -238,11 +238,11 @@ function routingKey(rng: Rng): string {
 }
 
 /** basic.publish + header + body in frames; a valid message. */
-function publish(rng: Rng, channel: number, frameMax: number, opts: { routingKey?: string; properties?: Buffer; size?: number } = {}): Buffer {
+function publish(rng: Rng, channel: number, frameMax: number, opts: { routingKey?: string; properties?: Buffer; size?: number; mandatory?: boolean } = {}): Buffer {
   const size = opts.size ?? rng.pick([0, 1, rng.int(100), rng.int(3000)]);
   const data = rng.bytes(size);
   return Buffer.concat([
-    m.basicPublish(channel, '', opts.routingKey ?? routingKey(rng)),
+    m.basicPublish(channel, '', opts.routingKey ?? routingKey(rng), { mandatory: opts.mandatory ?? false }),
     contentHeader(channel, size, opts.properties ?? randomValidProperties(rng)),
     ...bodyFrames(rng, channel, data, frameMax - 8),
   ]);
@@ -630,13 +630,13 @@ const GENERATORS: Array<[weight: number, Generator]> = [
     const frameMax = smallFrameMax(rng);
     const q = `fuzz.rt.${index}`;
     const size = rng.range(frameMax - 16, 3 * frameMax);
-    const bytes = Buffer.concat([
-      open1,
-      queueDeclare(1, q, tableOf([])),
-      publish(rng, 1, frameMax, { routingKey: q, size }),
-      method(1, 60, 70, new Args().short(0).shortstr(q).bit(true).build()), // basic.get no-ack
-    ]);
-    return { kind: 'round-trip-at-frame-max', phase: 'open', bytes, frameMax, expect: 'survive' };
+    // The message comes back as basic.get-ok, basic.deliver or basic.return.
+    const path = rng.pick(['get', 'deliver', 'return'] as const);
+    const parts = [open1, queueDeclare(1, q, tableOf([]))];
+    if (path === 'deliver') parts.push(method(1, 60, 20, new Args().short(0).shortstr(q).shortstr('').bit(false).bit(true).bit(false).bit(false).table({}).build()));
+    parts.push(publish(rng, 1, frameMax, { routingKey: path === 'return' ? 'fuzz.nowhere' : q, size, mandatory: path === 'return' }));
+    if (path === 'get') parts.push(method(1, 60, 70, new Args().short(0).shortstr(q).bit(true).build())); // no-ack
+    return { kind: `round-trip-at-frame-max:${path}`, phase: 'open', bytes: Buffer.concat(parts), frameMax, expect: 'survive' };
   }],
   // Handshake steps out of order or with values RabbitMQ refuses.
   [3, (rng) => {
