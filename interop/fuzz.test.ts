@@ -7,7 +7,7 @@
 // byte, and at once after broken framing; valid input left usable; frames the
 // broker sends fit the negotiated frame_max; reply texts print sizes exactly);
 // the healthy client never fails nor stalls; no error-level log line; RSS
-// within +64 MB of its start after a short idle. A failure prints the seed,
+// within +96 MB of its start after a short idle (why: RSS_SLACK_MB). A failure prints the seed,
 // the case index and its bytes; `npm run fuzz -- --seed S --case I` replays it.
 import { describe, expect, it } from 'vitest';
 import { formatSummary, runFuzz } from './support/fuzz.js';
