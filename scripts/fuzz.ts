@@ -1,6 +1,9 @@
-// npm run fuzz -- [--cases N] [--seed S] [--first I] [--concurrency C] [--skip kind,kind…]
+// npm run fuzz -- [--cases N] [--seed S] [--first I] [--concurrency C] [--skip kind,kind…] [--rabbitmq]
 // npm run fuzz -- --seed S --case I      replays one case and prints what the broker did with it
 //
+// --rabbitmq runs the cases against a private RabbitMQ node instead, to check
+// what the cases expect against the reference (RabbitMQ keeps the socket after
+// broken framing, which Warren must not: those cases fail there by design).
 // Runs the frame fuzzer (interop/support/fuzz.ts) against a fresh Warren child
 // process, prints a progress line every 10 s and the summary at the end; exits 1
 // if a property failed. When the broker exits or logs an error, the suspect
@@ -14,6 +17,10 @@ function parseArgs(argv: string[]): Record<string, string> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    if (a === '--rabbitmq') {
+      out.rabbitmq = 'true';
+      continue;
+    }
     const [k, v] = a.includes('=') ? a.slice(2).split('=', 2) : [a.slice(2), argv[++i]];
     if (v === undefined) throw new Error(`--${k} needs a value`);
     out[k!] = v;
@@ -65,6 +72,7 @@ async function main(): Promise<number> {
     first: int(args.first, 'first', 0),
     concurrency: int(args.concurrency, 'concurrency', 64),
     skipKinds: args.skip?.split(',').filter((k) => k !== ''),
+    rabbitmq: args.rabbitmq === 'true',
     onProgress: (line) => console.log(line),
   });
   console.log(formatSummary(report));

@@ -12,8 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { type FuzzCase, FUZZ_QUEUES, generateCase } from './fuzz-cases.js';
-import { exited, removeDir, stopGroup, Tail, trackDir, trackGroup } from './procs.js';
+import { type FuzzCase, FUZZ_QUEUES, generateCase, wellFramed } from './fuzz-cases.js';
+import { removeDir, stopGroup, Tail, trackDir, trackGroup } from './procs.js';
+import { startRabbitMQ } from './rabbitmq.js';
 import { FRAME_METHOD, PROTOCOL_HEADER, RawAmqp, m, type Frame } from './raw-amqp.js';
 import { ROOT, ensureWarrenBuilt } from './warren.js';
 
@@ -147,6 +148,26 @@ export async function startFuzzBroker(opts: { keepLines?: boolean; args?: string
 /** Bounds of the queues cases publish into: a long run keeps no backlog (4 MiB each at most). */
 const BOUNDED = { 'x-max-length': 200, 'x-max-length-bytes': 4 * 1024 * 1024 };
 
+/**
+ * A private RabbitMQ node in the broker's place, to check the cases'
+ * expectations against the reference: no log, exit or memory figures.
+ */
+async function startRabbitMQUnderFuzz(): Promise<FuzzBroker> {
+  const node = await startRabbitMQ();
+  return {
+    port: node.port,
+    url: node.url,
+    pid: 0,
+    errorLines: [],
+    lines: [],
+    stderr: new Tail(0),
+    exit: undefined,
+    rssMb: () => NaN,
+    cpuSeconds: () => NaN,
+    stop: () => node.stop(),
+  };
+}
+
 /** The queues cases publish into (fuzz-cases.ts FUZZ_QUEUES). */
 async function declareTopology(url: string): Promise<void> {
   const conn = await amqp.connect(url);
@@ -278,6 +299,8 @@ export interface CaseResult {
   ms: number;
   violations: string[];
   localPort?: number;
+  /** Silent after connection.close: how long the broker kept the socket (Infinity: past the wait). */
+  socketKeptMs?: number;
 }
 
 /** The channel.open sent after a case that may leave the connection usable; its open-ok proves it is. */
@@ -407,13 +430,15 @@ async function afterConnectionClose(raw: RawAmqp, c: FuzzCase, result: CaseResul
   if (c.onClose === 'close-ok') {
     raw.write(m.closeOk());
     const { ended } = await raw.readAll(CLOSE_WITHIN_MS);
-    if (!ended) result.violations.push(`socket still open ${CLOSE_WITHIN_MS} ms after our connection.close-ok`);
+    // Only a broker that can still read frames can see our close-ok.
+    if (!ended && wellFramed(c)) result.violations.push(`socket still open ${CLOSE_WITHIN_MS} ms after our connection.close-ok`);
     return;
   }
-  // Silent: the broker must give up on its close-ok and cut the socket in time.
+  // Silent: exercises the broker giving up on its close-ok. Its connection.close
+  // already closed the connection; how long it keeps the socket is a figure
+  // (Warren: 3 s; RabbitMQ waits longer), not a property.
   const { ended } = await raw.readAll(CLOSE_WITHIN_MS + 1_000);
-  const since = Date.now() - closeAt + result.ms;
-  if (!ended || since > CLOSE_WITHIN_MS + 500) result.violations.push(`socket not closed within ${CLOSE_WITHIN_MS} ms of the last byte without a close-ok (${ended ? `${since} ms` : 'still open'})`);
+  result.socketKeptMs = ended ? Date.now() - closeAt : Infinity;
 }
 
 function judge(c: FuzzCase, r: CaseResult): void {
@@ -448,6 +473,8 @@ export interface FuzzOptions {
   progressEveryMs?: number;
   /** Keep the broker's log lines (replay of one case). */
   keepLines?: boolean;
+  /** Run the cases against a private RabbitMQ node instead (to check the cases' expectations). */
+  rabbitmq?: boolean;
   /** Kinds (prefixes) generated but not sent, e.g. to go on fuzzing past a known bug; indices stay the same. */
   skipKinds?: string[];
 }
@@ -459,6 +486,8 @@ export interface CaseFailure {
 
 export interface FuzzReport {
   seed: number;
+  /** 'warren' or 'rabbitmq' */
+  broker: string;
   cases: number;
   /** Cases not sent (skipKinds). */
   skipped: number;
@@ -468,6 +497,9 @@ export interface FuzzReport {
   outcomes: Record<string, number>;
   /** Slowest close after the last byte of a case that had to be closed, ms. */
   slowestCloseMs: number;
+  /** Cases that never answered the broker's connection.close: how long the broker kept their socket (ms, longest). */
+  silentCases: number;
+  longestSocketKeptMs: number;
   rssBeforeMb: number;
   rssAfterMb: number;
   rssPeakMb: number;
@@ -496,10 +528,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const concurrency = opts.concurrency ?? 64;
   const first = opts.first ?? 0;
   const skip = opts.skipKinds ?? [];
-  const broker = await startFuzzBroker({ keepLines: opts.keepLines });
+  const broker = opts.rabbitmq ? await startRabbitMQUnderFuzz() : await startFuzzBroker({ keepLines: opts.keepLines });
   const healthy = new HealthyClient();
   const report: FuzzReport = {
     seed: opts.seed,
+    broker: opts.rabbitmq ? 'rabbitmq' : 'warren',
     cases: 0,
     skipped: 0,
     seconds: 0,
@@ -507,6 +540,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     channelClosesByCode: {},
     outcomes: {},
     slowestCloseMs: 0,
+    silentCases: 0,
+    longestSocketKeptMs: 0,
     rssBeforeMb: 0,
     rssAfterMb: 0,
     rssPeakMb: 0,
@@ -612,6 +647,10 @@ function record(report: FuzzReport, c: FuzzCase, r: CaseResult): void {
   if ((c.expect === 'close' || c.expect === 'close-broken') && (r.outcome === 'connection.close' || r.outcome === 'socket-closed')) {
     report.slowestCloseMs = Math.max(report.slowestCloseMs, r.ms);
   }
+  if (r.socketKeptMs !== undefined) {
+    report.silentCases++;
+    report.longestSocketKeptMs = Math.max(report.longestSocketKeptMs, r.socketKeptMs);
+  }
   if (r.violations.length > 0) {
     report.failureCount++;
     report.failuresByKind[c.kind] = (report.failuresByKind[c.kind] ?? 0) + 1;
@@ -628,7 +667,7 @@ function problems(r: FuzzReport): string[] {
   else if (r.healthy.roundTrips === 0) out.push('healthy client made no round trip');
   else if (r.healthy.longestGapMs > HEALTHY_ROUND_TRIP_MS) out.push(`healthy client stalled for ${r.healthy.longestGapMs} ms`);
   if (r.errorLines.length > 0) out.push(`${r.errorLines.length} error-level log line(s)`);
-  if (!r.brokerExit && r.rssAfterMb - r.rssBeforeMb > RSS_SLACK_MB) {
+  if (!r.brokerExit && !Number.isNaN(r.rssAfterMb) && r.rssAfterMb - r.rssBeforeMb > RSS_SLACK_MB) {
     out.push(`RSS grew from ${r.rssBeforeMb.toFixed(0)} MB to ${r.rssAfterMb.toFixed(0)} MB (more than +${RSS_SLACK_MB} MB)`);
   }
   return out;
@@ -655,11 +694,11 @@ export function describeCase(c: FuzzCase): string {
 
 export function formatSummary(r: FuzzReport): string {
   const lines = [
-    `fuzz summary: seed ${r.seed}, ${r.cases} cases in ${r.seconds.toFixed(1)} s (${(r.cases / Math.max(r.seconds, 0.001)).toFixed(0)}/s)${r.skipped ? `, ${r.skipped} skipped` : ''}`,
+    `fuzz summary (${r.broker}): seed ${r.seed}, ${r.cases} cases in ${r.seconds.toFixed(1)} s (${(r.cases / Math.max(r.seconds, 0.001)).toFixed(0)}/s)${r.skipped ? `, ${r.skipped} skipped` : ''}`,
     `  connection.close by reply code: ${counts(r.closesByCode)}`,
     `  socket-only closes: ${r.outcomes['socket-closed'] ?? 0}; still usable (probe answered): ${r.outcomes.alive ?? 0}; left mid-frame: ${r.outcomes.pending ?? 0}; client close: ${r.outcomes['client-closed'] ?? 0}; no answer: ${r.outcomes['no-answer'] ?? 0}`,
     `  channel.close by reply code: ${counts(r.channelClosesByCode)}`,
-    `  slowest close after a bad case's last byte: ${r.slowestCloseMs} ms`,
+    `  slowest close after a bad case's last byte: ${r.slowestCloseMs} ms; ${r.silentCases} cases left the broker's connection.close unanswered, socket kept at most ${Number.isFinite(r.longestSocketKeptMs) ? `${r.longestSocketKeptMs} ms` : `over ${CLOSE_WITHIN_MS + 1_000} ms`}`,
     `  RSS before ${r.rssBeforeMb.toFixed(1)} MB, after ${r.brokerExit ? '-' : r.rssAfterMb.toFixed(1)} MB (peak seen ${r.rssPeakMb.toFixed(1)} MB, allowed +${RSS_SLACK_MB} MB)`,
     `  CPU: broker ${r.brokerCpuSeconds.toFixed(1)} s, fuzzer ${r.fuzzerCpuSeconds.toFixed(1)} s; fuzzer's longest event-loop delay ${r.fuzzerLagMs} ms`,
     `  healthy client: ${r.healthy.roundTrips} round trips, ${r.healthy.confirms} confirms, longest gap ${r.healthy.longestGapMs} ms${r.healthy.failure ? `, FAILED: ${r.healthy.failure}` : ''}`,
