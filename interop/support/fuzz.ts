@@ -303,9 +303,13 @@ export interface CaseResult {
   socketKeptMs?: number;
 }
 
-/** The channel.open sent after a case that may leave the connection usable; its open-ok proves it is. */
+/**
+ * The channel.open sent after a case that may leave the connection usable; its
+ * open-ok proves it is. The negotiated channel_max: a number within the limit
+ * that the cases' own channels (1, 2, 7, or past the limit) do not use.
+ */
 function probeChannel(c: FuzzCase): number {
-  return 65000 + (c.index % 500);
+  return c.channelMax;
 }
 
 async function handshakeTo(raw: RawAmqp, c: FuzzCase): Promise<void> {
@@ -683,11 +687,14 @@ function counts(rec: Record<string, number>): string {
   return keys.length === 0 ? 'none' : keys.map((k) => `${k}: ${rec[k]}`).join(', ');
 }
 
+/** Cases up to this size are printed whole (deep tables and large bodies run to 130 KB). */
+const MAX_HEX_BYTES = 16 * 1024;
+
 /** How to look at one case again: its identity, bytes and replay command. */
 export function describeCase(c: FuzzCase): string {
   return [
     `case ${c.index} of seed ${c.seed}: ${c.kind} (phase ${c.phase}, expect ${c.expect}, frame_max ${c.frameMax}, channel_max ${c.channelMax}, on close ${c.onClose}${c.splits.length ? `, writes cut at ${c.splits.join(',')}` : ''})`,
-    `  bytes (${c.bytes.length}): ${c.bytes.length > 2048 ? `${c.bytes.subarray(0, 2048).toString('hex')}… (first 2048 bytes)` : c.bytes.toString('hex')}`,
+    `  bytes (${c.bytes.length}): ${c.bytes.length > MAX_HEX_BYTES ? `${c.bytes.subarray(0, MAX_HEX_BYTES).toString('hex')}… (first ${MAX_HEX_BYTES} bytes; the replay sends them all)` : c.bytes.toString('hex')}`,
     `  replay: npm run fuzz -- --seed ${c.seed} --case ${c.index}`,
   ].join('\n');
 }
