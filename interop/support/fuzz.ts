@@ -627,15 +627,20 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const cpu = process.cpuUsage(fuzzerCpu);
     report.fuzzerCpuSeconds = (cpu.user + cpu.system) / 1e6;
     report.seconds = (Date.now() - t0) / 1000;
-    if (broker.exit !== undefined) {
-      report.brokerExit = `broker exited (code ${broker.exit.code}, signal ${broker.exit.signal})`;
-      report.suspects.push(...inFlight, ...recent.filter((c) => !inFlight.has(c)).reverse());
-    }
+    // Suspects, surest first: cases whose connection an error-level line names, then
+    // (if the broker exited) those in flight, then those just finished.
     report.errorLines = broker.errorLines;
+    const suspects = new Set<FuzzCase>();
     for (const l of broker.errorLines) {
       const c = l.peer ? byPeer.get(l.peer) : undefined;
-      if (c && !report.suspects.includes(c)) report.suspects.push(c);
+      if (c) suspects.add(c);
     }
+    if (broker.exit !== undefined) {
+      report.brokerExit = `broker exited (code ${broker.exit.code}, signal ${broker.exit.signal})`;
+      for (const c of inFlight) suspects.add(c);
+      for (const c of recent.reverse()) suspects.add(c);
+    }
+    report.suspects = [...suspects];
     report.lines = broker.lines;
     report.stderr = broker.stderr.toString();
     await broker.stop();
@@ -718,7 +723,8 @@ export function formatSummary(r: FuzzReport): string {
     lines.push(describeCase(f.case), `  got: ${f.result.outcome}${f.result.code ? ` ${f.result.code} ${JSON.stringify(f.result.text)}` : ''} after ${f.result.ms} ms`, ...f.result.violations.map((v) => `  violation: ${v}`));
   }
   for (const l of r.errorLines.slice(0, 5)) lines.push(`  error log: ${l.line.slice(0, 600)}`);
-  for (const c of r.suspects.slice(0, 10)) lines.push(`suspect (${r.brokerExit ? 'in flight or just finished at the exit' : 'named by an error-level line'}):`, describeCase(c));
+  if (r.suspects.length > 0) lines.push(`suspects (named by an error-level line${r.brokerExit ? ', in flight at the exit, or just finished' : ''}; npm run fuzz replays them alone):`);
+  for (const c of r.suspects.slice(0, 10)) lines.push(describeCase(c));
   if (r.brokerExit) lines.push(`  broker stderr (tail): ${r.stderr.slice(-1500)}`);
   return lines.join('\n');
 }
