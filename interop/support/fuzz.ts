@@ -70,6 +70,15 @@ export interface FuzzBroker {
   stop(): Promise<void>;
 }
 
+/** A /proc file of the broker; empty once it is gone (its 'exit' event may not have come yet). */
+function readProc(pid: number, file: string): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export async function startFuzzBroker(opts: { keepLines?: boolean; args?: string[] } = {}): Promise<FuzzBroker> {
   ensureWarrenBuilt();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-fuzz-'));
@@ -93,13 +102,12 @@ export async function startFuzzBroker(opts: { keepLines?: boolean; args?: string
     stderr,
     exit: undefined,
     rssMb: () => {
-      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-      const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readProc(pid, 'status'));
       return kb ? Number(kb[1]) / 1024 : NaN;
     },
     cpuSeconds: () => {
       // /proc/<pid>/stat fields 14 and 15 (utime, stime) in clock ticks (100 per second on Linux).
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      const fields = readProc(pid, 'stat').replace(/^.*\) /, '').split(' ');
       return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     stop: async () => {
