@@ -165,10 +165,10 @@ describe('warren --config (rabbitmq.conf) and WARREN_ variables', () => {
   });
 
   it('warns about an unknown key, naming it and its line, and starts', async () => {
-    const file = confFile(['listeners.tcp.default = 127.0.0.1:0', 'management.tcp.port = 15672']);
+    const file = confFile(['listeners.tcp.default = 127.0.0.1:0', 'cluster_formation.peer_discovery_backend = classic_config']);
     const warren = spawnWarren(['--config', file, '--data-dir', tempDir()]);
     await warren.listening;
-    expect(warren.output()).toContain(`${file} line 2: unknown key management.tcp.port (not a Warren setting), ignored`);
+    expect(warren.output()).toContain(`${file} line 2: unknown key cluster_formation.peer_discovery_backend (not a Warren setting), ignored`);
   });
 
   it('warns about a WARREN_ variable that is no option (WARREN_DATA) and starts', async () => {
