@@ -16,7 +16,7 @@ try {
   process.exit(1);
 }
 const { config, warnings } = resolved;
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, config.logFormat);
 for (const warning of warnings) logger.warn(warning);
 // Handlers go in before the listener opens, so a signal that follows the
 // "listening" line at once still shuts down cleanly.
