@@ -25,8 +25,8 @@ export interface StorageEvents {
 
 /** What a node is given at boot besides its data dir. */
 export interface BootDefinitions {
-  /** A definitions document to import at every boot (RabbitMQ: load_definitions). */
-  load: DefinitionsDocument | undefined;
+  /** Definitions documents to import at every boot, in order (RabbitMQ: load_definitions); none: []. */
+  load: readonly DefinitionsDocument[];
   /** The user and vhost a node starts with when it has no definitions and loads none. */
   defaults: DefaultAccess;
 }
@@ -55,12 +55,12 @@ export async function openPersistence(
     const document = (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
     // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
     // from before Warren stored users had guest on / implied: it gets them too, before its objects go in.
-    if (document === undefined ? boot.load === undefined : document.users === undefined) broker.provisionDefaults(boot.defaults);
+    if (document === undefined ? boot.load.length === 0 : document.users === undefined) broker.provisionDefaults(boot.defaults);
     if (document !== undefined) {
       for (const problem of importDefinitions(broker, document)) logger.warn({ event: 'definitions.skipped' }, problem);
     }
-    if (boot.load !== undefined) {
-      for (const problem of importDefinitions(broker, boot.load)) logger.warn({ event: 'definitions.skipped' }, problem);
+    for (const load of boot.load) {
+      for (const problem of importDefinitions(broker, load)) logger.warn({ event: 'definitions.skipped' }, problem);
     }
     let durability: Durability | undefined;
     const { log, recovered } = await MessageLog.open({
@@ -108,7 +108,7 @@ export async function openPersistence(
     // nothing they were promised depends on this write, and on a full disk it waits for space.
     saver.schedule();
     logger.info(
-      { event: 'storage.recovered', messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
+      { event: 'storage.recovered', dataDir, messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
       `recovered ${messages} messages in ${recovered.queues.size} queues`,
     );
     return {

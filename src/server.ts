@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, isIPv6, type AddressInfo, type Server } from 'node:net';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
 import type { Config } from './config.js';
@@ -14,24 +14,50 @@ import { Connection, type SessionSettings } from './session/connection.js';
 /** How long clients get to answer connection.close at shutdown. */
 const SHUTDOWN_GRACE_MS = 3000;
 
+/** An address the broker accepts clients on. */
+export interface Listener {
+  /** What it speaks: `amqp` (and, as they come, `amqps`, `http`…). */
+  readonly protocol: string;
+  /** The address it is bound to, as the socket reports it (`::` or `0.0.0.0` for all addresses). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The host a client on this machine connects to for a listener's address: loopback for all addresses, IPv6 in brackets. */
+export function connectHost(address: string): string {
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
+  return isIPv6(address) ? `[${address}]` : address;
+}
+
+export interface BootOptions {
+  /** A definitions document imported at boot after the loadDefinitions file, as if it were one (no guest unless it has one). */
+  definitions?: DefinitionsDocument;
+}
+
 export interface RunningServer {
+  /** The AMQP listener's port (the one picked when port 0 was asked for). */
   readonly port: number;
   readonly host: string;
+  /** Every listener, the AMQP one first. */
+  readonly listeners: readonly Listener[];
   readonly broker: Broker;
   /** Stops listening, closes every client with 320 CONNECTION_FORCED, and resolves when all are gone. */
   close(): Promise<void>;
 }
 
 /** Turns sockets into sessions on one broker. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, options: BootOptions = {}): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
   const properties = await serverProperties();
   const monitor = await startResourceMonitor(broker, config, logger);
   let persistence: Persistence;
   try {
+    const load: DefinitionsDocument[] = [];
+    if (config.loadDefinitions !== '') load.push(await readDefinitionsFile(config.loadDefinitions));
+    if (options.definitions !== undefined) load.push(options.definitions);
     const boot = {
-      load: config.loadDefinitions === '' ? undefined : await readDefinitionsFile(config.loadDefinitions),
+      load,
       defaults: { user: config.defaultUser, pass: config.defaultPass, tags: config.defaultUserTags, vhost: config.defaultVhost },
     };
     persistence = await openPersistence(
@@ -78,7 +104,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   const address = server.address() as AddressInfo;
-  logger.info({ port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
+  const listeners: Listener[] = [{ protocol: 'amqp', host: address.address, port: address.port }];
+  for (const listener of listeners) logger.info({ protocol: listener.protocol, host: listener.host, port: listener.port }, 'listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -101,7 +128,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { port: address.port, host: address.address, broker, close };
+  return { port: address.port, host: address.address, listeners, broker, close };
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */
