@@ -66,9 +66,9 @@ describe('warren CLI', () => {
     const help = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, [CLI, '--help'], { timeout: 10_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
     );
-    const flags = ['--config', '--port', '--host', '--data-dir', '--log-level', '--load-definitions', '--default-user', '--default-pass'];
+    const flags = ['--config', '--port', '--host', '--data-dir', '--log-level', '--log-format', '--load-definitions', '--default-user', '--default-pass'];
     for (const flag of [...flags, '--default-user-tags', '--default-vhost', '--loopback-users', '--auth-mechanisms']) expect(help).toContain(flag);
-    for (const name of ['WARREN_CONFIG', 'WARREN_PORT', 'WARREN_DEFAULT_USER', 'WARREN_AUTH_MECHANISMS']) expect(help).toContain(name);
+    for (const name of ['WARREN_CONFIG', 'WARREN_PORT', 'WARREN_LOG_FORMAT', 'WARREN_DEFAULT_USER', 'WARREN_AUTH_MECHANISMS']) expect(help).toContain(name);
   });
 
   it('takes its settings from WARREN_* variables, picks a free port for 0, and creates the data dir', async () => {
@@ -296,6 +296,8 @@ function rabbitmqReading(file: string): Promise<Record<string, string>> {
           load_definitions, auth_mechanisms]],
         {ok, Disk} = rabbit_resource_monitor_misc:parse_information_unit(proplists:get_value(disk_free_limit, Rabbit)),
         Show(disk_free_limit, Disk),
+        {ConsoleFormatter, _} = proplists:get_value(formatter, proplists:get_value(console, proplists:get_value(log, Rabbit))),
+        Show(log_console_formatter, ConsoleFormatter),
         halt(0)
     end.`;
   const ebins = fs
@@ -345,6 +347,7 @@ describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3
       'auth_mechanisms.1 = PLAIN',
       'auth_mechanisms.2 = AMQPLAIN',
       'heartbeat = 45',
+      'log.console.formatter = json',
     ]);
     const { config, warnings } = resolveConfig(['--config', file], {});
     expect(warnings).toEqual([]);
@@ -364,6 +367,7 @@ describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3
       maxMessageSize: 1048576,
       loadDefinitions: definitions,
       authMechanisms: ['PLAIN', 'AMQPLAIN'],
+      logFormat: 'json',
     });
     const rabbit = await rabbitmqReading(file);
     expect(rabbit).toMatchObject({
@@ -380,6 +384,7 @@ describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3
       channel_max: String(config.channelMax),
       max_message_size: String(config.maxMessageSize),
       load_definitions: JSON.stringify(config.loadDefinitions),
+      log_console_formatter: 'rabbit_logger_json_fmt',
     });
     expect(erlangItems(rabbit.auth_mechanisms)).toEqual(config.authMechanisms.map((m) => `'${m}'`).sort());
   });
