@@ -55,6 +55,19 @@ describe('startBroker() with no settings', () => {
     await broker.close(); // a second close is harmless
   });
 
+  it('removes its temporary directory when the process exits without close()', async () => {
+    const code = `const { startBroker } = await import(${JSON.stringify(path.join(ROOT, 'src', 'index.ts'))});
+      const broker = await startBroker(); console.log(broker.dataDir); process.exit(0);`;
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stdout}${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const dataDir = output.trim();
+    expect(path.dirname(dataDir)).toBe(os.tmpdir());
+    expect(fs.existsSync(dataDir)).toBe(false);
+  });
+
   it('four started at once in one process each get their own port and directory, and all serve clients', async () => {
     const brokers = await Promise.all([start(), start(), start(), start()]);
     expect(new Set(brokers.map((b) => b.port)).size).toBe(4);

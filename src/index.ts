@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +45,34 @@ export interface RunningBroker {
   /** The address the AMQP listener is bound to. */
   readonly host: string;
   readonly ports: BrokerPorts;
-  /** Where durable data lives: a fresh temporary directory, removed by close(), unless dataDir was given. */
+  /**
+   * Where durable data lives: unless dataDir was given, a fresh temporary directory, removed by close() (or when
+   * the process exits, if close() was never called).
+   */
   readonly dataDir: string;
   /** Closes every client connection with 320 CONNECTION_FORCED, stops listening, and removes a temporary dataDir. */
   close(): Promise<void>;
+}
+
+/** Temporary data dirs of brokers not closed yet: removed when the process exits, if a test forgot close(). */
+const temporaryDirs = new Set<string>();
+let removeAtExit = false;
+
+async function makeTemporaryDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'warren-'));
+  temporaryDirs.add(dir);
+  if (!removeAtExit) {
+    removeAtExit = true;
+    process.once('exit', () => {
+      for (const left of temporaryDirs) rmSync(left, { recursive: true, force: true });
+    });
+  }
+  return dir;
+}
+
+async function removeTemporaryDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  temporaryDirs.delete(dir);
 }
 
 /**
@@ -61,7 +86,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   if (definitions !== undefined && (definitions === null || typeof definitions !== 'object' || Array.isArray(definitions))) {
     throw new ConfigError("definitions: must be an object in RabbitMQ's definitions format");
   }
-  const temporary = settings.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'warren-')) : undefined;
+  const temporary = settings.dataDir === undefined ? await makeTemporaryDir() : undefined;
   const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
   const config = applySettings(embedded, settings);
   const logger = given ?? createLogger(config.logLevel, config.logFormat);
@@ -70,7 +95,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     // Every section is optional to the import, as in a hand-written definitions file.
     server = await startServer(config, logger, { definitions: definitions as DefinitionsDocument | undefined });
   } catch (error) {
-    if (temporary !== undefined) await rm(temporary, { recursive: true, force: true });
+    if (temporary !== undefined) await removeTemporaryDir(temporary);
     throw error;
   }
   let closing: Promise<void> | undefined;
@@ -82,7 +107,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     dataDir: config.dataDir,
     close() {
       closing ??= server.close().then(async () => {
-        if (temporary !== undefined) await rm(temporary, { recursive: true, force: true });
+        if (temporary !== undefined) await removeTemporaryDir(temporary);
       });
       return closing;
     },
