@@ -2,6 +2,7 @@
 // and the README's vitest (globalSetup) and Jest (globalSetup/globalTeardown) examples.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
@@ -28,6 +29,13 @@ function tempDir(): string {
   dirs.push(dir);
   return dir;
 }
+
+/** Whether this machine has an IPv6 loopback address to listen on. */
+const hasIPv6Loopback = await new Promise<boolean>((resolve) => {
+  const server = net.createServer();
+  server.once('error', () => resolve(false));
+  server.listen(0, '::1', () => server.close(() => resolve(true)));
+});
 
 /** The reply code a failed connect gives (403 for a refused login), or 'connected'. */
 async function loginOutcome(url: string): Promise<number | string> {
@@ -92,7 +100,7 @@ describe('startBroker() with no settings', () => {
     await again.close();
   });
 
-  it('puts an IPv6 address in brackets', async () => {
+  it.skipIf(!hasIPv6Loopback)('puts an IPv6 address in brackets', async () => {
     const broker = await start({ host: '::1' });
     expect(broker.url).toBe(`amqp://guest:guest@[::1]:${broker.port}`);
     expect(await roundTrip(broker.url, 'v6')).toBe('v6');
@@ -169,7 +177,7 @@ describe('the README examples', () => {
     const vitest = path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
     const config = path.join(ROOT, 'interop', 'embedding', 'vitest.config.ts');
     const output = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [vitest, 'run', '--config', config], { cwd, timeout: 60_000, env: { ...process.env, CI: '' } }, (error, stdout, stderr) =>
+      execFile(process.execPath, [vitest, 'run', '--config', config], { cwd, timeout: 60_000 }, (error, stdout, stderr) =>
         error ? reject(new Error(`${error.message}\n${stdout}${stderr}`)) : resolve(stdout + stderr),
       ),
     );
