@@ -162,6 +162,21 @@ describe('startBroker({ definitions })', () => {
     expect(await roundTrip(broker.url, 'guest')).toBe('guest');
   });
 
+  it('refuses definitions with something it cannot import, saying what, and leaves no temporary directory', async () => {
+    // startBroker's temporary directories are warren-XXXXXX (other suites' have longer prefixes).
+    const temporaryDirs = () => fs.readdirSync(os.tmpdir()).filter((name) => /^warren-[A-Za-z0-9]{6}$/.test(name));
+    const before = new Set(temporaryDirs());
+    await expect(
+      startBroker({
+        definitions: {
+          vhosts: [{ name: 'apps' }],
+          queues: [{ name: 'jobs', vhost: 'app', durable: true, auto_delete: false, arguments: {} }],
+        },
+      }),
+    ).rejects.toThrow(new ConfigError("definitions: queue 'jobs': unknown vhost 'app'"));
+    expect(temporaryDirs().filter((name) => !before.has(name))).toEqual([]);
+  });
+
   it('refuses definitions that are not an object, before creating anything', async () => {
     await expect(startBroker({ definitions: [] as unknown as Definitions })).rejects.toThrow(
       new ConfigError("definitions: must be an object in RabbitMQ's definitions format"),

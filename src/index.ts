@@ -24,6 +24,7 @@ export interface BrokerOptions extends Partial<Config> {
   /**
    * Imported at start, after the loadDefinitions file if there is one. As with RabbitMQ's load_definitions, a
    * broker given definitions creates no default user (guest) and no default vhost unless the definitions have them.
+   * Anything in them that cannot be imported (a queue in a vhost they do not create…) throws ConfigError saying what.
    */
   definitions?: Definitions;
 }
@@ -97,6 +98,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   } catch (error) {
     if (temporary !== undefined) await removeTemporaryDir(temporary);
     throw error;
+  }
+  // A test suite wants a typo in its definitions now, not as a 404 later (the CLI logs them and starts).
+  if (server.definitionsSkipped.length > 0) {
+    await server.close();
+    if (temporary !== undefined) await removeTemporaryDir(temporary);
+    throw new ConfigError(`definitions: ${server.definitionsSkipped.join('; ')}`);
   }
   let closing: Promise<void> | undefined;
   return {

@@ -32,6 +32,8 @@ export interface BootDefinitions {
 }
 
 export interface Persistence {
+  /** What of the boot definitions (boot.load) could not be imported, with the reason (each also logged). */
+  readonly skipped: readonly string[];
   /** Writes what is pending, closes the log and releases the data directory. */
   close(): Promise<void>;
 }
@@ -59,8 +61,12 @@ export async function openPersistence(
     if (document !== undefined) {
       for (const problem of importDefinitions(broker, document)) logger.warn({ event: 'definitions.skipped' }, problem);
     }
+    const skipped: string[] = [];
     for (const load of boot.load) {
-      for (const problem of importDefinitions(broker, load)) logger.warn({ event: 'definitions.skipped' }, problem);
+      for (const problem of importDefinitions(broker, load)) {
+        logger.warn({ event: 'definitions.skipped' }, problem);
+        skipped.push(problem);
+      }
     }
     let durability: Durability | undefined;
     const { log, recovered } = await MessageLog.open({
@@ -112,6 +118,7 @@ export async function openPersistence(
       `recovered ${messages} messages in ${recovered.queues.size} queues`,
     );
     return {
+      skipped,
       async close() {
         await saver.close();
         await log.close();

@@ -40,6 +40,8 @@ export interface RunningServer {
   readonly host: string;
   /** Every listener, the AMQP one first. */
   readonly listeners: readonly Listener[];
+  /** What of the loadDefinitions file and the definitions option could not be imported, with the reason. */
+  readonly definitionsSkipped: readonly string[];
   readonly broker: Broker;
   /** Stops listening, closes every client with 320 CONNECTION_FORCED, and resolves when all are gone. */
   close(): Promise<void>;
@@ -128,7 +130,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     })();
     return closing;
   };
-  return { port: address.port, host: address.address, listeners, broker, close };
+  return { port: address.port, host: address.address, listeners, definitionsSkipped: persistence.skipped, broker, close };
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */
