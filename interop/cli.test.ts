@@ -51,7 +51,13 @@ function spawnWarren(args: string[], env: Record<string, string> = {}) {
       }
     });
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    // A test that expects no listener awaits the exit instead.
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before listening:\n${output}`));
+    });
   });
+  listening.catch(() => {});
   return { child, listening, exit, output: () => output };
 }
 
@@ -61,9 +67,9 @@ describe('warren CLI', () => {
     const help = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, [CLI, '--help'], { timeout: 10_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
     );
-    const flags = ['--config', '--port', '--host', '--data-dir', '--log-level', '--load-definitions', '--default-user', '--default-pass'];
+    const flags = ['--config', '--port', '--host', '--data-dir', '--log-level', '--log-format', '--load-definitions', '--default-user', '--default-pass'];
     for (const flag of [...flags, '--default-user-tags', '--default-vhost', '--loopback-users', '--auth-mechanisms']) expect(help).toContain(flag);
-    for (const name of ['WARREN_CONFIG', 'WARREN_PORT', 'WARREN_DEFAULT_USER', 'WARREN_AUTH_MECHANISMS']) expect(help).toContain(name);
+    for (const name of ['WARREN_CONFIG', 'WARREN_PORT', 'WARREN_LOG_FORMAT', 'WARREN_DEFAULT_USER', 'WARREN_AUTH_MECHANISMS']) expect(help).toContain(name);
   });
 
   it('takes its settings from WARREN_* variables, picks a free port for 0, and creates the data dir', async () => {
@@ -74,6 +80,8 @@ describe('warren CLI', () => {
     expect(port).not.toBe(5672);
     expect(host).toBe('127.0.0.1');
     expect(fs.existsSync(dataDir)).toBe(true);
+    // On a pipe the logs are JSON lines, one per listener with its protocol.
+    expect(warren.output()).toMatch(new RegExp(`^\\{.*"protocol":"amqp","host":"127.0.0.1","port":${port},"msg":"listening"\\}$`, 'm'));
     warren.child.kill('SIGTERM');
     expect(await warren.exit).toBe(0);
   });
@@ -114,6 +122,86 @@ describe('warren CLI', () => {
       socket.setTimeout(5_000, () => reject(new Error('socket not closed')));
     });
     expect(reply).toEqual(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1'));
+  });
+});
+
+/** A line `[info] listening protocol=amqp host=… port=N` of pretty logs, or undefined. */
+const PRETTY_LISTENING = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \[info\] listening protocol=amqp host=127\.0\.0\.1 port=(\d+)\r?$/m;
+
+/** Runs the CLI with stdout on a pseudo-terminal (util-linux script), as when a person starts it in a shell. */
+function spawnInTerminal(args: string[], env: Record<string, string> = {}) {
+  ensureWarrenBuilt();
+  const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+  const command = `exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}`;
+  // script forwards SIGTERM to the broker and exits with its code (-e).
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanups.push(async () => {
+    child.kill('SIGTERM');
+    await exit;
+  });
+  const port = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line:\n${output}`)), 15_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const match = PRETTY_LISTENING.exec(output) ?? /^(\{.*"msg":"listening".*\})\r?$/m.exec(output);
+      if (match === null || !/\n/.test(output.slice(match.index))) return;
+      clearTimeout(timer);
+      resolve(match[1]?.startsWith('{') ? (JSON.parse(match[1]) as { port: number }).port : Number(match[1]));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+  });
+  return { child, port, exit, output: () => output };
+}
+
+const hasScript = fs.existsSync('/usr/bin/script');
+
+describe('log format', () => {
+  it('--log-format pretty writes readable lines even to a pipe, one per listener', async () => {
+    ensureWarrenBuilt();
+    const child = spawn(process.execPath, [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--log-format', 'pretty'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    cleanups.push(async () => {
+      child.kill('SIGKILL');
+      await exit;
+    });
+    let output = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line:\n${output}`)), 15_000);
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+        const match = PRETTY_LISTENING.exec(output);
+        if (match === null) return;
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      });
+    });
+    const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+    await connection.close();
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(output).toMatch(/ \[info\] shutting down signal=SIGTERM$/m);
+    expect(output).not.toContain('{"level"');
+    expect(output).not.toContain('\x1b'); // no colours on a pipe
+  });
+
+  it.skipIf(!hasScript)('on a terminal the lines are readable by default, and WARREN_LOG_FORMAT=json makes them JSON', async () => {
+    const pretty = spawnInTerminal(['--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir()]);
+    const port = await pretty.port;
+    expect(port).toBeGreaterThan(0);
+    expect(pretty.output()).toMatch(PRETTY_LISTENING);
+    expect(pretty.output()).not.toContain('{"level"');
+    pretty.child.kill('SIGTERM');
+    expect(await pretty.exit).toBe(0);
+
+    const json = spawnInTerminal(['--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir()], { WARREN_LOG_FORMAT: 'json' });
+    await json.port;
+    expect(json.output()).toMatch(/^\{"level":30,.*"protocol":"amqp","host":"127.0.0.1","port":\d+,"msg":"listening"\}\r?$/m);
+    expect(json.output()).not.toMatch(PRETTY_LISTENING);
   });
 });
 
@@ -209,6 +297,8 @@ function rabbitmqReading(file: string): Promise<Record<string, string>> {
           load_definitions, auth_mechanisms]],
         {ok, Disk} = rabbit_resource_monitor_misc:parse_information_unit(proplists:get_value(disk_free_limit, Rabbit)),
         Show(disk_free_limit, Disk),
+        {ConsoleFormatter, _} = proplists:get_value(formatter, proplists:get_value(console, proplists:get_value(log, Rabbit))),
+        Show(log_console_formatter, ConsoleFormatter),
         halt(0)
     end.`;
   const ebins = fs
@@ -258,6 +348,7 @@ describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3
       'auth_mechanisms.1 = PLAIN',
       'auth_mechanisms.2 = AMQPLAIN',
       'heartbeat = 45',
+      'log.console.formatter = json',
     ]);
     const { config, warnings } = resolveConfig(['--config', file], {});
     expect(warnings).toEqual([]);
@@ -277,6 +368,7 @@ describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3
       maxMessageSize: 1048576,
       loadDefinitions: definitions,
       authMechanisms: ['PLAIN', 'AMQPLAIN'],
+      logFormat: 'json',
     });
     const rabbit = await rabbitmqReading(file);
     expect(rabbit).toMatchObject({
@@ -293,6 +385,7 @@ describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3
       channel_max: String(config.channelMax),
       max_message_size: String(config.maxMessageSize),
       load_definitions: JSON.stringify(config.loadDefinitions),
+      log_console_formatter: 'rabbit_logger_json_fmt',
     });
     expect(erlangItems(rabbit.auth_mechanisms)).toEqual(config.authMechanisms.map((m) => `'${m}'`).sort());
   });

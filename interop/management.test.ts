@@ -650,9 +650,10 @@ describe('management API: Warren alone', () => {
     const off = await startBroker({ port: 0, host: '127.0.0.1', dataDir: path.join(dir, 'off') });
     const on = await startBroker({ port: 0, host: '127.0.0.1', dataDir: path.join(dir, 'on'), managementPort: 0 });
     try {
-      expect(off.managementPort).toBeNull();
-      expect(on.managementPort).toBeGreaterThan(0);
-      expect((await fetch(`http://127.0.0.1:${on.managementPort}/api/auth`)).status).toBe(200);
+      expect([off.ports.management, off.managementUrl]).toEqual([null, null]);
+      expect(on.ports.management).toBeGreaterThan(0);
+      expect(on.managementUrl).toBe(`http://127.0.0.1:${on.ports.management}`);
+      expect((await fetch(`${on.managementUrl}/api/auth`)).status).toBe(200);
     } finally {
       await Promise.all([off.close(), on.close()]);
       removeDir(dir);

@@ -16,7 +16,7 @@ try {
   process.exit(1);
 }
 const { config, warnings } = resolved;
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, config.logFormat);
 for (const warning of warnings) logger.warn(warning);
 // A safety net only: errors are caught where they arise and fail the one connection, channel or queue
 // operation involved. One that still escapes is logged with its stack, and the broker keeps serving.

@@ -104,6 +104,11 @@ class ConfFileReader {
         return this.set(entry, 'diskFreeLimit', this.valueOf(entry, parseInformationUnit(value)));
       case 'vm_memory_high_watermark.relative':
         return this.set(entry, 'memoryHighWatermark', this.float(entry));
+      case 'log.console.formatter':
+        // RabbitMQ's plaintext console lines are what Warren's pretty lines are.
+        if (value === 'plaintext') return this.set(entry, 'logFormat', 'pretty');
+        if (value === 'json') return this.set(entry, 'logFormat', 'json');
+        throw this.bad(entry, 'expected plaintext or json');
       case 'loopback_users':
         if (value !== 'none') throw this.bad(entry, 'expected none (or loopback_users.NAME = true/false)');
         this.loopbackUsersSet = true;

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, parseConfFile, parseInformationUnit } from './config-file.js';
+import { LOG_FORMATS, type LogFormat } from './logger.js';
 
 export { ConfigError } from './config-file.js';
 
@@ -12,6 +13,8 @@ export interface Config {
   host: string;
   dataDir: string;
   logLevel: string;
+  /** json lines, pretty lines, or auto: pretty when stdout is a terminal (RabbitMQ: log.console.formatter). */
+  logFormat: LogFormat;
   /** Heartbeat interval proposed to clients, seconds (RabbitMQ: 60). */
   heartbeat: number;
   /** Largest frame, bytes (RabbitMQ: 131072). */
@@ -45,6 +48,7 @@ export const DEFAULT_CONFIG: Config = {
   host: '::',
   dataDir: './data',
   logLevel: 'info',
+  logFormat: 'auto',
   heartbeat: 60,
   frameMax: 131072,
   channelMax: 2047,
@@ -73,6 +77,7 @@ const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined 
   host: (host) => (host === '' ? 'must not be empty' : undefined),
   dataDir: (dir) => (dir === '' ? 'must not be empty' : undefined),
   logLevel: (level) => ((LOG_LEVELS as readonly string[]).includes(level) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
+  logFormat: (format) => ((LOG_FORMATS as readonly string[]).includes(format) ? undefined : `must be one of ${LOG_FORMATS.join(', ')}`),
   heartbeat: (seconds) => wholeNumberIn(seconds, 0, 65535),
   frameMax: (bytes) =>
     Number.isSafeInteger(bytes) && (bytes === 0 || (bytes >= 4096 && bytes <= 0xffffffff))
@@ -173,6 +178,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   option('host', 'host', text, 'address to listen on'),
   option('data-dir', 'dataDir', text, 'where durable data lives'),
   option('log-level', 'logLevel', text, `log level: ${LOG_LEVELS.join(', ')}`),
+  option('log-format', 'logFormat', text, 'log lines: json, pretty (readable), or auto (pretty on a terminal, json otherwise)'),
   option('heartbeat', 'heartbeat', wholeNumber, 'heartbeat interval proposed to clients, seconds'),
   option('frame-max', 'frameMax', wholeNumber, 'largest frame, bytes'),
   option('channel-max', 'channelMax', wholeNumber, 'highest channel number (0: 65535)'),

@@ -25,13 +25,15 @@ export interface StorageEvents {
 
 /** What a node is given at boot besides its data dir. */
 export interface BootDefinitions {
-  /** A definitions document to import at every boot (RabbitMQ: load_definitions). */
-  load: DefinitionsDocument | undefined;
+  /** Definitions documents to import at every boot, in order (RabbitMQ: load_definitions); none: []. */
+  load: readonly DefinitionsDocument[];
   /** The user and vhost a node starts with when it has no definitions and loads none. */
   defaults: DefaultAccess;
 }
 
 export interface Persistence {
+  /** What of the boot definitions (boot.load) could not be imported, with the reason (each also logged). */
+  readonly skipped: readonly string[];
   /** Writes what is pending, closes the log and releases the data directory. */
   close(): Promise<void>;
 }
@@ -55,14 +57,18 @@ export async function openPersistence(
     const document = await readStoredDefinitions(dataDir, logger);
     // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
     // from before Warren stored users had guest on / implied: it gets them too, before its objects go in.
-    if (document === undefined ? boot.load === undefined : document.users === undefined) broker.provisionDefaults(boot.defaults);
+    if (document === undefined ? boot.load.length === 0 : document.users === undefined) broker.provisionDefaults(boot.defaults);
     if (document !== undefined) {
       for (const problem of importDefinitions(broker, document)) {
         logger.error({ event: 'definitions.skipped' }, `stored definition not restored, skipped: ${problem}`);
       }
     }
-    if (boot.load !== undefined) {
-      for (const problem of importDefinitions(broker, boot.load)) logger.warn({ event: 'definitions.skipped' }, problem);
+    const skipped: string[] = [];
+    for (const load of boot.load) {
+      for (const problem of importDefinitions(broker, load)) {
+        logger.warn({ event: 'definitions.skipped' }, problem);
+        skipped.push(problem);
+      }
     }
     let durability: Durability | undefined;
     const { log, recovered } = await MessageLog.open({
@@ -122,10 +128,11 @@ export async function openPersistence(
     // nothing they were promised depends on this write, and on a full disk it waits for space.
     saver.schedule();
     logger.info(
-      { event: 'storage.recovered', messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
+      { event: 'storage.recovered', dataDir, messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
       `recovered ${messages} messages in ${recovered.queues.size} queues`,
     );
     return {
+      skipped,
       async close() {
         await saver.close();
         await log.close();

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, isIPv6, type AddressInfo, type Server } from 'node:net';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
 import type { Config } from './config.js';
@@ -16,9 +16,26 @@ import type { Listener } from './http/router.js';
 /** How long clients get to answer connection.close at shutdown. */
 const SHUTDOWN_GRACE_MS = 3000;
 
+/** An address the broker accepts clients on. */
+/** The host a client on this machine connects to for a listener's address: loopback for all addresses, IPv6 in brackets. */
+export function connectHost(address: string): string {
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
+  return isIPv6(address) ? `[${address}]` : address;
+}
+
+export interface BootOptions {
+  /** A definitions document imported at boot after the loadDefinitions file, as if it were one (no guest unless it has one). */
+  definitions?: DefinitionsDocument;
+}
+
 export interface RunningServer {
+  /** The AMQP listener's port (the one picked when port 0 was asked for). */
   readonly port: number;
   readonly host: string;
+  /** Every listener, the AMQP one first. */
+  readonly listeners: readonly Listener[];
+  /** What of the loadDefinitions file and the definitions option could not be imported, with the reason. */
+  readonly definitionsSkipped: readonly string[];
   readonly broker: Broker;
   /** The management HTTP API's port, or null when it is off. */
   readonly managementPort: number | null;
@@ -27,7 +44,7 @@ export interface RunningServer {
 }
 
 /** Turns sockets into sessions on one broker. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, options: BootOptions = {}): Promise<RunningServer> {
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
@@ -37,8 +54,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const monitor = await startResourceMonitor(broker, config, logger);
   let persistence: Persistence;
   try {
+    const load: DefinitionsDocument[] = [];
+    if (config.loadDefinitions !== '') load.push(await readDefinitionsFile(config.loadDefinitions));
+    if (options.definitions !== undefined) load.push(options.definitions);
     const boot = {
-      load: config.loadDefinitions === '' ? undefined : await readDefinitionsFile(config.loadDefinitions),
+      load,
       defaults: { user: config.defaultUser, pass: config.defaultPass, tags: config.defaultUserTags, vhost: config.defaultVhost },
     };
     persistence = await openPersistence(
@@ -94,9 +114,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   const address = server.address() as AddressInfo;
-  logger.info({ protocol: 'amqp', port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
-
-  const listeners: Listener[] = [{ protocol: 'amqp', ipAddress: address.address, port: address.port }];
+  const listeners: Listener[] = [{ protocol: 'amqp', host: address.address, port: address.port }];
+  logger.info({ protocol: 'amqp', host: address.address, port: address.port }, 'listening');
   let management: ManagementServer | undefined;
   if (config.managementPort >= 0) {
     const nodeName = String(properties.cluster_name);
@@ -120,7 +139,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await persistence.close();
       throw error;
     }
-    listeners.push({ protocol: 'http', ipAddress: management.host, port: management.port });
+    listeners.push({ protocol: 'http', host: management.host, port: management.port });
   }
 
   let closing: Promise<void> | undefined;
@@ -145,7 +164,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { port: address.port, host: address.address, broker, managementPort: management?.port ?? null, close };
+  return { port: address.port, host: address.address, listeners, managementPort: management?.port ?? null, definitionsSkipped: persistence.skipped, broker, close };
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */

@@ -33,6 +33,7 @@ describe('rabbitmq.conf keys', () => {
       'auth_mechanisms.1 = AMQPLAIN',
       'auth_mechanisms.2 = PLAIN',
       'management.tcp.port = 15673',
+      'log.console.formatter = json',
     );
     expect(warnings).toEqual([]);
     expect(settings).toEqual({
@@ -52,7 +53,14 @@ describe('rabbitmq.conf keys', () => {
       maxMessageSize: 1048576,
       loadDefinitions: '/etc/warren/definitions.json',
       authMechanisms: ['AMQPLAIN', 'PLAIN'],
+      logFormat: 'json',
     });
+  });
+
+  it("log.console.formatter: RabbitMQ's plaintext is Warren's pretty lines, json its JSON lines", () => {
+    expect(parse('log.console.formatter = plaintext').settings).toEqual({ logFormat: 'pretty' });
+    expect(parse('log.console.formatter = json').settings).toEqual({ logFormat: 'json' });
+    expect(errorOf('log.console.formatter = pretty')).toBe('rabbitmq.conf line 1: log.console.formatter = pretty: expected plaintext or json');
   });
 
   it('takes a bare port (host unchanged) or an IPv6 address split at the last colon, as cuttlefish does', () => {

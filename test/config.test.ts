@@ -45,6 +45,7 @@ describe('precedence', () => {
       host: ['127.0.0.1', '127.0.0.1'],
       'data-dir': ['/var/lib/warren', '/var/lib/warren'],
       'log-level': ['debug', 'debug'],
+      'log-format': ['pretty', 'pretty'],
       heartbeat: ['30', 30],
       'frame-max': ['65536', 65536],
       'channel-max': ['100', 100],
@@ -68,6 +69,15 @@ describe('precedence', () => {
       expect(resolveConfig([`--${spec.flag}`, text], {}).config[spec.key]).toEqual(value);
       expect(resolveConfig([], { [environmentName(spec.flag)]: text }).config[spec.key]).toEqual(value);
     }
+  });
+
+  it('log format: auto unless a flag, variable or log.console.formatter says json or pretty; anything else refused', () => {
+    expect(DEFAULT_CONFIG.logFormat).toBe('auto');
+    const readFile = files({ 'w.conf': 'log.console.formatter = plaintext' });
+    expect(resolveConfig(['--config', 'w.conf'], {}, readFile).config.logFormat).toBe('pretty');
+    expect(resolveConfig(['--config', 'w.conf'], { WARREN_LOG_FORMAT: 'json' }, readFile).config.logFormat).toBe('json');
+    expect(resolveConfig(['--log-format', 'auto'], { WARREN_LOG_FORMAT: 'json' }).config.logFormat).toBe('auto');
+    expect(errorOf(() => resolveConfig(['--log-format', 'text'], {}))).toBe('--log-format text: must be one of auto, json, pretty');
   });
 
   it('--loopback-users none and an empty list both mean nobody', () => {

@@ -24,10 +24,13 @@ export function badRequest(reason: unknown): HttpError {
 }
 
 /** A listener of this node, as overview and the listener health checks report it. */
+
 export interface Listener {
-  protocol: 'amqp' | 'http';
-  ipAddress: string;
-  port: number;
+  /** What it speaks: `amqp` (and, as they come, `amqps`, `http`…). */
+  readonly protocol: string;
+  /** The address it is bound to, as the socket reports it (`::` or `0.0.0.0` for all addresses). */
+  readonly host: string;
+  readonly port: number;
 }
 
 /** What the API reads and acts on: the broker model, the live AMQP connections, the node's identity. */

@@ -27,7 +27,7 @@ function messageTotals(vhosts: Iterable<VHost>): { messages: number; messages_re
 }
 
 function listenersJson(context: ApiContext): ListItem[] {
-  return context.listeners.map((l) => ({ node: context.nodeName, protocol: l.protocol, ip_address: l.ipAddress, port: l.port }));
+  return context.listeners.map((l) => ({ node: context.nodeName, protocol: l.protocol, ip_address: l.host, port: l.port }));
 }
 
 /** GET /api/overview: totals, listeners and identity (message_stats and churn rates are not counted yet, so left out). */
@@ -68,7 +68,7 @@ function overview(context: ApiContext): ListItem {
     contexts:
       http === undefined
         ? []
-        : [{ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', ip: http.ipAddress, port: String(http.port) }],
+        : [{ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', ip: http.host, port: String(http.port) }],
   };
 }
 
