@@ -53,7 +53,8 @@ describe('startBroker() with no settings', () => {
   it('listens on a free port of 127.0.0.1, gives a guest url, and keeps its data in a temporary directory removed at close', async () => {
     const broker = await start();
     expect(broker.url).toBe(`amqp://guest:guest@127.0.0.1:${broker.port}`);
-    expect(broker.ports).toEqual({ amqp: broker.port });
+    expect(broker.ports).toEqual({ amqp: broker.port, management: null });
+    expect(broker.managementUrl).toBeNull();
     expect(broker.host).toBe('127.0.0.1');
     expect(path.dirname(broker.dataDir)).toBe(os.tmpdir());
     expect(fs.existsSync(broker.dataDir)).toBe(true);
@@ -173,7 +174,7 @@ describe('startBroker({ definitions })', () => {
           queues: [{ name: 'jobs', vhost: 'app', durable: true, auto_delete: false, arguments: {} }],
         },
       }),
-    ).rejects.toThrow(new ConfigError("definitions: queue 'jobs': unknown vhost 'app'"));
+    ).rejects.toThrow(new ConfigError('definitions: queue {"name":"jobs","vhost":"app","durable":true,"auto_delete":false,"arguments":{}}: unknown vhost \'app\''));
     expect(temporaryDirs().filter((name) => !before.has(name))).toEqual([]);
   });
 
