@@ -1,4 +1,4 @@
-import { applySettings, checkSettings, type Config, DEFAULT_CONFIG } from './config.js';
+import { applySettings, checkCombination, checkSettings, type Config, DEFAULT_CONFIG } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startServer } from './server.js';
 
@@ -11,11 +11,15 @@ export interface BrokerOptions extends Partial<Config> {
 }
 
 export interface RunningBroker {
-  /** The port it listens on (the one picked when port 0 was asked for). */
+  /** The port it listens on (the one picked when port 0 was asked for); -1 when it listens for TLS only. */
   readonly port: number;
+  /** The amqps port, when a TLS certificate was given. */
+  readonly tlsPort: number | undefined;
   readonly host: string;
   /** Closes every client connection with 320 CONNECTION_FORCED and stops listening. */
   close(): Promise<void>;
+  /** Re-reads the TLS certificate files for new connections; false (and the old ones kept) when they cannot be used. */
+  reloadTls(): Promise<boolean>;
 }
 
 /**
@@ -26,7 +30,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const { logger: given, ...settings } = options;
   checkSettings(settings);
   const config: Config = applySettings({ ...DEFAULT_CONFIG, logLevel: 'silent' }, settings);
+  checkCombination(config);
   const logger = given ?? createLogger(config.logLevel);
   const server = await startServer(config, logger);
-  return { port: server.port, host: server.host, close: server.close };
+  return { port: server.port, tlsPort: server.tlsPort, host: server.host, close: server.close, reloadTls: server.reloadTls };
 }

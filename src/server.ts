@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
 import type { Config } from './config.js';
@@ -10,20 +11,31 @@ import { startResourceMonitor } from './resource-monitor.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
 import { Connection, type SessionSettings } from './session/connection.js';
+import { describeSession, listenerOptions, readCredentials, refusal } from './tls.js';
 
 /** How long clients get to answer connection.close at shutdown. */
 const SHUTDOWN_GRACE_MS = 3000;
 
 export interface RunningServer {
+  /** The plain AMQP port, or -1 when there is no plain listener (TLS only). */
   readonly port: number;
+  /** The amqps port, or undefined when no TLS certificate is configured. */
+  readonly tlsPort: number | undefined;
   readonly host: string;
   readonly broker: Broker;
+  /**
+   * Reads the TLS certificate, key and CA files again; new TLS connections use them, open ones keep theirs. Files
+   * that cannot be used are logged and the old certificates kept. Resolves to whether the new ones are in use.
+   */
+  reloadTls(): Promise<boolean>;
   /** Stops listening, closes every client with 320 CONNECTION_FORCED, and resolves when all are gone. */
   close(): Promise<void>;
 }
 
 /** Turns sockets into sessions on one broker. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  // Before anything is opened: a TLS file that cannot be used stops the start.
+  const credentials = config.tlsCert === '' ? undefined : await readCredentials(config);
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
   const properties = await serverProperties();
@@ -52,7 +64,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     channelMax: config.channelMax,
     maxMessageSize: config.maxMessageSize,
     serverProperties: properties,
-    login: { mechanisms: config.authMechanisms, loopbackUsers: config.loopbackUsers },
+    login: { mechanisms: config.authMechanisms, loopbackUsers: config.loopbackUsers, certificateLoginFrom: config.sslCertLoginFrom },
   };
   const connections = new Set<Connection>();
   let allClosed: (() => void) | undefined;
@@ -60,30 +72,70 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     connections.delete(connection);
     if (connections.size === 0) allClosed?.();
   };
-  const server: Server = createServer((socket) => {
-    connections.add(new Connection(socket, broker, settings, logger, onClosed));
+  const server: Server | undefined =
+    config.port === -1 ? undefined : createServer((socket) => connections.add(new Connection(socket, broker, settings, logger, onClosed)));
+  const tlsServer: TlsServer | undefined =
+    credentials === undefined
+      ? undefined
+      : createTlsServer(listenerOptions(config, credentials), (socket: TLSSocket) => {
+          const reason = refusal(socket, config);
+          if (reason !== undefined) {
+            logger.warn({ event: 'tls.refused', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing TLS client: ${reason}`);
+            socket.destroy();
+            return;
+          }
+          connections.add(new Connection(socket, broker, settings, logger, onClosed, describeSession(socket)));
+        });
+  server?.on('error', (error) => logger.error({ err: error }, 'listener error'));
+  tlsServer?.on('error', (error) => logger.error({ err: error }, 'TLS listener error'));
+  // A handshake that fails or outlasts tlsHandshakeTimeout (node:tls then closes the socket).
+  tlsServer?.on('tlsClientError', (error, socket) => {
+    const peer = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+    logger.warn({ event: 'tls.handshake-failed', peer, code: (error as NodeJS.ErrnoException).code }, `TLS handshake failed: ${error.message}`);
   });
-  server.on('error', (error) => logger.error({ err: error }, 'listener error'));
+  let port = -1;
+  let tlsPort: number | undefined;
+  let host = config.host;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    if (server !== undefined) {
+      const address = await listen(server, config.port, config.host);
+      ({ port, address: host } = address);
+      logger.info({ port, host, dataDir: config.dataDir }, 'listening');
+    }
+    if (tlsServer !== undefined) {
+      const address = await listen(tlsServer, config.tlsPort, config.host);
+      ({ port: tlsPort, address: host } = address);
+      logger.info({ port: tlsPort, host, tls: true, dataDir: config.dataDir }, 'listening');
+    }
   } catch (error) {
+    server?.close();
+    tlsServer?.close();
     monitor.stop();
     await persistence.close();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  logger.info({ port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
+
+  const reloadTls = async (): Promise<boolean> => {
+    if (tlsServer === undefined) {
+      logger.info('no TLS listener: no certificates to reload');
+      return false;
+    }
+    try {
+      tlsServer.setSecureContext(await readCredentials(config));
+    } catch (error) {
+      logger.error({ event: 'tls.reload-failed' }, `TLS certificates not reloaded, the old ones stay in use: ${(error as Error).message}`);
+      return false;
+    }
+    logger.info({ event: 'tls.reloaded', cert: config.tlsCert }, 'TLS certificates reloaded; new connections use them');
+    return true;
+  };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = Promise.all(
+        [server, tlsServer].map((listener) => new Promise<void>((resolve) => (listener === undefined ? resolve() : listener.close(() => resolve())))),
+      );
       if (connections.size > 0) {
         const gone = new Promise<void>((resolve) => (allClosed = resolve));
         for (const connection of connections) {
@@ -101,7 +153,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { port: address.port, host: address.address, broker, close };
+  return { port, tlsPort, host, broker, close, reloadTls };
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */
