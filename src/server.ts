@@ -88,10 +88,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         });
   server?.on('error', (error) => logger.error({ err: error }, 'listener error'));
   tlsServer?.on('error', (error) => logger.error({ err: error }, 'TLS listener error'));
-  // A handshake that fails or outlasts tlsHandshakeTimeout (node:tls then closes the socket).
+  // A handshake that fails or outlasts tlsHandshakeTimeout. With a listener for this event node:tls leaves the
+  // socket open (a stalled client would keep it): it is closed here.
   tlsServer?.on('tlsClientError', (error, socket) => {
     const peer = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
     logger.warn({ event: 'tls.handshake-failed', peer, code: (error as NodeJS.ErrnoException).code }, `TLS handshake failed: ${error.message}`);
+    socket.destroy();
   });
   let port = -1;
   let tlsPort: number | undefined;
