@@ -50,7 +50,7 @@ function makeCertificates(dir: string): void {
     ssl('req', '-x509', ...ec, '-keyout', `${name}_key.pem`, '-out', `${name}_certificate.pem`, '-days', '2', '-subj', subject,
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   const issue = (name: string, subject: string, issuer: string, kind: 'server' | 'client') => {
-    ssl('req', ...ec, '-keyout', `${name}_key.pem`, '-out', `${name}.csr`, '-subj', subject);
+    ssl('req', ...ec, '-utf8', '-keyout', `${name}_key.pem`, '-out', `${name}.csr`, '-subj', subject);
     ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}_certificate.pem`, '-CAkey', `${issuer}_key.pem`, '-set_serial',
       `0x${crypto.randomBytes(8).toString('hex')}`, '-out', `${name}_certificate.pem`, '-days', '2', '-extfile', 'extensions.cnf', '-extensions', kind);
   };
@@ -61,15 +61,25 @@ function makeCertificates(dir: string): void {
   issue('client', '/C=DE/O=Example Org/OU=clients/CN=app-client', 'ca', 'client');
   issue('nobody', '/O=Example Org/CN=nobody', 'ca', 'client');
   issue('other', '/C=DE/O=Example Org/OU=clients/CN=app-client', 'other_ca', 'client');
+  // Characters RFC 4514 escapes, and a non-ASCII one.
+  issue('odd', '/C=DE/O=Example, Inc./OU=x;y "q" <t> a\\+b/L=Köln/CN=#lead trail ', 'ca', 'client');
   // The RabbitMQ node runs as user rabbitmq: it must read them (test keys in a private temp dir).
   fs.chmodSync(dir, 0o755);
   for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o644);
 }
 
+/** The subject as `openssl x509 -nameopt RFC2253 -subject` prints it. */
+function opensslSubject(dir: string, name: string): string {
+  const out = execFileSync('openssl', ['x509', '-in', path.join(dir, `${name}_certificate.pem`), '-noout', '-subject', '-nameopt', 'RFC2253'], { encoding: 'utf8' });
+  return out.trim().replace(/^subject=/, '');
+}
+
 const GUEST_HASH = 'lWgYbyI/cg6ApTMALnxsetnttc4Wrv2kHBVeVRJImTYBUYtt';
 const APP_PERMISSIONS = { vhost: '/', configure: '^app\\.', write: '^app\\.', read: '^app\\.' };
-const DEFINITIONS = {
+function definitions(oddDn: string) {
+  return {
   users: [
+    { name: oddDn, password_hash: '', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] },
     { name: 'guest', password_hash: GUEST_HASH, hashing_algorithm: 'rabbit_password_hashing_sha256', tags: ['administrator'] },
     // No password: these log in with a certificate only.
     { name: CLIENT_DN, password_hash: '', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] },
@@ -80,8 +90,10 @@ const DEFINITIONS = {
     { user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' },
     { user: CLIENT_DN, ...APP_PERMISSIONS },
     { user: 'app-client', ...APP_PERMISSIONS },
+    { user: oddDn, ...APP_PERMISSIONS },
   ],
-};
+  };
+}
 
 type Mode = 'required' | 'optional';
 
@@ -130,7 +142,7 @@ function file(dir: string, name: string): Buffer {
 }
 
 /** amqplib socket options: verify the server (CA, name localhost) and, with `client`, present that certificate. */
-function socketOptions(dir: string, client?: 'client' | 'nobody' | 'other'): Record<string, unknown> {
+function socketOptions(dir: string, client?: 'client' | 'nobody' | 'other' | 'odd'): Record<string, unknown> {
   return {
     ca: [file(dir, 'ca_certificate.pem')],
     servername: 'localhost',
@@ -172,6 +184,7 @@ const skip = gate(rabbitDep) || gate(pikaDep);
 
 describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates', rabbitDep, pikaDep), () => {
   let dir = '';
+  let oddDn = '';
   const targets = new Map<string, Target>();
   const stops: (() => Promise<void>)[] = [];
   const warrens = new Map<Mode, WarrenProcess>();
@@ -180,6 +193,8 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-tls-'));
     trackDir(dir);
     makeCertificates(dir);
+    oddDn = opensslSubject(dir, 'odd');
+    const DEFINITIONS = definitions(oddDn);
     const definitionsFile = path.join(dir, 'definitions.json');
     fs.writeFileSync(definitionsFile, JSON.stringify(DEFINITIONS));
     fs.chmodSync(definitionsFile, 0o644);
@@ -300,7 +315,7 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
   }, 60_000);
 
   /** EXTERNAL login with `client`'s certificate, then a queue the user may declare and one it may not. */
-  const externalLogin = async (target: Target, client: 'client' | 'nobody' | undefined) => {
+  const externalLogin = async (target: Target, client: 'client' | 'nobody' | 'odd' | undefined) => {
     const suffix = crypto.randomBytes(3).toString('hex');
     let connection: amqp.ChannelModel;
     try {
@@ -331,6 +346,14 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
           allowed: 'ok',
           refused: { code: 403, text: `ACCESS_REFUSED - access to queue 'other.q-ID' in vhost '/' refused for user '${CLIENT_DN}'`, classId: 50, methodId: 10 },
         }),
+    );
+  }, 20_000);
+
+  it('EXTERNAL: a subject with characters to escape names the user as openssl -nameopt RFC2253 prints it', async () => {
+    await compare(
+      'required',
+      (t) => externalLogin(t, 'odd'),
+      (answer) => expect(answer.refused).toEqual({ code: 403, text: `ACCESS_REFUSED - access to queue 'other.q-ID' in vhost '/' refused for user '${oddDn}'`, classId: 50, methodId: 10 }),
     );
   }, 20_000);
 

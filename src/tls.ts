@@ -147,14 +147,21 @@ export function describeCertificate(x509: X509Certificate): PeerCertificate {
 
 /**
  * RFC 4514 form from node's X509Certificate.subject (one attribute per line, certificate order, values already
- * escaped the RFC 2253 way): the last RDN first, joined by commas, multi-valued RDNs joined by `+`. This is what
+ * escaped the RFC 2253 way but non-ASCII characters left as they are): the last RDN first, joined by commas,
+ * multi-valued RDNs joined by `+`, each byte of a non-ASCII character as `\XX`. This is what
  * `openssl x509 -nameopt RFC2253` prints and what RabbitMQ's EXTERNAL takes as the user name.
  */
 export function distinguishedName(multiline: string): string {
   return attributeLines(multiline)
-    .map((rdn) => rdn.replaceAll(' + ', '+'))
+    .map((rdn) => rdn.replaceAll(' + ', '+').replace(/[^\x00-\x7f]/gu, escapeBytes))
     .reverse()
     .join(',');
+}
+
+function escapeBytes(character: string): string {
+  let escaped = '';
+  for (const byte of Buffer.from(character, 'utf8')) escaped += `\\${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  return escaped;
 }
 
 function attributeLines(multiline: string): string[] {
