@@ -35,6 +35,9 @@ subjectAltName = DNS:localhost, IP:127.0.0.1
 basicConstraints = CA:FALSE
 keyUsage = digitalSignature, keyEncipherment
 extendedKeyUsage = clientAuth
+[intermediate]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
 `;
 
 /**
@@ -49,7 +52,7 @@ function makeCertificates(dir: string): void {
   const ca = (name: string, subject: string) =>
     ssl('req', '-x509', ...ec, '-keyout', `${name}_key.pem`, '-out', `${name}_certificate.pem`, '-days', '2', '-subj', subject,
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  const issue = (name: string, subject: string, issuer: string, kind: 'server' | 'client') => {
+  const issue = (name: string, subject: string, issuer: string, kind: 'server' | 'client' | 'intermediate') => {
     ssl('req', ...ec, '-utf8', '-keyout', `${name}_key.pem`, '-out', `${name}.csr`, '-subj', subject);
     ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}_certificate.pem`, '-CAkey', `${issuer}_key.pem`, '-set_serial',
       `0x${crypto.randomBytes(8).toString('hex')}`, '-out', `${name}_certificate.pem`, '-days', '2', '-extfile', 'extensions.cnf', '-extensions', kind);
@@ -61,6 +64,14 @@ function makeCertificates(dir: string): void {
   issue('client', '/C=DE/O=Example Org/OU=clients/CN=app-client', 'ca', 'client');
   issue('nobody', '/O=Example Org/CN=nobody', 'ca', 'client');
   issue('other', '/C=DE/O=Example Org/OU=clients/CN=app-client', 'other_ca', 'client');
+  // A client certificate issued by an intermediate CA; the client sends both (one intermediate in the chain).
+  issue('intermediate', '/O=Example Org/CN=Example Intermediate CA', 'ca', 'intermediate');
+  issue('chained_leaf', '/O=Example Org/CN=chained', 'intermediate', 'client');
+  fs.writeFileSync(
+    path.join(dir, 'chained_certificate.pem'),
+    Buffer.concat([fs.readFileSync(path.join(dir, 'chained_leaf_certificate.pem')), fs.readFileSync(path.join(dir, 'intermediate_certificate.pem'))]),
+  );
+  fs.copyFileSync(path.join(dir, 'chained_leaf_key.pem'), path.join(dir, 'chained_key.pem'));
   // Characters RFC 4514 escapes, and a non-ASCII one.
   issue('odd', '/C=DE/O=Example, Inc./OU=x;y "q" <t> a\\+b/L=Köln/CN=#lead trail ', 'ca', 'client');
   // The RabbitMQ node runs as user rabbitmq: it must read them (test keys in a private temp dir).
@@ -112,7 +123,7 @@ function tlsConfig(dir: string, mode: Mode): string[] {
     'auth_mechanisms.1 = PLAIN',
     'auth_mechanisms.2 = AMQPLAIN',
     'auth_mechanisms.3 = EXTERNAL',
-    ...(mode === 'optional' ? ['ssl_cert_login_from = common_name'] : []),
+    ...(mode === 'optional' ? ['ssl_cert_login_from = common_name', 'ssl_options.depth = 0'] : []),
   ];
 }
 
@@ -142,7 +153,7 @@ function file(dir: string, name: string): Buffer {
 }
 
 /** amqplib socket options: verify the server (CA, name localhost) and, with `client`, present that certificate. */
-function socketOptions(dir: string, client?: 'client' | 'nobody' | 'other' | 'odd'): Record<string, unknown> {
+function socketOptions(dir: string, client?: 'client' | 'nobody' | 'other' | 'odd' | 'chained'): Record<string, unknown> {
   return {
     ca: [file(dir, 'ca_certificate.pem')],
     servername: 'localhost',
@@ -155,7 +166,7 @@ function socketOptions(dir: string, client?: 'client' | 'nobody' | 'other' | 'od
 async function tryAmqps(
   target: Target,
   dir: string,
-  client: 'client' | 'nobody' | 'other' | undefined,
+  client: 'client' | 'nobody' | 'other' | 'chained' | undefined,
   external = false,
 ): Promise<{ refused: boolean; error?: string }> {
   const url = external ? `amqps://127.0.0.1:${target.tlsPort}` : `amqps://guest:guest@127.0.0.1:${target.tlsPort}`;
@@ -273,6 +284,12 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
       await compare(mode, (t) => tryAmqps(t, dir, 'other'), (a) => expect(a.refused).toBe(true), (a) => a.refused);
     }
     await logged('optional', /"event":"tls.refused".*the client certificate is not valid: UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+  }, 30_000);
+
+  it('ssl_options.depth: a chain with one intermediate CA is accepted by default and refused with depth 0', async () => {
+    await compare('required', (t) => tryAmqps(t, dir, 'chained'), (a) => expect(a).toEqual({ refused: false }));
+    await compare('optional', (t) => tryAmqps(t, dir, 'chained'), (a) => expect(a.refused).toBe(true), (a) => a.refused);
+    await logged('optional', /"event":"tls.refused".*the client certificate chain has 1 intermediate CAs, more than depth 0/);
   }, 30_000);
 
   it('pika with a client certificate', async () => {
