@@ -486,6 +486,37 @@ describe('Warren: TLS certificates and their files', () => {
     }
   }, 30_000);
 
+  it('a resource alarm over amqps: the publishing connection is blocked and not read, a consuming one is served', async () => {
+    const warren = await startWarren({
+      args: ['--disk-free-limit', '1000000000000000', '--tls-cert', path.join(dir, 'server_certificate.pem'), '--tls-key', path.join(dir, 'server_key.pem'), '--tls-port', '0'],
+    });
+    try {
+      const url = `amqps://guest:guest@127.0.0.1:${await warrenTlsPort(warren)}`;
+      const consumer = await amqp.connect(url, socketOptions(dir));
+      const publisher = await amqp.connect(url, socketOptions(dir));
+      publisher.on('error', () => {});
+      const consumerChannel = await consumer.createChannel();
+      const queue = (await consumerChannel.assertQueue('', { exclusive: true })).queue;
+      let consumed = 0;
+      await consumerChannel.consume(queue, () => consumed++, { noAck: true });
+      const blocked: string[] = [];
+      publisher.on('blocked', (reason: string) => blocked.push(reason));
+      const publisherChannel = await publisher.createChannel();
+      for (let i = 0; i < 20; i++) publisherChannel.sendToQueue(queue, Buffer.from(`m${i}`));
+      await waitUntil(() => blocked.length > 0, 5_000, 'connection.blocked over TLS');
+      // A window in which deliveries would show if the publisher's input were still read.
+      await sleep(300);
+      expect(blocked).toEqual(['low on disk']);
+      expect(consumed).toBeLessThanOrEqual(1);
+      expect((await consumerChannel.checkQueue(queue)).queue).toBe(queue);
+      // A blocked publisher's close is not read until the alarm clears: drop it.
+      (publisher as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      await consumer.close();
+    } finally {
+      await warren.stop();
+    }
+  }, 20_000);
+
   it('a TLS file that cannot be read or used stops the start with exit code 1, naming the file', async () => {
     const dataDir = fs.mkdtempSync(path.join(dir, 'data-'));
     const garbage = path.join(dir, 'garbage.pem');
