@@ -86,7 +86,8 @@ function opensslSubject(dir: string, name: string): string {
 }
 
 const GUEST_HASH = 'lWgYbyI/cg6ApTMALnxsetnttc4Wrv2kHBVeVRJImTYBUYtt';
-const APP_PERMISSIONS = { vhost: '/', configure: '^app\\.', write: '^app\\.', read: '^app\\.' };
+// Publishing through the default exchange needs write on amq.default.
+const APP_PERMISSIONS = { vhost: '/', configure: '^app\\.', write: '^(app\\.|amq\\.default$)', read: '^app\\.' };
 function definitions(oddDn: string) {
   return {
   users: [
@@ -292,20 +293,23 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
     await logged('optional', /"event":"tls.refused".*the client certificate chain has 1 intermediate CAs, more than depth 0/);
   }, 30_000);
 
-  it('pika with a client certificate', async () => {
-    await compare(
-      'required',
-      (t) =>
-        runPika('pika_tls.py', [
-          String(t.tlsPort),
-          path.join(dir, 'ca_certificate.pem'),
-          path.join(dir, 'client_certificate.pem'),
-          path.join(dir, 'client_key.pem'),
-          'guest',
-          `tls-pika-${crypto.randomBytes(3).toString('hex')}`,
-        ]),
-      (answer) => expect(answer).toEqual({ body: 'over tls from pika', contentType: 'text/plain' }),
-    );
+  it('pika with a client certificate, logging in with PLAIN and with EXTERNAL', async () => {
+    for (const login of ['guest', 'external']) {
+      await compare(
+        'required',
+        (t) =>
+          runPika('pika_tls.py', [
+            String(t.tlsPort),
+            path.join(dir, 'ca_certificate.pem'),
+            path.join(dir, 'client_certificate.pem'),
+            path.join(dir, 'client_key.pem'),
+            login,
+            // The certificate's user may use app.* only.
+            `app.pika-${crypto.randomBytes(3).toString('hex')}`,
+          ]),
+        (answer) => expect(answer).toEqual({ body: 'over tls from pika', contentType: 'text/plain' }),
+      );
+    }
   }, 30_000);
 
   it('openssl s_client: TLS 1.1 is refused, TLS 1.2 and 1.3 are accepted', async () => {
