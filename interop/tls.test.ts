@@ -490,6 +490,21 @@ describe('Warren: TLS certificates and their files', () => {
     }
   }, 30_000);
 
+  it('--port -1: TLS only, no plain listener', async () => {
+    const warren = await startWarren({
+      args: ['--port', '-1', '--tls-cert', path.join(dir, 'server_certificate.pem'), '--tls-key', path.join(dir, 'server_key.pem'), '--tls-port', '0'],
+    });
+    try {
+      const listening = warren.output().split('\n').filter((line) => line.includes('"msg":"listening"'));
+      expect(listening).toHaveLength(1);
+      expect(listening[0]).toContain('"tls":true');
+      const connection = await amqp.connect(`amqps://guest:guest@127.0.0.1:${warren.port}`, socketOptions(dir));
+      await connection.close();
+    } finally {
+      await warren.stop();
+    }
+  }, 20_000);
+
   it('a resource alarm over amqps: the publishing connection is blocked and not read, a consuming one is served', async () => {
     const warren = await startWarren({
       args: ['--disk-free-limit', '1000000000000000', '--tls-cert', path.join(dir, 'server_certificate.pem'), '--tls-key', path.join(dir, 'server_key.pem'), '--tls-port', '0'],
