@@ -154,6 +154,10 @@ export function checkCombination(config: Config): void {
   if (config.port === -1 && config.tlsCert === '') {
     throw new ConfigError('port -1 turns the plain AMQP listener off, which leaves no listener: give a TLS certificate (--tls-cert)');
   }
+  // Without it node:tls would trust its bundled public CAs: any publicly issued certificate would pass.
+  if (config.tlsVerify === 'peer' && config.tlsCert !== '' && config.tlsCa === '') {
+    throw new ConfigError('tls-verify peer needs tls-ca, the CA certificates client certificates are verified against');
+  }
   if (config.tlsFailIfNoPeerCert && config.tlsVerify !== 'peer') {
     throw new ConfigError('tls-fail-if-no-peer-cert needs tls-verify peer (a certificate that is not asked for cannot be required)');
   }

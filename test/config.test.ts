@@ -154,7 +154,7 @@ describe('startBroker settings', () => {
 
 describe('TLS settings', () => {
   it('takes --tls-fail-if-no-peer-cert alone as true, and --port -1 (TLS only) with a certificate', () => {
-    const { config } = resolveConfig(['--tls-cert', 'c.pem', '--tls-verify', 'peer', '--tls-fail-if-no-peer-cert', '--port', '-1'], {});
+    const { config } = resolveConfig(['--tls-cert', 'c.pem', '--tls-ca', 'ca.pem', '--tls-verify', 'peer', '--tls-fail-if-no-peer-cert', '--port', '-1'], {});
     expect(config).toMatchObject({ tlsCert: 'c.pem', tlsVerify: 'peer', tlsFailIfNoPeerCert: true, port: -1, tlsPort: 5671 });
   });
 
@@ -162,6 +162,9 @@ describe('TLS settings', () => {
     expect(errorOf(() => resolveConfig(['--port', '-1'], {}))).toContain('port -1 turns the plain AMQP listener off');
     expect(errorOf(() => resolveConfig(['--tls-fail-if-no-peer-cert'], {}))).toBe(
       'tls-fail-if-no-peer-cert needs tls-verify peer (a certificate that is not asked for cannot be required)',
+    );
+    expect(errorOf(() => resolveConfig(['--tls-cert', 'c.pem', '--tls-verify', 'peer'], {}))).toBe(
+      'tls-verify peer needs tls-ca, the CA certificates client certificates are verified against',
     );
     expect(errorOf(() => resolveConfig(['--tls-versions', 'tlsv1.1,tlsv1.2'], {}))).toBe(
       '--tls-versions tlsv1.1,tlsv1.2: tlsv1.1 is not supported; Warren accepts tlsv1.2 and tlsv1.3 only',
