@@ -172,45 +172,40 @@ class ConfFileReader {
     this.warnings.push(`${this.fileName} line ${entry.line}: unknown key ${key} (not a Warren setting), ignored`);
   }
 
-  /** listeners.tcp.NAME = PORT | IP:PORT (IPv6 without brackets, split at the last colon, as cuttlefish does). */
+  /** listeners.tcp.NAME = PORT | IP:PORT. */
   private readListener(entry: Entry): void {
     if (this.listener !== undefined) {
       throw this.bad(entry, `Warren listens on one address, already set by ${this.listener.key} on line ${this.listener.line}`);
     }
     this.listener = entry;
-    const { value } = entry;
-    const colon = value.lastIndexOf(':');
-    const port = colon < 0 ? value : value.slice(colon + 1);
-    if (!/^\d+$/.test(port)) throw this.bad(entry, 'expected PORT or IP:PORT, e.g. 5672 or 127.0.0.1:5672');
-    if (colon >= 0) {
-      const host = value.slice(0, colon);
-      if (net.isIP(host) === 0) throw this.bad(entry, `${host} is not an IP address (expected PORT or IP:PORT, e.g. 127.0.0.1:5672 or ::1:5672)`);
-      if (this.settings.host !== undefined && this.settings.host !== host) {
-        throw this.bad(entry, `Warren's TLS and plain listeners share one address, and ${this.origins.host} gives ${this.settings.host}`);
-      }
-      this.set(entry, 'host', host);
-    }
-    this.set(entry, 'port', Number(port));
+    this.set(entry, 'port', this.readAddress(entry, '5672'));
+  }
+
+  /** listeners.ssl.NAME = PORT | IP:PORT. */
+  private readTlsListener(entry: Entry): void {
+    this.set(entry, 'tlsPort', this.readAddress(entry, '5671'));
   }
 
   /**
-   * listeners.ssl.NAME = PORT | IP:PORT. Both listeners share one address: an IP here must be the one
-   * listeners.tcp gives, if it gives one.
+   * A listener's PORT or IP:PORT (IPv6 without brackets, split at the last colon, as cuttlefish does); an IP sets
+   * host, which the plain and the TLS listener share.
    */
-  private readTlsListener(entry: Entry): void {
+  private readAddress(entry: Entry, examplePort: string): number {
     const { value } = entry;
     const colon = value.lastIndexOf(':');
     const port = colon < 0 ? value : value.slice(colon + 1);
-    if (!/^\d+$/.test(port)) throw this.bad(entry, 'expected PORT or IP:PORT, e.g. 5671 or 127.0.0.1:5671');
+    if (!/^\d+$/.test(port)) throw this.bad(entry, `expected PORT or IP:PORT, e.g. ${examplePort} or 127.0.0.1:${examplePort}`);
     if (colon >= 0) {
       const host = value.slice(0, colon);
-      if (net.isIP(host) === 0) throw this.bad(entry, `${host} is not an IP address (expected PORT or IP:PORT, e.g. 127.0.0.1:5671)`);
+      if (net.isIP(host) === 0) {
+        throw this.bad(entry, `${host} is not an IP address (expected PORT or IP:PORT, e.g. 127.0.0.1:${examplePort} or ::1:${examplePort})`);
+      }
       if (this.settings.host !== undefined && this.settings.host !== host) {
         throw this.bad(entry, `Warren's TLS and plain listeners share one address, and ${this.origins.host} gives ${this.settings.host}`);
       }
       this.set(entry, 'host', host);
     }
-    this.set(entry, 'tlsPort', Number(port));
+    return Number(port);
   }
 
   private set<K extends keyof Config>(entry: Entry, key: K, value: Config[K]): void {
