@@ -246,10 +246,10 @@ describe('warren --config (rabbitmq.conf) and WARREN_ variables', () => {
   });
 
   it('exits 1 for a mechanism Warren does not have, saying which it has', async () => {
-    const warren = spawnWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--auth-mechanisms', 'PLAIN,EXTERNAL']);
+    const warren = spawnWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--auth-mechanisms', 'PLAIN,CRAM-MD5']);
     expect(await warren.exit).toBe(1);
-    expect(warren.output()).toContain('--auth-mechanisms PLAIN,EXTERNAL: EXTERNAL is not supported');
-    expect(warren.output()).toContain('Warren supports PLAIN, AMQPLAIN');
+    expect(warren.output()).toContain('--auth-mechanisms PLAIN,CRAM-MD5: CRAM-MD5 is not supported');
+    expect(warren.output()).toContain('Warren supports PLAIN, AMQPLAIN, EXTERNAL');
   });
 
   it('warns about an unknown key, naming it and its line, and starts', async () => {
@@ -294,11 +294,22 @@ function rabbitmqReading(file: string): Promise<Record<string, string>> {
         Show = fun(K, V) -> io:format("~s ~ts~n", [K, io_lib:print(V, 1, 100000, -1)]) end,
         [Show(K, proplists:get_value(K, Rabbit, unset)) || K <- [tcp_listeners, default_user, default_pass, default_vhost,
           default_user_tags, loopback_users, vm_memory_high_watermark, heartbeat, frame_max, channel_max, max_message_size,
-          load_definitions, auth_mechanisms]],
-        {ok, Disk} = rabbit_resource_monitor_misc:parse_information_unit(proplists:get_value(disk_free_limit, Rabbit)),
-        Show(disk_free_limit, Disk),
-        {ConsoleFormatter, _} = proplists:get_value(formatter, proplists:get_value(console, proplists:get_value(log, Rabbit))),
-        Show(log_console_formatter, ConsoleFormatter),
+          load_definitions, auth_mechanisms, ssl_listeners, ssl_handshake_timeout, ssl_cert_login_from]],
+        Ssl = proplists:get_value(ssl_options, Rabbit, []),
+        [Show("ssl_options." ++ atom_to_list(K), proplists:get_value(K, Ssl, unset)) || K <- [cacertfile, certfile, keyfile,
+          password, verify, fail_if_no_peer_cert, depth, versions, ciphers]],
+        case proplists:get_value(disk_free_limit, Rabbit) of
+          undefined -> ok;
+          Limit -> {ok, Disk} = rabbit_resource_monitor_misc:parse_information_unit(Limit), Show(disk_free_limit, Disk)
+        end,
+        case proplists:get_value(console, proplists:get_value(log, Rabbit, []), []) of
+          Console when is_list(Console) ->
+            case proplists:get_value(formatter, Console) of
+              {ConsoleFormatter, _} -> Show(log_console_formatter, ConsoleFormatter);
+              _ -> ok
+            end;
+          _ -> ok
+        end,
         halt(0)
     end.`;
   const ebins = fs
@@ -388,6 +399,63 @@ describe.skipIf(gate(rabbitmq))(label('the same rabbitmq.conf read by RabbitMQ 3
       log_console_formatter: 'rabbit_logger_json_fmt',
     });
     expect(erlangItems(rabbit.auth_mechanisms)).toEqual(config.authMechanisms.map((m) => `'${m}'`).sort());
+  });
+
+  it("RabbitMQ's config parser reads the TLS keys Warren reads to the same values", async () => {
+    // RabbitMQ checks that the files can be read; their content does not matter here.
+    const certs = tempDir();
+    for (const name of ['ca_certificate.pem', 'server_certificate.pem', 'server_key.pem']) fs.writeFileSync(path.join(certs, name), '');
+    const file = confFile([
+      'listeners.tcp = none',
+      'listeners.ssl.default = 127.0.0.1:5676',
+      `ssl_options.cacertfile = ${certs}/ca_certificate.pem`,
+      `ssl_options.certfile = ${certs}/server_certificate.pem`,
+      `ssl_options.keyfile = ${certs}/server_key.pem`,
+      'ssl_options.password = s3cret',
+      'ssl_options.verify = verify_peer',
+      'ssl_options.fail_if_no_peer_cert = true',
+      'ssl_options.depth = 2',
+      'ssl_options.versions.1 = tlsv1.3',
+      'ssl_options.versions.2 = tlsv1.2',
+      'ssl_options.ciphers.1 = TLS_AES_256_GCM_SHA384',
+      'ssl_options.ciphers.2 = ECDHE-ECDSA-AES256-GCM-SHA384',
+      'ssl_handshake_timeout = 3000',
+      'ssl_cert_login_from = common_name',
+    ]);
+    const { config, warnings } = resolveConfig(['--config', file], {});
+    expect(warnings).toEqual([]);
+    expect(config).toMatchObject({
+      port: -1,
+      host: '127.0.0.1',
+      tlsPort: 5676,
+      tlsCa: `${certs}/ca_certificate.pem`,
+      tlsCert: `${certs}/server_certificate.pem`,
+      tlsKey: `${certs}/server_key.pem`,
+      tlsKeyPassphrase: 's3cret',
+      tlsVerify: 'peer',
+      tlsFailIfNoPeerCert: true,
+      tlsDepth: 2,
+      tlsVersions: ['tlsv1.3', 'tlsv1.2'],
+      tlsCiphers: ['TLS_AES_256_GCM_SHA384', 'ECDHE-ECDSA-AES256-GCM-SHA384'],
+      tlsHandshakeTimeout: 3000,
+      sslCertLoginFrom: 'common_name',
+    });
+    const rabbit = await rabbitmqReading(file);
+    expect(rabbit).toMatchObject({
+      tcp_listeners: '[]',
+      ssl_listeners: `[{"${config.host}",${config.tlsPort}}]`,
+      'ssl_options.cacertfile': JSON.stringify(config.tlsCa),
+      'ssl_options.certfile': JSON.stringify(config.tlsCert),
+      'ssl_options.keyfile': JSON.stringify(config.tlsKey),
+      'ssl_options.password': JSON.stringify(config.tlsKeyPassphrase),
+      'ssl_options.verify': `verify_${config.tlsVerify}`,
+      'ssl_options.fail_if_no_peer_cert': String(config.tlsFailIfNoPeerCert),
+      'ssl_options.depth': String(config.tlsDepth),
+      'ssl_options.ciphers': `[${config.tlsCiphers.map((c) => JSON.stringify(c)).join(',')}]`,
+      ssl_handshake_timeout: String(config.tlsHandshakeTimeout),
+      ssl_cert_login_from: config.sslCertLoginFrom,
+    });
+    expect(erlangItems(rabbit['ssl_options.versions'])).toEqual(config.tlsVersions.map((v) => `'${v}'`).sort());
   });
 
   it('a RabbitMQ node and Warren started with the same file propose the same connection.tune', async () => {

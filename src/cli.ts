@@ -40,6 +40,11 @@ const stop = (signal: string): void => {
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+// Re-reads the TLS certificates (RabbitMQ ignores SIGHUP; rotating short-lived certificates needs this).
+process.on('SIGHUP', () => {
+  logger.info({ signal: 'SIGHUP' }, 'reloading TLS certificates');
+  void server?.reloadTls();
+});
 
 try {
   server = await startServer(config, logger);

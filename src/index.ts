@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPassword } from './broker/access/users.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
-import { applySettings, checkSettings, type Config, ConfigError, DEFAULT_CONFIG } from './config.js';
+import { applySettings, checkCombination, checkSettings, type Config, ConfigError, DEFAULT_CONFIG } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectHost, type RunningServer, startServer } from './server.js';
 
@@ -31,7 +31,10 @@ export interface BrokerOptions extends Partial<Config> {
 
 /** The port of each listener, by what it speaks; more appear as Warren gets more listeners. */
 export interface BrokerPorts {
+  /** The plain AMQP port; -1 when it listens for TLS only. */
   amqp: number;
+  /** The amqps port, or null when no TLS certificate was given. */
+  amqps: number | null;
   /** The management HTTP API's port, or null when it is off (the default here). */
   management: number | null;
 }
@@ -43,8 +46,10 @@ export interface RunningBroker {
    * that lack it, it is only the address (`amqp://127.0.0.1:PORT`): put your own user in it.
    */
   readonly url: string;
-  /** The AMQP port (the one picked, as port is 0 unless given). */
+  /** The AMQP port (the one picked, as port is 0 unless given); -1 when it listens for TLS only. */
   readonly port: number;
+  /** The amqps port, when a TLS certificate was given. */
+  readonly tlsPort: number | undefined;
   /** The address the AMQP listener is bound to. */
   readonly host: string;
   readonly ports: BrokerPorts;
@@ -55,6 +60,8 @@ export interface RunningBroker {
    * the process exits, if close() was never called).
    */
   readonly dataDir: string;
+  /** Reads the TLS certificate, key and CA files again (what SIGHUP does to the CLI); resolves to whether they are in use. */
+  reloadTls(): Promise<boolean>;
   /** Closes every client connection with 320 CONNECTION_FORCED, stops listening, and removes a temporary dataDir. */
   close(): Promise<void>;
 }
@@ -95,6 +102,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const temporary = settings.dataDir === undefined ? await makeTemporaryDir() : undefined;
   const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', managementPort: -1, dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
   const config = applySettings(embedded, settings);
+  checkCombination(config);
   const logger = given ?? createLogger(config.logLevel, config.logFormat);
   let server: RunningServer;
   try {
@@ -114,10 +122,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   return {
     url: amqpUrl(server, config),
     port: server.port,
+    tlsPort: server.tlsPort,
     host: server.host,
-    ports: { amqp: server.port, management: server.managementPort },
+    ports: { amqp: server.port, amqps: server.tlsPort ?? null, management: server.managementPort },
     managementUrl: server.managementPort === null ? null : `http://${connectHost(server.host)}:${server.managementPort}`,
     dataDir: config.dataDir,
+    reloadTls: server.reloadTls,
     close() {
       closing ??= server.close().then(async () => {
         if (temporary !== undefined) await removeTemporaryDir(temporary);
@@ -136,5 +146,7 @@ function amqpUrl(server: RunningServer, config: Config): string {
       : '';
   // An AMQP URI without a path means vhost `/`.
   const vhost = config.defaultVhost !== '/' && server.broker.vhosts.has(config.defaultVhost) ? `/${encodeURIComponent(config.defaultVhost)}` : '';
-  return `amqp://${credentials}${connectHost(server.host)}:${server.port}${vhost}`;
+  // TLS only: the amqps listener.
+  const [scheme, port] = server.port === -1 ? ['amqps', server.tlsPort] : ['amqp', server.port];
+  return `${scheme}://${credentials}${connectHost(server.host)}:${port}${vhost}`;
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
 import { createServer, isIPv6, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
 import type { Config } from './config.js';
@@ -12,11 +13,11 @@ import { ReplyCode } from './protocol/reply-codes.js';
 import { Connection, type SessionSettings } from './session/connection.js';
 import { type ManagementServer, startManagementServer } from './http/server.js';
 import type { Listener } from './http/router.js';
+import { describeSession, listenerOptions, readCredentials, refusal } from './tls.js';
 
 /** How long clients get to answer connection.close at shutdown. */
 const SHUTDOWN_GRACE_MS = 3000;
 
-/** An address the broker accepts clients on. */
 /** The host a client on this machine connects to for a listener's address: loopback for all addresses, IPv6 in brackets. */
 export function connectHost(address: string): string {
   if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
@@ -29,16 +30,23 @@ export interface BootOptions {
 }
 
 export interface RunningServer {
-  /** The AMQP listener's port (the one picked when port 0 was asked for). */
+  /** The plain AMQP port (the one picked when port 0 was asked for), or -1 when there is no plain listener (TLS only). */
   readonly port: number;
+  /** The amqps port, or undefined when no TLS certificate is configured. */
+  readonly tlsPort: number | undefined;
   readonly host: string;
-  /** Every listener, the AMQP one first. */
+  /** Every listener, the AMQP ones first. */
   readonly listeners: readonly Listener[];
   /** What of the loadDefinitions file and the definitions option could not be imported, with the reason. */
   readonly definitionsSkipped: readonly string[];
   readonly broker: Broker;
   /** The management HTTP API's port, or null when it is off. */
   readonly managementPort: number | null;
+  /**
+   * Reads the TLS certificate, key and CA files again; new TLS connections use them, open ones keep theirs. Files
+   * that cannot be used are logged and the old certificates kept. Resolves to whether the new ones are in use.
+   */
+  reloadTls(): Promise<boolean>;
   /** Stops listening, closes every client with 320 CONNECTION_FORCED, and resolves when all are gone. */
   close(): Promise<void>;
 }
@@ -46,6 +54,8 @@ export interface RunningServer {
 /** Turns sockets into sessions on one broker. */
 export async function startServer(config: Config, logger: Logger, options: BootOptions = {}): Promise<RunningServer> {
   const startedAt = Date.now();
+  // Before anything is opened: a TLS file that cannot be used stops the start.
+  const credentials = config.tlsCert === '' ? undefined : await readCredentials(config);
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
   broker.reportError = (error, what, context) =>
@@ -79,7 +89,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     channelMax: config.channelMax,
     maxMessageSize: config.maxMessageSize,
     serverProperties: properties,
-    login: { mechanisms: config.authMechanisms, loopbackUsers: config.loopbackUsers },
+    login: { mechanisms: config.authMechanisms, loopbackUsers: config.loopbackUsers, certificateLoginFrom: config.sslCertLoginFrom },
   };
   const connections = new Set<Connection>();
   let allClosed: (() => void) | undefined;
@@ -87,35 +97,50 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     connections.delete(connection);
     if (connections.size === 0) allClosed?.();
   };
-  const server: Server = createServer((socket) => {
-    connections.add(new Connection(socket, broker, settings, logger, onClosed));
+  const server: Server | undefined =
+    config.port === -1 ? undefined : createServer((socket) => connections.add(new Connection(socket, broker, settings, logger, onClosed)));
+  const tlsServer: TlsServer | undefined =
+    credentials === undefined
+      ? undefined
+      : createTlsServer(listenerOptions(config, credentials), (socket: TLSSocket) => {
+          const reason = refusal(socket, config);
+          if (reason !== undefined) {
+            logger.warn({ event: 'tls.refused', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing TLS client: ${reason}`);
+            socket.destroy();
+            return;
+          }
+          connections.add(new Connection(socket, broker, settings, logger, onClosed, describeSession(socket)));
+        });
+  server?.on('error', (error) => logger.error({ err: error }, 'listener error'));
+  tlsServer?.on('error', (error) => logger.error({ err: error }, 'TLS listener error'));
+  // A handshake that fails or outlasts tlsHandshakeTimeout. With a listener for this event node:tls leaves the
+  // socket open (a stalled client would keep it): it is closed here.
+  tlsServer?.on('tlsClientError', (error, socket) => {
+    const peer = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+    logger.warn({ event: 'tls.handshake-failed', peer, code: (error as NodeJS.ErrnoException).code }, `TLS handshake failed: ${error.message}`);
+    socket.destroy();
   });
-  server.on('error', (error) => logger.error({ err: error }, 'listener error'));
-  const listen = (host: string): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+  const listeners: Listener[] = [];
   try {
-    try {
-      await listen(config.host);
-    } catch (error) {
-      // '::' takes IPv4 clients too; on a machine without IPv6 it cannot be bound at all.
-      if (config.host !== '::' || (error as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw error;
-      logger.info({ host: '0.0.0.0' }, 'no IPv6 on this machine: listening on IPv4 only');
-      await listen('0.0.0.0');
+    if (server !== undefined) {
+      const address = await listenOn(server, config.port, config.host, logger);
+      listeners.push({ protocol: 'amqp', host: address.address, port: address.port });
+      logger.info({ protocol: 'amqp', host: address.address, port: address.port }, 'listening');
+    }
+    if (tlsServer !== undefined) {
+      const address = await listenOn(tlsServer, config.tlsPort, config.host, logger);
+      listeners.push({ protocol: 'amqp/ssl', host: address.address, port: address.port });
+      logger.info({ protocol: 'amqp/ssl', host: address.address, port: address.port, tls: true }, 'listening');
     }
   } catch (error) {
+    server?.close();
+    tlsServer?.close();
     monitor.stop();
     await persistence.close();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  const listeners: Listener[] = [{ protocol: 'amqp', host: address.address, port: address.port }];
-  logger.info({ protocol: 'amqp', host: address.address, port: address.port }, 'listening');
+  const plain = listeners.find((listener) => listener.protocol === 'amqp');
+  const secure = listeners.find((listener) => listener.protocol === 'amqp/ssl');
   let management: ManagementServer | undefined;
   if (config.managementPort >= 0) {
     const nodeName = String(properties.cluster_name);
@@ -134,7 +159,8 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     try {
       management = await startManagementServer(context, config.managementPort, config.host, logger);
     } catch (error) {
-      server.close();
+      server?.close();
+      tlsServer?.close();
       monitor.stop();
       await persistence.close();
       throw error;
@@ -142,10 +168,27 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     listeners.push({ protocol: 'http', host: management.host, port: management.port });
   }
 
+  const reloadTls = async (): Promise<boolean> => {
+    if (tlsServer === undefined) {
+      logger.info('no TLS listener: no certificates to reload');
+      return false;
+    }
+    try {
+      tlsServer.setSecureContext(await readCredentials(config));
+    } catch (error) {
+      logger.error({ event: 'tls.reload-failed' }, `TLS certificates not reloaded, the old ones stay in use: ${(error as Error).message}`);
+      return false;
+    }
+    logger.info({ event: 'tls.reloaded', cert: config.tlsCert }, 'TLS certificates reloaded; new connections use them');
+    return true;
+  };
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = Promise.all(
+        [server, tlsServer].map((listener) => new Promise<void>((resolve) => (listener === undefined ? resolve() : listener.close(() => resolve())))),
+      );
       await management?.close();
       if (connections.size > 0) {
         const gone = new Promise<void>((resolve) => (allClosed = resolve));
@@ -164,7 +207,38 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     })();
     return closing;
   };
-  return { port: address.port, host: address.address, listeners, managementPort: management?.port ?? null, definitionsSkipped: persistence.skipped, broker, close };
+  return {
+    port: plain?.port ?? -1,
+    tlsPort: secure?.port,
+    host: (plain ?? secure ?? listeners[0]).host,
+    listeners,
+    managementPort: management?.port ?? null,
+    definitionsSkipped: persistence.skipped,
+    broker,
+    close,
+    reloadTls,
+  };
+}
+
+/** Listens on host; the default '::' falls back to IPv4 on a machine without IPv6 (where it cannot be bound at all). */
+async function listenOn(server: Server, port: number, host: string, logger: Logger): Promise<AddressInfo> {
+  try {
+    return await listen(server, port, host);
+  } catch (error) {
+    if (host !== '::' || (error as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw error;
+    logger.info({ host: '0.0.0.0' }, 'no IPv6 on this machine: listening on IPv4 only');
+    return listen(server, port, '0.0.0.0');
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */

@@ -60,6 +60,18 @@ describe('precedence', () => {
       'loopback-users': ['guest,bob', ['guest', 'bob']],
       'auth-mechanisms': ['AMQPLAIN', ['AMQPLAIN']],
       'management-port': ['off', -1],
+      'tls-port': ['5676', 5676],
+      'tls-cert': ['/etc/warren/server_certificate.pem', '/etc/warren/server_certificate.pem'],
+      'tls-key': ['/etc/warren/server_key.pem', '/etc/warren/server_key.pem'],
+      'tls-ca': ['/etc/warren/ca_certificate.pem', '/etc/warren/ca_certificate.pem'],
+      'tls-key-passphrase': ['s3cret', 's3cret'],
+      'tls-verify': ['peer', 'peer'],
+      'tls-fail-if-no-peer-cert': ['false', false],
+      'tls-depth': ['2', 2],
+      'tls-versions': ['tlsv1.3', ['tlsv1.3']],
+      'tls-ciphers': ['TLS_AES_256_GCM_SHA384,ECDHE-ECDSA-AES256-GCM-SHA384', ['TLS_AES_256_GCM_SHA384', 'ECDHE-ECDSA-AES256-GCM-SHA384']],
+      'tls-handshake-timeout': ['1000', 1000],
+      'ssl-cert-login-from': ['common_name', 'common_name'],
     };
     for (const spec of OPTIONS) {
       if (spec.key === undefined) continue;
@@ -122,11 +134,9 @@ describe('unknown and bad settings', () => {
     expect(errorOf(() => resolveConfig(['--max-message-size', '600000000'], {}))).toContain('must be a whole number from 1 to 536870912');
     expect(errorOf(() => resolveConfig(['--log-level', 'loud'], {}))).toContain('--log-level loud: must be one of fatal');
     expect(errorOf(() => resolveConfig(['--disk-free-limit', '5 GB'], {}))).toContain('--disk-free-limit 5 GB: expected a number of bytes');
-    expect(errorOf(() => resolveConfig(['--config', 'm.conf'], {}, readFile))).toBe(
-      'm.conf line 1: auth_mechanisms.1 = EXTERNAL: EXTERNAL is not supported (it needs TLS client certificates, which Warren does not have yet); Warren supports PLAIN, AMQPLAIN',
-    );
+    expect(resolveConfig(['--config', 'm.conf'], {}, readFile).config.authMechanisms).toEqual(['EXTERNAL']);
     expect(errorOf(() => resolveConfig(['--auth-mechanisms', 'PLAIN,CRAM-MD5'], {}))).toBe(
-      '--auth-mechanisms PLAIN,CRAM-MD5: CRAM-MD5 is not supported; Warren supports PLAIN, AMQPLAIN',
+      '--auth-mechanisms PLAIN,CRAM-MD5: CRAM-MD5 is not supported; Warren supports PLAIN, AMQPLAIN, EXTERNAL',
     );
     expect(errorOf(() => resolveConfig(['--auth-mechanisms', 'none'], {}))).toContain('at least one is needed');
   });
@@ -146,6 +156,80 @@ describe('unknown and bad settings', () => {
 describe('startBroker settings', () => {
   it('throws ConfigError naming a setting with a bad value, before opening anything', async () => {
     await expect(startBroker({ heartbeat: -1 })).rejects.toThrow(new ConfigError('heartbeat: must be a whole number from 0 to 65535'));
-    await expect(startBroker({ authMechanisms: ['EXTERNAL'] })).rejects.toThrow(ConfigError);
+    await expect(startBroker({ authMechanisms: ['CRAM-MD5'] })).rejects.toThrow(ConfigError);
+    await expect(startBroker({ port: -1 })).rejects.toThrow(new ConfigError(
+      'port -1 turns the plain AMQP listener off, which leaves no listener: give a TLS certificate (--tls-cert)',
+    ));
+  });
+});
+
+describe('TLS settings', () => {
+  it('takes --tls-fail-if-no-peer-cert alone as true, and --port -1 (TLS only) with a certificate', () => {
+    const { config } = resolveConfig(['--tls-cert', 'c.pem', '--tls-ca', 'ca.pem', '--tls-verify', 'peer', '--tls-fail-if-no-peer-cert', '--port', '-1'], {});
+    expect(config).toMatchObject({ tlsCert: 'c.pem', tlsVerify: 'peer', tlsFailIfNoPeerCert: true, port: -1, tlsPort: 5671 });
+  });
+
+  it('refuses settings that cannot work, naming them', () => {
+    expect(errorOf(() => resolveConfig(['--port', '-1'], {}))).toContain('port -1 turns the plain AMQP listener off');
+    expect(errorOf(() => resolveConfig(['--tls-fail-if-no-peer-cert'], {}))).toBe(
+      'tls-fail-if-no-peer-cert needs tls-verify peer (a certificate that is not asked for cannot be required)',
+    );
+    expect(errorOf(() => resolveConfig(['--tls-cert', 'c.pem', '--tls-verify', 'peer'], {}))).toBe(
+      'tls-verify peer needs tls-ca, the CA certificates client certificates are verified against',
+    );
+    expect(errorOf(() => resolveConfig(['--tls-versions', 'tlsv1.1,tlsv1.2'], {}))).toBe(
+      '--tls-versions tlsv1.1,tlsv1.2: tlsv1.1 is not supported; Warren accepts tlsv1.2 and tlsv1.3 only',
+    );
+    expect(errorOf(() => resolveConfig(['--tls-verify', 'verify_peer'], {}))).toBe('--tls-verify verify_peer: expected none or peer');
+    expect(errorOf(() => resolveConfig([], { WARREN_SSL_CERT_LOGIN_FROM: 'subject_alternative_name' }))).toBe(
+      'WARREN_SSL_CERT_LOGIN_FROM=subject_alternative_name: expected distinguished_name or common_name',
+    );
+  });
+
+  it('reads the ssl_options keys of rabbitmq.conf', () => {
+    const readFile = files({
+      't.conf': [
+        'listeners.tcp = none',
+        'listeners.ssl.default = 5676',
+        'ssl_options.cacertfile = /certs/ca_certificate.pem',
+        'ssl_options.certfile = /certs/server_certificate.pem',
+        'ssl_options.keyfile = /certs/server_key.pem',
+        'ssl_options.password = s3cret',
+        'ssl_options.verify = verify_peer',
+        'ssl_options.fail_if_no_peer_cert = true',
+        'ssl_options.depth = 2',
+        'ssl_options.versions.1 = tlsv1.3',
+        'ssl_options.versions.2 = tlsv1.2',
+        'ssl_options.ciphers.1 = TLS_AES_256_GCM_SHA384',
+        'ssl_handshake_timeout = 3000',
+        'ssl_cert_login_from = common_name',
+        'auth_mechanisms.1 = EXTERNAL',
+        '',
+      ].join('\n'),
+    });
+    const { config, warnings } = resolveConfig(['--config', 't.conf'], {}, readFile);
+    expect(warnings).toEqual([]);
+    expect(config).toEqual({
+      ...DEFAULT_CONFIG,
+      port: -1,
+      tlsPort: 5676,
+      tlsCa: '/certs/ca_certificate.pem',
+      tlsCert: '/certs/server_certificate.pem',
+      tlsKey: '/certs/server_key.pem',
+      tlsKeyPassphrase: 's3cret',
+      tlsVerify: 'peer',
+      tlsFailIfNoPeerCert: true,
+      tlsDepth: 2,
+      tlsVersions: ['tlsv1.3', 'tlsv1.2'],
+      tlsCiphers: ['TLS_AES_256_GCM_SHA384'],
+      tlsHandshakeTimeout: 3000,
+      sslCertLoginFrom: 'common_name',
+      authMechanisms: ['EXTERNAL'],
+    });
+    const bad = files({ 'b.conf': 'ssl_options.verify = peer\n', 'v.conf': 'ssl_options.versions.1 = tlsv1.1\n' });
+    expect(errorOf(() => resolveConfig(['--config', 'b.conf'], {}, bad))).toBe('b.conf line 1: ssl_options.verify = peer: expected verify_peer or verify_none');
+    expect(errorOf(() => resolveConfig(['--config', 'v.conf'], {}, bad))).toBe(
+      'v.conf line 1: ssl_options.versions.1 = tlsv1.1: tlsv1.1 is not supported; Warren accepts tlsv1.2 and tlsv1.3 only',
+    );
   });
 });

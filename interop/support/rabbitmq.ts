@@ -62,6 +62,8 @@ export interface StartRabbitMQOptions {
   definitions?: object;
   /** Enable rabbitmq_management on a free port. */
   management?: boolean;
+  /** Plugins to enable (e.g. rabbitmq_auth_mechanism_ssl, which ships with RabbitMQ); none by default. */
+  plugins?: string[];
 }
 
 export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<RabbitNode> {
@@ -104,7 +106,8 @@ export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<Ra
   );
   const pluginsFile = path.join(dir, 'enabled_plugins');
   // The node reads its enabled plugins from this file at boot (what `rabbitmq-plugins --offline enable` writes).
-  fs.writeFileSync(pluginsFile, opts.management ? '[rabbitmq_management].\n' : '[].\n');
+  const plugins = [...(opts.plugins ?? []), ...(opts.management ? ['rabbitmq_management'] : [])];
+  fs.writeFileSync(pluginsFile, `[${plugins.join(',')}].\n`);
   const envFile = path.join(dir, 'rabbitmq-env.conf');
   fs.writeFileSync(envFile, '# empty: ignore /etc/rabbitmq/rabbitmq-env.conf\n');
   const advancedFile = path.join(dir, 'advanced.config');

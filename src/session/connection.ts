@@ -31,8 +31,9 @@ import {
   methodName,
 } from '../protocol/methods.generated.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-import { authenticate, isLoopback, type LoginRules } from './auth.js';
+import { authenticate, isLoopback, type LoginRules, offeredMechanisms } from './auth.js';
 import { Channel } from './channel.js';
+import type { TlsSession } from './tls-session.js';
 
 export interface SessionSettings {
   /** Heartbeat interval the server proposes, in seconds (RabbitMQ: 60). */
@@ -133,14 +134,22 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   /** Frames read (from the chunk in hand) after blocking: type, channel, payload, replayed when unblocked. */
   private heldFrames: (number | Buffer)[] = [];
   private closeReason = 'client closed the connection';
+  /** SASL mechanisms offered in connection.start. */
+  private readonly mechanisms: readonly string[];
 
+  /**
+   * `socket` is a TCP socket or, over amqps, a TLS socket after its handshake (a TLSSocket is a Socket: the same
+   * code serves both); `tls` describes that TLS session.
+   */
   constructor(
     readonly socket: Socket,
     readonly broker: Broker,
     readonly settings: SessionSettings,
     logger: Logger,
     private readonly onClosed: (connection: Connection) => void,
+    readonly tls: TlsSession | undefined = undefined,
   ) {
+    this.mechanisms = offeredMechanisms(settings.login, tls !== undefined);
     this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
     this.log = logger.child({ connection: this.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.channelMax = settings.channelMax;
@@ -152,7 +161,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     });
     socket.on('close', this.guard('socket close', () => this.onSocketClosed()));
     this.closeTimer = setTimeout(this.guard('handshake timer', () => this.abort('handshake timed out')), HANDSHAKE_TIMEOUT_MS);
-    this.log.info({ event: 'connection.accepted' }, 'accepting AMQP connection');
+    this.log.info({ event: 'connection.accepted', tls: tls?.protocol }, 'accepting AMQP connection');
   }
 
   /** Asks the client to close, e.g. at shutdown (320 CONNECTION_FORCED). */
@@ -294,7 +303,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: this.settings.serverProperties,
-      mechanisms: Buffer.from(this.settings.login.mechanisms.join(' ')),
+      mechanisms: Buffer.from(this.mechanisms.join(' ')),
       locales: Buffer.from('en_US'),
     });
     this.scheduleFlush();
@@ -389,8 +398,15 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
           return;
         }
         try {
-          this.user = authenticate(this.broker, this.settings.login, args.mechanism, args.response, isLoopback(this.socket.localAddress), (reason) =>
-            this.log.warn({ event: 'connection.login-refused' }, reason),
+          this.user = authenticate(
+            this.broker,
+            this.settings.login,
+            this.mechanisms,
+            args.mechanism,
+            args.response,
+            isLoopback(this.socket.localAddress),
+            this.tls?.peerCertificate,
+            (reason) => this.log.warn({ event: 'connection.login-refused' }, reason),
           );
         } catch (error) {
           if (error instanceof AmqpError && (error.replyCode !== ReplyCode.ACCESS_REFUSED || this.capabilities.authentication_failure_close !== true)) {
