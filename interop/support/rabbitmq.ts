@@ -58,6 +58,8 @@ export interface StartRabbitMQOptions {
   extraConfig?: string[];
   /** A definitions document the node imports at boot (load_definitions); it must keep guest/guest for the readiness probe. */
   definitions?: object;
+  /** Plugins the node enables at boot (its enabled_plugins file), e.g. rabbitmq_consistent_hash_exchange. */
+  plugins?: string[];
 }
 
 export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<RabbitNode> {
@@ -88,7 +90,7 @@ export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<Ra
     ].join('\n'),
   );
   const pluginsFile = path.join(dir, 'enabled_plugins');
-  fs.writeFileSync(pluginsFile, '[].\n');
+  fs.writeFileSync(pluginsFile, `[${(opts.plugins ?? []).join(',')}].\n`);
   const envFile = path.join(dir, 'rabbitmq-env.conf');
   fs.writeFileSync(envFile, '# empty: ignore /etc/rabbitmq/rabbitmq-env.conf\n');
   const advancedFile = path.join(dir, 'advanced.config');

@@ -43,7 +43,7 @@ export class Exchange {
     readonly type: ExchangeType,
     readonly options: ExchangeOptions,
   ) {
-    this.router = createRouter<Destination>(type);
+    this.router = createRouter<Destination>(type, options.arguments);
     this.alternate = stringValue(options.arguments['alternate-exchange']);
   }
 

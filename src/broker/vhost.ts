@@ -9,7 +9,7 @@ import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
-import { isExchangeType } from './exchanges/index.js';
+import { bindingWeight, isExchangeType, validateConsistentHashArgs } from './exchanges/index.js';
 import { canonicalTable, describeValue, rabbitTypeName, stringValue } from './field-values.js';
 import { randomName } from './names.js';
 import type { Message } from './message.js';
@@ -233,7 +233,7 @@ export class VHost implements QueueOwner {
     const matched = this.matched;
     const start = matched.length;
     const headers = exchange.type === 'headers' ? message.properties.headers : undefined;
-    exchange.router.route(routingKey, headers, matched);
+    exchange.router.route(routingKey, headers, matched, message);
     const end = matched.length;
     // Nothing matched: the alternate exchange, if any, routes it instead (each exchange once per publish).
     if (end === start && exchange.alternate !== undefined) {
@@ -314,6 +314,10 @@ export class VHost implements QueueOwner {
     if (access !== undefined && alternate !== undefined) {
       access.check('read', 'exchange', name);
       access.check('write', 'exchange', alternate);
+    }
+    if (type === 'x-consistent-hash') {
+      const problem = validateConsistentHashArgs(options.arguments);
+      if (problem !== null) throw preconditionFailed(problem);
     }
     const exchange = new Exchange(name, this.name, type, options);
     this.applyExchangePolicies(exchange);
@@ -569,6 +573,9 @@ export class VHost implements QueueOwner {
     if (source.type === 'headers') {
       const problem = validateHeadersBindingArgs(args);
       if (problem !== null) throw preconditionFailed(problem);
+    } else if (source.type === 'x-consistent-hash') {
+      const weight = bindingWeight(bindingKey);
+      if (typeof weight === 'string') throw preconditionFailed(weight);
     }
     const binding: Binding = { source, destination, bindingKey, args, id };
     source.bindings.set(id, binding);
