@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindingWeight, ConsistentHashRouter, validateConsistentHashArgs } from '../../../src/broker/exchanges/consistent-hash.js';
 import { jumpConsistentHash, phash2Binary } from '../../../src/broker/exchanges/erlang-hash.js';
-import { Decimal, type FieldValue, TypedValue } from '../../../src/protocol/field-table.js';
+import { Decimal, type FieldTable, type FieldValue, TypedValue } from '../../../src/protocol/field-table.js';
 import { encodeProperties } from '../../../src/protocol/methods.generated.js';
 
 interface Q {
@@ -73,7 +73,7 @@ describe('Erlang hashing, bit for bit', () => {
       [undefined, 1],
     ];
     for (const [value, bucket] of cases) {
-      const headers = value === undefined ? { other: 'x' } : { other: 1, h: value };
+      const headers: FieldTable = value === undefined ? { other: 'x' } : { other: 1, h: value };
       expect(routeOne(router, 'ignored', encodeProperties({ headers })), String(value)).toBe(`q${bucket}`);
     }
     expect(routeOne(router, 'ignored', encodeProperties({})), 'no headers at all').toBe('q1');
