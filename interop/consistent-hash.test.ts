@@ -1,0 +1,200 @@
+// The x-consistent-hash exchange side by side with a private RabbitMQ 3.10.8 node running the
+// rabbitmq_consistent_hash_exchange plugin: the same bindings in the same order must put every
+// message on the same queue, and bad arguments get the same answers.
+import type { Channel } from 'amqplib';
+import { expect } from 'vitest';
+import { channel, confirmChannel, expectChannelError, type ServerError, timeout, withConnection } from './support/amqp.js';
+import { runPika } from './support/clients.js';
+import { compareBrokers, scenario } from './support/compare.js';
+import { pikaDependency } from './support/deps.js';
+
+const PLUGIN = 'rabbitmq_consistent_hash_exchange';
+
+/** Every message body in each queue (basic.get until empty), keyed by the queue's name without the scenario id. */
+async function drainAll(ch: Channel, id: string, queues: string[]): Promise<Record<string, string[]>> {
+  const placed: Record<string, string[]> = {};
+  for (const queue of queues) {
+    const bodies: string[] = [];
+    for (;;) {
+      const m = await ch.get(queue, { noAck: true });
+      if (m === false) break;
+      bodies.push(m.content.toString());
+    }
+    placed[queue.slice(id.length + 1)] = bodies;
+  }
+  return placed;
+}
+
+function bindingRefused(text: string): ServerError {
+  return { code: 406, text: `PRECONDITION_FAILED - ${text}`, classId: 50, methodId: 20 };
+}
+
+const scenarios = [
+  scenario({
+    name: 'routing keys land on the same queues; shares follow weights; unbinding the last-bound queue moves only its keys',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await confirmChannel(conn);
+        const exchange = `${id}.chx`;
+        await ch.assertExchange(exchange, 'x-consistent-hash', { autoDelete: false, durable: false });
+        const queues = ['a', 'b', 'c', 'd'].map((n) => `${id}.${n}`);
+        const weights = ['1', '2', '3', '2'];
+        for (let i = 0; i < queues.length; i++) {
+          await ch.assertQueue(queues[i]!, { exclusive: true });
+          await ch.bindQueue(queues[i]!, exchange, weights[i]!);
+        }
+        const publishAll = async (round: string): Promise<void> => {
+          for (let i = 0; i < 400; i++) ch.publish(exchange, `order-${i}`, Buffer.from(`${round}${i}`));
+          await timeout(ch.waitForConfirms(), 5_000, 'confirms');
+        };
+        await publishAll('');
+        const before = await drainAll(ch, id, queues);
+        await ch.unbindQueue(queues[3]!, exchange, '2');
+        await publishAll('');
+        const afterLastRemoved = await drainAll(ch, id, queues);
+        await ch.unbindQueue(queues[0]!, exchange, '1');
+        await publishAll('');
+        const afterFirstRemoved = await drainAll(ch, id, queues);
+        await ch.deleteExchange(exchange);
+        return { before, afterLastRemoved, afterFirstRemoved };
+      });
+    },
+    check(r) {
+      const { before, afterLastRemoved } = r as Record<string, Record<string, string[]>>;
+      const counts = Object.fromEntries(Object.entries(before!).map(([q, bodies]) => [q, bodies.length]));
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(400);
+      // Weights 1:2:3:2 of 400 messages: 50/100/150/100, give or take.
+      expect(counts.c!).toBeGreaterThan(counts.a!);
+      for (const q of ['a', 'b', 'c']) {
+        expect(before![q]!.every((body) => afterLastRemoved![q]!.includes(body)), `${q} kept its keys`).toBe(true);
+      }
+      expect(afterLastRemoved!.d).toEqual([]);
+    },
+  }),
+
+  scenario({
+    name: 'hash-header and hash-property (message_id, correlation_id, timestamp) choose the queue; missing values all go one way',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await confirmChannel(conn);
+        const result: Record<string, Record<string, string[]>> = {};
+        const variants: [string, Record<string, string>, (i: number) => object][] = [
+          ['header', { 'hash-header': 'tenant' }, (i) => ({ headers: i % 7 === 0 ? {} : { tenant: `t-${i}`, n: i } })],
+          ['header-int', { 'hash-header': 'n' }, (i) => ({ headers: { n: i * 1000 } })],
+          ['message_id', { 'hash-property': 'message_id' }, (i) => (i % 5 === 0 ? {} : { messageId: `m-${i}` })],
+          ['correlation_id', { 'hash-property': 'correlation_id' }, (i) => ({ correlationId: `c-${i}`, contentType: 'text/plain' })],
+          ['timestamp', { 'hash-property': 'timestamp' }, (i) => ({ timestamp: 1_700_000_000 + i })],
+        ];
+        for (const [name, args, props] of variants) {
+          const exchange = `${id}.${name}`;
+          await ch.assertExchange(exchange, 'x-consistent-hash', { durable: false, arguments: args });
+          const queues = ['x', 'y', 'z'].map((n) => `${id}.${name}.${n}`);
+          for (const queue of queues) {
+            await ch.assertQueue(queue, { exclusive: true });
+            await ch.bindQueue(queue, exchange, '1');
+          }
+          for (let i = 0; i < 60; i++) ch.publish(exchange, 'same-key', Buffer.from(String(i)), props(i));
+          await timeout(ch.waitForConfirms(), 5_000, 'confirms');
+          result[name] = await drainAll(ch, id, queues);
+          await ch.deleteExchange(exchange);
+        }
+        return result;
+      });
+    },
+    check(r) {
+      for (const [name, placed] of Object.entries(r as Record<string, Record<string, string[]>>)) {
+        const sizes = Object.values(placed).map((b) => b.length);
+        expect(sizes.reduce((a, b) => a + b, 0), name).toBe(60);
+        expect(sizes.filter((n) => n > 0).length, `${name} spreads over more than one queue`).toBeGreaterThan(1);
+      }
+    },
+  }),
+
+  scenario({
+    name: 'bad binding keys and exchange arguments get the plugin answers',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const answers: unknown[] = [];
+        const exchange = `${id}.chx`;
+        const setup = await channel(conn);
+        await setup.assertExchange(exchange, 'x-consistent-hash', { durable: false });
+        await setup.assertQueue(`${id}.q`, { exclusive: true });
+        for (const key of ['abc', '', '1.5', '0', '-2', ' 3', 'é']) {
+          const ch = await channel(conn);
+          answers.push(await expectChannelError(ch, () => ch.bindQueue(`${id}.q`, exchange, key)));
+        }
+        const ch = await channel(conn);
+        await ch.bindQueue(`${id}.q`, exchange, '+4');
+        answers.push('bound with +4');
+        for (const args of [{ 'hash-header': 'h', 'hash-property': 'message_id' }, { 'hash-property': 'app_id' }, { 'hash-property': 'Message_Id' }]) {
+          const c = await channel(conn);
+          answers.push(await expectChannelError(c, () => c.assertExchange(`${id}.bad`, 'x-consistent-hash', { durable: false, arguments: args })));
+        }
+        const c = await channel(conn);
+        answers.push(await expectChannelError(c, () => c.checkExchange(`${id}.bad`)));
+        await setup.deleteExchange(exchange);
+        return answers;
+      });
+    },
+    check(r) {
+      const declareRefused = (text: string): ServerError => ({ code: 406, text: `PRECONDITION_FAILED - ${text}`, classId: 40, methodId: 10 });
+      expect(r).toEqual([
+        bindingRefused('The binding key must be an integer: <<"abc">>'),
+        bindingRefused('The binding key must be an integer: <<>>'),
+        bindingRefused('The binding key must be an integer: <<"1.5">>'),
+        bindingRefused('The binding key must be greater than 0'),
+        bindingRefused('The binding key must be greater than 0'),
+        bindingRefused('The binding key must be an integer: <<" 3">>'),
+        bindingRefused('The binding key must be an integer: <<"é">>'),
+        'bound with +4',
+        declareRefused('hash-header and hash-property are mutually exclusive'),
+        declareRefused('Unsupported property: app_id'),
+        declareRefused('Unsupported property: Message_Id'),
+        expect.objectContaining({ code: 404 }),
+      ]);
+    },
+  }),
+
+  scenario({
+    name: 'no bindings: unroutable (mandatory returns 312 NO_ROUTE; the alternate exchange takes it)',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await confirmChannel(conn);
+        const returned: string[] = [];
+        ch.on('return', (m) => returned.push(`${m.fields.replyCode} ${m.fields.replyText} ${m.content.toString()}`));
+        await ch.assertExchange(`${id}.ae`, 'fanout', { durable: false });
+        await ch.assertQueue(`${id}.ae-q`, { exclusive: true });
+        await ch.bindQueue(`${id}.ae-q`, `${id}.ae`, '');
+        await ch.assertExchange(`${id}.plain`, 'x-consistent-hash', { durable: false });
+        await ch.assertExchange(`${id}.with-ae`, 'x-consistent-hash', { durable: false, arguments: { 'alternate-exchange': `${id}.ae` } });
+        ch.publish(`${id}.plain`, 'k', Buffer.from('lost'), { mandatory: true });
+        ch.publish(`${id}.with-ae`, 'k', Buffer.from('to-ae'), { mandatory: true });
+        await timeout(ch.waitForConfirms(), 5_000, 'confirms');
+        const got = await ch.get(`${id}.ae-q`, { noAck: true });
+        await ch.deleteExchange(`${id}.plain`);
+        await ch.deleteExchange(`${id}.with-ae`);
+        await ch.deleteExchange(`${id}.ae`);
+        return { returned, alternate: got === false ? null : got.content.toString() };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({ returned: ['312 NO_ROUTE lost'], alternate: 'to-ae' });
+    },
+  }),
+
+  scenario({
+    name: 'pika: a header-hashed exchange places messages as RabbitMQ does',
+    async run(url, id) {
+      return runPika('pika_consistent_hash.py', [url, id]);
+    },
+    check(r) {
+      const placed = r as Record<string, string[]>;
+      expect(Object.values(placed).reduce((n, b) => n + b.length, 0)).toBe(60);
+    },
+  }),
+];
+
+compareBrokers('x-consistent-hash exchange (rabbitmq_consistent_hash_exchange)', scenarios, {
+  plugins: [PLUGIN],
+  clientDeps: [pikaDependency()],
+});
