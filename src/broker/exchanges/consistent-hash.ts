@@ -1,5 +1,5 @@
-import type { FieldTable } from '../../protocol/field-table.js';
-import { stringValue } from '../field-values.js';
+import type { FieldTable, FieldValue } from '../../protocol/field-table.js';
+import { rabbitTypeName, stringValue } from '../field-values.js';
 import {
   ATOM,
   hashAtomInto,
@@ -24,10 +24,16 @@ export type HashOn = { kind: 'routing-key' } | { kind: 'header'; name: Buffer } 
 
 /**
  * Checks the exchange arguments as the plugin's validate/1 does. Returns null
- * when they are acceptable, else RabbitMQ's 406 text. Arguments of another
- * type than longstr are ignored here, as the plugin's lookup would not find them.
+ * when they are acceptable, else the 406 text: RabbitMQ's for an unknown
+ * property or both arguments; for an argument that is not a longstr, where the
+ * plugin crashes (541 INTERNAL_ERROR closes the connection), Warren's own.
  */
 export function validateConsistentHashArgs(args: FieldTable): string | null {
+  for (const key of ['hash-header', 'hash-property']) {
+    if (!Object.prototype.hasOwnProperty.call(args, key)) continue;
+    const value = args[key];
+    if (stringValue(value) === undefined) return `invalid arg '${key}': expected a longstr, not a ${rabbitTypeName(value as FieldValue)}`;
+  }
   const header = stringArg(args, 'hash-header');
   const property = stringArg(args, 'hash-property');
   if (property !== undefined && header === undefined && !(HASH_PROPERTIES as readonly string[]).includes(property)) {

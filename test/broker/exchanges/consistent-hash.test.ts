@@ -187,5 +187,8 @@ describe('arguments and binding keys', () => {
     expect(validateConsistentHashArgs({ 'hash-header': 'h', 'hash-property': 'message_id' })).toBe(
       'hash-header and hash-property are mutually exclusive',
     );
+    // RabbitMQ's plugin crashes on these (541 INTERNAL_ERROR closes the connection); Warren refuses the declare.
+    expect(validateConsistentHashArgs({ 'hash-header': 5 })).toBe("invalid arg 'hash-header': expected a longstr, not a signedint");
+    expect(validateConsistentHashArgs({ 'hash-property': true })).toBe("invalid arg 'hash-property': expected a longstr, not a bool");
   });
 });
