@@ -1,7 +1,7 @@
 // The x-consistent-hash exchange side by side with a private RabbitMQ 3.10.8 node running the
 // rabbitmq_consistent_hash_exchange plugin: the same bindings in the same order must put every
 // message on the same queue, and bad arguments get the same answers.
-import type { Channel } from 'amqplib';
+import type { Channel, Message } from 'amqplib';
 import { expect } from 'vitest';
 import { channel, confirmChannel, expectChannelError, type ServerError, timeout, withConnection } from './support/amqp.js';
 import { runPika } from './support/clients.js';
@@ -161,7 +161,10 @@ const scenarios = [
       return withConnection(url, async (conn) => {
         const ch = await confirmChannel(conn);
         const returned: string[] = [];
-        ch.on('return', (m) => returned.push(`${m.fields.replyCode} ${m.fields.replyText} ${m.content.toString()}`));
+        ch.on('return', (m: Message) => {
+          const fields = m.fields as unknown as { replyCode: number; replyText: string };
+          returned.push(`${fields.replyCode} ${fields.replyText} ${m.content.toString()}`);
+        });
         await ch.assertExchange(`${id}.ae`, 'fanout', { durable: false });
         await ch.assertQueue(`${id}.ae-q`, { exclusive: true });
         await ch.bindQueue(`${id}.ae-q`, `${id}.ae`, '');
