@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Broker, DefaultAccess } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
 import { Durability, messageFromLog } from './broker/durability.js';
+import { DedupFileStore } from './storage/dedup-store.js';
 import { rawPriority } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
 import { isPersistentQueue } from './broker/vhost.js';
@@ -52,6 +53,9 @@ export async function openPersistence(
   const lock = await acquireLock(dataDir);
   try {
     const started = performance.now();
+    // Before any queue or exchange is declared, so that durable ones find their deduplication caches.
+    broker.deduplicationStore = new DedupFileStore(join(dataDir, 'dedup'));
+    for (const vhost of broker.vhosts.values()) vhost.deduplicationStore = broker.deduplicationStore;
     const document = (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
     // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
     // from before Warren stored users had guest on / implied: it gets them too, before its objects go in.
