@@ -1,12 +1,15 @@
 // The x-consistent-hash exchange side by side with a private RabbitMQ 3.10.8 node running the
 // rabbitmq_consistent_hash_exchange plugin: the same bindings in the same order must put every
 // message on the same queue, and bad arguments get the same answers.
+import crypto from 'node:crypto';
 import type { Channel, Message } from 'amqplib';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channel, confirmChannel, expectChannelError, type ServerError, timeout, withConnection } from './support/amqp.js';
 import { runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
-import { pikaDependency } from './support/deps.js';
+import { gate, label, pikaDependency, rabbitmqDependency } from './support/deps.js';
+import { type RabbitNode, startRabbitMQ } from './support/rabbitmq.js';
+import { warrenOnOneDataDir } from './support/warren.js';
 
 const PLUGIN = 'rabbitmq_consistent_hash_exchange';
 
@@ -200,4 +203,79 @@ const scenarios = [
 compareBrokers('x-consistent-hash exchange (rabbitmq_consistent_hash_exchange)', scenarios, {
   plugins: [PLUGIN],
   clientDeps: [pikaDependency()],
+});
+
+/**
+ * Placements of a durable x-consistent-hash exchange before and after a restart, bindings made in
+ * neither name nor weight order. RabbitMQ 3.10.8 rebuilds the ring at boot in the order its route
+ * table yields the bindings (observed: neither binding, name nor key order), so keys move; Warren
+ * rebuilds it in binding order, so they stay.
+ */
+async function restartScenario(url: string, id: string, restart: () => Promise<string>): Promise<Record<string, Record<string, string[]>>> {
+  const exchange = `${id}.durable-chx`;
+  const names = ['x', 'd', 'm', 'b', 'q'];
+  const keys = ['2', '1', '2', '1', '3'];
+  const queues = names.map((n) => `${id}.${n}`);
+  const publishAndDrain = (target: string) =>
+    withConnection(target, async (conn) => {
+      const ch = await confirmChannel(conn);
+      for (let i = 0; i < 300; i++) ch.publish(exchange, `user-${i}`, Buffer.from(String(i)));
+      await timeout(ch.waitForConfirms(), 5_000, 'confirms');
+      return drainAll(ch, id, queues);
+    });
+  await withConnection(url, async (conn) => {
+    const ch = await channel(conn);
+    await ch.assertExchange(exchange, 'x-consistent-hash', { durable: true });
+    for (let i = 0; i < queues.length; i++) {
+      await ch.assertQueue(queues[i]!, { durable: true });
+      await ch.bindQueue(queues[i]!, exchange, keys[i]!);
+    }
+  });
+  const before = await publishAndDrain(url);
+  const url2 = await restart();
+  const after = await publishAndDrain(url2);
+  await withConnection(url2, async (conn) => {
+    const ch = await channel(conn);
+    for (const queue of queues) await ch.deleteQueue(queue);
+    await ch.deleteExchange(exchange);
+  });
+  return { before, after };
+}
+
+const rabbitDep = rabbitmqDependency();
+const restartId = `chx-restart-${crypto.randomBytes(3).toString('hex')}`;
+let restartReference: Record<string, Record<string, string[]>> | undefined;
+
+describe('x-consistent-hash: a durable exchange across a restart', () => {
+  describe.skipIf(gate(rabbitDep))(label('RabbitMQ (reference)', rabbitDep), () => {
+    let rabbit: RabbitNode | undefined;
+    beforeAll(async () => {
+      rabbit = await startRabbitMQ({ plugins: [PLUGIN] });
+    }, 90_000);
+    afterAll(async () => {
+      await rabbit?.stop();
+    }, 30_000);
+    it('RabbitMQ 3.10.8 rebuilds the ring in another order: keys move', async () => {
+      const node = rabbit!;
+      restartReference = await restartScenario(node.url, restartId, async () => {
+        await node.restart();
+        return node.url;
+      });
+      expect(restartReference.after).not.toEqual(restartReference.before);
+    }, 120_000);
+  });
+
+  describe('Warren', () => {
+    const restarts = warrenOnOneDataDir('warren-chx-');
+    it('Warren keeps the binding order: every key stays where it was, and where RabbitMQ put it before its restart', async () => {
+      let warren = await restarts.start();
+      const r = await restartScenario(warren.url, restartId, async () => {
+        await warren.kill('SIGTERM');
+        warren = await restarts.start();
+        return warren.url;
+      });
+      expect(r.after).toEqual(r.before);
+      if (restartReference !== undefined) expect(r.before, 'the same placements as RabbitMQ before its restart').toEqual(restartReference.before);
+    }, 60_000);
+  });
 });
