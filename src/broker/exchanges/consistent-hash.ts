@@ -107,6 +107,13 @@ export class ConsistentHashRouter<T> implements Router<T> {
   private readonly weights: number[] = [];
   private total = 0;
   private readonly hashOn: HashOn;
+  /**
+   * Bucket by input hash, direct-mapped (slot = hash mod size), for hashes seen
+   * before: a repeated key skips the jump hash (seeding exs1024 is most of a
+   * route's cost). Slots hold hash + 1 (0 = empty); cleared when the ring changes.
+   */
+  private readonly cachedHash = new Int32Array(BUCKET_CACHE_SLOTS);
+  private readonly cachedBucket = new Int32Array(BUCKET_CACHE_SLOTS);
 
   constructor(args: FieldTable = {}) {
     this.hashOn = hashOnOf(args);
@@ -125,6 +132,7 @@ export class ConsistentHashRouter<T> implements Router<T> {
     this.starts.push(this.total);
     this.weights.push(weight);
     this.total += weight;
+    this.cachedHash.fill(0);
   }
 
   unbind(destination: T, _bindingKey: string, _args: FieldTable): void {
@@ -136,17 +144,24 @@ export class ConsistentHashRouter<T> implements Router<T> {
     this.weights.splice(index, 1);
     for (let i = index; i < this.starts.length; i++) this.starts[i] = this.starts[i]! - weight;
     this.total -= weight;
+    this.cachedHash.fill(0);
   }
 
   route(routingKey: string, _headers: FieldTable | undefined, out: T[], message?: RoutedMessage): void {
     if (this.total === 0) return;
-    const bucket = this.total === 1 ? 0 : jumpConsistentHash(this.inputHash(message?.routingKey ?? routingKey, message?.rawProperties), this.total);
-    out.push(this.destinations[this.ownerOf(bucket)]!);
+    out.push(this.destinations[this.ownerOf(this.bucketOf(message?.routingKey ?? routingKey, message?.rawProperties))]!);
   }
 
-  /** The bucket a message with this routing key and these encoded properties falls in (for tests and tools). */
+  /** The bucket a message with this routing key and these encoded properties falls in. */
   bucketOf(routingKey: string, rawProperties?: Buffer): number {
-    return this.total <= 1 ? 0 : jumpConsistentHash(this.inputHash(routingKey, rawProperties), this.total);
+    if (this.total <= 1) return 0;
+    const hash = this.inputHash(routingKey, rawProperties);
+    const slot = hash & (BUCKET_CACHE_SLOTS - 1);
+    if (this.cachedHash[slot] === hash + 1) return this.cachedBucket[slot]!;
+    const bucket = jumpConsistentHash(hash, this.total);
+    this.cachedHash[slot] = hash + 1;
+    this.cachedBucket[slot] = bucket;
+    return bucket;
   }
 
   private ownerOf(bucket: number): number {
@@ -170,6 +185,9 @@ export class ConsistentHashRouter<T> implements Router<T> {
     return propertyHash(raw, on.name);
   }
 }
+
+/** Slots of a router's bucket cache (a power of two): 8 KiB per exchange. */
+const BUCKET_CACHE_SLOTS = 1024;
 
 /** Scratch space for a routing key's UTF-8 bytes (grown for a longer key, then kept). */
 let keyBytes = Buffer.alloc(1024);

@@ -194,17 +194,17 @@ export const PHASH2_UNDEFINED = phash2Of(ATOM.undefined);
 let rHi = 0;
 let rLo = 0;
 
-/** (aHi:aLo × bHi:bLo) mod 2^64 into rHi:rLo. Every intermediate stays below 2^53. */
+/** (aHi:aLo × bHi:bLo) mod 2^64 into rHi:rLo: the low word by Math.imul, the carry from 16-bit partial products. */
 function mul64(aHi: number, aLo: number, bHi: number, bLo: number): void {
   const a0 = aLo & 0xffff;
   const a1 = aLo >>> 16;
   const b0 = bLo & 0xffff;
   const b1 = bLo >>> 16;
-  const mid = a0 * b1 + a1 * b0;
-  const low = a0 * b0 + (mid % 0x10000) * 0x10000;
-  const carry = Math.floor(low / 0x100000000);
-  rLo = (low - carry * 0x100000000) >>> 0;
-  const high = a1 * b1 + Math.floor(mid / 0x10000) + carry;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const mid = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  const high = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
+  rLo = Math.imul(aLo, bLo) >>> 0;
   rHi = (high + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
 }
 
