@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeduplicationCache, deduplicationSettings, validateDeduplicationArgs } from '../../src/broker/dedup.js';
 import { Message } from '../../src/broker/message.js';
+import { VHost } from '../../src/broker/vhost.js';
 import type { FieldTable } from '../../src/protocol/field-table.js';
 import { TypedValue } from '../../src/protocol/field-table.js';
 import { encodeProperties } from '../../src/protocol/methods.generated.js';
@@ -171,5 +172,61 @@ describe('DedupFileStore (a durable object\'s cache)', () => {
     expect(offer(reopened, withId('id-989'))).toBe(true);
     reopened.drop();
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.dedup'))).toEqual([]);
+  });
+});
+
+describe('VHost with deduplicating queues and exchanges', () => {
+  const owner = {};
+  const plain = { durable: false, exclusive: false, autoDelete: false, arguments: {} };
+  const exchangeOptions = { durable: false, autoDelete: false, internal: false, arguments: {} };
+  const route = (vhost: VHost, exchange: string, key: string, id?: string): string[] =>
+    vhost
+      .publish(message2(exchange, key, id))
+      .map((q) => q.name)
+      .sort();
+  function message2(exchange: string, key: string, id?: string): Message {
+    const properties = encodeProperties(id === undefined ? {} : { headers: { 'x-deduplication-header': id } });
+    return new Message(exchange, key, properties, Buffer.from('x'), 1);
+  }
+
+  it('a queue drops its duplicates; other queues on the route and the refused flag are unaffected', () => {
+    const vhost = new VHost('/');
+    vhost.declareExchange('fan', 'fanout', false, exchangeOptions);
+    vhost.declareQueue('dedup', false, { ...plain, arguments: { 'x-message-deduplication': true } }, owner);
+    vhost.declareQueue('plain', false, plain, owner);
+    vhost.bindQueue('dedup', 'fan', '', {}, owner);
+    vhost.bindQueue('plain', 'fan', '', {}, owner);
+    expect(route(vhost, 'fan', '', 'a')).toEqual(['dedup', 'plain']);
+    expect(route(vhost, 'fan', '', 'a')).toEqual(['plain']);
+    expect(vhost.refused).toBe(false);
+    expect(route(vhost, '', 'dedup', 'a')).toEqual([]);
+    expect(vhost.queues.get('dedup')!.messageCount).toBe(1);
+    expect(vhost.queues.get('dedup')!.deduplication!.deduplicated).toBe(2);
+  });
+
+  it('an exchange routes a duplicate nowhere, not even to its alternate exchange', () => {
+    const vhost = new VHost('/');
+    vhost.declareExchange('ae', 'fanout', false, exchangeOptions);
+    vhost.declareQueue('ae-q', false, plain, owner);
+    vhost.bindQueue('ae-q', 'ae', '', {}, owner);
+    vhost.declareExchange('x', 'direct', false, { ...exchangeOptions, arguments: { 'x-message-deduplication': true, 'alternate-exchange': 'ae' } });
+    vhost.declareQueue('q', false, plain, owner);
+    vhost.bindQueue('q', 'x', 'k', {}, owner);
+    expect(route(vhost, 'x', 'k', 'a')).toEqual(['q']);
+    expect(route(vhost, 'x', 'other', 'a')).toEqual([]);
+    expect(route(vhost, 'x', 'other', 'b')).toEqual(['ae-q']);
+    expect(route(vhost, 'x', 'k', 'b')).toEqual([]);
+    expect(route(vhost, 'x', 'k')).toEqual(['q']);
+    expect(vhost.exchanges.get('x')!.deduplication!.deduplicated).toBe(2);
+  });
+
+  it('declare refuses arguments that cannot work', () => {
+    const vhost = new VHost('/');
+    expect(() => vhost.declareQueue('q', false, { ...plain, arguments: { 'x-cache-size': 'x' } }, owner)).toThrow('x-cache-size header not an integer');
+    expect(() => vhost.declareExchange('x', 'topic', false, { ...exchangeOptions, arguments: { 'x-message-deduplication': 1 } })).toThrow(
+      'x-message-deduplication header not a boolean',
+    );
+    expect(vhost.queues.has('q')).toBe(false);
+    expect(vhost.exchanges.has('x')).toBe(false);
   });
 });

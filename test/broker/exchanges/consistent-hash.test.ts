@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bindingWeight, ConsistentHashRouter, validateConsistentHashArgs } from '../../../src/broker/exchanges/consistent-hash.js';
 import { jumpConsistentHash, phash2Binary } from '../../../src/broker/exchanges/erlang-hash.js';
+import { isExchangeType } from '../../../src/broker/exchanges/index.js';
+import { Message } from '../../../src/broker/message.js';
+import { VHost } from '../../../src/broker/vhost.js';
 import { Decimal, type FieldTable, type FieldValue, TypedValue } from '../../../src/protocol/field-table.js';
 import { encodeProperties } from '../../../src/protocol/methods.generated.js';
 
@@ -190,5 +193,40 @@ describe('arguments and binding keys', () => {
     // RabbitMQ's plugin crashes on these (541 INTERNAL_ERROR closes the connection); Warren refuses the declare.
     expect(validateConsistentHashArgs({ 'hash-header': 5 })).toBe("invalid arg 'hash-header': expected a longstr, not a signedint");
     expect(validateConsistentHashArgs({ 'hash-property': true })).toBe("invalid arg 'hash-property': expected a longstr, not a bool");
+  });
+});
+
+describe('VHost with an x-consistent-hash exchange', () => {
+  const owner = {};
+  const plain = { durable: false, exclusive: false, autoDelete: false, arguments: {} };
+  const options = (args = {}) => ({ durable: false, autoDelete: false, internal: false, arguments: args });
+
+  it('is a known type; declares and bindings are checked with the plugin texts', () => {
+    const vhost = new VHost('/');
+    expect(isExchangeType('x-consistent-hash')).toBe(true);
+    expect(() => vhost.declareExchange('bad', 'x-consistent-hash', false, options({ 'hash-property': 'type' }))).toThrow('Unsupported property: type');
+    vhost.declareExchange('chx', 'x-consistent-hash', false, options({ 'hash-header': 'h' }));
+    vhost.declareQueue('q', false, plain, owner);
+    expect(() => vhost.bindQueue('q', 'chx', 'x', {}, owner)).toThrow('The binding key must be an integer: <<"x">>');
+    expect(vhost.exchanges.get('chx')!.bindings.size).toBe(0);
+  });
+
+  it('routes by the header through the vhost, and by the first routing key with CC', () => {
+    const vhost = new VHost('/');
+    vhost.declareExchange('chx', 'x-consistent-hash', false, options({ 'hash-header': 'h' }));
+    vhost.declareExchange('rk', 'x-consistent-hash', false, options());
+    for (let i = 0; i < 10; i++) {
+      vhost.declareQueue(`q${i}`, false, plain, owner);
+      vhost.bindQueue(`q${i}`, 'chx', '1', {}, owner);
+      vhost.bindQueue(`q${i}`, 'rk', '1', {}, owner);
+    }
+    const publish = (exchange: string, key: string, raw: Buffer, cc: string[] | null = null) =>
+      vhost.publish(new Message(exchange, key, raw, Buffer.from('x'), 1), cc).map((q) => q.name);
+    // The same buckets as the Erlang reference above: "abc" → 8, no header → 1.
+    expect(publish('chx', 'anything', encodeProperties({ headers: { h: 'abc' } }))).toEqual(['q8']);
+    expect(publish('chx', 'anything', encodeProperties({}))).toEqual(['q1']);
+    // RabbitMQ hashes the first routing key only: the CC'd keys reach the same queue.
+    const alone = publish('rk', 'order.42', encodeProperties({}));
+    expect(publish('rk', 'order.42', encodeProperties({}), ['a', 'b', 'c'])).toEqual(alone);
   });
 });
