@@ -54,7 +54,9 @@ export async function openPersistence(
   try {
     const started = performance.now();
     // Before any queue or exchange is declared, so that durable ones find their deduplication caches.
-    broker.deduplicationStore = new DedupFileStore(join(dataDir, 'dedup'));
+    broker.deduplicationStore = new DedupFileStore(join(dataDir, 'dedup'), (file, error) =>
+      logger.error({ event: 'storage.dedup-write-failed', file, err: error }, `cannot write a deduplication cache; its new entries are kept in memory only: ${error.message}`),
+    );
     for (const vhost of broker.vhosts.values()) vhost.deduplicationStore = broker.deduplicationStore;
     const document = (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
     // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir

@@ -11,32 +11,44 @@ import type { DeduplicationJournal, DeduplicationStore } from '../broker/dedup.j
  * confirmed and survives a crash of the process), and flushed to the disk once
  * per event-loop turn. The cache rewrites the file with its live entries (temp
  * file, fsync, rename) when the file holds more than twice as many records.
- * A torn last record (a crash mid-write) is ignored on load.
+ * A torn last record (a crash mid-write) is ignored on load. A write that
+ * fails (a full disk) is reported once and the entry stays in memory only; the
+ * directory is made when the first durable cache needs it.
  */
 export class DedupFileStore implements DeduplicationStore {
-  constructor(private readonly dir: string) {
-    fs.mkdirSync(dir, { recursive: true });
-  }
+  constructor(
+    private readonly dir: string,
+    /** Told when a cache file cannot be written (once, until a write succeeds again). */
+    private readonly onError: (file: string, error: Error) => void = () => {},
+  ) {}
 
   open(id: string): DeduplicationJournal {
     const name = createHash('sha256').update(id).digest('hex').slice(0, 32);
-    return new DedupFile(path.join(this.dir, `${name}.dedup`));
+    return new DedupFile(this.dir, path.join(this.dir, `${name}.dedup`), this.onError);
   }
 }
 
 const HEADER_BYTES = 12;
 
 class DedupFile implements DeduplicationJournal {
-  private fd: number;
+  /** -1 while the file could not be opened (each append tries again). */
+  private fd = -1;
   private syncScheduled = false;
   private closed = false;
   private readonly syncBound = (): void => this.sync();
+  /** A write failed and was reported; the next success clears it. */
+  private failing = false;
 
-  constructor(private readonly file: string) {
-    this.fd = fs.openSync(file, 'a');
+  constructor(
+    private readonly dir: string,
+    private readonly file: string,
+    private readonly onError: (file: string, error: Error) => void,
+  ) {
+    this.reopen();
   }
 
   load(): { key: string; expiresAt: number }[] {
+    if (this.fd < 0) return [];
     const data = fs.readFileSync(this.file);
     const entries: { key: string; expiresAt: number }[] = [];
     let p = 0;
@@ -51,7 +63,14 @@ class DedupFile implements DeduplicationJournal {
   }
 
   append(key: string, expiresAt: number): void {
-    fs.writeSync(this.fd, record(key, expiresAt));
+    if (this.fd < 0 && !this.reopen()) return;
+    try {
+      fs.writeSync(this.fd, record(key, expiresAt));
+      this.failing = false;
+    } catch (error) {
+      this.failed(error as Error);
+      return;
+    }
     if (!this.syncScheduled) {
       this.syncScheduled = true;
       setImmediate(this.syncBound);
@@ -62,16 +81,42 @@ class DedupFile implements DeduplicationJournal {
     const records: Buffer[] = [];
     for (const [key, expiresAt] of entries) records.push(record(key, expiresAt));
     const temp = `${this.file}.tmp`;
-    const fd = fs.openSync(temp, 'w');
     try {
-      fs.writeSync(fd, Buffer.concat(records));
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = fs.openSync(temp, 'w');
+      try {
+        fs.writeSync(fd, Buffer.concat(records));
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temp, this.file);
+    } catch (error) {
+      // The old file stays: longer, but complete.
+      fs.rmSync(temp, { force: true });
+      this.failed(error as Error);
+      return;
     }
-    fs.renameSync(temp, this.file);
-    fs.closeSync(this.fd);
-    this.fd = fs.openSync(this.file, 'a');
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+    this.reopen();
+  }
+
+  /** Opens the file for appending (making the directory); false, reported, when that fails. */
+  private reopen(): boolean {
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      this.fd = fs.openSync(this.file, 'a');
+      return true;
+    } catch (error) {
+      this.failed(error as Error);
+      return false;
+    }
+  }
+
+  private failed(error: Error): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.onError(this.file, error);
   }
 
   remove(): void {
@@ -82,12 +127,12 @@ class DedupFile implements DeduplicationJournal {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    fs.closeSync(this.fd);
+    if (this.fd >= 0) fs.closeSync(this.fd);
   }
 
   private sync(): void {
     this.syncScheduled = false;
-    if (this.closed) return;
+    if (this.closed || this.fd < 0) return;
     // Best effort: the record is already in the file for the process's sake; this covers the machine's.
     fs.fdatasync(this.fd, () => {});
   }

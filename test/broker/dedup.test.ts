@@ -230,3 +230,23 @@ describe('VHost with deduplicating queues and exchanges', () => {
     expect(vhost.exchanges.has('x')).toBe(false);
   });
 });
+
+describe('DedupFileStore that cannot write', () => {
+  it('reports the failure once and keeps the cache working in memory', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-dedup-'));
+    try {
+      const notADir = path.join(dir, 'file');
+      fs.writeFileSync(notADir, 'x');
+      const errors: string[] = [];
+      const store = new DedupFileStore(path.join(notADir, 'dedup'), (_file, error) => errors.push(error.message));
+      const cache = new DeduplicationCache(deduplicationSettings({ 'x-message-deduplication': true })!, store.open('queue\0/\0q'));
+      expect(offer(cache, withId('a'))).toBe(true);
+      expect(offer(cache, withId('a'))).toBe(false);
+      expect(offer(cache, withId('b'))).toBe(true);
+      expect(errors.length).toBe(1);
+      cache.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
