@@ -114,6 +114,48 @@ const scenarios = [
   }),
 
   scenario({
+    name: 'an exchange as a destination, CC keys (the first key is hashed), a queue bound twice (first weight wins, either unbind removes it)',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const ch = await confirmChannel(conn);
+        const exchange = `${id}.chx`;
+        await ch.assertExchange(exchange, 'x-consistent-hash', { durable: false });
+        await ch.assertExchange(`${id}.fan`, 'fanout', { durable: false });
+        const queues = ['a', 'b', 'f1', 'f2'].map((n) => `${id}.${n}`);
+        for (const queue of queues) await ch.assertQueue(queue, { exclusive: true });
+        await ch.bindQueue(queues[0]!, exchange, '1');
+        await ch.bindExchange(`${id}.fan`, exchange, '2');
+        await ch.bindQueue(queues[1]!, exchange, '1');
+        await ch.bindQueue(queues[1]!, exchange, '5');
+        await ch.bindQueue(queues[2]!, `${id}.fan`, '');
+        await ch.bindQueue(queues[3]!, `${id}.fan`, '');
+        const publishAll = async (): Promise<void> => {
+          for (let i = 0; i < 200; i++) {
+            ch.publish(exchange, `k-${i}`, Buffer.from(String(i)), i % 3 === 0 ? { CC: [`cc-${i}`, `other-${i}`] } : {});
+          }
+          await timeout(ch.waitForConfirms(), 5_000, 'confirms');
+        };
+        await publishAll();
+        const bound = await drainAll(ch, id, queues);
+        await ch.unbindQueue(queues[1]!, exchange, '1');
+        await publishAll();
+        const afterUnbind = await drainAll(ch, id, queues);
+        await ch.deleteExchange(exchange);
+        await ch.deleteExchange(`${id}.fan`);
+        return { bound, afterUnbind };
+      });
+    },
+    check(r) {
+      const { bound, afterUnbind } = r as Record<string, Record<string, string[]>>;
+      expect(bound!.f1).toEqual(bound!.f2);
+      expect(bound!.a!.length + bound!.b!.length + bound!.f1!.length).toBe(200);
+      // b's other binding (weight 5) is still there, but b is off the ring.
+      expect(afterUnbind!.b).toEqual([]);
+      expect(afterUnbind!.a!.length + afterUnbind!.f1!.length).toBe(200);
+    },
+  }),
+
+  scenario({
     name: 'bad binding keys and exchange arguments get the plugin answers',
     async run(url, id) {
       return withConnection(url, async (conn) => {
