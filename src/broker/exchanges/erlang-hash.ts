@@ -22,15 +22,14 @@ const NIL_TOP_HASH = 3468870702;
 const NIL_DEF = 0x2;
 const PHASH2_MASK = (1 << 27) - 1;
 
-// Bob Jenkins' mix of (a, b, c); c is the result. Module state, so no tuple is returned.
-let ma = 0;
-let mb = 0;
-let mc = 0;
+// Bob Jenkins' mix of (a, b, c) in place; c is the result. A typed array, so no tuple is returned
+// (and writes stay cheap: module variables written per call made hashing ten times slower).
+const abc = new Uint32Array(3);
 
 function mix(): void {
-  let a = ma;
-  let b = mb;
-  let c = mc;
+  let a = abc[0]!;
+  let b = abc[1]!;
+  let c = abc[2]!;
   a = (a - b - c) >>> 0; a = (a ^ (c >>> 13)) >>> 0;
   b = (b - c - a) >>> 0; b = (b ^ (a << 8)) >>> 0;
   c = (c - a - b) >>> 0; c = (c ^ (b >>> 13)) >>> 0;
@@ -40,18 +39,18 @@ function mix(): void {
   a = (a - b - c) >>> 0; a = (a ^ (c >>> 3)) >>> 0;
   b = (b - c - a) >>> 0; b = (b ^ (a << 10)) >>> 0;
   c = (c - a - b) >>> 0; c = (c ^ (b >>> 15)) >>> 0;
-  ma = a;
-  mb = b;
-  mc = c;
+  abc[0] = a;
+  abc[1] = b;
+  abc[2] = c;
 }
 
 /** UINT32_HASH_2(x, y, constant) of make_hash2: mixes two words into `hash`. */
 function hash2Words(x: number, y: number, constant: number, hash: number): number {
-  ma = (constant + x) >>> 0;
-  mb = (constant + y) >>> 0;
-  mc = hash >>> 0;
+  abc[0] = constant + x;
+  abc[1] = constant + y;
+  abc[2] = hash;
   mix();
-  return mc;
+  return abc[2]!;
 }
 
 /** make_hash2's block hash of bytes [start, end) of `bytes`, chained from `initval`. */
@@ -62,13 +61,13 @@ function blockHash(bytes: Uint8Array, start: number, end: number, initval: numbe
   let k = start;
   const length = end - start;
   while (end - k >= 12) {
-    ma = (a + (bytes[k]! | (bytes[k + 1]! << 8) | (bytes[k + 2]! << 16) | (bytes[k + 3]! << 24))) >>> 0;
-    mb = (b + (bytes[k + 4]! | (bytes[k + 5]! << 8) | (bytes[k + 6]! << 16) | (bytes[k + 7]! << 24))) >>> 0;
-    mc = (c + (bytes[k + 8]! | (bytes[k + 9]! << 8) | (bytes[k + 10]! << 16) | (bytes[k + 11]! << 24))) >>> 0;
+    abc[0] = a + (bytes[k]! | (bytes[k + 1]! << 8) | (bytes[k + 2]! << 16) | (bytes[k + 3]! << 24));
+    abc[1] = b + (bytes[k + 4]! | (bytes[k + 5]! << 8) | (bytes[k + 6]! << 16) | (bytes[k + 7]! << 24));
+    abc[2] = c + (bytes[k + 8]! | (bytes[k + 9]! << 8) | (bytes[k + 10]! << 16) | (bytes[k + 11]! << 24));
     mix();
-    a = ma;
-    b = mb;
-    c = mc;
+    a = abc[0]!;
+    b = abc[1]!;
+    c = abc[2]!;
     k += 12;
   }
   c = (c + length) >>> 0;
@@ -85,11 +84,11 @@ function blockHash(bytes: Uint8Array, start: number, end: number, initval: numbe
   if (rest >= 3) a = (a + (bytes[k + 2]! << 16)) >>> 0;
   if (rest >= 2) a = (a + (bytes[k + 1]! << 8)) >>> 0;
   if (rest >= 1) a = (a + bytes[k]!) >>> 0;
-  ma = a;
-  mb = b;
-  mc = c;
+  abc[0] = a;
+  abc[1] = b;
+  abc[2] = c;
   mix();
-  return mc;
+  return abc[2]!;
 }
 
 /** hashpjw, erts's hash of an atom's name (ASCII names only here). */
@@ -190,11 +189,10 @@ export const PHASH2_UNDEFINED = phash2Of(ATOM.undefined);
 
 // ---- 64-bit words as 32-bit halves --------------------------------------------
 
-// Result of the 64-bit helpers below (module state: no tuple per call).
-let rHi = 0;
-let rLo = 0;
+/** Result of mul64: [high word, low word] (a typed array: faster to write than module variables, no tuple per call). */
+const product = new Uint32Array(2);
 
-/** (aHi:aLo × bHi:bLo) mod 2^64 into rHi:rLo: the low word by Math.imul, the carry from 16-bit partial products. */
+/** (aHi:aLo × bHi:bLo) mod 2^64 into product: the low word by Math.imul, the carry from 16-bit partial products. */
 function mul64(aHi: number, aLo: number, bHi: number, bLo: number): void {
   const a0 = aLo & 0xffff;
   const a1 = aLo >>> 16;
@@ -204,8 +202,8 @@ function mul64(aHi: number, aLo: number, bHi: number, bLo: number): void {
   const p10 = a1 * b0;
   const mid = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
   const high = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
-  rLo = Math.imul(aLo, bLo) >>> 0;
-  rHi = (high + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
+  product[1] = Math.imul(aLo, bLo);
+  product[0] = high + Math.imul(aHi, bLo) + Math.imul(aLo, bHi);
 }
 
 // xorshift1024* multiplier 1181783497276652981 and exs64's 2685821657736338717, as halves.
@@ -214,9 +212,9 @@ const EXS1024_MUL_LO = 0x5497fdb5;
 const EXS64_MUL_HI = 0x2545f491;
 const EXS64_MUL_LO = 0x4f6cdd1d;
 
-/** exs1024's 16 words (hi, lo interleaved) and its cursor. */
-const state = new Uint32Array(32);
-let cursor = 0;
+/** exs1024's 16 words (hi, lo interleaved), and its cursor in word 32. */
+const state = new Uint32Array(33);
+const CURSOR = 32;
 
 /** rand:seed_s(exs1024, {K, K, K}) for 0 =< K < 2^27. */
 function seedExs1024(k: number): void {
@@ -239,17 +237,17 @@ function seedExs1024(k: number): void {
     lo = (lo ^ ((lo >>> 27) | (hi << 5))) >>> 0;
     hi = (hi ^ (hi >>> 27)) >>> 0;
     mul64(hi, lo, EXS64_MUL_HI, EXS64_MUL_LO);
-    state[2 * n] = rHi;
-    state[2 * n + 1] = rLo;
+    state[2 * n] = product[0]!;
+    state[2 * n + 1] = product[1]!;
   }
-  cursor = 0;
+  state[CURSOR] = 0;
 }
 
 /** rand:uniform_s/1 for exs1024: the next output V as V / 2^64 (one rounding, as erts converts V). */
 function uniformExs1024(): number {
-  const i0 = cursor;
-  const i1 = (cursor + 1) & 15;
-  cursor = i1;
+  const i0 = state[CURSOR]!;
+  const i1 = (i0 + 1) & 15;
+  state[CURSOR] = i1;
   let s0Hi = state[2 * i0]!;
   let s0Lo = state[2 * i0 + 1]!;
   let s1Hi = state[2 * i1]!;
@@ -268,7 +266,7 @@ function uniformExs1024(): number {
   state[2 * i1] = nHi;
   state[2 * i1 + 1] = nLo;
   mul64(nHi, nLo, EXS1024_MUL_HI, EXS1024_MUL_LO);
-  return (rHi * 0x100000000 + rLo) / 18446744073709551616;
+  return (product[0]! * 0x100000000 + product[1]!) / 18446744073709551616;
 }
 
 /**
