@@ -265,9 +265,21 @@ function headerHash(raw: Buffer, name: Buffer): number {
 /** Set by hashFieldValue: the offset just past the value it hashed. */
 let valueEnd = 0;
 
+/** Bytes of each fixed-size field value after its type octet (0 where the size is not fixed or the type unknown). */
+const FIXED_SIZES = new Uint8Array(128);
+for (const [type, size] of [['t', 1], ['b', 1], ['B', 1], ['s', 2], ['u', 2], ['I', 4], ['i', 4], ['f', 4], ['l', 8], ['L', 8], ['d', 8], ['T', 8], ['D', 5]] as const) {
+  FIXED_SIZES[type.charCodeAt(0)] = size;
+}
+
 /** Offset just past the field value whose type octet is at `p`, or -1 when it is malformed. */
 function skipFieldValue(raw: Buffer, p: number, end: number): number {
-  return hashFieldValue(raw, p, end, 0) < 0 ? -1 : valueEnd;
+  const type = raw[p]!;
+  let next: number;
+  if (type === 0x56) next = p + 1; // V
+  else if (type === 0x53 || type === 0x78 || type === 0x46 || type === 0x41) next = p + 1 + 4 + (p + 5 <= end ? raw.readUInt32BE(p + 1) : end); // S x F A
+  else if (type < 128 && FIXED_SIZES[type] !== 0) next = p + 1 + FIXED_SIZES[type]!;
+  else return -1;
+  return next <= end ? next : -1;
 }
 
 /**

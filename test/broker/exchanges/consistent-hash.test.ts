@@ -80,6 +80,8 @@ describe('Erlang hashing, bit for bit', () => {
       expect(routeOne(router, 'ignored', encodeProperties({ headers })), String(value)).toBe(`q${bucket}`);
     }
     expect(routeOne(router, 'ignored', encodeProperties({})), 'no headers at all').toBe('q1');
+    const before = { s: 'a longer string', t: { x: 1 }, a: [1, 'y'], v: null, d: new Decimal(1, 5), f: new TypedValue('f', 1.5), ts: new Date(0) };
+    expect(routeOne(router, 'ignored', encodeProperties({ headers: { ...before, h: 'abc' } })), 'after headers of every kind').toBe('q8');
   });
 
   it('hash-property hashes message_id, correlation_id and the timestamp as decimal text', () => {
