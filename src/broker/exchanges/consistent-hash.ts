@@ -113,7 +113,7 @@ export class ConsistentHashRouter<T> implements Router<T> {
    * route's cost). Slots hold hash + 1 (0 = empty); cleared when the ring changes.
    */
   private readonly cachedHash = new Int32Array(BUCKET_CACHE_SLOTS);
-  private readonly cachedBucket = new Int32Array(BUCKET_CACHE_SLOTS);
+  private readonly cachedBucket = new Float64Array(BUCKET_CACHE_SLOTS);
 
   constructor(args: FieldTable = {}) {
     this.hashOn = hashOnOf(args);
@@ -186,7 +186,7 @@ export class ConsistentHashRouter<T> implements Router<T> {
   }
 }
 
-/** Slots of a router's bucket cache (a power of two): 8 KiB per exchange. */
+/** Slots of a router's bucket cache (a power of two): 12 KiB per exchange. */
 const BUCKET_CACHE_SLOTS = 1024;
 
 /** Scratch space for a routing key's UTF-8 bytes (grown for a longer key, then kept). */

@@ -232,3 +232,15 @@ describe('VHost with an x-consistent-hash exchange', () => {
     expect(publish('rk', 'order.42', encodeProperties({}), ['a', 'b', 'c'])).toEqual(alone);
   });
 });
+
+describe('large weights', () => {
+  it('a weight past 2^31 routes (buckets are not truncated to 32 bits), repeatedly the same', () => {
+    const router = new ConsistentHashRouter<Q>();
+    router.bind(q('small'), '1', {});
+    router.bind(q('huge'), String(2 ** 40), {});
+    const first = Array.from({ length: 50 }, (_, i) => routeOne(router, `k${i}`));
+    expect(first.every((d) => d === 'huge')).toBe(true);
+    expect(Array.from({ length: 50 }, (_, i) => routeOne(router, `k${i}`))).toEqual(first);
+    expect(router.bucketOf('k1')).toBeGreaterThan(2 ** 31);
+  });
+});
