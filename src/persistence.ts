@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Broker, DefaultAccess } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
 import { Durability, messageFromLog } from './broker/durability.js';
+import { DedupFileStore } from './storage/dedup-store.js';
 import { rawPriority } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
 import { isPersistentQueue } from './broker/vhost.js';
@@ -54,6 +55,11 @@ export async function openPersistence(
   const lock = await acquireLock(dataDir);
   try {
     const started = performance.now();
+    // Before any queue or exchange is declared, so that durable ones find their deduplication caches.
+    broker.deduplicationStore = new DedupFileStore(join(dataDir, 'dedup'), (file, error) =>
+      logger.error({ event: 'storage.dedup-write-failed', file, err: error }, `cannot write a deduplication cache; its new entries are kept in memory only: ${error.message}`),
+    );
+    for (const vhost of broker.vhosts.values()) vhost.deduplicationStore = broker.deduplicationStore;
     const document = await readStoredDefinitions(dataDir, logger);
     // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
     // from before Warren stored users had guest on / implied: it gets them too, before its objects go in.

@@ -62,7 +62,7 @@ export interface StartRabbitMQOptions {
   definitions?: object;
   /** Enable rabbitmq_management on a free port. */
   management?: boolean;
-  /** Plugins to enable (e.g. rabbitmq_auth_mechanism_ssl, which ships with RabbitMQ); none by default. */
+  /** Plugins the node enables at boot (its enabled_plugins file), e.g. rabbitmq_auth_mechanism_ssl or rabbitmq_consistent_hash_exchange. */
   plugins?: string[];
 }
 

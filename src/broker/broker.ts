@@ -3,6 +3,7 @@ import { type Permission, PermissionTable, type TopicPermission } from './access
 import { hashPassword, type User } from './access/users.js';
 import { Alarms } from './alarms.js';
 import type { DefinitionsJournal } from './definitions.js';
+import type { DeduplicationStore } from './dedup.js';
 import type { Durability } from './durability.js';
 import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import { VHost, type VHostMetadata } from './vhost.js';
@@ -40,6 +41,8 @@ export class Broker {
   readonly logins = { succeeded: 0, failed: 0 };
   /** The message log, given to every vhost, including those created later. */
   durability: Durability | null = null;
+  /** Where durable queues and exchanges keep deduplication caches, given to every vhost. */
+  deduplicationStore: DeduplicationStore | null = null;
   /** Told when durable definitions change (users, vhosts, permissions included). */
   definitions: DefinitionsJournal | null = null;
 
@@ -53,6 +56,7 @@ export class Broker {
     if (vhost === undefined) {
       vhost = new VHost(name, this.report);
       vhost.durability = this.durability;
+      vhost.deduplicationStore = this.deduplicationStore;
       vhost.definitions = this.definitions;
       this.vhosts.set(name, vhost);
     }

@@ -1,5 +1,6 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import { effectiveDefinition, type Policy } from './access/policies.js';
+import type { DeduplicationCache } from './dedup.js';
 import { createRouter } from './exchanges/index.js';
 import { stringValue } from './field-values.js';
 import type { ExchangeType, Router } from './exchanges/router.js';
@@ -36,6 +37,8 @@ export class Exchange {
   /** The policy and the operator policy that apply to this exchange (the vhost sets them). */
   policy: Policy | undefined = undefined;
   operatorPolicy: Policy | undefined = undefined;
+  /** x-message-deduplication: the cache of the deduplication header values it routed (the vhost sets it). */
+  deduplication: DeduplicationCache | null = null;
 
   constructor(
     readonly name: string,
@@ -43,7 +46,7 @@ export class Exchange {
     readonly type: ExchangeType,
     readonly options: ExchangeOptions,
   ) {
-    this.router = createRouter<Destination>(type);
+    this.router = createRouter<Destination>(type, options.arguments);
     this.alternate = stringValue(options.arguments['alternate-exchange']);
   }
 

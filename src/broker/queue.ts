@@ -1,6 +1,7 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import { effectiveDefinition, type Policy } from './access/policies.js';
 import type { Consumer } from './consumer.js';
+import type { DeduplicationCache } from './dedup.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { Durability } from './durability.js';
 import { stringValue } from './field-values.js';
@@ -117,6 +118,8 @@ export class Queue {
   private refusesWhenFull: boolean;
   /** Told of dead letters and of the queue expiring; null for a queue on its own (tests). */
   owner: QueueOwner | null = null;
+  /** x-message-deduplication: the cache of the deduplication header values it took in (the vhost sets it). */
+  deduplication: DeduplicationCache | null = null;
   /** Some entry has carried an expiry: dispatch and get drop expired heads first. */
   private expiring: boolean;
   private expiryTimer: NodeJS.Timeout | undefined;

@@ -5,11 +5,12 @@ import { type Policy, type PolicyInput, type PolicyKind, PolicyTable, validatePo
 import type { Access } from './access/permissions.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
 import { deadLetter, deadLetterExchange, type DeadLetterReason, isDeadLetterCycle } from './dead-letter.js';
+import { DeduplicationCache, type DeduplicationStore, deduplicationSettings, validateDeduplicationArgs } from './dedup.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
-import { isExchangeType } from './exchanges/index.js';
+import { bindingWeight, isExchangeType, validateConsistentHashArgs } from './exchanges/index.js';
 import { canonicalTable, describeValue, rabbitTypeName, stringValue } from './field-values.js';
 import { randomName } from './names.js';
 import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
@@ -60,6 +61,8 @@ export class VHost implements QueueOwner {
   refused = false;
   /** The message log, when the broker has one. */
   durability: Durability | null = null;
+  /** Where durable queues and exchanges keep their deduplication caches (when the broker stores them). */
+  deduplicationStore: DeduplicationStore | null = null;
   /** Told when a durable exchange, queue or binding, or a policy, comes or goes (when the broker stores them). */
   definitions: DefinitionsJournal | null = null;
   readonly policies = new PolicyTable();
@@ -97,6 +100,12 @@ export class VHost implements QueueOwner {
       if (exchange.options.internal) {
         throw accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${this.name}'`);
       }
+      // x-message-deduplication on the exchange: a duplicate goes nowhere (not to the alternate exchange either).
+      const deduplication = exchange.deduplication;
+      if (deduplication !== null) {
+        if (deduplication.isDuplicate(message)) return routed;
+        deduplication.accept(message);
+      }
     }
     this.routeKey(exchange, message.routingKey, message, routed);
     if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
@@ -117,8 +126,13 @@ export class VHost implements QueueOwner {
     let kept = 0;
     for (let i = 0; i < routed.length; i++) {
       const queue = routed[i];
-      if (!queue.refuses(message)) routed[kept++] = queue;
-      else if (isPublish) {
+      const deduplication = queue.deduplication;
+      // A duplicate is dropped by this queue alone, and the publisher's confirm is still an ack.
+      if (deduplication !== null && deduplication.isDuplicate(message)) continue;
+      if (!queue.refuses(message)) {
+        routed[kept++] = queue;
+        deduplication?.accept(message);
+      } else if (isPublish) {
         this.refused = true;
         if (queue.limits.overflow === 'reject-publish-dlx') this.deadLetter(queue, message, 'maxlen');
       }
@@ -211,12 +225,17 @@ export class VHost implements QueueOwner {
 
   /** The broker stops: no queue timer (TTL, x-expires) fires after this. */
   stop(): void {
-    for (const queue of this.queues.values()) queue.stopTimers();
+    for (const queue of this.queues.values()) {
+      queue.stopTimers();
+      queue.deduplication?.close();
+    }
+    for (const exchange of this.exchanges.values()) exchange.deduplication?.close();
   }
 
   /** The vhost is deleted: every queue goes, with its stored messages, and every exchange. */
   deleteAll(): void {
     for (const queue of [...this.queues.values()]) this.removeQueue(queue);
+    for (const exchange of this.exchanges.values()) exchange.deduplication?.drop();
     this.exchanges.clear();
     this.replyConsumers.clear();
   }
@@ -245,7 +264,7 @@ export class VHost implements QueueOwner {
     const matched = this.matched;
     const start = matched.length;
     const headers = exchange.type === 'headers' ? message.properties.headers : undefined;
-    exchange.router.route(routingKey, headers, matched);
+    exchange.router.route(routingKey, headers, matched, message);
     const end = matched.length;
     // Nothing matched: the alternate exchange, if any, routes it instead (each exchange once per publish).
     if (end === start && exchange.alternate !== undefined) {
@@ -331,7 +350,10 @@ export class VHost implements QueueOwner {
       access.check('read', 'exchange', name);
       access.check('write', 'exchange', alternate);
     }
+    const problem = (type === 'x-consistent-hash' ? validateConsistentHashArgs(options.arguments) : null) ?? validateDeduplicationArgs(options.arguments);
+    if (problem !== null) throw preconditionFailed(problem);
     const exchange = new Exchange(name, this.name, type, options);
+    exchange.deduplication = this.deduplicationCache('exchange', name, options.durable, options.arguments);
     this.applyExchangePolicies(exchange);
     this.exchanges.set(name, exchange);
     if (options.durable) this.definitions?.changed();
@@ -353,6 +375,7 @@ export class VHost implements QueueOwner {
 
   private removeExchange(exchange: Exchange): void {
     this.exchanges.delete(exchange.name);
+    exchange.deduplication?.drop();
     if (exchange.options.durable) this.definitions?.changed();
     for (const binding of exchange.bindings.values()) this.detachDestination(binding);
     exchange.bindings.clear();
@@ -400,6 +423,8 @@ export class VHost implements QueueOwner {
       }
     }
     validateQueueArguments(name, this.name, options.arguments);
+    const deduplicationProblem = validateDeduplicationArgs(options.arguments);
+    if (deduplicationProblem !== null) throw preconditionFailed(deduplicationProblem);
     if (existing !== undefined) {
       // Strict, as RabbitMQ: the exclusive flag must match too (same owner, or none on both sides).
       if (existing.exclusiveOwner !== (options.exclusive ? owner : null)) throw this.locked(existing);
@@ -429,6 +454,7 @@ export class VHost implements QueueOwner {
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
     const queue = new Queue(name, this.name, options, exclusiveOwner);
     queue.owner = this;
+    queue.deduplication = this.deduplicationCache('queue', name, isPersistentQueue(queue), options.arguments);
     this.applyQueuePolicies(queue);
     if (this.durability !== null && isPersistentQueue(queue)) queue.attachStorage(this.durability, this.storeKey(name));
     this.queues.set(name, queue);
@@ -479,6 +505,7 @@ export class VHost implements QueueOwner {
   removeQueue(queue: Queue): void {
     if (queue.deleted) return;
     queue.dropStorage();
+    queue.deduplication?.drop();
     queue.stopTimers();
     queue.deleted = true;
     this.queues.delete(queue.name);
@@ -495,6 +522,17 @@ export class VHost implements QueueOwner {
       }
     }
     queue.purge();
+  }
+
+  /**
+   * The deduplication cache of a new queue or exchange with x-message-deduplication
+   * (null without it); a durable one keeps its cache in the store across restarts.
+   */
+  private deduplicationCache(kind: 'queue' | 'exchange', name: string, durable: boolean, args: FieldTable): DeduplicationCache | null {
+    const settings = deduplicationSettings(args);
+    if (settings === null) return null;
+    const journal = durable && this.deduplicationStore !== null ? this.deduplicationStore.open(`${kind}\u0000${this.name}\u0000${name}`) : null;
+    return new DeduplicationCache(settings, journal);
   }
 
   // ---- policies -----------------------------------------------------------
@@ -603,6 +641,9 @@ export class VHost implements QueueOwner {
     if (source.type === 'headers') {
       const problem = validateHeadersBindingArgs(args);
       if (problem !== null) throw preconditionFailed(problem);
+    } else if (source.type === 'x-consistent-hash') {
+      const weight = bindingWeight(bindingKey);
+      if (typeof weight === 'string') throw preconditionFailed(weight);
     }
     const binding: Binding = { source, destination, bindingKey, args, id };
     source.bindings.set(id, binding);
