@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, startBroker } from '../src/index.js';
+import { DEFAULT_CONFIG, type RunningBroker, startBroker } from '../src/index.js';
 import { timeout, withConnection } from './support/amqp.js';
 
 /** Whether this machine can listen on the IPv6 loopback at all. */
@@ -44,7 +44,7 @@ describe('listening on the default host', () => {
   let dataDir = '';
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-listen-'));
-    broker = await startBroker({ port: 0, dataDir }); // no host: the default
+    broker = await startBroker({ port: 0, dataDir, host: DEFAULT_CONFIG.host }); // the CLI's default host
   });
   afterAll(async () => {
     await broker?.close();

@@ -44,6 +44,7 @@ describe('a TLS connection', () => {
         tlsKey: path.join(dir, 'server_key.pem'),
         tlsCa: path.join(dir, 'ca_certificate.pem'),
         tlsVerify: 'peer',
+        managementPort: -1,
       },
       createLogger('silent'),
     );
