@@ -1,9 +1,11 @@
 /**
  * Routing micro-benchmarks. Run: npx tsx bench/routing.bench.ts
  * Topic: 10,000 bindings, cache hit (repeated key) and cache miss (distinct keys,
- * more than the cache holds); direct: 1,000 keys.
+ * more than the cache holds); direct: 1,000 keys; x-consistent-hash: 100 queues
+ * (total weight 300), a repeated key (bucket cache hit) and distinct keys (jump hash each time).
  */
 import Benchmark from 'benchmark';
+import { ConsistentHashRouter } from '../src/broker/exchanges/consistent-hash.js';
 import { DirectRouter } from '../src/broker/exchanges/direct.js';
 import { TopicRouter } from '../src/broker/exchanges/topic.js';
 
@@ -19,6 +21,9 @@ for (let i = 0; i < 10_000; i++) {
 }
 const direct = new DirectRouter<Q>();
 for (let i = 0; i < 1000; i++) direct.bind({ name: `q${i}` }, `key.${i}`, {});
+
+const consistentHash = new ConsistentHashRouter<Q>();
+for (let i = 0; i < 100; i++) consistentHash.bind({ name: `q${i}` }, String(1 + (i % 5)), {});
 
 // More distinct keys than the cache holds, visited round-robin: every route misses.
 const missKeys = Array.from({ length: 5000 }, (_, i) => `stock.${i % 500}.${i}`);
@@ -41,6 +46,17 @@ new Benchmark.Suite('routing')
   .add('direct 1k keys', () => {
     out.length = 0;
     direct.route('key.512', undefined, out);
+    sink += out.length;
+  })
+  .add('x-consistent-hash 100 queues, repeated key', () => {
+    out.length = 0;
+    consistentHash.route('order-42', undefined, out);
+    sink += out.length;
+  })
+  .add('x-consistent-hash 100 queues, distinct keys', () => {
+    out.length = 0;
+    consistentHash.route(missKeys[missIdx]!, undefined, out);
+    missIdx = (missIdx + 1) % missKeys.length;
     sink += out.length;
   })
   .on('cycle', (e: Benchmark.Event) => {

@@ -42,6 +42,20 @@ const scenarios = [
     },
   }),
   scenario({
+    name: 'confirms: two publishes into a full reject-publish queue get ack(1) then nack(2), never a second ack',
+    run: (url, id) => runGo(GO, ['confirms-after-nack', url, id]),
+    check(r) {
+      const round = [
+        { tag: 1, ack: true },
+        { tag: 2, ack: false },
+      ];
+      const v = r as { rounds: { tag: number; ack: boolean }[][]; extra: number };
+      expect(v.rounds[0]).toEqual(round);
+      expect(v.rounds.slice(1).every((got) => got.length === 2 && got[0]!.ack && !got[1]!.ack)).toBe(true);
+      expect(v.extra).toBe(0);
+    },
+  }),
+  scenario({
     name: 'consume with qos 2: window, properties, ack multiple',
     run: (url, id) => runGo(GO, ['consume-qos', url, id]),
     check(r) {

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { expect } from 'vitest';
 import {
+  asServerError,
   channel,
   confirmChannel,
   collect,
@@ -423,6 +424,86 @@ const scenarios = [
       expect(v.bindMissingQueue).toMatchObject({ code: 404, classId: 50, methodId: 20 });
       expect(v.consumeMissingQueue).toMatchObject({ code: 404, classId: 60, methodId: 20 });
       expect(v.deleteDefaultExchange).toMatchObject({ code: 403, classId: 40, methodId: 20 });
+    },
+  }),
+
+  scenario({
+    name: 'exchange.declare of an existing amq.* exchange: looked up first; only a new amq. name is refused; the type is checked before the name',
+    async run(url, id) {
+      const answers: Record<string, unknown> = {};
+      await withConnection(url, async (conn) => {
+        const declare = async (name: string, type: string, options: Record<string, unknown>): Promise<unknown> => {
+          const ch = await channel(conn);
+          try {
+            await ch.assertExchange(name, type, options);
+            await ch.close();
+            return 'declare-ok';
+          } catch (error) {
+            return asServerError(error);
+          }
+        };
+        answers.topicDurable = await declare('amq.topic', 'topic', { durable: true });
+        answers.matchDurable = await declare('amq.match', 'headers', { durable: true });
+        answers.directWithArgument = await declare('amq.direct', 'direct', { durable: true, arguments: { 'x-anything': 1 } });
+        answers.directNonDurable = await declare('amq.direct', 'direct', { durable: false });
+        answers.directAsFanout = await declare('amq.direct', 'fanout', { durable: true });
+        answers.directAutoDelete = await declare('amq.direct', 'direct', { durable: true, autoDelete: true });
+        answers.directInternal = await declare('amq.direct', 'direct', { durable: true, internal: true });
+        answers.trace = await declare('amq.rabbitmq.trace', 'topic', { durable: true });
+        answers.traceInternal = await declare('amq.rabbitmq.trace', 'topic', { durable: true, internal: true });
+        answers.newAmqName = await declare(`amq.${id}`, 'direct', { durable: true });
+        answers.defaultExchange = await declare('', 'direct', { durable: true });
+        await declare(`${id}.x`, 'direct', { arguments: { 'alternate-exchange': 'a', 'x-other': 1 } });
+        answers.otherArgument = await declare(`${id}.x`, 'direct', { arguments: { 'alternate-exchange': 'a', 'x-other': 2 } });
+        answers.otherAlternate = await declare(`${id}.x`, 'direct', { arguments: { 'alternate-exchange': 'b' } });
+        const ch = await channel(conn);
+        await ch.deleteExchange(`${id}.x`);
+      });
+      // An unknown type closes the connection (503), whatever the name.
+      for (const name of ['amq.topic', `amq.${id}`, '']) {
+        answers[`bogusType:${name.replace(id, 'ID')}`] = await withConnection(url, async (conn) => {
+          const closed = new Promise<unknown>((resolve) => conn.on('error', (error: Error) => resolve(asServerError(error))));
+          const ch = await conn.createChannel();
+          ch.on('error', () => {});
+          await ch.assertExchange(name, 'bogus').catch(() => {});
+          return timeout(closed, 5_000, 'connection.close');
+        }).catch((error: unknown) => String(error));
+      }
+      return answers;
+    },
+    check(r) {
+      const v = r as Record<string, unknown>;
+      const inequivalent = (arg: string, received: string, current: string) => ({
+        code: 406,
+        text: `PRECONDITION_FAILED - inequivalent arg '${arg}' for exchange 'amq.direct' ${V}: received '${received}' but current is '${current}'`,
+        classId: 40,
+        methodId: 10,
+      });
+      // amqplib reports no class and method for a connection.close (raw-frames.test.ts checks them: 40/10).
+      const bogus = { code: 503, text: "COMMAND_INVALID - unknown exchange type 'bogus'", classId: 0, methodId: 0 };
+      expect(v).toEqual({
+        topicDurable: 'declare-ok',
+        matchDurable: 'declare-ok',
+        directWithArgument: 'declare-ok',
+        directNonDurable: inequivalent('durable', 'false', 'true'),
+        directAsFanout: inequivalent('type', 'fanout', 'direct'),
+        directAutoDelete: inequivalent('auto_delete', 'true', 'false'),
+        directInternal: inequivalent('internal', 'true', 'false'),
+        trace: { ...inequivalent('internal', 'false', 'true'), text: `PRECONDITION_FAILED - inequivalent arg 'internal' for exchange 'amq.rabbitmq.trace' ${V}: received 'false' but current is 'true'` },
+        traceInternal: 'declare-ok',
+        newAmqName: { code: 403, text: expect.stringMatching(/^ACCESS_REFUSED - exchange name 'amq\..*' contains reserved prefix 'amq\.\*'$/), classId: 40, methodId: 10 },
+        defaultExchange: { code: 403, text: 'ACCESS_REFUSED - operation not permitted on the default exchange', classId: 40, methodId: 10 },
+        otherArgument: 'declare-ok',
+        otherAlternate: {
+          code: 406,
+          text: expect.stringMatching(/^PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange '.*\.x' in vhost '\/': received 'b' but current is 'a'$/),
+          classId: 40,
+          methodId: 10,
+        },
+        'bogusType:amq.topic': bogus,
+        'bogusType:amq.ID': bogus,
+        'bogusType:': bogus,
+      });
     },
   }),
 

@@ -1,7 +1,7 @@
 // Heartbeats, over a raw socket so the client side is fully controlled:
 // a client that negotiates 1 s and then goes silent is sent heartbeats and is
 // disconnected after about two intervals; one that keeps sending heartbeats
-// stays connected. Checked on a private RabbitMQ node and on Warren.
+// stays connected, and so does one that only echoes the broker's. Checked on a private RabbitMQ node and on Warren.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gate, label, rabbitmqDependency } from './support/deps.js';
 import { FRAME_HEARTBEAT, FRAME_METHOD, heartbeat, RawAmqp } from './support/raw-amqp.js';
@@ -55,6 +55,36 @@ async function heartbeatingClient(port: number): Promise<{ stillOpen: boolean }>
   }
 }
 
+/**
+ * Negotiate 1 s and send a heartbeat only in answer to one from the broker,
+ * as @cloudamqp/amqp-client does, for 4 s: the broker must send one whenever
+ * it has sent nothing for half the interval, so the gaps stay near 500 ms.
+ */
+async function echoingClient(port: number): Promise<{ stillOpen: boolean; heartbeats: number; longestGapMs: number }> {
+  const client = await RawAmqp.connect(port);
+  try {
+    await client.handshake({ heartbeat: 1 });
+    const started = Date.now();
+    let heartbeats = 0;
+    let last = 0;
+    let longestGapMs = 0;
+    while (Date.now() - started < 4_000 && !client.isEnded) {
+      const frame = await client.readFrame(4_000 - (Date.now() - started));
+      if (frame === null) break;
+      if (frame.type !== FRAME_HEARTBEAT) continue;
+      const now = Date.now();
+      // The first gap runs from the handshake's own traffic, not from a heartbeat.
+      if (heartbeats > 0) longestGapMs = Math.max(longestGapMs, now - last);
+      last = now;
+      heartbeats++;
+      client.write(heartbeat(0));
+    }
+    return { stillOpen: !client.isEnded, heartbeats, longestGapMs };
+  } finally {
+    client.destroy();
+  }
+}
+
 function suite(start: () => Promise<Broker>): void {
   let broker: Broker | undefined;
   beforeAll(async () => {
@@ -71,6 +101,14 @@ function suite(start: () => Promise<Broker>): void {
     expect(outcome.closedAfterMs).not.toBeNull();
     expect(outcome.closedAfterMs as number).toBeGreaterThanOrEqual(1_000);
     expect(outcome.closedAfterMs as number).toBeLessThan(6_000);
+  }, 20_000);
+
+  it('sends a heartbeat whenever it sent nothing for half the interval, so a client that only echoes them stays', async () => {
+    const outcome = await echoingClient((broker as Broker).port);
+    expect(outcome.stillOpen).toBe(true);
+    // Every ~500 ms over 4 s (RabbitMQ: 6-7); one per whole interval would give 3.
+    expect(outcome.heartbeats).toBeGreaterThanOrEqual(5);
+    expect(outcome.longestGapMs).toBeLessThan(800);
   }, 20_000);
 
   it('keeps a client that sends heartbeats', async () => {

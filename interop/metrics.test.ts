@@ -75,17 +75,17 @@ async function scrape(port: number, route: string): Promise<{ status: number; co
   return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
 }
 
-/** The metrics port Warren logged ("metrics listening"). */
+/** The metrics port Warren logged (the "listening" line of protocol http/prometheus). */
 async function metricsPortOf(warren: WarrenProcess): Promise<number> {
   let port: number | undefined;
   await waitUntil(
     () => {
-      const line = warren.output().split('\n').find((l) => l.includes('"msg":"metrics listening"'));
+      const line = warren.output().split('\n').find((l) => l.includes('"protocol":"http/prometheus"') && l.includes('"msg":"listening"'));
       if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
       return port !== undefined;
     },
     10_000,
-    'the metrics listening log line',
+    'the http/prometheus listening log line',
   );
   return port as number;
 }

@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import {
   channel,
   confirmChannel,
+  asServerError,
   drain,
   expectChannelError,
   type ServerError,
@@ -408,6 +409,78 @@ const scenarios = [
         invalidExpiration('1.5', '{leftover_string,".5"}'),
         invalidExpiration('', 'no_integer'),
       ]);
+    },
+  }),
+
+  scenario({
+    name: 'TTLs and expiry past 2^31 ms (Node\'s longest timer) keep queues and messages; past ten years (RabbitMQ\'s limit) they get 406',
+    async run(url, id) {
+      return withConnection(url, async (conn) => {
+        const thirtyDays = 2_592_000_000;
+        const ch = await channel(conn);
+        const expiring = `${id}.expires`;
+        const ttl = `${id}.ttl`;
+        await ch.assertQueue(expiring, { exclusive: true, arguments: { 'x-expires': thirtyDays } });
+        await ch.assertQueue(ttl, { exclusive: true, arguments: { 'x-message-ttl': thirtyDays } });
+        const confirm = await confirmChannel(conn);
+        await confirmEach(confirm, ttl, ['by-queue-ttl']);
+        confirm.sendToQueue(ttl, Buffer.from('by-expiration'), { expiration: String(thirtyDays) });
+        confirm.sendToQueue(ttl, Buffer.from('at-the-limit'), { expiration: '4294967295' });
+        await timeout(confirm.waitForConfirms(), 5_000, 'confirms');
+        // A sleep, not an event: what is checked is that nothing expires early.
+        await sleep(300);
+        const kept = { expiringQueue: (await ch.checkQueue(expiring)).messageCount, messages: (await ch.checkQueue(ttl)).messageCount };
+        /** The server's answer to `op` on a fresh channel: its channel.close, or the queue's message count. */
+        const answer = async (op: (probe: Channel, q: string) => Promise<unknown> | unknown, i: number): Promise<unknown> => {
+          const probe = await channel(conn);
+          const q = `${id}.p${i}`;
+          const closed = new Promise<ServerError>((resolve) => probe.once('error', (err: Error) => resolve(asServerError(err))));
+          const done = Promise.resolve()
+            .then(() => op(probe, q))
+            .then(() => probe.checkQueue(q))
+            .then((ok) => ok.messageCount, () => null);
+          const first = await timeout(Promise.race([closed, done]), 5_000, 'an answer');
+          return first === null ? timeout(closed, 5_000, 'channel.close') : first;
+        };
+        const refused = [];
+        for (const [i, expiration] of ['315360000001', '99999999999999999999', '-99999999999999999999', '315360000000', '0060000', '+60000', '-0'].entries()) {
+          refused.push(
+            await answer(async (probe, q) => {
+              await probe.assertQueue(q, { exclusive: true });
+              probe.sendToQueue(q, Buffer.from('x'), { expiration });
+            }, i),
+          );
+        }
+        const args = [];
+        const tables = [{ 'x-message-ttl': 315360000001 }, { 'x-expires': 315360000001 }, { 'x-message-ttl': 315360000000 }, { 'x-expires': 315360000000 }];
+        for (const [i, table] of tables.entries()) {
+          const error = await answer((probe, q) => probe.assertQueue(q, { exclusive: true, arguments: table }), 10 + i);
+          args.push(typeof error === 'object' && error !== null ? { ...(error as ServerError), text: (error as ServerError).text.replace(`${id}.p${10 + i}`, 'Q') } : error);
+        }
+        return { kept, refused, args };
+      });
+    },
+    check(r) {
+      expect(r).toEqual({
+        kept: { expiringQueue: 0, messages: 3 },
+        refused: [
+          invalidExpiration('315360000001', '{value_too_large,315360000001}'),
+          // Erlang's ~p breaks a term that would reach column 79 of the text.
+          invalidExpiration('99999999999999999999', `{value_too_large,\n${' '.repeat(44)}99999999999999999999}`),
+          invalidExpiration('-99999999999999999999', `{value_negative,\n${' '.repeat(45)}-99999999999999999999}`),
+          1,
+          1,
+          1,
+          // -0 is 0: no consumer can take it now, so it is dropped.
+          0,
+        ],
+        args: [
+          invalidArg('x-message-ttl', '{value_too_large,315360000001}'),
+          invalidArg('x-expires', '{value_too_large,315360000001}'),
+          0,
+          0,
+        ],
+      });
     },
   }),
 ];

@@ -26,9 +26,12 @@ import {
   body,
   contentHeader,
   frame,
+  headersProperties,
   heartbeat,
   m,
   method,
+  nestedTable,
+  UNDECODABLE_TABLE,
 } from './support/raw-amqp.js';
 import { startRabbitMQ } from './support/rabbitmq.js';
 import { startWarren } from './support/warren.js';
@@ -115,6 +118,26 @@ async function queueDepth(url: string, queue: string): Promise<number> {
   });
 }
 
+/** A queue whose messages expire after ttlMs into a second queue (through the default exchange); cleanUp deletes both. */
+async function deadLetteringQueue(url: string, ttlMs: number): Promise<{ queue: string; deadLetters: string; cleanUp(): Promise<void> }> {
+  const queue = `raw-frames-ttl-${rand()}`;
+  const deadLetters = `${queue}-dead`;
+  await withConnection(url, async (conn) => {
+    const ch = await conn.createChannel();
+    await ch.assertQueue(deadLetters, { durable: false, autoDelete: false });
+    await ch.assertQueue(queue, { durable: false, autoDelete: false, arguments: { 'x-message-ttl': ttlMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetters } });
+    await ch.close();
+  });
+  const cleanUp = () =>
+    withConnection(url, async (conn) => {
+      const ch = await conn.createChannel();
+      await ch.deleteQueue(queue);
+      await ch.deleteQueue(deadLetters);
+      await ch.close();
+    });
+  return { queue, deadLetters, cleanUp };
+}
+
 const FRAME_MAX_SMALL = 4096;
 /**
  * RabbitMQ answers some handshake errors by closing the socket without a
@@ -182,6 +205,42 @@ const cases: Case[] = [
     loose: ['closed'], // as in 2a: the unread 5000-byte payload hides our close-ok
 
   },
+  // RabbitMQ goes on waiting for a close-ok after a framing error although it
+  // can no longer parse one, and closes the socket 3 s later; Warren closes it
+  // as soon as connection.close is sent.
+  {
+    name: '2h bad frame-end octet, no close-ok from the client: when the socket closes',
+    run: async (b) => {
+      const c = await RawAmqp.connect(b.port);
+      try {
+        await c.handshake({});
+        c.write(method(1, 20, 10, new Args().shortstr('').build(), { end: 0x00 }));
+        const close = await c.readMethod(3_000);
+        const sent = Date.now();
+        const { ended } = await c.readAll(5_000);
+        return { kind: close?.id.join('.') === '10.50' ? 'connection.close' : 'no-answer', after: { closedWithin1s: ended && Date.now() - sent < 1_000 } };
+      } finally {
+        c.destroy();
+      }
+    },
+    expected: { kind: 'connection.close', after: { closedWithin1s: false } },
+    warren: { kind: 'connection.close', after: { closedWithin1s: true } },
+  },
+  // RabbitMQ takes a payload of up to frame_max octets (the 8-octet overhead not
+  // counted, although its text names frame_max - 8 as the limit) and refuses one more.
+  {
+    name: '2f a body frame whose payload is exactly the negotiated frame_max (8192)',
+    run: (b) =>
+      onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 8192), body(1, Buffer.alloc(8192, 0x62))])), { frameMax: 8192 }, 1_000),
+    expected: { kind: 'no-answer' },
+  },
+  {
+    name: '2g a body frame whose payload is the negotiated frame_max (8192) + 1',
+    run: (b) =>
+      onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 8193), body(1, Buffer.alloc(8193, 0x62))])), { frameMax: 8192 }),
+    expected: { kind: 'connection.close', code: 501, text: 'FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,8193,8184}', classId: 0, methodId: 0, channel: 0, closed: false },
+    loose: ['closed'], // as in 2a
+  },
   {
     name: '2e frame size says more than is sent, client waits; others are served meanwhile',
     run: async (b) => {
@@ -232,6 +291,20 @@ const cases: Case[] = [
     name: '3e connection.open twice',
     run: (b) => afterHandshake(b, {}, (c) => c.write(m.open('/'))),
     expected: { kind: 'connection.close', code: 504, text: 'CHANNEL_ERROR - unexpected method in connection state running', classId: 10, methodId: 40, channel: 0, closed: true },
+  },
+
+  // RabbitMQ takes method arguments nested 15,000 levels deep. Warren refuses
+  // arguments nested more than 1,000 levels with 502 SYNTAX_ERROR: they go on
+  // into its model and definitions file, which are written recursively
+  // (message headers are not limited: see 5i).
+  {
+    name: '3f queue.declare with arguments nested 15,000 levels deep',
+    run: (b) =>
+      onChannel1(b, (c) =>
+        c.write(method(1, 50, 10, new Args().short(0).shortstr(`raw-frames-deep-args-${rand()}`).bit(false).bit(false).bit(true).bit(true).bit(false).raw(nestedTable(15_000)).build())),
+      ),
+    expected: { kind: 'no-answer', seen: ['50.11'] },
+    warren: { kind: 'connection.close', code: 502, text: 'SYNTAX_ERROR - field table: tables and arrays nested more than 1000 levels deep', classId: 50, methodId: 10, channel: 0, closed: true },
   },
 
   // ---- 4. channels ---------------------------------------------------------
@@ -291,6 +364,64 @@ const cases: Case[] = [
     name: '5e a content header with class 50 after basic.publish',
     run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 50, 5), body(1, 'hello')]))),
     expected: { kind: 'connection.close', code: 505, text: 'UNEXPECTED_FRAME - expected content header for class 60, got one for class 50 instead', classId: 60, methodId: 40, channel: 0, closed: true },
+  },
+
+  // ---- 5f-5i. content headers that do not decode, or decode only without recursion ----
+  // RabbitMQ decodes the properties when the content header arrives and closes
+  // the connection with a bare 541 INTERNAL_ERROR if they do not decode; so
+  // does Warren (it used to store the message and fail when reading it later).
+  {
+    name: "5f a content header whose headers table has a field of unknown type 'Z'",
+    run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 2, headersProperties(UNDECODABLE_TABLE)), body(1, 'hi')]))),
+    expected: { kind: 'connection.close', code: 541, text: 'INTERNAL_ERROR', classId: 0, methodId: 0, channel: 0, closed: true },
+  },
+  {
+    name: '5g properties with a byte past the last property (content-type only, length 0, then 0x61)',
+    run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 0, Buffer.from([0x80, 0x00, 0x00, 0x61]))]))),
+    expected: { kind: 'connection.close', code: 541, text: 'INTERNAL_ERROR', classId: 0, methodId: 0, channel: 0, closed: true },
+  },
+  {
+    // What stopped Warren: the message was stored, and the TTL timer that
+    // dead-lettered it threw while decoding its properties.
+    name: "5h a 'Z' headers table published to a queue with x-message-ttl 200 and a dead-letter exchange: refused, nothing stored",
+    run: async (b) => {
+      const { queue, deadLetters, cleanUp } = await deadLetteringQueue(b.url, 200);
+      try {
+        const a = await onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', queue), contentHeader(1, 60, 2, headersProperties(UNDECODABLE_TABLE)), body(1, 'hi')])));
+        // Past the TTL: the timer that used to stop the broker has had its turn.
+        await sleep(600);
+        return { ...a, after: { queued: await queueDepth(b.url, queue), deadLettered: await queueDepth(b.url, deadLetters) } };
+      } finally {
+        await cleanUp();
+      }
+    },
+    expected: { kind: 'connection.close', code: 541, text: 'INTERNAL_ERROR', classId: 0, methodId: 0, channel: 0, closed: true, after: { queued: 0, deadLettered: 0 } },
+  },
+  {
+    name: '5i a headers table nested 15,000 levels deep is taken, and dead-lettered (with x-death) when its TTL ends',
+    run: async (b) => {
+      const { queue, deadLetters, cleanUp } = await deadLetteringQueue(b.url, 100);
+      try {
+        const a = await onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', queue), contentHeader(1, 60, 2, headersProperties(nestedTable(15_000))), body(1, 'hi')])), {}, 1_000);
+        let deadLettered = 0;
+        for (let i = 0; i < 50 && deadLettered === 0; i++) {
+          deadLettered = await queueDepth(b.url, deadLetters);
+          if (deadLettered === 0) await sleep(100);
+        }
+        return { ...a, after: { deadLettered } };
+      } finally {
+        await cleanUp();
+      }
+    },
+    expected: { kind: 'no-answer', after: { deadLettered: 1 } },
+  },
+  // RabbitMQ 3.10 waits for a body of 2^62 bytes that cannot come (it checks the
+  // size once the body is in); Warren refuses at the header, with the exact size.
+  {
+    name: '5j a content header declaring a body of 2^62 bytes',
+    run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), contentHeader(1, 60, 1n << 62n)]))),
+    expected: { kind: 'no-answer' },
+    warren: { kind: 'channel.close', code: 406, text: 'PRECONDITION_FAILED - message size 4611686018427387904 is larger than configured max size 134217728', classId: 60, methodId: 40, channel: 1, connectionUsable: true },
   },
 
   // ---- 6. method semantics ---------------------------------------------------
@@ -415,6 +546,31 @@ const cases: Case[] = [
     run: (b) => afterHandshake(b, { pass: 'not-the-password', authFailureClose: false, until: 'start-ok' }, () => {}, SILENT_CLOSE_WINDOW_MS),
     expected: { kind: 'socket-closed' },
   },
+  // php-amqplib with an empty password sends an empty PLAIN response: RabbitMQ
+  // sends nothing and closes the socket about 3 s later, whether or not the
+  // client announced authentication_failure_close; a client test relies on it.
+  ...[true, false].map(
+    (authFailureClose): Case => ({
+      name: `9${authFailureClose ? 'g' : 'h'} an empty PLAIN response, ${authFailureClose ? 'with' : 'without'} authentication_failure_close`,
+      run: async (b) => {
+        const c = await RawAmqp.connect(b.port);
+        try {
+          c.write(PROTOCOL_HEADER);
+          await c.expectMethod(10, 10);
+          const capabilities: Record<string, boolean> = authFailureClose ? { authentication_failure_close: true } : {};
+          c.write(method(0, 10, 11, new Args().table({ product: 'raw-frames', capabilities }).shortstr('PLAIN').longstr('').shortstr('en_US').build()));
+          const sent = Date.now();
+          const a = await c.answer(SILENT_CLOSE_WINDOW_MS);
+          const ms = Date.now() - sent;
+          return { ...a, after: { closedAfter2to5s: ms >= 2_000 && ms < 5_000 } };
+        } finally {
+          c.destroy();
+        }
+      },
+      expected: { kind: 'socket-closed', after: { closedAfter2to5s: true } },
+      timeoutMs: 20_000,
+    }),
+  ),
   {
     name: '9c unknown vhost on connection.open',
     run: (b) => afterHandshake(b, { vhost: 'raw-frames-no-such-vhost', until: 'open' }, () => {}),

@@ -16,8 +16,12 @@ try {
   process.exit(1);
 }
 const { config, warnings } = resolved;
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, config.logFormat);
 for (const warning of warnings) logger.warn(warning);
+// A safety net only: errors are caught where they arise and fail the one connection, channel or queue
+// operation involved. One that still escapes is logged with its stack, and the broker keeps serving.
+process.on('uncaughtException', (error) => logger.error({ event: 'uncaught-exception', err: error }, `uncaught exception: ${error.message}`));
+process.on('unhandledRejection', (reason) => logger.error({ event: 'unhandled-rejection', err: reason }, `unhandled promise rejection: ${String(reason)}`));
 // Handlers go in before the listener opens, so a signal that follows the
 // "listening" line at once still shuts down cleanly.
 let server: RunningServer | undefined;
@@ -36,6 +40,11 @@ const stop = (signal: string): void => {
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+// Re-reads the TLS certificates (RabbitMQ ignores SIGHUP; rotating short-lived certificates needs this).
+process.on('SIGHUP', () => {
+  logger.info({ signal: 'SIGHUP' }, 'reloading TLS certificates');
+  void server?.reloadTls();
+});
 
 try {
   server = await startServer(config, logger);

@@ -68,6 +68,8 @@ class ConfFileReader {
   private loopbackUsersSet = false;
   private loopbackNone = false;
   private readonly mechanisms: string[] = [];
+  private readonly tlsVersions: string[] = [];
+  private readonly tlsCiphers: string[] = [];
 
   constructor(private readonly fileName: string) {}
 
@@ -76,6 +78,8 @@ class ConfFileReader {
     if (this.userTagsSet) this.settings.defaultUserTags = this.userTags;
     if (this.loopbackUsersSet) this.settings.loopbackUsers = this.loopbackNone ? [] : this.loopbackUsers;
     if (this.mechanisms.length > 0) this.settings.authMechanisms = this.mechanisms;
+    if (this.tlsVersions.length > 0) this.settings.tlsVersions = this.tlsVersions;
+    if (this.tlsCiphers.length > 0) this.settings.tlsCiphers = this.tlsCiphers;
     return { settings: this.settings, origins: this.origins, warnings: this.warnings };
   }
 
@@ -92,6 +96,8 @@ class ConfFileReader {
         return this.set(entry, 'loadDefinitions', value);
       case 'heartbeat':
         return this.set(entry, 'heartbeat', this.integer(entry));
+      case 'management.tcp.port':
+        return this.set(entry, 'managementPort', this.integer(entry));
       case 'prometheus.tcp.port':
         return this.set(entry, 'metricsPort', this.integer(entry));
       case 'channel_max':
@@ -104,6 +110,11 @@ class ConfFileReader {
         return this.set(entry, 'diskFreeLimit', this.valueOf(entry, parseInformationUnit(value)));
       case 'vm_memory_high_watermark.relative':
         return this.set(entry, 'memoryHighWatermark', this.float(entry));
+      case 'log.console.formatter':
+        // RabbitMQ's plaintext console lines are what Warren's pretty lines are.
+        if (value === 'plaintext') return this.set(entry, 'logFormat', 'pretty');
+        if (value === 'json') return this.set(entry, 'logFormat', 'json');
+        throw this.bad(entry, 'expected plaintext or json');
       case 'loopback_users':
         if (value !== 'none') throw this.bad(entry, 'expected none (or loopback_users.NAME = true/false)');
         this.loopbackUsersSet = true;
@@ -111,9 +122,43 @@ class ConfFileReader {
         this.origins.loopbackUsers = this.origin(entry);
         return;
       case 'listeners.tcp':
-        throw this.bad(entry, 'Warren needs a TCP listener; only listeners.tcp.default = PORT or IP:PORT is supported');
+        // RabbitMQ's way to run TLS only.
+        if (value === 'none') return this.set(entry, 'port', -1);
+        throw this.bad(entry, 'expected none (or listeners.tcp.default = PORT or IP:PORT)');
+      case 'ssl_options.certfile':
+        return this.set(entry, 'tlsCert', value);
+      case 'ssl_options.keyfile':
+        return this.set(entry, 'tlsKey', value);
+      case 'ssl_options.cacertfile':
+        return this.set(entry, 'tlsCa', value);
+      case 'ssl_options.password':
+        return this.set(entry, 'tlsKeyPassphrase', value);
+      case 'ssl_options.verify':
+        if (value === 'verify_peer') return this.set(entry, 'tlsVerify', 'peer');
+        if (value === 'verify_none') return this.set(entry, 'tlsVerify', 'none');
+        throw this.bad(entry, 'expected verify_peer or verify_none');
+      case 'ssl_options.fail_if_no_peer_cert':
+        return this.set(entry, 'tlsFailIfNoPeerCert', this.boolean(entry));
+      case 'ssl_options.depth':
+        return this.set(entry, 'tlsDepth', this.integer(entry));
+      case 'ssl_handshake_timeout':
+        return this.set(entry, 'tlsHandshakeTimeout', this.integer(entry));
+      case 'ssl_cert_login_from':
+        if (value === 'distinguished_name' || value === 'common_name') return this.set(entry, 'sslCertLoginFrom', value);
+        throw this.bad(entry, 'expected distinguished_name or common_name (Warren has no subject_alternative_name login)');
     }
     if (words.length === 3 && words[0] === 'listeners' && words[1] === 'tcp') return this.readListener(entry);
+    if (words.length === 3 && words[0] === 'listeners' && words[1] === 'ssl') return this.readTlsListener(entry);
+    if (words.length === 3 && words[0] === 'ssl_options' && (words[1] === 'versions' || words[1] === 'ciphers')) {
+      if (words[1] === 'versions') {
+        this.tlsVersions.push(value);
+        this.origins.tlsVersions = this.origin(entry);
+      } else {
+        this.tlsCiphers.push(value);
+        this.origins.tlsCiphers = this.origin(entry);
+      }
+      return;
+    }
     if (words.length === 2) {
       const name = words[1] as string;
       switch (words[0]) {
@@ -136,22 +181,40 @@ class ConfFileReader {
     this.warnings.push(`${this.fileName} line ${entry.line}: unknown key ${key} (not a Warren setting), ignored`);
   }
 
-  /** listeners.tcp.NAME = PORT | IP:PORT (IPv6 without brackets, split at the last colon, as cuttlefish does). */
+  /** listeners.tcp.NAME = PORT | IP:PORT. */
   private readListener(entry: Entry): void {
     if (this.listener !== undefined) {
       throw this.bad(entry, `Warren listens on one address, already set by ${this.listener.key} on line ${this.listener.line}`);
     }
     this.listener = entry;
+    this.set(entry, 'port', this.readAddress(entry, '5672'));
+  }
+
+  /** listeners.ssl.NAME = PORT | IP:PORT. */
+  private readTlsListener(entry: Entry): void {
+    this.set(entry, 'tlsPort', this.readAddress(entry, '5671'));
+  }
+
+  /**
+   * A listener's PORT or IP:PORT (IPv6 without brackets, split at the last colon, as cuttlefish does); an IP sets
+   * host, which the plain and the TLS listener share.
+   */
+  private readAddress(entry: Entry, examplePort: string): number {
     const { value } = entry;
     const colon = value.lastIndexOf(':');
     const port = colon < 0 ? value : value.slice(colon + 1);
-    if (!/^\d+$/.test(port)) throw this.bad(entry, 'expected PORT or IP:PORT, e.g. 5672 or 127.0.0.1:5672');
+    if (!/^\d+$/.test(port)) throw this.bad(entry, `expected PORT or IP:PORT, e.g. ${examplePort} or 127.0.0.1:${examplePort}`);
     if (colon >= 0) {
       const host = value.slice(0, colon);
-      if (net.isIP(host) === 0) throw this.bad(entry, `${host} is not an IP address (expected PORT or IP:PORT, e.g. 127.0.0.1:5672 or ::1:5672)`);
+      if (net.isIP(host) === 0) {
+        throw this.bad(entry, `${host} is not an IP address (expected PORT or IP:PORT, e.g. 127.0.0.1:${examplePort} or ::1:${examplePort})`);
+      }
+      if (this.settings.host !== undefined && this.settings.host !== host) {
+        throw this.bad(entry, `Warren's TLS and plain listeners share one address, and ${this.origins.host} gives ${this.settings.host}`);
+      }
       this.set(entry, 'host', host);
     }
-    this.set(entry, 'port', Number(port));
+    return Number(port);
   }
 
   private set<K extends keyof Config>(entry: Entry, key: K, value: Config[K]): void {

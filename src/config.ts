@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, parseConfFile, parseInformationUnit } from './config-file.js';
+import { LOG_FORMATS, type LogFormat } from './logger.js';
 
 export { ConfigError } from './config-file.js';
 
@@ -12,6 +13,8 @@ export interface Config {
   host: string;
   dataDir: string;
   logLevel: string;
+  /** json lines, pretty lines, or auto: pretty when stdout is a terminal (RabbitMQ: log.console.formatter). */
+  logFormat: LogFormat;
   /** Heartbeat interval proposed to clients, seconds (RabbitMQ: 60). */
   heartbeat: number;
   /** Largest frame, bytes (RabbitMQ: 131072). */
@@ -36,8 +39,32 @@ export interface Config {
   loopbackUsers: string[];
   /** SASL mechanisms offered, in order (RabbitMQ: auth_mechanisms). */
   authMechanisms: string[];
+  /** Port of the management HTTP API (RabbitMQ: management.tcp.port, 15672); 0 picks a free one, -1 turns it off. */
+  managementPort: number;
   /** Prometheus endpoint port (RabbitMQ: prometheus.tcp.port, 15692); 0 picks a free one, -1 turns it off. */
   metricsPort: number;
+  /** The amqps port (RabbitMQ: listeners.ssl.default); the TLS listener starts only when tlsCert is given. */
+  tlsPort: number;
+  /** PEM files of the server's certificate, its key ('' for the same file as tlsCert) and the CAs client certificates are verified against. */
+  tlsCert: string;
+  tlsKey: string;
+  tlsCa: string;
+  /** The key's passphrase (RabbitMQ: ssl_options.password). */
+  tlsKeyPassphrase: string;
+  /** `peer`: ask clients for a certificate and verify one that is given; `none`: do not ask (RabbitMQ: ssl_options.verify). */
+  tlsVerify: 'none' | 'peer';
+  /** With tlsVerify peer: a client without a certificate is refused (RabbitMQ: ssl_options.fail_if_no_peer_cert). */
+  tlsFailIfNoPeerCert: boolean;
+  /** Most intermediate CAs between a client certificate and a trusted CA (RabbitMQ: ssl_options.depth; Erlang's default 10). */
+  tlsDepth: number;
+  /** TLS versions accepted: tlsv1.2 and/or tlsv1.3 (RabbitMQ: ssl_options.versions.N). */
+  tlsVersions: string[];
+  /** OpenSSL cipher names, in order of preference; empty for Node's defaults (RabbitMQ: ssl_options.ciphers.N). */
+  tlsCiphers: string[];
+  /** Longest a TLS handshake may take, ms (RabbitMQ: ssl_handshake_timeout, 5000). */
+  tlsHandshakeTimeout: number;
+  /** What EXTERNAL logs in as: the certificate subject's distinguished name or its common name (RabbitMQ: ssl_cert_login_from). */
+  sslCertLoginFrom: 'distinguished_name' | 'common_name';
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -45,6 +72,7 @@ export const DEFAULT_CONFIG: Config = {
   host: '::',
   dataDir: './data',
   logLevel: 'info',
+  logFormat: 'auto',
   heartbeat: 60,
   frameMax: 131072,
   channelMax: 2047,
@@ -58,22 +86,38 @@ export const DEFAULT_CONFIG: Config = {
   defaultVhost: '/',
   loopbackUsers: ['guest'],
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
+  managementPort: 15672,
   metricsPort: 15692,
+  tlsPort: 5671,
+  tlsCert: '',
+  tlsKey: '',
+  tlsCa: '',
+  tlsKeyPassphrase: '',
+  tlsVerify: 'none',
+  tlsFailIfNoPeerCert: false,
+  tlsDepth: 10,
+  tlsVersions: ['tlsv1.3', 'tlsv1.2'],
+  tlsCiphers: [],
+  tlsHandshakeTimeout: 5000,
+  sslCertLoginFrom: 'distinguished_name',
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-/** The SASL mechanisms Warren implements (EXTERNAL needs TLS client certificates, which Warren does not have yet). */
-export const AUTH_MECHANISMS = ['PLAIN', 'AMQPLAIN'] as const;
+/** The SASL mechanisms Warren implements (EXTERNAL is offered on TLS connections only). */
+export const AUTH_MECHANISMS = ['PLAIN', 'AMQPLAIN', 'EXTERNAL'] as const;
+/** The TLS versions Warren accepts, in RabbitMQ's names (older ones are refused, as node:tls refuses them). */
+export const TLS_VERSIONS = ['tlsv1.2', 'tlsv1.3'] as const;
 /** The highest channel number AMQP allows; a channel_max of 0 ("no limit" in RabbitMQ) means this. */
 const CHANNEL_MAX_LIMIT = 65535;
 
 /** What is wrong with a value of a setting, or undefined when it is fine. One place for every source. */
 const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined } = {
-  port: (port) => wholeNumberIn(port, 0, 65535),
-  metricsPort: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
+  // -1: no plain AMQP listener (TLS only).
+  port: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
   host: (host) => (host === '' ? 'must not be empty' : undefined),
   dataDir: (dir) => (dir === '' ? 'must not be empty' : undefined),
   logLevel: (level) => ((LOG_LEVELS as readonly string[]).includes(level) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
+  logFormat: (format) => ((LOG_FORMATS as readonly string[]).includes(format) ? undefined : `must be one of ${LOG_FORMATS.join(', ')}`),
   heartbeat: (seconds) => wholeNumberIn(seconds, 0, 65535),
   frameMax: (bytes) =>
     Number.isSafeInteger(bytes) && (bytes === 0 || (bytes >= 4096 && bytes <= 0xffffffff))
@@ -91,14 +135,46 @@ const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined 
   defaultUserTags: (tags) => (tags.includes('') ? 'a tag must not be empty' : undefined),
   defaultVhost: (name) => (name === '' ? 'must not be empty' : undefined),
   loopbackUsers: (users) => (users.includes('') ? 'a user name must not be empty' : undefined),
+  managementPort: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
+  metricsPort: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
   authMechanisms: (mechanisms) => {
     if (mechanisms.length === 0) return `at least one is needed; Warren supports ${AUTH_MECHANISMS.join(', ')}`;
     const unsupported = mechanisms.find((m) => !(AUTH_MECHANISMS as readonly string[]).includes(m));
     if (unsupported === undefined) return undefined;
-    const why = unsupported === 'EXTERNAL' ? ' (it needs TLS client certificates, which Warren does not have yet)' : '';
-    return `${unsupported} is not supported${why}; Warren supports ${AUTH_MECHANISMS.join(', ')}`;
+    return `${unsupported} is not supported; Warren supports ${AUTH_MECHANISMS.join(', ')}`;
   },
+  tlsPort: (port) => wholeNumberIn(port, 0, 65535),
+  tlsCert: () => undefined,
+  tlsKey: () => undefined,
+  tlsCa: () => undefined,
+  tlsKeyPassphrase: () => undefined,
+  tlsVerify: (verify) => (verify === 'none' || verify === 'peer' ? undefined : 'must be none or peer'),
+  tlsFailIfNoPeerCert: () => undefined,
+  tlsDepth: (depth) => wholeNumberIn(depth, 0, 100),
+  tlsVersions: (versions) => {
+    if (versions.length === 0) return `at least one is needed: ${TLS_VERSIONS.join(', ')}`;
+    const unsupported = versions.find((v) => !(TLS_VERSIONS as readonly string[]).includes(v));
+    return unsupported === undefined ? undefined : `${unsupported} is not supported; Warren accepts ${TLS_VERSIONS.join(' and ')} only`;
+  },
+  tlsCiphers: (ciphers) => (ciphers.includes('') ? 'a cipher name must not be empty' : undefined),
+  tlsHandshakeTimeout: (ms) => wholeNumberIn(ms, 1, 3_600_000),
+  sslCertLoginFrom: (from) =>
+    from === 'distinguished_name' || from === 'common_name' ? undefined : 'must be distinguished_name or common_name',
 };
+
+/** Throws ConfigError when settings that are each fine do not go together. */
+export function checkCombination(config: Config): void {
+  if (config.port === -1 && config.tlsCert === '') {
+    throw new ConfigError('port -1 turns the plain AMQP listener off, which leaves no listener: give a TLS certificate (--tls-cert)');
+  }
+  // Without it node:tls would trust its bundled public CAs: any publicly issued certificate would pass.
+  if (config.tlsVerify === 'peer' && config.tlsCert !== '' && config.tlsCa === '') {
+    throw new ConfigError('tls-verify peer needs tls-ca, the CA certificates client certificates are verified against');
+  }
+  if (config.tlsFailIfNoPeerCert && config.tlsVerify !== 'peer') {
+    throw new ConfigError('tls-fail-if-no-peer-cert needs tls-verify peer (a certificate that is not asked for cannot be required)');
+  }
+}
 
 function wholeNumberIn(value: number, min: number, max: number): string | undefined {
   return Number.isSafeInteger(value) && value >= min && value <= max ? undefined : `must be a whole number from ${min} to ${max}`;
@@ -136,12 +212,23 @@ interface OptionSpec {
   key?: keyof Config;
   /** Reads the option's text; returns the value, or a string saying what is wrong. */
   read: (text: string) => Config[keyof Config] | { problem: string };
+  /** A flag that may stand alone, meaning true. */
+  switch?: boolean;
 }
 
 const text = (value: string) => value;
 const wholeNumber = (value: string) => (/^\d+$/.test(value) ? Number(value) : { problem: 'expected a whole number' });
-/** A port, or -1 for off. */
-const portOrOff = (value: string) => (/^(?:\d+|-1)$/.test(value) ? Number(value) : { problem: 'expected a port number, 0 for a free one, or -1 for off' });
+/** A port, or -1 / off / false for no listener at all. */
+const portOrOff = (value: string) =>
+  /^(?:-1|off|false)$/.test(value.trim()) ? -1 : /^\d+$/.test(value.trim()) ? Number(value) : { problem: 'expected a port number, or off' };
+const portNumber = (value: string) => (value === '-1' ? -1 : wholeNumber(value));
+/** A switch: given alone (`--tls-fail-if-no-peer-cert`), or `true` / `false`. */
+const yesNo = (value: string) =>
+  value === '' || value === 'true' ? true : value === 'false' ? false : { problem: 'expected true or false' };
+const oneOf =
+  (...choices: string[]) =>
+  (value: string) =>
+    choices.includes(value) ? (value as Config[keyof Config]) : { problem: `expected ${choices.join(' or ')}` };
 const decimal = (value: string) => (/^\d+(?:\.\d*)?$|^\.\d+$/.test(value) ? Number(value) : { problem: 'expected a number such as 0.4' });
 const bytes = (value: string) => {
   const parsed = parseInformationUnit(value);
@@ -168,10 +255,11 @@ function option(flag: string, key: keyof Config, read: OptionSpec['read'], descr
 
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'config', describe: 'a configuration file in rabbitmq.conf format', shownDefault: 'none', read: text },
-  option('port', 'port', wholeNumber, 'AMQP port (0 picks a free one and logs it)'),
+  option('port', 'port', portNumber, 'AMQP port (0 picks a free one and logs it; -1: no plain listener, TLS only)'),
   option('host', 'host', text, 'address to listen on'),
   option('data-dir', 'dataDir', text, 'where durable data lives'),
   option('log-level', 'logLevel', text, `log level: ${LOG_LEVELS.join(', ')}`),
+  option('log-format', 'logFormat', text, 'log lines: json, pretty (readable), or auto (pretty on a terminal, json otherwise)'),
   option('heartbeat', 'heartbeat', wholeNumber, 'heartbeat interval proposed to clients, seconds'),
   option('frame-max', 'frameMax', wholeNumber, 'largest frame, bytes'),
   option('channel-max', 'channelMax', wholeNumber, 'highest channel number (0: 65535)'),
@@ -184,8 +272,21 @@ export const OPTIONS: readonly OptionSpec[] = [
   option('default-user-tags', 'defaultUserTags', list, "that user's tags, comma-separated"),
   option('default-vhost', 'defaultVhost', text, 'vhost created on a fresh node that loads no definitions'),
   option('loopback-users', 'loopbackUsers', list, 'users who may log in from loopback addresses only, comma-separated, or none'),
+  option('management-port', 'managementPort', portOrOff, 'management HTTP API port (0 picks a free one and logs it; off turns the API off)'),
   option('auth-mechanisms', 'authMechanisms', list, `SASL mechanisms offered, comma-separated: ${AUTH_MECHANISMS.join(', ')}`),
-  option('metrics-port', 'metricsPort', portOrOff, 'Prometheus metrics port (0 picks a free one, -1 turns it off)'),
+  option('metrics-port', 'metricsPort', portOrOff, 'Prometheus metrics port (0 picks a free one and logs it; off turns it off)'),
+  option('tls-port', 'tlsPort', wholeNumber, 'amqps port; the TLS listener starts when --tls-cert is given'),
+  option('tls-cert', 'tlsCert', text, "the server's certificate (PEM file)"),
+  option('tls-key', 'tlsKey', text, "the server's private key (PEM file; default: the --tls-cert file)"),
+  option('tls-ca', 'tlsCa', text, 'CA certificates client certificates are verified against (PEM file)'),
+  option('tls-key-passphrase', 'tlsKeyPassphrase', text, "the private key's passphrase"),
+  option('tls-verify', 'tlsVerify', oneOf('none', 'peer'), 'peer: ask clients for a certificate and verify it; none: do not ask'),
+  { ...option('tls-fail-if-no-peer-cert', 'tlsFailIfNoPeerCert', yesNo, 'with --tls-verify peer, refuse clients without a certificate'), switch: true },
+  option('tls-depth', 'tlsDepth', wholeNumber, 'most intermediate CAs in a client certificate chain'),
+  option('tls-versions', 'tlsVersions', list, `TLS versions accepted, comma-separated: ${TLS_VERSIONS.join(', ')}`),
+  option('tls-ciphers', 'tlsCiphers', list, "OpenSSL cipher names, comma-separated (default: Node's)"),
+  option('tls-handshake-timeout', 'tlsHandshakeTimeout', wholeNumber, 'longest a TLS handshake may take, ms'),
+  option('ssl-cert-login-from', 'sslCertLoginFrom', oneOf('distinguished_name', 'common_name'), 'what EXTERNAL logs in as: the certificate subject distinguished_name or its common_name'),
 ];
 
 export function environmentName(flag: string): string {
@@ -205,7 +306,7 @@ export function commandLine(argv: readonly string[]): Argv {
   for (const spec of OPTIONS) {
     parser = parser.option(spec.flag, {
       type: 'string',
-      requiresArg: true,
+      requiresArg: spec.switch !== true,
       describe: `${spec.describe} [env ${environmentName(spec.flag)}]`,
       defaultDescription: spec.shownDefault,
     });
@@ -262,6 +363,7 @@ export function resolveConfig(
   }
   config = applySettings(config, fromEnv.settings);
   config = applySettings(config, fromFlags.settings);
+  checkCombination(config);
   return { config, warnings };
 }
 

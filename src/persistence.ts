@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import type { Broker, DefaultAccess } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
 import { Durability, messageFromLog } from './broker/durability.js';
+import { DedupFileStore } from './storage/dedup-store.js';
 import { rawPriority } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
 import { isPersistentQueue } from './broker/vhost.js';
 import type { Logger } from './logger.js';
-import { readDefinitions, writeDefinitions } from './storage/definitions-store.js';
+import { DamagedDefinitionsError, readDefinitions, setDamagedDefinitionsAside, writeDefinitions } from './storage/definitions-store.js';
 import { acquireLock } from './storage/lock.js';
 import { MessageLog, type RecoveredQueue } from './storage/message-log.js';
 
@@ -25,13 +26,15 @@ export interface StorageEvents {
 
 /** What a node is given at boot besides its data dir. */
 export interface BootDefinitions {
-  /** A definitions document to import at every boot (RabbitMQ: load_definitions). */
-  load: DefinitionsDocument | undefined;
+  /** Definitions documents to import at every boot, in order (RabbitMQ: load_definitions); none: []. */
+  load: readonly DefinitionsDocument[];
   /** The user and vhost a node starts with when it has no definitions and loads none. */
   defaults: DefaultAccess;
 }
 
 export interface Persistence {
+  /** What of the boot definitions (boot.load) could not be imported, with the reason (each also logged). */
+  readonly skipped: readonly string[];
   /** Writes what is pending, closes the log and releases the data directory. */
   close(): Promise<void>;
 }
@@ -52,15 +55,26 @@ export async function openPersistence(
   const lock = await acquireLock(dataDir);
   try {
     const started = performance.now();
-    const document = (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
+    // Before any queue or exchange is declared, so that durable ones find their deduplication caches.
+    broker.deduplicationStore = new DedupFileStore(join(dataDir, 'dedup'), (file, error) =>
+      logger.error({ event: 'storage.dedup-write-failed', file, err: error }, `cannot write a deduplication cache; its new entries are kept in memory only: ${error.message}`),
+    );
+    for (const vhost of broker.vhosts.values()) vhost.deduplicationStore = broker.deduplicationStore;
+    const document = await readStoredDefinitions(dataDir, logger);
     // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
     // from before Warren stored users had guest on / implied: it gets them too, before its objects go in.
-    if (document === undefined ? boot.load === undefined : document.users === undefined) broker.provisionDefaults(boot.defaults);
+    if (document === undefined ? boot.load.length === 0 : document.users === undefined) broker.provisionDefaults(boot.defaults);
     if (document !== undefined) {
-      for (const problem of importDefinitions(broker, document)) logger.warn({ event: 'definitions.skipped' }, problem);
+      for (const problem of importDefinitions(broker, document)) {
+        logger.error({ event: 'definitions.skipped' }, `stored definition not restored, skipped: ${problem}`);
+      }
     }
-    if (boot.load !== undefined) {
-      for (const problem of importDefinitions(broker, boot.load)) logger.warn({ event: 'definitions.skipped' }, problem);
+    const skipped: string[] = [];
+    for (const load of boot.load) {
+      for (const problem of importDefinitions(broker, load)) {
+        logger.warn({ event: 'definitions.skipped' }, problem);
+        skipped.push(problem);
+      }
     }
     let durability: Durability | undefined;
     const { log, recovered } = await MessageLog.open({
@@ -81,11 +95,15 @@ export async function openPersistence(
       log: logger,
       priorityOf: (record, start, end) => rawPriority(record, start, end) ?? 0,
     });
-    durability = new Durability(log, recovered.nextMsgId, (queue, error) =>
-      logger.error(
-        { event: 'storage.read-failed', queue: queue.name, vhost: queue.vhost, err: error },
-        `cannot read stored messages back: ${(error as Error).message}`,
-      ),
+    durability = new Durability(
+      log,
+      recovered.nextMsgId,
+      (queue, error) =>
+        logger.error(
+          { event: 'storage.read-failed', queue: queue.name, vhost: queue.vhost, err: error },
+          `cannot read stored messages back: ${(error as Error).message}`,
+        ),
+      broker.report,
     );
     broker.durability = durability;
     for (const vhost of broker.vhosts.values()) {
@@ -98,8 +116,16 @@ export async function openPersistence(
     for (const [key, stored] of recovered.queues) {
       const queue = queueForKey(broker, key, logger);
       if (queue === undefined) continue;
-      await restoreMessages(log, queue, stored);
-      messages += stored.length;
+      try {
+        await restoreMessages(log, queue, stored);
+        messages += stored.length;
+      } catch (error) {
+        // One queue's messages that cannot be read back do not keep the others (or the broker) down.
+        logger.error(
+          { event: 'storage.queue-skipped', vhost: queue.vhost, queue: queue.name, err: error },
+          `stored messages of queue '${queue.name}' not restored (${queue.messageCount} of ${stored.length} came back): ${(error as Error).message}`,
+        );
+      }
     }
     const saver = new DefinitionsSaver(broker, dataDir, version, logger);
     broker.definitions = saver.journal;
@@ -108,10 +134,11 @@ export async function openPersistence(
     // nothing they were promised depends on this write, and on a full disk it waits for space.
     saver.schedule();
     logger.info(
-      { event: 'storage.recovered', messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
+      { event: 'storage.recovered', dataDir, messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
       `recovered ${messages} messages in ${recovered.queues.size} queues`,
     );
     return {
+      skipped,
       async close() {
         await saver.close();
         await log.close();
@@ -124,6 +151,25 @@ export async function openPersistence(
   }
 }
 
+/**
+ * The stored definitions. A file that does not parse is set aside (kept for a
+ * human to repair) and the broker starts without it: the durable queues of the
+ * message log still come back, with their messages, as plain durable queues.
+ */
+async function readStoredDefinitions(dataDir: string, logger: Logger): Promise<DefinitionsDocument | undefined> {
+  try {
+    return (await readDefinitions(dataDir)) as DefinitionsDocument | undefined;
+  } catch (error) {
+    if (!(error instanceof DamagedDefinitionsError)) throw error;
+    const aside = await setDamagedDefinitionsAside(dataDir);
+    logger.error(
+      { event: 'definitions.damaged', keptAs: aside, err: error },
+      `${error.message}; kept as ${aside}, starting without its exchanges, bindings and queue arguments`,
+    );
+    return undefined;
+  }
+}
+
 /** The queue a log key names; a durable queue the definitions missed is declared again. */
 function queueForKey(broker: Broker, key: string, logger: Logger): Queue | undefined {
   const separator = key.indexOf('\u0000');
@@ -131,7 +177,7 @@ function queueForKey(broker: Broker, key: string, logger: Logger): Queue | undef
   const queueName = key.slice(separator + 1);
   const vhost = broker.vhost(vhostName);
   if (vhost === undefined) {
-    logger.warn({ event: 'storage.orphan', vhost: vhostName, queue: queueName }, 'stored messages for an unknown vhost are skipped');
+    logger.error({ event: 'storage.orphan', vhost: vhostName, queue: queueName }, 'stored messages for an unknown vhost are skipped');
     return undefined;
   }
   const existing = vhost.queues.get(queueName);
@@ -178,14 +224,16 @@ class DefinitionsSaver {
   private failing = false;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
-  readonly journal = new DefinitionsJournal(() => this.schedule());
+  readonly journal: DefinitionsJournal;
 
   constructor(
     private readonly broker: Broker,
     private readonly dataDir: string,
     private readonly version: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.journal = new DefinitionsJournal(() => this.schedule(), broker.report);
+  }
 
   schedule(): void {
     this.dirty = true;

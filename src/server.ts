@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { hostname, totalmem } from 'node:os';
+import { createServer, isIPv6, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
 import { startStatsSampler } from './broker/stats.js';
@@ -13,32 +14,68 @@ import { startResourceMonitor } from './resource-monitor.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
 import { Connection, type SessionSettings } from './session/connection.js';
+import { type ManagementServer, startManagementServer } from './http/server.js';
+import type { Listener } from './http/router.js';
+import { describeSession, listenerOptions, readCredentials, refusal } from './tls.js';
 
 /** How long clients get to answer connection.close at shutdown. */
 const SHUTDOWN_GRACE_MS = 3000;
 
+/** The host a client on this machine connects to for a listener's address: loopback for all addresses, IPv6 in brackets. */
+export function connectHost(address: string): string {
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
+  return isIPv6(address) ? `[${address}]` : address;
+}
+
+export interface BootOptions {
+  /** A definitions document imported at boot after the loadDefinitions file, as if it were one (no guest unless it has one). */
+  definitions?: DefinitionsDocument;
+}
+
 export interface RunningServer {
+  /** The plain AMQP port (the one picked when port 0 was asked for), or -1 when there is no plain listener (TLS only). */
   readonly port: number;
+  /** The amqps port, or undefined when no TLS certificate is configured. */
+  readonly tlsPort: number | undefined;
   readonly host: string;
+  /** Every listener, the AMQP ones first. */
+  readonly listeners: readonly Listener[];
+  /** What of the loadDefinitions file and the definitions option could not be imported, with the reason. */
+  readonly definitionsSkipped: readonly string[];
   readonly broker: Broker;
   /** Open client connections (their channels and counters are what the management API and metrics show). */
   readonly connections: ReadonlySet<Connection>;
-  /** The Prometheus endpoint's port, or undefined when it is off (metricsPort -1). */
-  readonly metricsPort: number | undefined;
+  /** The management HTTP API's port, or null when it is off. */
+  readonly managementPort: number | null;
+  /** The Prometheus endpoint's port, or null when it is off. */
+  readonly metricsPort: number | null;
+  /**
+   * Reads the TLS certificate, key and CA files again; new TLS connections use them, open ones keep theirs. Files
+   * that cannot be used are logged and the old certificates kept. Resolves to whether the new ones are in use.
+   */
+  reloadTls(): Promise<boolean>;
   /** Stops listening, closes every client with 320 CONNECTION_FORCED, and resolves when all are gone. */
   close(): Promise<void>;
 }
 
 /** Turns sockets into sessions on one broker. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, options: BootOptions = {}): Promise<RunningServer> {
+  const startedAt = Date.now();
+  // Before anything is opened: a TLS file that cannot be used stops the start.
+  const credentials = config.tlsCert === '' ? undefined : await readCredentials(config);
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
+  broker.reportError = (error, what, context) =>
+    logger.error({ event: 'internal-error', ...context, err: error }, `${what} failed: ${error instanceof Error ? error.message : String(error)}; the broker goes on`);
   const properties = await serverProperties();
   const monitor = await startResourceMonitor(broker, config, logger);
   let persistence: Persistence;
   try {
+    const load: DefinitionsDocument[] = [];
+    if (config.loadDefinitions !== '') load.push(await readDefinitionsFile(config.loadDefinitions));
+    if (options.definitions !== undefined) load.push(options.definitions);
     const boot = {
-      load: config.loadDefinitions === '' ? undefined : await readDefinitionsFile(config.loadDefinitions),
+      load,
       defaults: { user: config.defaultUser, pass: config.defaultPass, tags: config.defaultUserTags, vhost: config.defaultVhost },
     };
     persistence = await openPersistence(
@@ -59,7 +96,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     channelMax: config.channelMax,
     maxMessageSize: config.maxMessageSize,
     serverProperties: properties,
-    login: { mechanisms: config.authMechanisms, loopbackUsers: config.loopbackUsers },
+    login: { mechanisms: config.authMechanisms, loopbackUsers: config.loopbackUsers, certificateLoginFrom: config.sslCertLoginFrom },
   };
   const connections = new Set<Connection>();
   let allClosed: (() => void) | undefined;
@@ -67,29 +104,80 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     connections.delete(connection);
     if (connections.size === 0) allClosed?.();
   };
-  const server: Server = createServer((socket) => {
-    connections.add(new Connection(socket, broker, settings, logger, onClosed));
+  const server: Server | undefined =
+    config.port === -1 ? undefined : createServer((socket) => connections.add(new Connection(socket, broker, settings, logger, onClosed)));
+  const tlsServer: TlsServer | undefined =
+    credentials === undefined
+      ? undefined
+      : createTlsServer(listenerOptions(config, credentials), (socket: TLSSocket) => {
+          const reason = refusal(socket, config);
+          if (reason !== undefined) {
+            logger.warn({ event: 'tls.refused', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing TLS client: ${reason}`);
+            socket.destroy();
+            return;
+          }
+          connections.add(new Connection(socket, broker, settings, logger, onClosed, describeSession(socket)));
+        });
+  server?.on('error', (error) => logger.error({ err: error }, 'listener error'));
+  tlsServer?.on('error', (error) => logger.error({ err: error }, 'TLS listener error'));
+  // A handshake that fails or outlasts tlsHandshakeTimeout. With a listener for this event node:tls leaves the
+  // socket open (a stalled client would keep it): it is closed here.
+  tlsServer?.on('tlsClientError', (error, socket) => {
+    const peer = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+    logger.warn({ event: 'tls.handshake-failed', peer, code: (error as NodeJS.ErrnoException).code }, `TLS handshake failed: ${error.message}`);
+    socket.destroy();
   });
-  server.on('error', (error) => logger.error({ err: error }, 'listener error'));
+  const listeners: Listener[] = [];
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    if (server !== undefined) {
+      const address = await listenOn(server, config.port, config.host, logger);
+      listeners.push({ protocol: 'amqp', host: address.address, port: address.port });
+      logger.info({ protocol: 'amqp', host: address.address, port: address.port }, 'listening');
+    }
+    if (tlsServer !== undefined) {
+      const address = await listenOn(tlsServer, config.tlsPort, config.host, logger);
+      listeners.push({ protocol: 'amqp/ssl', host: address.address, port: address.port });
+      logger.info({ protocol: 'amqp/ssl', host: address.address, port: address.port, tls: true }, 'listening');
+    }
   } catch (error) {
+    server?.close();
+    tlsServer?.close();
     monitor.stop();
     await persistence.close();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  logger.info({ port: address.port, host: address.address, dataDir: config.dataDir }, 'listening');
+  const plain = listeners.find((listener) => listener.protocol === 'amqp');
+  const secure = listeners.find((listener) => listener.protocol === 'amqp/ssl');
+  let management: ManagementServer | undefined;
+  if (config.managementPort >= 0) {
+    const nodeName = String(properties.cluster_name);
+    const context = {
+      broker,
+      connections,
+      listeners,
+      nodeName,
+      clusterName: nodeName,
+      productVersion: String(properties.version),
+      startedAt,
+      memoryLimit: config.memoryHighWatermark * totalmem(),
+      loopbackUsers: config.loopbackUsers,
+      diskFreeLimit: config.diskFreeLimit,
+    };
+    try {
+      management = await startManagementServer(context, config.managementPort, config.host, logger);
+    } catch (error) {
+      server?.close();
+      tlsServer?.close();
+      monitor.stop();
+      await persistence.close();
+      throw error;
+    }
+    listeners.push({ protocol: 'http', host: management.host, port: management.port });
+  }
 
   const stopSampler = startStatsSampler((now) => sampleStats(broker, connections, now));
   let metrics: MetricsEndpoint | undefined;
-  if (config.metricsPort !== -1) {
+  if (config.metricsPort >= 0) {
     try {
       metrics = await startMetricsServer(
         {
@@ -107,17 +195,39 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       );
     } catch (error) {
       stopSampler();
+      server?.close();
+      tlsServer?.close();
+      await management?.close();
       monitor.stop();
-      server.close();
       await persistence.close();
       throw error;
     }
+    listeners.push({ protocol: 'http/prometheus', host: metrics.host, port: metrics.port });
   }
+
+  const reloadTls = async (): Promise<boolean> => {
+    if (tlsServer === undefined) {
+      logger.info('no TLS listener: no certificates to reload');
+      return false;
+    }
+    try {
+      tlsServer.setSecureContext(await readCredentials(config));
+    } catch (error) {
+      logger.error({ event: 'tls.reload-failed' }, `TLS certificates not reloaded, the old ones stay in use: ${(error as Error).message}`);
+      return false;
+    }
+    logger.info({ event: 'tls.reloaded', cert: config.tlsCert }, 'TLS certificates reloaded; new connections use them');
+    return true;
+  };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = Promise.all(
+        [server, tlsServer].map((listener) => new Promise<void>((resolve) => (listener === undefined ? resolve() : listener.close(() => resolve())))),
+      );
+      await management?.close();
+      await metrics?.close();
       if (connections.size > 0) {
         const gone = new Promise<void>((resolve) => (allClosed = resolve));
         for (const connection of connections) {
@@ -129,7 +239,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       }
       await stopped;
       stopSampler();
-      await metrics?.close();
       broker.stop();
       monitor.stop();
       await persistence.close();
@@ -137,7 +246,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { port: address.port, host: address.address, broker, connections, metricsPort: metrics?.port, close };
+  return {
+    port: plain?.port ?? -1,
+    tlsPort: secure?.port,
+    host: (plain ?? secure ?? listeners[0]).host,
+    listeners,
+    managementPort: management?.port ?? null,
+    metricsPort: metrics?.port ?? null,
+    definitionsSkipped: persistence.skipped,
+    broker,
+    connections,
+    close,
+    reloadTls,
+  };
 }
 
 /** Samples every counter set that lives now: the node's, each vhost's, queue's, exchange's, connection's and channel's. */
@@ -169,6 +290,27 @@ async function clusterPermanentId(dataDir: string): Promise<string> {
   const id = `warren-cluster-id-${randomBytes(16).toString('base64url')}`;
   await writeFile(file, `${id}\n`);
   return id;
+}
+
+/** Listens on host; the default '::' falls back to IPv4 on a machine without IPv6 (where it cannot be bound at all). */
+async function listenOn(server: Server, port: number, host: string, logger: Logger): Promise<AddressInfo> {
+  try {
+    return await listen(server, port, host);
+  } catch (error) {
+    if (host !== '::' || (error as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw error;
+    logger.info({ host: '0.0.0.0' }, 'no IPv6 on this machine: listening on IPv4 only');
+    return listen(server, port, '0.0.0.0');
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */

@@ -32,9 +32,12 @@ describe('rabbitmq.conf keys', () => {
       'load_definitions = /etc/warren/definitions.json',
       'auth_mechanisms.1 = AMQPLAIN',
       'auth_mechanisms.2 = PLAIN',
+      'management.tcp.port = 15673',
+      'log.console.formatter = json',
     );
     expect(warnings).toEqual([]);
     expect(settings).toEqual({
+      managementPort: 15673,
       host: '127.0.0.1',
       port: 5673,
       defaultUser: 'admin',
@@ -50,7 +53,14 @@ describe('rabbitmq.conf keys', () => {
       maxMessageSize: 1048576,
       loadDefinitions: '/etc/warren/definitions.json',
       authMechanisms: ['AMQPLAIN', 'PLAIN'],
+      logFormat: 'json',
     });
+  });
+
+  it("log.console.formatter: RabbitMQ's plaintext is Warren's pretty lines, json its JSON lines", () => {
+    expect(parse('log.console.formatter = plaintext').settings).toEqual({ logFormat: 'pretty' });
+    expect(parse('log.console.formatter = json').settings).toEqual({ logFormat: 'json' });
+    expect(errorOf('log.console.formatter = pretty')).toBe('rabbitmq.conf line 1: log.console.formatter = pretty: expected plaintext or json');
   });
 
   it('takes a bare port (host unchanged) or an IPv6 address split at the last colon, as cuttlefish does', () => {
@@ -123,30 +133,34 @@ describe('rabbitmq.conf bad values and unknown keys', () => {
     expect(errorOf('disk_free_limit.absolute = 50 MB')).toContain('disk_free_limit.absolute = 50 MB: expected a number of bytes, optionally with a unit');
   });
 
-  it('refuses a listener that is not PORT or IP:PORT, a second listener, and listeners.tcp = none', () => {
+  it('refuses a listener that is not PORT or IP:PORT, a second listener, and listeners.tcp other than none', () => {
     expect(errorOf('listeners.tcp.default = abc')).toContain('listeners.tcp.default = abc: expected PORT or IP:PORT');
     expect(errorOf('listeners.tcp.default = localhost:5673')).toContain('localhost is not an IP address');
     expect(errorOf('listeners.tcp.default = [::1]:5673')).toContain('[::1] is not an IP address');
     expect(errorOf('listeners.tcp.default = 5672', 'listeners.tcp.other = 5673')).toBe(
       'rabbitmq.conf line 2: listeners.tcp.other = 5673: Warren listens on one address, already set by listeners.tcp.default on line 1',
     );
-    expect(errorOf('listeners.tcp = none')).toContain('Warren needs a TCP listener');
+    expect(errorOf('listeners.tcp = 5672')).toContain('listeners.tcp = 5672: expected none');
+    expect(parse('listeners.tcp = none').settings).toEqual({ port: -1 });
+    expect(parse('listeners.ssl.default = 127.0.0.1:5676').settings).toEqual({ host: '127.0.0.1', tlsPort: 5676 });
+    expect(errorOf('listeners.tcp.default = 127.0.0.1:5672', 'listeners.ssl.default = ::1:5671')).toBe(
+      "rabbitmq.conf line 2: listeners.ssl.default = ::1:5671: Warren's TLS and plain listeners share one address, and rabbitmq.conf line 1: listeners.tcp.default = 127.0.0.1:5672 gives 127.0.0.1",
+    );
   });
 
   it('warns about keys Warren does not have, naming key and line, and reads the rest', () => {
     const { settings, warnings } = parse(
-      'management.tcp.port = 15672',
+      'management.ssl.port = 15671',
       'heartbeat = 5',
-      'listeners.ssl.default = 5671',
+      'ssl_options.honor_cipher_order = true',
       'ssl_options.cacertfile = /ca.pem',
       'prometheus.tcp.port = 15693',
       'disk_free_limit.relative = 1.5',
     );
-    expect(settings).toEqual({ heartbeat: 5, metricsPort: 15693 });
+    expect(settings).toEqual({ heartbeat: 5, tlsCa: '/ca.pem', metricsPort: 15693 });
     expect(warnings).toEqual([
-      'rabbitmq.conf line 1: unknown key management.tcp.port (not a Warren setting), ignored',
-      'rabbitmq.conf line 3: unknown key listeners.ssl.default (not a Warren setting), ignored',
-      'rabbitmq.conf line 4: unknown key ssl_options.cacertfile (not a Warren setting), ignored',
+      'rabbitmq.conf line 1: unknown key management.ssl.port (not a Warren setting), ignored',
+      'rabbitmq.conf line 3: unknown key ssl_options.honor_cipher_order (not a Warren setting), ignored',
       'rabbitmq.conf line 6: unknown key disk_free_limit.relative (not a Warren setting), ignored',
     ]);
   });

@@ -45,6 +45,7 @@ describe('precedence', () => {
       host: ['127.0.0.1', '127.0.0.1'],
       'data-dir': ['/var/lib/warren', '/var/lib/warren'],
       'log-level': ['debug', 'debug'],
+      'log-format': ['pretty', 'pretty'],
       heartbeat: ['30', 30],
       'frame-max': ['65536', 65536],
       'channel-max': ['100', 100],
@@ -58,7 +59,20 @@ describe('precedence', () => {
       'default-vhost': ['apps', 'apps'],
       'loopback-users': ['guest,bob', ['guest', 'bob']],
       'auth-mechanisms': ['AMQPLAIN', ['AMQPLAIN']],
+      'management-port': ['off', -1],
       'metrics-port': ['15693', 15693],
+      'tls-port': ['5676', 5676],
+      'tls-cert': ['/etc/warren/server_certificate.pem', '/etc/warren/server_certificate.pem'],
+      'tls-key': ['/etc/warren/server_key.pem', '/etc/warren/server_key.pem'],
+      'tls-ca': ['/etc/warren/ca_certificate.pem', '/etc/warren/ca_certificate.pem'],
+      'tls-key-passphrase': ['s3cret', 's3cret'],
+      'tls-verify': ['peer', 'peer'],
+      'tls-fail-if-no-peer-cert': ['false', false],
+      'tls-depth': ['2', 2],
+      'tls-versions': ['tlsv1.3', ['tlsv1.3']],
+      'tls-ciphers': ['TLS_AES_256_GCM_SHA384,ECDHE-ECDSA-AES256-GCM-SHA384', ['TLS_AES_256_GCM_SHA384', 'ECDHE-ECDSA-AES256-GCM-SHA384']],
+      'tls-handshake-timeout': ['1000', 1000],
+      'ssl-cert-login-from': ['common_name', 'common_name'],
     };
     for (const spec of OPTIONS) {
       if (spec.key === undefined) continue;
@@ -70,18 +84,28 @@ describe('precedence', () => {
     }
   });
 
+  it('log format: auto unless a flag, variable or log.console.formatter says json or pretty; anything else refused', () => {
+    expect(DEFAULT_CONFIG.logFormat).toBe('auto');
+    const readFile = files({ 'w.conf': 'log.console.formatter = plaintext' });
+    expect(resolveConfig(['--config', 'w.conf'], {}, readFile).config.logFormat).toBe('pretty');
+    expect(resolveConfig(['--config', 'w.conf'], { WARREN_LOG_FORMAT: 'json' }, readFile).config.logFormat).toBe('json');
+    expect(resolveConfig(['--log-format', 'auto'], { WARREN_LOG_FORMAT: 'json' }).config.logFormat).toBe('auto');
+    expect(errorOf(() => resolveConfig(['--log-format', 'text'], {}))).toBe('--log-format text: must be one of auto, json, pretty');
+  });
+
   it('--loopback-users none and an empty list both mean nobody', () => {
     expect(resolveConfig(['--loopback-users', 'none'], {}).config.loopbackUsers).toEqual([]);
     expect(resolveConfig([], { WARREN_LOOPBACK_USERS: '' }).config.loopbackUsers).toEqual([]);
   });
 
-  it('metrics port: prometheus.tcp.port in the file, -1 (off) or 0 (a free port) from flags, nothing else negative', () => {
+  it('metrics port: prometheus.tcp.port in the file, off/-1 or 0 (a free port) from flags, nothing else negative', () => {
     expect(DEFAULT_CONFIG.metricsPort).toBe(15692);
     const readFile = files({ 'p.conf': 'prometheus.tcp.port = 9419\n' });
     expect(resolveConfig(['--config', 'p.conf'], {}, readFile).config.metricsPort).toBe(9419);
     expect(resolveConfig(['--config', 'p.conf', '--metrics-port', '-1'], {}, readFile).config.metricsPort).toBe(-1);
     expect(resolveConfig([], { WARREN_METRICS_PORT: '0' }).config.metricsPort).toBe(0);
-    expect(() => resolveConfig(['--metrics-port', '-2'], {})).toThrow('--metrics-port -2: expected a port number, 0 for a free one, or -1 for off');
+    expect(resolveConfig([], { WARREN_METRICS_PORT: 'off' }).config.metricsPort).toBe(-1);
+    expect(() => resolveConfig(['--metrics-port', '-2'], {})).toThrow('--metrics-port -2: expected a port number, or off');
     expect(() => resolveConfig(['--config', 'q.conf'], {}, files({ 'q.conf': 'prometheus.tcp.port = 70000\n' }))).toThrow(
       'q.conf line 1: prometheus.tcp.port = 70000: must be a whole number from 0 to 65535',
     );
@@ -104,9 +128,9 @@ describe('unknown and bad settings', () => {
   });
 
   it('passes on the config file warnings', () => {
-    const readFile = files({ 'w.conf': 'management.tcp.port = 15672\n' });
+    const readFile = files({ 'w.conf': 'management.ssl.port = 15671\n' });
     expect(resolveConfig(['--config', 'w.conf'], {}, readFile).warnings).toEqual([
-      'w.conf line 1: unknown key management.tcp.port (not a Warren setting), ignored',
+      'w.conf line 1: unknown key management.ssl.port (not a Warren setting), ignored',
     ]);
   });
 
@@ -124,11 +148,9 @@ describe('unknown and bad settings', () => {
     expect(errorOf(() => resolveConfig(['--max-message-size', '600000000'], {}))).toContain('must be a whole number from 1 to 536870912');
     expect(errorOf(() => resolveConfig(['--log-level', 'loud'], {}))).toContain('--log-level loud: must be one of fatal');
     expect(errorOf(() => resolveConfig(['--disk-free-limit', '5 GB'], {}))).toContain('--disk-free-limit 5 GB: expected a number of bytes');
-    expect(errorOf(() => resolveConfig(['--config', 'm.conf'], {}, readFile))).toBe(
-      'm.conf line 1: auth_mechanisms.1 = EXTERNAL: EXTERNAL is not supported (it needs TLS client certificates, which Warren does not have yet); Warren supports PLAIN, AMQPLAIN',
-    );
+    expect(resolveConfig(['--config', 'm.conf'], {}, readFile).config.authMechanisms).toEqual(['EXTERNAL']);
     expect(errorOf(() => resolveConfig(['--auth-mechanisms', 'PLAIN,CRAM-MD5'], {}))).toBe(
-      '--auth-mechanisms PLAIN,CRAM-MD5: CRAM-MD5 is not supported; Warren supports PLAIN, AMQPLAIN',
+      '--auth-mechanisms PLAIN,CRAM-MD5: CRAM-MD5 is not supported; Warren supports PLAIN, AMQPLAIN, EXTERNAL',
     );
     expect(errorOf(() => resolveConfig(['--auth-mechanisms', 'none'], {}))).toContain('at least one is needed');
   });
@@ -148,6 +170,80 @@ describe('unknown and bad settings', () => {
 describe('startBroker settings', () => {
   it('throws ConfigError naming a setting with a bad value, before opening anything', async () => {
     await expect(startBroker({ heartbeat: -1 })).rejects.toThrow(new ConfigError('heartbeat: must be a whole number from 0 to 65535'));
-    await expect(startBroker({ authMechanisms: ['EXTERNAL'] })).rejects.toThrow(ConfigError);
+    await expect(startBroker({ authMechanisms: ['CRAM-MD5'] })).rejects.toThrow(ConfigError);
+    await expect(startBroker({ port: -1 })).rejects.toThrow(new ConfigError(
+      'port -1 turns the plain AMQP listener off, which leaves no listener: give a TLS certificate (--tls-cert)',
+    ));
+  });
+});
+
+describe('TLS settings', () => {
+  it('takes --tls-fail-if-no-peer-cert alone as true, and --port -1 (TLS only) with a certificate', () => {
+    const { config } = resolveConfig(['--tls-cert', 'c.pem', '--tls-ca', 'ca.pem', '--tls-verify', 'peer', '--tls-fail-if-no-peer-cert', '--port', '-1'], {});
+    expect(config).toMatchObject({ tlsCert: 'c.pem', tlsVerify: 'peer', tlsFailIfNoPeerCert: true, port: -1, tlsPort: 5671 });
+  });
+
+  it('refuses settings that cannot work, naming them', () => {
+    expect(errorOf(() => resolveConfig(['--port', '-1'], {}))).toContain('port -1 turns the plain AMQP listener off');
+    expect(errorOf(() => resolveConfig(['--tls-fail-if-no-peer-cert'], {}))).toBe(
+      'tls-fail-if-no-peer-cert needs tls-verify peer (a certificate that is not asked for cannot be required)',
+    );
+    expect(errorOf(() => resolveConfig(['--tls-cert', 'c.pem', '--tls-verify', 'peer'], {}))).toBe(
+      'tls-verify peer needs tls-ca, the CA certificates client certificates are verified against',
+    );
+    expect(errorOf(() => resolveConfig(['--tls-versions', 'tlsv1.1,tlsv1.2'], {}))).toBe(
+      '--tls-versions tlsv1.1,tlsv1.2: tlsv1.1 is not supported; Warren accepts tlsv1.2 and tlsv1.3 only',
+    );
+    expect(errorOf(() => resolveConfig(['--tls-verify', 'verify_peer'], {}))).toBe('--tls-verify verify_peer: expected none or peer');
+    expect(errorOf(() => resolveConfig([], { WARREN_SSL_CERT_LOGIN_FROM: 'subject_alternative_name' }))).toBe(
+      'WARREN_SSL_CERT_LOGIN_FROM=subject_alternative_name: expected distinguished_name or common_name',
+    );
+  });
+
+  it('reads the ssl_options keys of rabbitmq.conf', () => {
+    const readFile = files({
+      't.conf': [
+        'listeners.tcp = none',
+        'listeners.ssl.default = 5676',
+        'ssl_options.cacertfile = /certs/ca_certificate.pem',
+        'ssl_options.certfile = /certs/server_certificate.pem',
+        'ssl_options.keyfile = /certs/server_key.pem',
+        'ssl_options.password = s3cret',
+        'ssl_options.verify = verify_peer',
+        'ssl_options.fail_if_no_peer_cert = true',
+        'ssl_options.depth = 2',
+        'ssl_options.versions.1 = tlsv1.3',
+        'ssl_options.versions.2 = tlsv1.2',
+        'ssl_options.ciphers.1 = TLS_AES_256_GCM_SHA384',
+        'ssl_handshake_timeout = 3000',
+        'ssl_cert_login_from = common_name',
+        'auth_mechanisms.1 = EXTERNAL',
+        '',
+      ].join('\n'),
+    });
+    const { config, warnings } = resolveConfig(['--config', 't.conf'], {}, readFile);
+    expect(warnings).toEqual([]);
+    expect(config).toEqual({
+      ...DEFAULT_CONFIG,
+      port: -1,
+      tlsPort: 5676,
+      tlsCa: '/certs/ca_certificate.pem',
+      tlsCert: '/certs/server_certificate.pem',
+      tlsKey: '/certs/server_key.pem',
+      tlsKeyPassphrase: 's3cret',
+      tlsVerify: 'peer',
+      tlsFailIfNoPeerCert: true,
+      tlsDepth: 2,
+      tlsVersions: ['tlsv1.3', 'tlsv1.2'],
+      tlsCiphers: ['TLS_AES_256_GCM_SHA384'],
+      tlsHandshakeTimeout: 3000,
+      sslCertLoginFrom: 'common_name',
+      authMechanisms: ['EXTERNAL'],
+    });
+    const bad = files({ 'b.conf': 'ssl_options.verify = peer\n', 'v.conf': 'ssl_options.versions.1 = tlsv1.1\n' });
+    expect(errorOf(() => resolveConfig(['--config', 'b.conf'], {}, bad))).toBe('b.conf line 1: ssl_options.verify = peer: expected verify_peer or verify_none');
+    expect(errorOf(() => resolveConfig(['--config', 'v.conf'], {}, bad))).toBe(
+      'v.conf line 1: ssl_options.versions.1 = tlsv1.1: tlsv1.1 is not supported; Warren accepts tlsv1.2 and tlsv1.3 only',
+    );
   });
 });

@@ -107,6 +107,43 @@ func confirms(url, id string) result {
 	return result{"confirms": got, "messages": q2.Messages, "consumers": q2.Consumers, "declared": result{"name": q.Name == id+".q", "messages": q.Messages}}
 }
 
+// confirmsAfterNack: two publishes back to back into a queue that holds one
+// (x-overflow reject-publish), five times on fresh queues: the first is acked,
+// the second nacked, and nothing else is confirmed.
+func confirmsAfterNack(url, id string) result {
+	conn := dial(url)
+	defer conn.Close()
+	ch, err := conn.Channel()
+	must(err)
+	must(ch.Confirm(false))
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 10))
+	var rounds [][]result
+	for round := 0; round < 5; round++ {
+		name := fmt.Sprintf("%s.q%d", id, round)
+		_, err := ch.QueueDeclare(name, false, false, true, false, amqp.Table{"x-max-length": int32(1), "x-overflow": "reject-publish"})
+		must(err)
+		for i := 0; i < 2; i++ {
+			must(ch.Publish("", name, false, false, amqp.Publishing{Body: []byte(fmt.Sprintf("m%d", i))}))
+		}
+		var got []result
+		timeout := time.After(5 * time.Second)
+		for len(got) < 2 {
+			select {
+			case c := <-confirms:
+				got = append(got, result{"tag": c.DeliveryTag, "ack": c.Ack})
+			case <-timeout:
+				fail(errors.New("confirms timed out"))
+			}
+		}
+		rounds = append(rounds, got)
+		_, err = ch.QueueDelete(name, false, false, false)
+		must(err)
+	}
+	// A sleep, not an event: what is checked is that no further confirm arrives.
+	time.Sleep(200 * time.Millisecond)
+	return result{"rounds": rounds, "extra": len(confirms)}
+}
+
 func consumeQos(url, id string) result {
 	conn := dial(url)
 	defer conn.Close()
@@ -211,6 +248,8 @@ func main() {
 			done <- tune(url)
 		case "confirms":
 			done <- confirms(url, id)
+		case "confirms-after-nack":
+			done <- confirmsAfterNack(url, id)
 		case "consume-qos":
 			done <- consumeQos(url, id)
 		case "errors":

@@ -61,6 +61,8 @@ export interface ComparisonOptions {
    * it at boot (load_definitions), Warren starts on a data dir holding it.
    */
   definitions?: object;
+  /** Plugins the RabbitMQ node enables (Warren has their behaviour built in). */
+  plugins?: string[];
 }
 
 /** A temp data dir (removed at exit) whose definitions.json is `definitions`. */
@@ -85,7 +87,7 @@ export function compareBrokers(title: string, scenarios: Scenario[], opts: Compa
     describe.skipIf(clientsMissing || rabbitMissing)(label('RabbitMQ (reference)', ...clientDeps, rabbitDep), () => {
       let rabbit: RabbitNode | undefined;
       beforeAll(async () => {
-        rabbit = await startRabbitMQ({ definitions: opts.definitions });
+        rabbit = await startRabbitMQ({ definitions: opts.definitions, plugins: opts.plugins });
         console.log(`[interop] ${title}: private RabbitMQ ${rabbit.nodeName} on 127.0.0.1:${rabbit.port} started in ${rabbit.startMs} ms`);
       }, 90_000);
       afterAll(async () => {

@@ -19,7 +19,9 @@ export interface RabbitNode {
   dir: string;
   epmdPort: number;
   distPort: number;
-  /** Milliseconds from spawn to first completed AMQP handshake. */
+  /** The management plugin's HTTP port on 127.0.0.1, when asked for with `management: true`. */
+  managementPort?: number;
+  /** Milliseconds from spawn to first completed AMQP handshake (and, with management, its HTTP listener). */
   startMs: number;
   stop(): Promise<void>;
   /**
@@ -58,7 +60,9 @@ export interface StartRabbitMQOptions {
   extraConfig?: string[];
   /** A definitions document the node imports at boot (load_definitions); it must keep guest/guest for the readiness probe. */
   definitions?: object;
-  /** Plugins to enable (the enabled_plugins file), e.g. rabbitmq_prometheus; none by default. */
+  /** Enable rabbitmq_management on a free port. */
+  management?: boolean;
+  /** Plugins the node enables at boot (its enabled_plugins file), e.g. rabbitmq_auth_mechanism_ssl or rabbitmq_consistent_hash_exchange. */
   plugins?: string[];
 }
 
@@ -67,7 +71,7 @@ export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<Ra
   const t0 = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-rmq-'));
   trackDir(dir);
-  const [amqpPort, distPort, epmdPort] = await freePorts(3) as [number, number, number];
+  const [amqpPort, distPort, epmdPort, managementPort] = (await freePorts(4)) as [number, number, number, number];
   const nodeName = `warren-test-${crypto.randomBytes(4).toString('hex')}@localhost`;
   const user = rabbitUser();
 
@@ -84,13 +88,26 @@ export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<Ra
       'log.file.level = info',
       // Small test machine; don't let a disk/memory alarm block publishers.
       `disk_free_limit.absolute = ${opts.diskFreeLimit ?? '1MB'}`,
+      ...(opts.management
+        ? [
+            `management.tcp.port = ${managementPort}`,
+            'management.tcp.ip = 127.0.0.1',
+            // New connections, channels and queue depths show up on the smallest sample interval (5 s by default).
+            'collect_statistics_interval = 1000',
+            'management.sample_retention_policies.global.minute = 1',
+            'management.sample_retention_policies.basic.minute = 1',
+            'management.sample_retention_policies.detailed.10 = 1',
+          ]
+        : []),
       ...(opts.definitions !== undefined ? [`load_definitions = ${definitionsFile}`] : []),
       ...(opts.extraConfig ?? []),
       '',
     ].join('\n'),
   );
   const pluginsFile = path.join(dir, 'enabled_plugins');
-  fs.writeFileSync(pluginsFile, `[${(opts.plugins ?? []).join(',')}].\n`);
+  // The node reads its enabled plugins from this file at boot (what `rabbitmq-plugins --offline enable` writes).
+  const plugins = [...(opts.plugins ?? []), ...(opts.management ? ['rabbitmq_management'] : [])];
+  fs.writeFileSync(pluginsFile, `[${plugins.join(',')}].\n`);
   const envFile = path.join(dir, 'rabbitmq-env.conf');
   fs.writeFileSync(envFile, '# empty: ignore /etc/rabbitmq/rabbitmq-env.conf\n');
   const advancedFile = path.join(dir, 'advanced.config');
@@ -163,6 +180,7 @@ export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<Ra
       if (Date.now() > deadline) throw new Error(`no AMQP handshake by the deadline (start: ${timeoutMs} ms; last error: ${lastErr})`);
       await new Promise((r) => setTimeout(r, 250));
     }
+    if (opts.management) await waitForTcp(managementPort, Math.max(1_000, deadline - Date.now()));
   };
   const cleanup = async () => {
     if (server) await stopGroup(server, 15_000);
@@ -197,7 +215,18 @@ export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<Ra
       }
       return { stopMs, startMs: Date.now() - r0, killed };
     };
-    return { port: amqpPort, url, nodeName, dir, epmdPort, distPort, startMs, stop: cleanup, restart };
+    return {
+      port: amqpPort,
+      url,
+      nodeName,
+      dir,
+      epmdPort,
+      distPort,
+      ...(opts.management ? { managementPort } : {}),
+      startMs,
+      stop: cleanup,
+      restart,
+    };
   } catch (err) {
     const logs = logTail(dir);
     await cleanup();

@@ -121,14 +121,33 @@ export function method(channel: number, classId: number, methodId: number, args:
   return frame(FRAME_METHOD, channel, methodPayload(classId, methodId, args), opts);
 }
 
-/** Content header with no properties (flags 0). */
-export function contentHeader(channel: number, classId: number, bodySize: number | bigint): Buffer {
-  const p = Buffer.alloc(14);
+/** Content header; `properties` are the raw bytes from the property flags on (default: flags 0, none). */
+export function contentHeader(channel: number, classId: number, bodySize: number | bigint, properties: Buffer = Buffer.alloc(2)): Buffer {
+  const p = Buffer.alloc(12);
   p.writeUInt16BE(classId, 0);
   p.writeUInt16BE(0, 2); // weight
   p.writeBigUInt64BE(BigInt(bodySize), 4);
-  p.writeUInt16BE(0, 12); // property flags
-  return frame(FRAME_HEADER, channel, p);
+  return frame(FRAME_HEADER, channel, Buffer.concat([p, properties]));
+}
+
+/** Basic properties with only the headers flag (0x2000) set, and this raw table after it. */
+export function headersProperties(table: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([0x20, 0x00]), table]);
+}
+
+/** A raw field table with one field `a` of type `Z`, which no broker can decode. */
+export const UNDECODABLE_TABLE = Buffer.from([0, 0, 0, 3, 1, 0x61, 0x5a]);
+
+/** A field table nested `levels` deep ({a: {a: … {}}}), built in place: level i starts at 7i. */
+export function nestedTable(levels: number): Buffer {
+  const table = Buffer.alloc(7 * levels + 4);
+  for (let i = 0; i < levels; i++) {
+    table.writeUInt32BE(7 * (levels - i), 7 * i);
+    table[7 * i + 4] = 1;
+    table[7 * i + 5] = 0x61; // a
+    table[7 * i + 6] = 0x46; // F
+  }
+  return table;
 }
 
 export function body(channel: number, data: Buffer | string): Buffer {

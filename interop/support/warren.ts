@@ -43,8 +43,8 @@ export interface StartWarrenOptions {
 }
 
 function warrenArgs(dataDir: string, opts: StartWarrenOptions): string[] {
-  // Loopback only (Warren's default host is '::'); no metrics listener on the fixed 15692 unless args ask for one.
-  return [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', '--metrics-port', '-1', ...(opts.args ?? [])];
+  // Loopback only (Warren's default host is '::').
+  return [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
 }
 
 function spawnWarren(args: string[]): ChildProcess {
@@ -52,7 +52,9 @@ function spawnWarren(args: string[]): ChildProcess {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'test' },
+    // Management and metrics off unless a test asks (a flag wins over the environment): Warren processes run in
+    // parallel and would all want 15672 and 15692.
+    env: { ...process.env, NODE_ENV: 'test', WARREN_MANAGEMENT_PORT: '-1', WARREN_METRICS_PORT: '-1' },
   });
 }
 

@@ -1,5 +1,7 @@
+import { type Failable, reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
+
 /** A connection that blocks its publishers while a resource alarm is in effect. */
-export interface AlarmListener {
+export interface AlarmListener extends Partial<Failable> {
   alarmsChanged(reason: string | null): void;
 }
 
@@ -11,6 +13,8 @@ export interface AlarmListener {
 export class Alarms {
   private readonly active = new Set<'disk' | 'memory'>();
   private readonly listeners = new Set<AlarmListener>();
+
+  constructor(private readonly reportError: UnexpectedErrorReporter = reportToStderr) {}
 
   /** RabbitMQ's reason text for connection.blocked, or null when no alarm is in effect. */
   get reason(): string | null {
@@ -25,7 +29,15 @@ export class Alarms {
     else this.active.delete(resource);
     const after = this.reason;
     if (after === before) return;
-    for (const listener of this.listeners) listener.alarmsChanged(after);
+    for (const listener of this.listeners) {
+      try {
+        listener.alarmsChanged(after);
+      } catch (error) {
+        // That listener (a connection) closes; the others still hear of the alarm.
+        if (listener.fail !== undefined) listener.fail(error);
+        else this.reportError(error, 'alarm listener', { alarm: after });
+      }
+    }
   }
 
   isSet(resource: 'disk' | 'memory'): boolean {

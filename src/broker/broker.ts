@@ -3,8 +3,10 @@ import { type Permission, PermissionTable, type TopicPermission } from './access
 import { hashPassword, type User } from './access/users.js';
 import { Alarms } from './alarms.js';
 import type { DefinitionsJournal } from './definitions.js';
+import type { DeduplicationStore } from './dedup.js';
 import type { Durability } from './durability.js';
 import { BrokerStats } from './stats.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import { VHost, type VHostMetadata } from './vhost.js';
 
 export type { User } from './access/users.js';
@@ -26,10 +28,14 @@ export interface DefaultAccess {
 
 /** The broker model: vhosts, users and their permissions. No sockets, no files. */
 export class Broker {
+  /** Errors raised in timers and I/O callbacks of the model; the server points this at its log. */
+  reportError: UnexpectedErrorReporter = reportToStderr;
+  /** What the model's parts report through (it follows reportError when that is replaced). */
+  readonly report: UnexpectedErrorReporter = (error, what, context) => this.reportError(error, what, context);
   readonly vhosts = new Map<string, VHost>();
   readonly users = new Map<string, User>();
   readonly permissions = new PermissionTable();
-  readonly alarms = new Alarms();
+  readonly alarms = new Alarms(this.report);
   /** Open connections, so that deleting a user or vhost can close theirs. */
   readonly sessions = new Set<Session>();
   /** Login attempts by outcome (for metrics). */
@@ -38,6 +44,8 @@ export class Broker {
   readonly stats = new BrokerStats();
   /** The message log, given to every vhost, including those created later. */
   durability: Durability | null = null;
+  /** Where durable queues and exchanges keep deduplication caches, given to every vhost. */
+  deduplicationStore: DeduplicationStore | null = null;
   /** Told when durable definitions change (users, vhosts, permissions included). */
   definitions: DefinitionsJournal | null = null;
 
@@ -49,8 +57,9 @@ export class Broker {
   putVhost(name: string, metadata: Partial<VHostMetadata> = {}): VHost {
     let vhost = this.vhosts.get(name);
     if (vhost === undefined) {
-      vhost = new VHost(name, this.stats);
+      vhost = new VHost(name, this.report, this.stats);
       vhost.durability = this.durability;
+      vhost.deduplicationStore = this.deduplicationStore;
       vhost.definitions = this.definitions;
       this.vhosts.set(name, vhost);
     }

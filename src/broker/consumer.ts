@@ -17,6 +17,11 @@ export interface Consumer {
   deliver(queue: Queue, entry: QueueEntry, message: Message): void;
   /** The queue went away (deleted): the consumer tells its client with basic.cancel. */
   cancelledByBroker(queue: Queue): void;
+  /**
+   * deliver() threw: the queue has unsubscribed it. The consumer's session
+   * closes (and logs why); without this method the queue reports the error.
+   */
+  failed?(queue: Queue, error: unknown): void;
 }
 
 /** The pseudo-queue RabbitMQ's direct reply-to uses: consumed with no-ack, never declared. */

@@ -4,7 +4,8 @@ import type { Broker } from './broker.js';
 import { isExchange } from './exchange.js';
 import { isExchangeType } from './exchanges/index.js';
 import { exportPolicies, importPolicies, type ParameterDocument, type PolicyDocument } from './policy-definitions.js';
-import { isPersistentBinding, isPersistentQueue } from './vhost.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
+import { isPersistentBinding, isPersistentQueue, type VHost } from './vhost.js';
 
 /** Something waiting for the definitions to be on disk (a channel holding a declare-ok). */
 export interface DefinitionsWaiter {
@@ -20,7 +21,10 @@ export class DefinitionsJournal {
   private storedVersion = 0;
   private waiters: { version: number; waiter: DefinitionsWaiter }[] = [];
 
-  constructor(private readonly onChange: () => void) {}
+  constructor(
+    private readonly onChange: () => void,
+    private readonly reportError: UnexpectedErrorReporter = reportToStderr,
+  ) {}
 
   changed(): void {
     this.version++;
@@ -45,7 +49,13 @@ export class DefinitionsJournal {
     this.storedVersion = Math.max(this.storedVersion, version);
     const ready = this.waiters.filter((w) => w.version <= this.storedVersion);
     this.waiters = this.waiters.filter((w) => w.version > this.storedVersion);
-    for (const { waiter } of ready) waiter.definitionsStored();
+    for (const { waiter } of ready) {
+      try {
+        waiter.definitionsStored();
+      } catch (error) {
+        this.reportError(error, 'reply held for the definitions write');
+      }
+    }
   }
 }
 
@@ -237,63 +247,63 @@ export function importAccess(broker: Broker, document: Partial<DefinitionsDocume
   return problems;
 }
 
-/** Declares what a definitions document describes; returns what it could not (with the reason). */
+/**
+ * Restores what a definitions document describes, as stored: names a client
+ * may not declare (a server-named amq.gen-* queue) included. Users, vhosts and
+ * permissions first, then policies, then exchanges, queues and bindings, as
+ * RabbitMQ imports them; an exchange or queue that exists is left as it is.
+ * One object that cannot be restored is skipped and the rest comes up;
+ * returns what was skipped, with the reason.
+ */
 export function importDefinitions(broker: Broker, document: DefinitionsDocument): string[] {
+  if (document === null || typeof document !== 'object') return ['the document is not an object'];
   const problems = importAccess(broker, document);
-  const owner = {};
-  // Before the queues and exchanges, as RabbitMQ imports them: each is declared with its policy.
   problems.push(...importPolicies(broker, document));
-  for (const exchange of document.exchanges ?? []) {
-    const vhost = broker.vhost(exchange.vhost);
-    if (vhost === undefined || !isExchangeType(exchange.type)) {
-      problems.push(`exchange '${exchange.name}': unknown vhost '${exchange.vhost}' or type '${exchange.type}'`);
-      continue;
+  const owner = {};
+  const each = <T>(kind: string, items: T[] | undefined, restore: (item: T) => void): void => {
+    if (items !== undefined && !Array.isArray(items)) {
+      problems.push(`${kind}s: not a list`);
+      return;
     }
-    try {
-      // An existing exchange is left as it is, as RabbitMQ's import does.
-      if (!vhost.exchanges.has(exchange.name)) {
-        vhost.declareExchange(exchange.name, exchange.type, false, {
-          durable: true,
-          autoDelete: exchange.auto_delete,
-          internal: exchange.internal,
-          arguments: jsonToTable(exchange.arguments),
-        });
+    for (const item of items ?? []) {
+      try {
+        restore(item);
+      } catch (error) {
+        problems.push(`${kind} ${describe(item)}: ${error instanceof Error ? error.message : String(error)}`);
       }
-    } catch (error) {
-      problems.push(`exchange '${exchange.name}': ${(error as Error).message}`);
     }
-  }
-  for (const queue of document.queues ?? []) {
-    const vhost = broker.vhost(queue.vhost);
-    if (vhost === undefined) {
-      problems.push(`queue '${queue.name}': unknown vhost '${queue.vhost}'`);
-      continue;
-    }
-    try {
-      // An existing queue is left as it is, as RabbitMQ's import does.
-      if (!vhost.queues.has(queue.name)) {
-        vhost.declareQueue(
-          queue.name,
-          false,
-          { durable: true, exclusive: false, autoDelete: queue.auto_delete, arguments: jsonToTable(queue.arguments) },
-          owner,
-        );
-      }
-    } catch (error) {
-      problems.push(`queue '${queue.name}': ${(error as Error).message}`);
-    }
-  }
-  for (const binding of document.bindings ?? []) {
-    const vhost = broker.vhost(binding.vhost);
-    try {
-      if (vhost === undefined) throw new Error(`unknown vhost '${binding.vhost}'`);
-      const args = jsonToTable(binding.arguments);
-      if (binding.destination_type === 'exchange') vhost.bindExchange(binding.destination, binding.source, binding.routing_key, args);
-      else vhost.bindQueue(binding.destination, binding.source, binding.routing_key, args, owner);
-    } catch (error) {
-      problems.push(`binding ${binding.source} -> ${binding.destination}: ${(error as Error).message}`);
-    }
-  }
+  };
+  each('exchange', document.exchanges, (exchange) => {
+    const vhost = vhostOf(broker, exchange);
+    if (!isExchangeType(exchange.type)) throw new Error(`unknown exchange type '${String(exchange.type)}'`);
+    const name = text(exchange.name, 'name');
+    if (vhost.exchanges.has(name)) return;
+    vhost.declareExchange(name, exchange.type, false, {
+      durable: true,
+      autoDelete: exchange.auto_delete === true,
+      internal: exchange.internal === true,
+      arguments: jsonToTable(exchange.arguments),
+    });
+  });
+  each('queue', document.queues, (queue) => {
+    const vhost = vhostOf(broker, queue);
+    const name = text(queue.name, 'name');
+    if (vhost.queues.has(name)) return;
+    vhost.restoreQueue(name, {
+      durable: true,
+      exclusive: false,
+      autoDelete: queue.auto_delete === true,
+      arguments: jsonToTable(queue.arguments),
+    });
+  });
+  each('binding', document.bindings, (binding) => {
+    const vhost = vhostOf(broker, binding);
+    const args = jsonToTable(binding.arguments);
+    const key = text(binding.routing_key, 'routing_key');
+    if (binding.destination_type === 'exchange') vhost.bindExchange(text(binding.destination, 'destination'), text(binding.source, 'source'), key, args);
+    else if (binding.destination_type === 'queue') vhost.bindQueue(text(binding.destination, 'destination'), text(binding.source, 'source'), key, args, owner);
+    else throw new Error(`unknown destination_type '${String(binding.destination_type)}'`);
+  });
   return problems;
 }
 
@@ -340,6 +350,23 @@ export function importVhostDefinitions(broker: Broker, vhost: string, document: 
   });
 }
 
+function vhostOf(broker: Broker, item: { vhost: string }): VHost {
+  const vhost = broker.vhost(item.vhost);
+  if (vhost === undefined) throw new Error(`unknown vhost '${String(item.vhost)}'`);
+  return vhost;
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new Error(`${field} is not a string`);
+  return value;
+}
+
+/** An object of the document, for a log line. */
+function describe(item: unknown): string {
+  const json = JSON.stringify(item) ?? String(item);
+  return json.length > 300 ? `${json.slice(0, 300)}…` : json;
+}
+
 function tableToJson(table: FieldTable): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(table)) out[key] = valueToJson(value);
@@ -358,6 +385,7 @@ function valueToJson(value: FieldValue): unknown {
 }
 
 function jsonToTable(json: Record<string, unknown> | undefined): FieldTable {
+  if (json !== undefined && json !== null && (typeof json !== 'object' || Array.isArray(json))) throw new Error('arguments is not a table');
   const table: FieldTable = {};
   for (const [key, value] of Object.entries(json ?? {})) table[key] = jsonToValue(value);
   return table;

@@ -1,6 +1,7 @@
 import type { LogPosition, MessageLog, StoredMessage } from '../storage/message-log.js';
 import { Message } from './message.js';
 import type { Queue } from './queue.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 
 /** Something waiting for log records to reach the disk (a channel with confirms due). */
 export interface DurabilityWaiter {
@@ -24,6 +25,8 @@ export class Durability {
     firstMsgId: number,
     /** Where failures to read paged-out messages back are reported (the broker's log). */
     private readonly reportError: (queue: Queue, error: unknown) => void,
+    /** Where an error raised by a waiter or a queue in the log's callbacks goes: the log's batch goes on. */
+    private readonly reportUnexpected: UnexpectedErrorReporter = reportToStderr,
   ) {
     this.nextMsgId = firstMsgId;
   }
@@ -41,9 +44,16 @@ export class Durability {
     return this.nextMsgId++;
   }
 
-  /** Called by the log after each group commit. */
+  /** Called by the log after each group commit; must not throw (the log's batch completion runs it). */
   onDurable(upTo: number): void {
-    for (const waiter of this.waiters) waiter.onDurable(upTo);
+    for (const waiter of this.waiters) {
+      try {
+        waiter.onDurable(upTo);
+      } catch (error) {
+        this.waiters.delete(waiter);
+        this.reportUnexpected(error, 'publisher confirms after a group commit', { durableTicket: upTo });
+      }
+    }
   }
 
   wait(waiter: DurabilityWaiter): void {
@@ -87,7 +97,13 @@ export class Durability {
   private writeWatermarks(): void {
     this.watermarkScheduled = false;
     const queues = this.watermarkQueues;
-    for (let i = 0; i < queues.length; i++) queues[i].writeWatermark();
+    for (let i = 0; i < queues.length; i++) {
+      try {
+        queues[i].writeWatermark();
+      } catch (error) {
+        this.reportUnexpected(error, 'delivered-up-to watermark', { vhost: queues[i].vhost, queue: queues[i].name });
+      }
+    }
     queues.length = 0;
   }
 }

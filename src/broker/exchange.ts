@@ -1,5 +1,6 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import { effectiveDefinition, type Policy } from './access/policies.js';
+import type { DeduplicationCache } from './dedup.js';
 import { createRouter } from './exchanges/index.js';
 import { stringValue } from './field-values.js';
 import type { ExchangeType, Router } from './exchanges/router.js';
@@ -39,6 +40,8 @@ export class Exchange {
   operatorPolicy: Policy | undefined = undefined;
   /** publish_in (published to it) and publish_out (routed on to a queue). */
   readonly stats = new MessageStats();
+  /** x-message-deduplication: the cache of the deduplication header values it routed (the vhost sets it). */
+  deduplication: DeduplicationCache | null = null;
 
   constructor(
     readonly name: string,
@@ -46,7 +49,7 @@ export class Exchange {
     readonly type: ExchangeType,
     readonly options: ExchangeOptions,
   ) {
-    this.router = createRouter<Destination>(type);
+    this.router = createRouter<Destination>(type, options.arguments);
     this.alternate = stringValue(options.arguments['alternate-exchange']);
   }
 

@@ -29,6 +29,9 @@ export interface QueueLimits {
   deliveryLimit: number;
 }
 
+/** The longest TTL or expiry RabbitMQ accepts (x-message-ttl, x-expires, expiration): ten years, in ms. */
+export const MAX_EXPIRY_MS = 315_360_000_000;
+
 /** The highest x-max-priority RabbitMQ accepts. */
 const MAX_SUPPORTED_PRIORITY = 255;
 
@@ -41,16 +44,18 @@ const OVERFLOWS: readonly string[] = ['drop-head', 'reject-publish', 'reject-pub
 export function validateQueueArguments(queue: string, vhost: string, args: FieldTable): void {
   const invalid = (arg: string, reason: string) =>
     preconditionFailed(`invalid arg '${arg}' for queue '${queue}' in vhost '${vhost}': ${reason}`);
-  const integer = (arg: string, zeroAllowed: boolean): void => {
+  const integer = (arg: string, zeroAllowed: boolean, max = Infinity): void => {
     const value = args[arg];
     if (value === undefined) return;
     const n = integerValue(value);
     if (n === undefined) throw invalid(arg, `"expected integer, got ${typeName(value)}"`);
-    if (n < 0) throw invalid(arg, `{value_negative,${n}}`);
+    // RabbitMQ prints these with ~255p: no line break at the lengths a shortstr name allows.
+    if (n < 0) throw invalid(arg, `{value_negative,${String(value)}}`);
     if (n === 0 && !zeroAllowed) throw invalid(arg, `{value_zero,${n}}`);
+    if (n > max) throw invalid(arg, `{value_too_large,${String(value)}}`);
   };
-  integer('x-message-ttl', true);
-  integer('x-expires', false);
+  integer('x-message-ttl', true, MAX_EXPIRY_MS);
+  integer('x-expires', false, MAX_EXPIRY_MS);
   integer('x-max-length', true);
   integer('x-max-length-bytes', true);
   integer('x-max-priority', true);
@@ -116,17 +121,33 @@ export function queueLimits(args: FieldTable, policy?: PolicyDefinition): QueueL
 }
 
 /**
- * The per-message TTL in the expiration property, as RabbitMQ reads it: a
- * non-negative integer in decimal, in ms. Throws 406 with RabbitMQ's text otherwise.
+ * The per-message TTL in the expiration property, as RabbitMQ reads it: an
+ * integer in decimal (an optional sign, leading zeros allowed) from 0 to
+ * MAX_EXPIRY_MS, in ms. Throws 406 with RabbitMQ's text otherwise.
  */
 export function parseExpiration(expiration: string): number {
-  const match = /^(-?)(\d+)(.*)$/s.exec(expiration);
-  const fail = (reason: string) => preconditionFailed(`invalid expiration '${expiration}': ${reason}`);
+  const match = /^([-+]?)(\d+)(.*)$/s.exec(expiration);
+  const prefix = `invalid expiration '${expiration}': `;
+  const fail = (reason: string) => preconditionFailed(prefix + reason);
   if (match === null) throw fail('no_integer');
   if (match[3] !== '') throw fail(`{leftover_string,"${match[3]}"}`);
   const n = Number(match[2]);
-  if (match[1] === '-' && n !== 0) throw fail(`{value_negative,-${match[2]}}`);
+  if (n === 0) return 0;
+  // Digits past 2^53 do not survive a Number: the text prints them from a BigInt.
+  if (match[1] === '-') throw fail(erlangPair(prefix, 'value_negative', `-${BigInt(match[2])}`));
+  if (n > MAX_EXPIRY_MS) throw fail(erlangPair(prefix, 'value_too_large', String(BigInt(match[2]))));
   return n;
+}
+
+/**
+ * `{tag,value}` as RabbitMQ's reply text prints it after `prefix` (Erlang's
+ * ~p): on one line while it ends before column 79, else broken after the
+ * comma with the value indented under the tag.
+ */
+function erlangPair(prefix: string, tag: string, value: string): string {
+  const column = [...prefix].length;
+  const flat = `{${tag},${value}}`;
+  return column + flat.length < 79 ? flat : `{${tag},\n${' '.repeat(column + 1)}${value}}`;
 }
 
 function integerValue(value: FieldValue): number | undefined {

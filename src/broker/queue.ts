@@ -1,6 +1,7 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import { effectiveDefinition, type Policy } from './access/policies.js';
 import type { Consumer } from './consumer.js';
+import type { DeduplicationCache } from './dedup.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { Durability } from './durability.js';
 import { stringValue } from './field-values.js';
@@ -18,6 +19,13 @@ const RESIDENT_MAX_BYTES = 16 * 1024 * 1024;
 const PAGE_IN_BELOW = 5_000;
 /** ... in batches of this many. */
 const PAGE_IN_BATCH = 2_000;
+
+/**
+ * The longest delay Node's setTimeout keeps (2^31-1 ms, about 24.8 days);
+ * longer ones fire at once. TTLs and expiry reach ten years: their timers are
+ * armed for at most this long and armed again until the deadline.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Flow control: a queue with consumers that falls this far behind slows the
@@ -45,6 +53,8 @@ export interface QueueOwner {
   hasDeadLetterExchange(queue: Queue): boolean;
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
   queueExpired(queue: Queue): void;
+  /** An error raised in the queue's timer or I/O callback: that operation failed, the queue goes on. */
+  unexpectedError(queue: Queue, error: unknown, what: string): void;
 }
 
 export interface QueueOptions {
@@ -115,18 +125,38 @@ export class Queue {
   private refusesWhenFull: boolean;
   /** Told of dead letters and of the queue expiring; null for a queue on its own (tests). */
   owner: QueueOwner | null = null;
+  /** x-message-deduplication: the cache of the deduplication header values it took in (the vhost sets it). */
+  deduplication: DeduplicationCache | null = null;
   /** Some entry has carried an expiry: dispatch and get drop expired heads first. */
   private expiring: boolean;
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryTimerAt = 0;
   private unusedTimer: NodeJS.Timeout | undefined;
+  /** When x-expires deletes the queue, if it stays unused. */
+  private unusedUntil = 0;
   private readonly expiryDue = (): void => {
     this.expiryTimer = undefined;
-    if (!this.deleted) this.dropExpired();
+    if (this.deleted) return;
+    const head = this.ready.peek();
+    try {
+      this.dropExpired();
+    } catch (error) {
+      this.reportFailure(error, 'message expiry');
+      // When the message that failed has left the head, the rest still expire on time
+      // (one that stays at the head waits for the next publish or get, rather than failing in a loop).
+      if (this.ready.peek() !== head) this.armExpiryTimer();
+    }
   };
   private readonly unusedFor = (): void => {
     this.unusedTimer = undefined;
-    if (!this.deleted && this.consumers.length === 0) this.owner?.queueExpired(this);
+    if (this.deleted || this.consumers.length > 0) return;
+    const left = this.unusedUntil - Date.now();
+    try {
+      if (left > 0) this.armUnusedTimer(left);
+      else this.owner?.queueExpired(this);
+    } catch (error) {
+      this.reportFailure(error, 'queue expiry (x-expires)');
+    }
   };
 
   constructor(
@@ -170,11 +200,21 @@ export class Queue {
     if (this.capped) this.dropOverflow();
   }
 
+  /** An error in a timer or callback of this queue: reported; the operation it broke is abandoned. */
+  private reportFailure(error: unknown, what: string): void {
+    if (this.owner !== null) this.owner.unexpectedError(this, error, what);
+  }
+
   /** x-expires: the queue was declared or got from; its clock starts again (it runs only without consumers). */
   used(): void {
     if (this.limits.expires <= 0 || this.consumers.length > 0 || this.deleted) return;
     clearTimeout(this.unusedTimer);
-    this.unusedTimer = setTimeout(this.unusedFor, this.limits.expires);
+    this.unusedUntil = Date.now() + this.limits.expires;
+    this.armUnusedTimer(this.limits.expires);
+  }
+
+  private armUnusedTimer(delay: number): void {
+    this.unusedTimer = setTimeout(this.unusedFor, Math.min(delay, MAX_TIMER_MS));
     this.unusedTimer.unref();
   }
 
@@ -308,13 +348,19 @@ export class Queue {
       if (!this.dropHead(head, 'expired')) return;
       head = this.ready.peek();
     }
+    this.armExpiryTimer(head);
+  }
+
+  /** One timer per queue, for the head's deadline (none when the head does not expire). */
+  private armExpiryTimer(head = this.ready.peek()): void {
     if (head === undefined || head.expiresAt === 0) {
       clearTimeout(this.expiryTimer);
       this.expiryTimer = undefined;
     } else if (this.expiryTimer === undefined || this.expiryTimerAt !== head.expiresAt) {
       clearTimeout(this.expiryTimer);
       this.expiryTimerAt = head.expiresAt;
-      this.expiryTimer = setTimeout(this.expiryDue, Math.max(0, head.expiresAt - Date.now()));
+      // A head due past MAX_TIMER_MS: dropExpired runs early, finds it not due, and arms again.
+      this.expiryTimer = setTimeout(this.expiryDue, Math.min(MAX_TIMER_MS, Math.max(0, head.expiresAt - Date.now())));
       this.expiryTimer.unref();
     }
   }
@@ -419,7 +465,14 @@ export class Queue {
     this.pagingIn = true;
     const positions = entries.map((entry) => entry.position);
     this.durability.loadMessages(positions).then(
-      (loaded) => this.pagedInBatch(entries, loaded.messages, loaded.error),
+      (loaded) => {
+        try {
+          this.pagedInBatch(entries, loaded.messages, loaded.error);
+        } catch (error) {
+          this.pagingIn = false;
+          this.reportFailure(error, 'page-in');
+        }
+      },
       (error: unknown) => {
         // Not a damaged record (those come back as null): keep the entries and try again later.
         this.pagingIn = false;
@@ -455,7 +508,13 @@ export class Queue {
     if (this.expiring) this.dropExpired();
     this.dropOverflow();
     const waiters = this.pageInWaiters.splice(0);
-    for (const waiter of waiters) waiter.pagedIn();
+    for (const waiter of waiters) {
+      try {
+        waiter.pagedIn();
+      } catch (error) {
+        this.reportFailure(error, 'page-in waiter');
+      }
+    }
     if (this.consumers.length > 0) this.dispatch();
   }
 
@@ -479,7 +538,11 @@ export class Queue {
         const entry = this.shiftResident();
         if (entry === undefined) break;
         this.taken(entry, chosen.noAck);
-        chosen.deliver(this, entry, entry.message as Message);
+        try {
+          chosen.deliver(this, entry, entry.message as Message);
+        } catch (error) {
+          this.consumerFailed(chosen, error);
+        }
       }
     } finally {
       this.dispatching = false;
@@ -494,6 +557,17 @@ export class Queue {
    */
   private watchNewHead(): void {
     if (this.expiring && this.expiryTimer === undefined && this.ready.length > 0) this.dropExpired();
+  }
+
+  /** A consumer's deliver threw: it is unsubscribed and its session closes; the queue serves the others. */
+  private consumerFailed(consumer: Consumer, error: unknown): void {
+    this.removeConsumer(consumer);
+    try {
+      if (consumer.failed !== undefined) consumer.failed(this, error);
+      else this.reportFailure(error, `delivery to consumer '${consumer.tag}'`);
+    } catch (failure) {
+      this.reportFailure(failure, `closing consumer '${consumer.tag}'`);
+    }
   }
 
   /** Single active consumer: the first subscribed, while it has room. */

@@ -5,13 +5,15 @@ import { type Policy, type PolicyInput, type PolicyKind, PolicyTable, validatePo
 import type { Access } from './access/permissions.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
 import { deadLetter, deadLetterExchange, type DeadLetterReason, isDeadLetterCycle } from './dead-letter.js';
+import { DeduplicationCache, type DeduplicationStore, deduplicationSettings, validateDeduplicationArgs } from './dedup.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
-import { isExchangeType } from './exchanges/index.js';
+import { bindingWeight, isExchangeType, validateConsistentHashArgs } from './exchanges/index.js';
 import { canonicalTable, describeValue, rabbitTypeName, stringValue } from './field-values.js';
 import { randomName } from './names.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import type { Message } from './message.js';
 import { validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueOptions, type QueueOwner } from './queue.js';
@@ -24,6 +26,8 @@ const DEFAULT_EXCHANGES: [string, string][] = [
   ['amq.headers', 'headers'],
   ['amq.match', 'headers'],
 ];
+/** RabbitMQ's firehose tracing exchange: present (internal) in every vhost, though Warren never publishes to it. */
+const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
 
 /** What describes a vhost besides its contents (RabbitMQ's vhost metadata). */
 export interface VHostMetadata {
@@ -58,6 +62,8 @@ export class VHost implements QueueOwner {
   refused = false;
   /** The message log, when the broker has one. */
   durability: Durability | null = null;
+  /** Where durable queues and exchanges keep their deduplication caches (when the broker stores them). */
+  deduplicationStore: DeduplicationStore | null = null;
   /** Told when a durable exchange, queue or binding, or a policy, comes or goes (when the broker stores them). */
   definitions: DefinitionsJournal | null = null;
   readonly policies = new PolicyTable();
@@ -70,6 +76,8 @@ export class VHost implements QueueOwner {
 
   constructor(
     readonly name: string,
+    /** Where errors raised in its queues' timers and callbacks go (the broker's log). */
+    readonly reportError: UnexpectedErrorReporter = reportToStderr,
     /** The node's counters: queue churn and dead letters are counted there. */
     readonly brokerStats: BrokerStats = new BrokerStats(),
   ) {
@@ -79,6 +87,7 @@ export class VHost implements QueueOwner {
     for (const [exchangeName, type] of DEFAULT_EXCHANGES) {
       this.exchanges.set(exchangeName, new Exchange(exchangeName, name, type as 'direct', options));
     }
+    this.exchanges.set(TRACE_EXCHANGE, new Exchange(TRACE_EXCHANGE, name, 'topic', { ...options, internal: true }));
   }
 
   // ---- publishing -------------------------------------------------------
@@ -100,10 +109,16 @@ export class VHost implements QueueOwner {
         throw accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${this.name}'`);
       }
     }
-    this.routeKey(exchange, message.routingKey, message, routed);
-    if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
     const exchangeStats = (exchange ?? this.defaultExchange).stats;
     exchangeStats.publish_in++;
+    // x-message-deduplication on the exchange: a duplicate goes nowhere (not to the alternate exchange either).
+    const deduplication = exchange === undefined ? null : exchange.deduplication;
+    if (deduplication !== null) {
+      if (deduplication.isDuplicate(message)) return routed;
+      deduplication.accept(message);
+    }
+    this.routeKey(exchange, message.routingKey, message, routed);
+    if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
     if (routed.length === 0) return routed;
     exchangeStats.publish_out++;
     this.publishing = true;
@@ -122,8 +137,13 @@ export class VHost implements QueueOwner {
     let kept = 0;
     for (let i = 0; i < routed.length; i++) {
       const queue = routed[i];
-      if (!queue.refuses(message)) routed[kept++] = queue;
-      else if (isPublish) {
+      const deduplication = queue.deduplication;
+      // A duplicate is dropped by this queue alone, and the publisher's confirm is still an ack.
+      if (deduplication !== null && deduplication.isDuplicate(message)) continue;
+      if (!queue.refuses(message)) {
+        routed[kept++] = queue;
+        deduplication?.accept(message);
+      } else if (isPublish) {
         this.refused = true;
         if (queue.limits.overflow === 'reject-publish-dlx') this.deadLetter(queue, message, 'maxlen');
       }
@@ -215,14 +235,23 @@ export class VHost implements QueueOwner {
     this.removeQueue(queue);
   }
 
+  unexpectedError(queue: Queue, error: unknown, what: string): void {
+    this.reportError(error, what, { vhost: this.name, queue: queue.name });
+  }
+
   /** The broker stops: no queue timer (TTL, x-expires) fires after this. */
   stop(): void {
-    for (const queue of this.queues.values()) queue.stopTimers();
+    for (const queue of this.queues.values()) {
+      queue.stopTimers();
+      queue.deduplication?.close();
+    }
+    for (const exchange of this.exchanges.values()) exchange.deduplication?.close();
   }
 
   /** The vhost is deleted: every queue goes, with its stored messages, and every exchange. */
   deleteAll(): void {
     for (const queue of [...this.queues.values()]) this.removeQueue(queue);
+    for (const exchange of this.exchanges.values()) exchange.deduplication?.drop();
     this.exchanges.clear();
     this.replyConsumers.clear();
   }
@@ -251,7 +280,7 @@ export class VHost implements QueueOwner {
     const matched = this.matched;
     const start = matched.length;
     const headers = exchange.type === 'headers' ? message.properties.headers : undefined;
-    exchange.router.route(routingKey, headers, matched);
+    exchange.router.route(routingKey, headers, matched, message);
     const end = matched.length;
     // Nothing matched: the alternate exchange, if any, routes it instead (each exchange once per publish).
     if (end === start && exchange.alternate !== undefined) {
@@ -298,9 +327,12 @@ export class VHost implements QueueOwner {
   // ---- exchanges --------------------------------------------------------
 
   /**
-   * exchange.declare. `access` (a client's permissions; none for imports) is
-   * checked as RabbitMQ does: configure on the exchange; for a new one with an
-   * alternate-exchange, read on it and write on the AE. Passive needs none (3.10).
+   * exchange.declare, checked in RabbitMQ's order: the type (503), the default
+   * exchange (403), `access` (a client's permissions; none for imports:
+   * configure on the exchange), then an existing exchange, amq.* ones included,
+   * must be equivalent (406); only a new name may not start with 'amq.' (403),
+   * and a new one with an alternate-exchange needs read on it and write on the
+   * AE. Passive needs no permission (3.10).
    */
   declareExchange(name: string, type: string, passive: boolean, options: ExchangeOptions, access?: Access): Exchange {
     if (passive) {
@@ -308,14 +340,11 @@ export class VHost implements QueueOwner {
       if (existing === undefined) throw notFound(`no exchange '${name}' in vhost '${this.name}'`);
       return existing;
     }
+    if (!isExchangeType(type)) {
+      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `unknown exchange type '${type}'`);
+    }
     if (name === '') throw accessRefused('operation not permitted on the default exchange');
     access?.check('configure', 'exchange', name);
-    if (name.startsWith('amq.')) {
-      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
-    }
-    if (!isExchangeType(type)) {
-      throw AmqpError.connection(ReplyCode.COMMAND_INVALID, `invalid exchange type '${type}'`);
-    }
     const existing = this.exchanges.get(name);
     if (existing !== undefined) {
       const what = `for exchange '${name}' in vhost '${this.name}'`;
@@ -325,15 +354,22 @@ export class VHost implements QueueOwner {
       checkEquivalent('durable', what, options.durable, existing.options.durable);
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
       checkEquivalent('internal', what, options.internal, existing.options.internal);
-      checkArguments(what, options.arguments, existing.options.arguments);
+      // RabbitMQ compares only this one of an exchange's arguments.
+      checkArguments(what, options.arguments, existing.options.arguments, EXCHANGE_EQUIVALENCE_ARGS);
       return existing;
+    }
+    if (name.startsWith('amq.')) {
+      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
     }
     const alternate = stringValue(options.arguments['alternate-exchange']);
     if (access !== undefined && alternate !== undefined) {
       access.check('read', 'exchange', name);
       access.check('write', 'exchange', alternate);
     }
+    const problem = (type === 'x-consistent-hash' ? validateConsistentHashArgs(options.arguments) : null) ?? validateDeduplicationArgs(options.arguments);
+    if (problem !== null) throw preconditionFailed(problem);
     const exchange = new Exchange(name, this.name, type, options);
+    exchange.deduplication = this.deduplicationCache('exchange', name, options.durable, options.arguments);
     this.applyExchangePolicies(exchange);
     this.exchanges.set(name, exchange);
     if (options.durable) this.definitions?.changed();
@@ -355,6 +391,7 @@ export class VHost implements QueueOwner {
 
   private removeExchange(exchange: Exchange): void {
     this.exchanges.delete(exchange.name);
+    exchange.deduplication?.drop();
     if (exchange.options.durable) this.definitions?.changed();
     for (const binding of exchange.bindings.values()) this.detachDestination(binding);
     exchange.bindings.clear();
@@ -402,6 +439,8 @@ export class VHost implements QueueOwner {
       }
     }
     validateQueueArguments(name, this.name, options.arguments);
+    const deduplicationProblem = validateDeduplicationArgs(options.arguments);
+    if (deduplicationProblem !== null) throw preconditionFailed(deduplicationProblem);
     this.brokerStats.queuesDeclared++;
     if (existing !== undefined) {
       // Strict, as RabbitMQ: the exclusive flag must match too (same owner, or none on both sides).
@@ -418,11 +457,22 @@ export class VHost implements QueueOwner {
     return queue;
   }
 
+  /**
+   * A stored queue at start-up, as it was declared: its name is not checked
+   * (a server-named amq.gen-* queue comes back) and neither are its arguments
+   * (the limits ignore what would not validate), as RabbitMQ restores them.
+   */
+  restoreQueue(name: string, options: QueueOptions): Queue {
+    if (this.queues.has(name)) throw new Error(`queue '${name}' in vhost '${this.name}' is stored twice`);
+    return this.createQueue(name, options, null);
+  }
+
   /** A new queue, stored in the log when durable (exclusive queues never survive a restart). */
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
     const queue = new Queue(name, this.name, options, exclusiveOwner);
     queue.owner = this;
     this.brokerStats.queuesCreated++;
+    queue.deduplication = this.deduplicationCache('queue', name, isPersistentQueue(queue), options.arguments);
     this.applyQueuePolicies(queue);
     if (this.durability !== null && isPersistentQueue(queue)) queue.attachStorage(this.durability, this.storeKey(name));
     this.queues.set(name, queue);
@@ -473,15 +523,35 @@ export class VHost implements QueueOwner {
   removeQueue(queue: Queue): void {
     if (queue.deleted) return;
     queue.dropStorage();
+    queue.deduplication?.drop();
     queue.stopTimers();
     queue.deleted = true;
     this.brokerStats.queuesDeleted++;
-    if (isPersistentQueue(queue)) this.definitions?.changed();
     this.queues.delete(queue.name);
     for (const binding of [...queue.bindings]) this.removeBinding(binding);
+    if (isPersistentQueue(queue)) this.definitions?.changed();
     const consumers = queue.consumers.splice(0);
-    for (const consumer of consumers) consumer.cancelledByBroker(queue);
+    for (const consumer of consumers) {
+      try {
+        consumer.cancelledByBroker(queue);
+      } catch (error) {
+        // That consumer's session fails; the others still hear of the deletion.
+        if (consumer.failed !== undefined) consumer.failed(queue, error);
+        else this.unexpectedError(queue, error, `cancelling consumer '${consumer.tag}'`);
+      }
+    }
     queue.purge();
+  }
+
+  /**
+   * The deduplication cache of a new queue or exchange with x-message-deduplication
+   * (null without it); a durable one keeps its cache in the store across restarts.
+   */
+  private deduplicationCache(kind: 'queue' | 'exchange', name: string, durable: boolean, args: FieldTable): DeduplicationCache | null {
+    const settings = deduplicationSettings(args);
+    if (settings === null) return null;
+    const journal = durable && this.deduplicationStore !== null ? this.deduplicationStore.open(`${kind}\u0000${this.name}\u0000${name}`) : null;
+    return new DeduplicationCache(settings, journal);
   }
 
   // ---- policies -----------------------------------------------------------
@@ -590,6 +660,9 @@ export class VHost implements QueueOwner {
     if (source.type === 'headers') {
       const problem = validateHeadersBindingArgs(args);
       if (problem !== null) throw preconditionFailed(problem);
+    } else if (source.type === 'x-consistent-hash') {
+      const weight = bindingWeight(bindingKey);
+      if (typeof weight === 'string') throw preconditionFailed(weight);
     }
     const binding: Binding = { source, destination, bindingKey, args, id };
     source.bindings.set(id, binding);
@@ -652,11 +725,13 @@ function checkEquivalent(arg: string, what: string, received: boolean, current: 
   }
 }
 
-/** RabbitMQ compares the x- arguments of a redeclare with the original's. */
-function checkArguments(what: string, received: FieldTable, current: FieldTable): void {
+const EXCHANGE_EQUIVALENCE_ARGS: readonly string[] = ['alternate-exchange'];
+
+/** RabbitMQ compares the x- arguments of a queue's redeclare with the original's (of an exchange's, only `only`). */
+function checkArguments(what: string, received: FieldTable, current: FieldTable, only?: readonly string[]): void {
   const keys = new Set([...Object.keys(received), ...Object.keys(current)]);
   for (const key of keys) {
-    if (!key.startsWith('x-')) continue;
+    if (only === undefined ? !key.startsWith('x-') : !only.includes(key)) continue;
     const now = received[key];
     const before = current[key];
     if (canonicalTable({ v: now ?? null }) === canonicalTable({ v: before ?? null })) continue;

@@ -473,6 +473,7 @@ function registry(families: readonly Family[], process: Registry): Registry {
 
 export interface MetricsEndpoint {
   readonly port: number;
+  readonly host: string;
   /** The text a scrape of `path` (with its query) returns. */
   scrape(path: string): Promise<string | undefined>;
   close(): Promise<void>;
@@ -541,9 +542,10 @@ export async function startMetricsServer(source: MetricsSource, port: number, ho
     });
   });
   const address = server.address() as AddressInfo;
-  logger.info({ protocol: 'http/prometheus', port: address.port, host: address.address }, 'metrics listening');
+  logger.info({ protocol: 'http/prometheus', host: address.address, port: address.port }, 'listening');
   return {
     port: address.port,
+    host: address.address,
     scrape,
     close: () =>
       new Promise<void>((resolve) => {

@@ -20,11 +20,17 @@ export class AmqpError extends Error {
   }
 
   /**
+   * Send only the reply-code name as the reply text ("INTERNAL_ERROR"), as
+   * RabbitMQ does for some errors; the detail still goes to the log.
+   */
+  nameOnly = false;
+
+  /**
    * The reply-text RabbitMQ would send: "NOT_FOUND - no queue 'q' in vhost '/'".
    * A shortstr holds 255 bytes, so longer texts are cut to 252 and end in "...", as RabbitMQ does.
    */
   get replyText(): string {
-    return limitShortString(this.message);
+    return this.nameOnly ? replyCodeName(this.replyCode) : limitShortString(this.message);
   }
 
   static channel(replyCode: number, detail: string, classId = 0, methodId = 0): AmqpError {

@@ -51,16 +51,26 @@ function need(buf: Buffer, p: number, n: number, end: number, what: string): voi
 }
 
 /**
- * Decodes a field table at `offset` (starting with its 32-bit length) from
- * `buf`. Returns the table and the offset just past it.
+ * How deep the tables and arrays in a method's arguments (queue, exchange,
+ * binding and consumer arguments, client properties) may nest. Those tables
+ * go on into the broker's model, its canonical texts and the definitions
+ * file, which are written recursively (JSON.stringify fails near 5,000
+ * levels); message headers are kept as bytes and nest to any depth.
  */
-export function decodeTable(buf: Buffer, offset = 0): { table: FieldTable; offset: number } {
+export const MAX_ARGUMENT_NESTING = 1000;
+
+/**
+ * Decodes a field table at `offset` (starting with its 32-bit length) from
+ * `buf`. Returns the table and the offset just past it. Tables and arrays
+ * nested more than `maxNesting` levels inside it are refused.
+ */
+export function decodeTable(buf: Buffer, offset = 0, maxNesting = Infinity): { table: FieldTable; offset: number } {
   need(buf, offset, 4, buf.length, 'table length');
   const len = buf.readUInt32BE(offset);
   const start = offset + 4;
   const end = start + len;
   need(buf, start, len, buf.length, 'table');
-  return { table: decodeTableBody(buf, start, end), offset: end };
+  return { table: decodeFields(buf, start, end, false, maxNesting) as FieldTable, offset: end };
 }
 
 /** Decodes a complete encoded table (with its 32-bit length prefix) that fills `buf`. */
@@ -70,37 +80,65 @@ export function decodeTableBuffer(buf: Buffer): FieldTable {
   return r.table;
 }
 
-function decodeTableBody(buf: Buffer, p: number, end: number): FieldTable {
-  const table: FieldTable = {};
-  while (p < end) {
-    const klen = buf[p]!;
-    need(buf, p + 1, klen, end, 'field name');
-    const key = buf.toString('utf8', p + 1, p + 1 + klen);
-    p += 1 + klen;
-    const v = decodeValue(buf, p, end);
-    if (key === '__proto__') {
-      Object.defineProperty(table, key, { value: v.value, enumerable: true, writable: true, configurable: true });
-    } else {
-      table[key] = v.value;
+function setField(container: FieldTable | FieldValue[], isArray: boolean, key: string, value: FieldValue): void {
+  if (isArray) (container as FieldValue[]).push(value);
+  else if (key === '__proto__') Object.defineProperty(container, key, { value, enumerable: true, writable: true, configurable: true });
+  else (container as FieldTable)[key] = value;
+}
+
+/**
+ * Decodes the fields of a table (or the values of an array) in [p, end).
+ * Nested tables and arrays are entered without recursion: the containers
+ * still open wait on an explicit stack, so no nesting depth a client can
+ * send (RabbitMQ takes 15,000 levels) exhausts the call stack.
+ */
+function decodeFields(buf: Buffer, p: number, end: number, isArray: boolean, maxNesting: number): FieldTable | FieldValue[] {
+  const root: FieldTable | FieldValue[] = isArray ? [] : {};
+  let container = root;
+  let containerEnd = end;
+  let inArray = isArray;
+  // Parents of the open container: container, end, isArray, repeated.
+  const open: (FieldTable | FieldValue[] | number | boolean)[] = [];
+  for (;;) {
+    if (p === containerEnd) {
+      if (open.length === 0) return root;
+      inArray = open.pop() as boolean;
+      containerEnd = open.pop() as number;
+      container = open.pop() as FieldTable | FieldValue[];
+      continue;
     }
+    let key = '';
+    if (!inArray) {
+      const klen = buf[p]!;
+      need(buf, p + 1, klen, containerEnd, 'field name');
+      key = buf.toString('utf8', p + 1, p + 1 + klen);
+      p += 1 + klen;
+    }
+    need(buf, p, 1, containerEnd, 'field type');
+    const type = buf[p]!;
+    if (type === 0x46 /* F */ || type === 0x41 /* A */) {
+      const what = type === 0x46 ? 'nested table' : 'array';
+      need(buf, p + 1, 4, containerEnd, `${what} length`);
+      const len = buf.readUInt32BE(p + 1);
+      need(buf, p + 5, len, containerEnd, what);
+      if (open.length / 3 >= maxNesting) throw malformed(`field table: tables and arrays nested more than ${maxNesting} levels deep`);
+      const child: FieldTable | FieldValue[] = type === 0x46 ? {} : [];
+      setField(container, inArray, key, child);
+      open.push(container, containerEnd, inArray);
+      container = child;
+      containerEnd = p + 5 + len;
+      inArray = type === 0x41;
+      p += 5;
+      continue;
+    }
+    const v = decodeScalar(buf, type, p + 1, containerEnd);
+    setField(container, inArray, key, v.value);
     p = v.offset;
   }
-  return table;
 }
 
-function decodeArrayBody(buf: Buffer, p: number, end: number): FieldValue[] {
-  const arr: FieldValue[] = [];
-  while (p < end) {
-    const v = decodeValue(buf, p, end);
-    arr.push(v.value);
-    p = v.offset;
-  }
-  return arr;
-}
-
-function decodeValue(buf: Buffer, p: number, end: number): { value: FieldValue; offset: number } {
-  need(buf, p, 1, end, 'field type');
-  const type = buf[p++]!;
+/** A value of a type other than F and A; `p` is just past the type octet. */
+function decodeScalar(buf: Buffer, type: number, p: number, end: number): { value: FieldValue; offset: number } {
   switch (type) {
     case 0x74: // t
       need(buf, p, 1, end, 'boolean');
@@ -153,23 +191,9 @@ function decodeValue(buf: Buffer, p: number, end: number): { value: FieldValue; 
       need(buf, p + 4, len, end, 'byte array');
       return { value: Buffer.from(buf.subarray(p + 4, p + 4 + len)), offset: p + 4 + len };
     }
-    case 0x41: {
-      // A
-      need(buf, p, 4, end, 'array length');
-      const len = buf.readUInt32BE(p);
-      need(buf, p + 4, len, end, 'array');
-      return { value: decodeArrayBody(buf, p + 4, p + 4 + len), offset: p + 4 + len };
-    }
     case 0x54: // T
       need(buf, p, 8, end, 'timestamp');
       return { value: readUInt64At(buf, p), offset: p + 8 };
-    case 0x46: {
-      // F
-      need(buf, p, 4, end, 'nested table length');
-      const len = buf.readUInt32BE(p);
-      need(buf, p + 4, len, end, 'nested table');
-      return { value: decodeTableBody(buf, p + 4, p + 4 + len), offset: p + 4 + len };
-    }
     case 0x56: // V
       return { value: null, offset: p };
     default:
@@ -178,31 +202,163 @@ function decodeValue(buf: Buffer, p: number, end: number): { value: FieldValue; 
 }
 
 // ---------------------------------------------------------------------------
+// Checking without decoding
+
+/** Sizes of the fixed-size field values by type octet; -1: length-prefixed (S x A F), -2: unknown. */
+const FIXED_SIZE = new Int8Array(256).fill(-2);
+for (const [type, size] of [['t', 1], ['b', 1], ['B', 1], ['s', 2], ['u', 2], ['I', 4], ['i', 4], ['l', 8], ['f', 4], ['d', 8], ['D', 5], ['T', 8], ['V', 0], ['S', -1], ['x', -1], ['A', -1], ['F', -1]] as const) {
+  FIXED_SIZE[type.charCodeAt(0)] = size;
+}
+
+/** A big-endian uint32 the caller has bounds-checked (cheaper than readUInt32BE's own checks). */
+function uint32At(buf: Buffer, p: number): number {
+  return buf[p]! * 0x100_0000 + ((buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!);
+}
+
+/** Ends of the containers open during a scan (index 2k) and whether each is an array (2k+1); grows for deep input, never shrinks. */
+let scanStack = new Float64Array(64);
+
+/**
+ * Checks that a field table at `offset` (32-bit length first) lies within
+ * `end` and decodes, without decoding it: no objects, no strings, no
+ * recursion. Returns the offset just past the table, or -1 when
+ * decodeTable would throw. It accepts exactly what decodeTable accepts.
+ */
+export function scanTable(buf: Buffer, offset: number, end: number): number {
+  if (offset + 4 > end) return -1;
+  let containerEnd = offset + 4 + uint32At(buf, offset);
+  if (containerEnd > end) return -1;
+  const tableEnd = containerEnd;
+  let inArray = false;
+  let depth = 0;
+  let stack = scanStack;
+  let p = offset + 4;
+  for (;;) {
+    if (p === containerEnd) {
+      if (depth === 0) return tableEnd;
+      depth--;
+      containerEnd = stack[2 * depth]!;
+      inArray = stack[2 * depth + 1] === 1;
+      continue;
+    }
+    if (!inArray) {
+      p += 1 + buf[p]!;
+      if (p > containerEnd) return -1;
+    }
+    if (p >= containerEnd) return -1;
+    const type = buf[p++]!;
+    const size = FIXED_SIZE[type]!;
+    if (size >= 0) {
+      p += size;
+      if (p > containerEnd) return -1;
+      continue;
+    }
+    if (size === -2 || p + 4 > containerEnd) return -1;
+    const valueEnd = p + 4 + uint32At(buf, p);
+    if (valueEnd > containerEnd) return -1;
+    if (type === 0x53 /* S */ || type === 0x78 /* x */) {
+      p = valueEnd;
+      continue;
+    }
+    if (2 * depth + 2 > stack.length) {
+      const grown = new Float64Array(stack.length * 2);
+      grown.set(stack);
+      scanStack = stack = grown;
+    }
+    stack[2 * depth] = containerEnd;
+    stack[2 * depth + 1] = inArray ? 1 : 0;
+    depth++;
+    containerEnd = valueEnd;
+    inArray = type === 0x41;
+    p += 4;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Encoding
 
 /** Writes a table (32-bit length + fields) into the sink. `undefined` writes an empty table. */
 export function writeTable(w: ByteSink, table: FieldTable | undefined | null): void {
-  w.ensure(4);
-  const lenAt = w.pos;
-  w.pos += 4;
-  if (table) {
-    for (const key in table) {
-      if (!Object.prototype.hasOwnProperty.call(table, key)) continue;
+  writeContainer(w, table ?? {}, false);
+}
+
+/** A table or array being written: where its length goes, and the next field. */
+interface OpenContainer {
+  lenAt: number;
+  /** The table's keys; null for an array. */
+  keys: string[] | null;
+  values: FieldTable | readonly FieldValue[];
+  next: number;
+}
+
+/**
+ * Writes a table or array (32-bit length, then its fields or values). Nested
+ * tables and arrays are entered without recursion, as in decoding: a table
+ * decoded from a client (15,000 levels deep, say) can always be written again.
+ */
+function writeContainer(w: ByteSink, root: FieldTable | readonly FieldValue[], isArray: boolean): void {
+  const open: OpenContainer[] = [];
+  let current: OpenContainer = { lenAt: beginLength(w), keys: isArray ? null : Object.keys(root), values: root, next: 0 };
+  for (;;) {
+    const keys = current.keys;
+    if (current.next === (keys === null ? (current.values as readonly FieldValue[]).length : keys.length)) {
+      w.buf.writeUInt32BE(w.pos - current.lenAt - 4, current.lenAt);
+      const parent = open.pop();
+      if (parent === undefined) return;
+      current = parent;
+      continue;
+    }
+    let value: FieldValue | undefined;
+    if (keys === null) {
+      value = (current.values as readonly FieldValue[])[current.next++];
+    } else {
+      const key = keys[current.next++]!;
       w.writeShortstr(key);
-      writeValue(w, table[key]);
+      value = (current.values as FieldTable)[key];
+    }
+    const nested = nestedContainer(value);
+    if (nested === null) {
+      writeValue(w, value);
+      continue;
+    }
+    w.writeUInt8(Array.isArray(nested) ? 0x41 /* A */ : 0x46 /* F */);
+    open.push(current);
+    current = { lenAt: beginLength(w), keys: Array.isArray(nested) ? null : Object.keys(nested), values: nested, next: 0 };
+  }
+}
+
+function beginLength(w: ByteSink): number {
+  w.ensure(4);
+  const at = w.pos;
+  w.pos += 4;
+  return at;
+}
+
+function isPlainTable(v: FieldValue | undefined): v is FieldTable {
+  return (
+    v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) &&
+    !(v instanceof TypedValue) && !(v instanceof Decimal) && !(v instanceof Date)
+  );
+}
+
+/** The table or array a value is written as (F or A), or null for any other value. */
+function nestedContainer(v: FieldValue | undefined): FieldTable | readonly FieldValue[] | null {
+  if (Array.isArray(v)) return v;
+  if (isPlainTable(v)) return v;
+  if (v instanceof TypedValue) {
+    if (v.type === 'A') {
+      if (!Array.isArray(v.value)) throw new TypeError("field type 'A' needs an array");
+      return v.value;
+    }
+    if (v.type === 'F') {
+      if (!isPlainTable(v.value)) throw new TypeError("field type 'F' needs a plain object");
+      return v.value;
     }
   }
-  w.buf.writeUInt32BE(w.pos - lenAt - 4, lenAt);
+  return null;
 }
 
-function writeArray(w: ByteSink, arr: readonly FieldValue[]): void {
-  w.ensure(4);
-  const lenAt = w.pos;
-  w.pos += 4;
-  for (let i = 0; i < arr.length; i++) writeValue(w, arr[i]);
-  w.buf.writeUInt32BE(w.pos - lenAt - 4, lenAt);
-}
-
+/** Writes a value that is not a table or an array. */
 function writeValue(w: ByteSink, v: FieldValue | undefined): void {
   switch (typeof v) {
     case 'boolean':
@@ -212,10 +368,12 @@ function writeValue(w: ByteSink, v: FieldValue | undefined): void {
       w.pos += 2;
       return;
     case 'number':
-      if (Number.isInteger(v)) {
-        if (v >= -0x80000000 && v <= 0x7fffffff) writeTyped(w, 'I', v);
-        else writeTyped(w, 'l', v);
+      if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
+        writeTyped(w, 'I', v);
+      } else if (Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63) {
+        writeTyped(w, 'l', v);
       } else {
+        // Fractions, and whole numbers no int64 holds (a decoded double such as 1.5e20).
         writeTyped(w, 'd', v);
       }
       return;
@@ -232,10 +390,8 @@ function writeValue(w: ByteSink, v: FieldValue | undefined): void {
       if (v === null) writeTyped(w, 'V', null);
       else if (v instanceof TypedValue) writeTyped(w, v.type, v.value);
       else if (Buffer.isBuffer(v)) writeTyped(w, 'x', v);
-      else if (Array.isArray(v)) writeTyped(w, 'A', v);
       else if (v instanceof Date) writeTyped(w, 'T', v);
       else if (v instanceof Decimal) writeTyped(w, 'D', v);
-      else writeTyped(w, 'F', v);
       return;
     default:
       throw new TypeError(`cannot encode a ${typeof v} in a field table`);
@@ -322,7 +478,7 @@ function writeTyped(w: ByteSink, type: FieldType, v: FieldValue): void {
       return;
     case 'A':
       if (!Array.isArray(v)) throw new TypeError("field type 'A' needs an array");
-      writeArray(w, v);
+      writeContainer(w, v, true);
       return;
     case 'T':
       w.ensure(8);
@@ -330,10 +486,8 @@ function writeTyped(w: ByteSink, type: FieldType, v: FieldValue): void {
       w.pos += 8;
       return;
     case 'F':
-      if (v === null || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v) || v instanceof TypedValue || v instanceof Decimal || v instanceof Date) {
-        throw new TypeError("field type 'F' needs a plain object");
-      }
-      writeTable(w, v);
+      if (!isPlainTable(v)) throw new TypeError("field type 'F' needs a plain object");
+      writeContainer(w, v, false);
       return;
     case 'V':
       return;

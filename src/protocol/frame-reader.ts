@@ -21,8 +21,11 @@ const enum State {
  * not interpreted. After it throws, the reader is not usable.
  */
 export class FrameReader {
-  /** Largest whole frame accepted (overhead included); 0 = no limit. */
+  /** The negotiated frame_max: the largest payload taken (see checkSize); 0 = no limit. */
   frameMax: number;
+
+  /** Set when the framing is lost (a bad end octet, a frame over frameMax): nothing after it can be read. */
+  broken = false;
 
   private state = State.Header;
   private readonly header = Buffer.alloc(7);
@@ -36,16 +39,23 @@ export class FrameReader {
     this.frameMax = frameMax;
   }
 
-  private checkSize(size: number): void {
-    if (this.frameMax !== 0 && size + FRAME_OVERHEAD > this.frameMax) {
+  /**
+   * As RabbitMQ 3.10: a payload of up to frameMax octets is taken (the
+   * overhead not counted), a longer one refused with RabbitMQ's text, which
+   * names frameMax - 8 as the limit.
+   */
+  private checkSize(type: number, size: number): void {
+    if (this.frameMax !== 0 && size > this.frameMax) {
+      this.broken = true;
       throw AmqpError.connection(
         BAD_FRAME_REPLY_CODE,
-        `frame size ${size + FRAME_OVERHEAD} exceeds frame-max ${this.frameMax}`,
+        `type ${type}, all octets = <<>>: {frame_too_large,${size},${this.frameMax - FRAME_OVERHEAD}}`,
       );
     }
   }
 
   private badEnd(octet: number): AmqpError {
+    this.broken = true;
     return AmqpError.connection(
       BAD_FRAME_REPLY_CODE,
       `frame end octet 0x${octet.toString(16).padStart(2, '0')}, expected 0xce`,
@@ -72,7 +82,7 @@ export class FrameReader {
       const type = chunk[off]!;
       const channel = chunk.readUInt16BE(off + 1);
       const size = chunk.readUInt32BE(off + 3);
-      this.checkSize(size);
+      this.checkSize(type, size);
       const endAt = off + 7 + size;
       if (endAt < len) {
         const end = chunk[endAt]!;
@@ -108,7 +118,7 @@ export class FrameReader {
       this.type = h[0]!;
       this.channel = h.readUInt16BE(1);
       const size = h.readUInt32BE(3);
-      this.checkSize(size);
+      this.checkSize(this.type, size);
       this.payload = Buffer.allocUnsafe(size);
       this.plen = 0;
       this.state = size === 0 ? State.End : State.Payload;

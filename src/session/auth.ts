@@ -3,6 +3,7 @@ import { checkPassword, type User } from '../broker/access/users.js';
 import { AmqpError } from '../protocol/errors.js';
 import { decodeTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
+import type { PeerCertificate } from './tls-session.js';
 
 /** Credentials from a connection.start-ok response, by SASL mechanism. */
 export function parseCredentials(mechanism: string, response: Buffer): { username: string; password: string } {
@@ -28,28 +29,47 @@ export interface LoginRules {
   readonly mechanisms: readonly string[];
   /** Users who may log in only on a loopback address. */
   readonly loopbackUsers: readonly string[];
+  /** What EXTERNAL logs in as: the client certificate subject's distinguished name, or its common name. */
+  readonly certificateLoginFrom: 'distinguished_name' | 'common_name';
+}
+
+/** The mechanisms a connection is offered: EXTERNAL only over TLS (as RabbitMQ, also to a client without a certificate). */
+export function offeredMechanisms(rules: LoginRules, overTls: boolean): readonly string[] {
+  return overTls ? rules.mechanisms : rules.mechanisms.filter((mechanism) => mechanism !== 'EXTERNAL');
 }
 
 /**
  * Checks a connection.start-ok. Throws RabbitMQ's 403 for any refusal (the
  * client is not told why); `onRefused` gets the reason for the log.
+ * EXTERNAL logs in as the user the verified client certificate names, without a password.
  */
 export function authenticate(
   broker: Broker,
   rules: LoginRules,
+  offered: readonly string[],
   mechanism: string,
   response: Buffer,
   localIsLoopback: boolean,
+  peerCertificate: PeerCertificate | undefined,
   onRefused: (reason: string) => void,
 ): User {
-  if (!rules.mechanisms.includes(mechanism)) throw unknownMechanism(mechanism);
+  if (!offered.includes(mechanism)) throw unknownMechanism(mechanism);
   let username = '';
   try {
-    const credentials = parseCredentials(mechanism, response);
-    username = credentials.username;
-    const user = broker.users.get(username);
-    if (user === undefined) throw refusedBecause(mechanism, `user '${username}' - invalid credentials`);
-    if (!checkPassword(user, credentials.password)) throw refusedBecause(mechanism, `user '${username}' - invalid credentials`);
+    let user: User | undefined;
+    if (mechanism === 'EXTERNAL') {
+      if (peerCertificate === undefined) throw refusedBecause(mechanism, 'no verified client certificate');
+      username = certificateUsername(peerCertificate, rules.certificateLoginFrom);
+      if (username === '') throw refusedBecause(mechanism, `the client certificate ${peerCertificate.subject} has no common name`);
+      user = broker.users.get(username);
+      if (user === undefined) throw refusedBecause(mechanism, `user '${username}' - invalid credentials`);
+    } else {
+      const credentials = parseCredentials(mechanism, response);
+      username = credentials.username;
+      user = broker.users.get(username);
+      if (user === undefined) throw refusedBecause(mechanism, `user '${username}' - invalid credentials`);
+      if (!checkPassword(user, credentials.password)) throw refusedBecause(mechanism, `user '${username}' - invalid credentials`);
+    }
     // Decided on the address the connection arrived on, as RabbitMQ does.
     if (rules.loopbackUsers.includes(username) && !localIsLoopback) {
       throw refusedBecause(mechanism, `user '${username}' can only connect via localhost`);
@@ -61,6 +81,11 @@ export function authenticate(
     if (error instanceof LoginRefused) onRefused(`${mechanism} login refused: ${error.reason}`);
     throw error instanceof LoginRefused ? error.amqpError : error;
   }
+}
+
+/** RabbitMQ's rabbit_ssl:peer_cert_auth_name: the DN, or the CNs joined with commas. */
+function certificateUsername(certificate: PeerCertificate, from: LoginRules['certificateLoginFrom']): string {
+  return from === 'distinguished_name' ? certificate.subject : certificate.commonNames.join(',');
 }
 
 class LoginRefused extends Error {

@@ -1,6 +1,5 @@
 import { type Consumer, DIRECT_REPLY_PREFIX, DIRECT_REPLY_QUEUE, type ReplyConsumer } from '../broker/consumer.js';
 import type { Access } from '../broker/access/permissions.js';
-import { Deque } from '../broker/deque.js';
 import type { DefinitionsWaiter } from '../broker/definitions.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
 import { hasProperty, Message, type QueueEntry, USER_ID_FLAG } from '../broker/message.js';
@@ -11,8 +10,10 @@ import type { PageInWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
-import { encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { decodeProperties, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { basicPropertiesDecode } from '../protocol/property-check.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
+import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
 
 /** An unacked delivery: what an ack, nack or reject settles. */
@@ -56,6 +57,10 @@ class ChannelConsumer implements Consumer {
   cancelledByBroker(_queue: Queue): void {
     this.channel.consumerCancelledByBroker(this);
   }
+
+  failed(_queue: Queue, error: unknown): void {
+    this.channel.connection.fail(error);
+  }
 }
 
 interface PendingPublish {
@@ -79,7 +84,7 @@ interface TxAck {
 /** Input held back while a basic.get waits for its queue to read a message back from the log. */
 type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
 
-export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter {
+export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink {
   readonly consumers = new Map<string, ChannelConsumer>();
   /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
   private readonly unacked = new Map<number, Delivery>();
@@ -93,15 +98,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private lastQueueName: string | undefined;
   /** The channel's direct reply-to consumer: its tag and the address replies go to. */
   private replyTo: { tag: string; address: string } | undefined;
-  private confirmMode = false;
-  private publishSeq = 0;
-  /** The newest publish answered with basic.nack. */
-  private lastNacked = 0;
-  /** Publishes nacked and not yet passed by an ack: an ack that spans them does not confirm them. */
-  private nackedUnconfirmed = 0;
-  private confirmedUpTo = 0;
-  /** Confirms held back until the log has the message on disk: publish seq and log ticket, in order. */
-  private readonly awaitingDisk = new Deque<{ seq: number; ticket: number }>();
+  /** Set by confirm.select. */
+  private confirms: PublisherConfirms | undefined;
   /** In the connection's list of channels with confirms to send at the next flush. */
   private confirmsQueued = false;
   private txMode = false;
@@ -161,12 +159,20 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   /** What the management API and the metrics show of the channel's state. */
+  get confirmMode(): boolean {
+    return this.confirms !== undefined;
+  }
+
+  get transactional(): boolean {
+    return this.txMode;
+  }
+
   get unackedMessages(): number {
     return this.unacked.size;
   }
 
   get unconfirmedMessages(): number {
-    return this.confirmMode ? this.publishSeq - this.confirmedUpTo : 0;
+    return this.confirms === undefined ? 0 : this.confirms.unconfirmed;
   }
 
   get uncommittedMessages(): number {
@@ -247,14 +253,18 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (classId !== M.CLASS_BASIC) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
     }
-    const bodySize = Number(payload.readBigUInt64BE(4));
-    pending.rawProperties = payload.subarray(12);
+    const rawProperties = payload.subarray(12);
+    if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
+    // Exact below 2^53, which is far above any limit; the text below prints the exact value.
+    const bodySize = payload.readUInt32BE(4) * 0x1_0000_0000 + payload.readUInt32BE(8);
+    pending.rawProperties = rawProperties;
     pending.bodySize = bodySize;
     const limit = this.connection.settings.maxMessageSize;
     if (bodySize > limit) {
       this.pending = undefined;
+      const exactSize = payload.readBigUInt64BE(4).toString();
       this.fail(
-        AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `message size ${bodySize} is larger than configured max size ${limit}`, 60, 40),
+        AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `message size ${exactSize} is larger than configured max size ${limit}`, 60, 40),
       );
       return;
     }
@@ -422,12 +432,12 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       }
       case M.CONFIRM_SELECT: {
         if (this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from tx to confirm mode');
-        this.confirmMode = true;
+        this.confirms ??= new PublisherConfirms(this);
         if (!method.args.nowait) this.reply(M.CONFIRM_SELECT_OK, {});
         return;
       }
       case M.TX_SELECT: {
-        if (this.confirmMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from confirm to tx mode');
+        if (this.confirms !== undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from confirm to tx mode');
         this.txMode = true;
         this.reply(M.TX_SELECT_OK, {});
         return;
@@ -607,7 +617,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     stats.publish++;
     vhostStats.publish++;
     brokerStats.publish++;
-    if (this.confirmMode) brokerStats.publish_confirm++;
+    if (this.confirms !== undefined) brokerStats.publish_confirm++;
     if (reached > 0 || refused) brokerStats.routed++;
     else if (mandatory) {
       stats.return_unroutable++;
@@ -630,76 +640,61 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
       this.connection.scheduleFlush();
     }
-    if (this.confirmMode) {
-      const seq = ++this.publishSeq;
+    const confirms = this.confirms;
+    if (confirms !== undefined) {
       const durability = this.vhost.durability;
-      if (refused) this.nackPublish(seq);
+      if (refused) confirms.refused();
       else if (message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket) {
-        if (this.awaitingDisk.length === 0) durability.wait(this);
-        this.awaitingDisk.push({ seq, ticket: message.ticket });
-      }
+        if (confirms.publishedAwaitingDisk(message.ticket)) durability.wait(this);
+      } else confirms.published();
       this.queueConfirms();
     }
   }
 
-  /** Publishes up to this one can be confirmed: all before the first still waiting for the disk. */
-  private confirmable(): number {
-    const waiting = this.awaitingDisk.peek();
-    return waiting === undefined ? this.publishSeq : waiting.seq - 1;
-  }
-
   private queueConfirms(): void {
-    if (this.confirmsQueued || this.confirmable() <= this.confirmedUpTo) return;
+    if (this.confirmsQueued || this.confirms === undefined || !this.confirms.due) return;
     this.confirmsQueued = true;
     this.connection.confirmingChannels.push(this);
     this.connection.scheduleFlush();
   }
 
-  /** The log synced up to `upTo`: confirms waiting for those records can go. */
+  /** The log synced up to `upTo`: confirms and a commit-ok waiting for those records can go. */
   onDurable(upTo: number): void {
-    let head = this.awaitingDisk.peek();
-    while (head !== undefined && head.ticket <= upTo) {
-      this.awaitingDisk.shift();
-      head = this.awaitingDisk.peek();
+    try {
+      this.sendWhatIsOnDisk(upTo);
+    } catch (error) {
+      this.vhost.durability?.stopWaiting(this);
+      this.connection.fail(error);
     }
+  }
+
+  private sendWhatIsOnDisk(upTo: number): void {
+    const stillWaiting = this.confirms !== undefined && this.confirms.onDurable(upTo);
     if (this.commitTicket !== 0 && this.commitTicket <= upTo) {
       this.commitTicket = 0;
       this.sendHeldReply();
     }
-    if (head === undefined && this.commitTicket === 0) this.vhost.durability?.stopWaiting(this);
+    if (!stillWaiting && this.commitTicket === 0) this.vhost.durability?.stopWaiting(this);
     this.queueConfirms();
   }
 
-  /**
-   * A queue turned the publish away (x-overflow reject-publish): basic.nack
-   * at once. A later multiple ack may span it, as RabbitMQ's do; a single
-   * ack never names it.
-   */
-  private nackPublish(seq: number): void {
-    encodeMethod(this.connection.writer, this.number, M.BASIC_NACK, { deliveryTag: seq, multiple: false, requeue: false });
-    this.connection.scheduleFlush();
-    this.lastNacked = seq;
-    this.nackedUnconfirmed++;
-  }
-
-  /** Sends one basic.ack covering every publish confirmable since the last flush. */
+  /** At the connection's flush: the confirms due since the last one. */
   sendConfirms(): void {
     this.confirmsQueued = false;
-    const upTo = this.confirmable();
-    if (upTo <= this.confirmedUpTo || this.awaitingCloseOk || this.released) return;
-    if (upTo === this.confirmedUpTo + 1 && upTo === this.lastNacked) {
-      this.confirmedUpTo = upTo;
-      this.nackedUnconfirmed = 0;
-      return;
-    }
-    const multiple = upTo - this.confirmedUpTo > 1;
-    encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag: upTo, multiple });
-    const confirmed = Math.max(0, upTo - this.confirmedUpTo - this.nackedUnconfirmed);
-    this.nackedUnconfirmed = 0;
-    this.confirmedUpTo = upTo;
+    if (this.awaitingCloseOk || this.released) return;
+    this.confirms?.flush();
+  }
+
+  sendAck(deliveryTag: number, multiple: boolean, confirmed: number): void {
+    encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag, multiple });
     this.stats.confirm += confirmed;
     this.vhostStats.confirm += confirmed;
     this.brokerStats.confirm += confirmed;
+  }
+
+  sendNack(deliveryTag: number): void {
+    encodeMethod(this.connection.writer, this.number, M.BASIC_NACK, { deliveryTag, multiple: false, requeue: false });
+    this.connection.scheduleFlush();
   }
 
   // ---- consuming --------------------------------------------------------------
@@ -780,7 +775,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   definitionsStored(): void {
-    this.sendHeldReply();
+    try {
+      this.sendHeldReply();
+    } catch (error) {
+      this.connection.fail(error);
+    }
   }
 
   /** The held reply's condition is met: send it, then what it held back. */
@@ -1043,4 +1042,20 @@ function requeueByQueue(deliveries: readonly Delivery[]): void {
     entries.push(delivery.entry);
   }
   for (const [queue, entries] of byQueue) queue.requeue(entries);
+}
+
+/**
+ * RabbitMQ's answer to a content header whose properties do not decode:
+ * connection.close 541 with the bare text INTERNAL_ERROR. The log gets why.
+ */
+function undecodableProperties(raw: Buffer): AmqpError {
+  let why = 'basic properties do not decode';
+  try {
+    decodeProperties(raw);
+  } catch (error) {
+    if (error instanceof Error) why = error.message;
+  }
+  const error = AmqpError.connection(ReplyCode.INTERNAL_ERROR, `content header refused: ${why}`);
+  error.nameOnly = true;
+  return error;
 }

@@ -31,8 +31,9 @@ import {
   methodName,
 } from '../protocol/methods.generated.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-import { authenticate, isLoopback, type LoginRules } from './auth.js';
+import { authenticate, isLoopback, type LoginRules, offeredMechanisms } from './auth.js';
 import { Channel } from './channel.js';
+import type { TlsSession } from './tls-session.js';
 
 export interface SessionSettings {
   /** Heartbeat interval the server proposes, in seconds (RabbitMQ: 60). */
@@ -59,6 +60,11 @@ type State = 'protocol-header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'c
 
 /** How long a peer has to answer our connection.close before the socket is cut. */
 const CLOSE_TIMEOUT_MS = 3000;
+/**
+ * How long a client that sent a SASL response with nothing in it waits for
+ * the socket to close, without a word: RabbitMQ's SILENT_CLOSE_DELAY.
+ */
+const SILENT_CLOSE_DELAY_MS = 3000;
 /** How long the handshake may take, as RabbitMQ's handshake_timeout (10 s). */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -84,6 +90,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   readonly writer = new FrameWriter(2048);
   readonly channels = new Map<number, Channel>();
   readonly name: string;
+  /** When the socket was accepted (ms since the epoch), for the management API. */
+  readonly connectedAt = Date.now();
   readonly log: Logger;
   vhost: VHost | undefined;
   user: User | undefined;
@@ -103,8 +111,6 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private receivedSinceTick = true;
   private silentTicks = 0;
-  /** Heartbeat ticks since we last sent anything. */
-  private idleTicks = 0;
   /** Channels, timers and exclusive queues are freed once, however the connection ends. */
   private released = false;
   private sentSinceTick = false;
@@ -112,9 +118,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   private flushScheduled = false;
   /** Channels with publisher confirms to send at the next flush. */
   readonly confirmingChannels: Channel[] = [];
-  private readonly flushBound = (): void => this.flush();
-  private readonly resumeInputBound = (): void => this.resumeInput();
-  private readonly flowResumedBound = (): void => this.flowResumed();
+  // Timer and socket callbacks, guarded: an unexpected error in one closes this connection only.
+  private readonly flushBound = this.guard('output flush', () => this.flush());
+  private readonly resumeInputBound = this.guard('input resume', () => this.resumeInput());
+  private readonly flowResumedBound = this.guard('flow-control timer', () => this.flowResumed());
+  private readonly heartbeatTickBound = this.guard('heartbeat timer', () => this.heartbeatTick());
   /** Yielding to other connections until the next turn (fair share). */
   private inputPaused = false;
   /** Held back by a queue's flow control, for at most FLOW_PAUSE_MS at a time. */
@@ -139,26 +147,34 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   private sampledRecvOct = 0;
   private sampledSendOct = 0;
   private sampledAt = 0;
+  /** SASL mechanisms offered in connection.start. */
+  private readonly mechanisms: readonly string[];
 
+  /**
+   * `socket` is a TCP socket or, over amqps, a TLS socket after its handshake (a TLSSocket is a Socket: the same
+   * code serves both); `tls` describes that TLS session.
+   */
   constructor(
     readonly socket: Socket,
     readonly broker: Broker,
     readonly settings: SessionSettings,
     logger: Logger,
     private readonly onClosed: (connection: Connection) => void,
+    readonly tls: TlsSession | undefined = undefined,
   ) {
+    this.mechanisms = offeredMechanisms(settings.login, tls !== undefined);
     this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
     this.log = logger.child({ connection: this.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.channelMax = settings.channelMax;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.onDrain());
+    socket.on('data', this.guard('input', (chunk: Buffer) => this.onData(chunk)));
+    socket.on('drain', this.guard('socket drain', () => this.onDrain()));
     socket.on('error', (error: Error) => {
       this.closeReason = `socket error: ${error.message}`;
     });
-    socket.on('close', () => this.onSocketClosed());
-    this.closeTimer = setTimeout(() => this.abort('handshake timed out'), HANDSHAKE_TIMEOUT_MS);
-    this.log.info({ event: 'connection.accepted' }, 'accepting AMQP connection');
+    socket.on('close', this.guard('socket close', () => this.onSocketClosed()));
+    this.closeTimer = setTimeout(this.guard('handshake timer', () => this.abort('handshake timed out')), HANDSHAKE_TIMEOUT_MS);
+    this.log.info({ event: 'connection.accepted', tls: tls?.protocol }, 'accepting AMQP connection');
   }
 
   /** Asks the client to close, e.g. at shutdown (320 CONNECTION_FORCED). */
@@ -169,6 +185,17 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       return;
     }
     this.sendClose(AmqpError.connection(replyCode, text));
+  }
+
+  /** What the management API shows of the negotiated session and of flow control. */
+  get negotiated(): { channelMax: number; frameMax: number; heartbeat: number } {
+    return { channelMax: this.channelMax, frameMax: this.writer.frameMax, heartbeat: this.heartbeatSeconds };
+  }
+
+  /** RabbitMQ's connection state: blocked (reading stopped by an alarm), blocking (an alarm is on, no publish yet), running. */
+  get flowState(): 'running' | 'blocking' | 'blocked' {
+    if (this.blockedByAlarm) return 'blocked';
+    return this.alarmReason !== null ? 'blocking' : 'running';
   }
 
   scheduleFlush(): void {
@@ -291,7 +318,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: this.settings.serverProperties,
-      mechanisms: Buffer.from(this.settings.login.mechanisms.join(' ')),
+      mechanisms: Buffer.from(this.mechanisms.join(' ')),
       locales: Buffer.from('en_US'),
     });
     this.scheduleFlush();
@@ -381,9 +408,21 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
         if (capabilities !== null && typeof capabilities === 'object' && !Array.isArray(capabilities) && !Buffer.isBuffer(capabilities)) {
           this.capabilities = capabilities as FieldTable;
         }
+        if (args.mechanism === 'PLAIN' && args.response.length === 0) {
+          // As RabbitMQ: no answer at all, the socket closed 3 s later (clients rely on that silence).
+          this.closeSilently('empty PLAIN response');
+          return;
+        }
         try {
-          this.user = authenticate(this.broker, this.settings.login, args.mechanism, args.response, isLoopback(this.socket.localAddress), (reason) =>
-            this.log.warn({ event: 'connection.login-refused' }, reason),
+          this.user = authenticate(
+            this.broker,
+            this.settings.login,
+            this.mechanisms,
+            args.mechanism,
+            args.response,
+            isLoopback(this.socket.localAddress),
+            this.tls?.peerCertificate,
+            (reason) => this.log.warn({ event: 'connection.login-refused' }, reason),
           );
         } catch (error) {
           if (error instanceof AmqpError && (error.replyCode !== ReplyCode.ACCESS_REFUSED || this.capabilities.authentication_failure_close !== true)) {
@@ -483,6 +522,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     this.onError(error);
   }
 
+  /** An error in one of this connection's callbacks: close it (541); if even that fails, drop the socket. */
   private onError(error: unknown): void {
     if (error instanceof AmqpError) {
       if (error.scope === 'channel') {
@@ -500,10 +540,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     if (this.state === 'closing' || this.state === 'closed') return;
     const beforeOpen = this.state !== 'opened';
     this.state = 'closing';
-    this.closeReason = `${error.replyCode} ${error.replyText}`;
+    // The message, not the reply text: a name-only reply text still logs its detail.
+    this.closeReason = `${error.replyCode} ${error.message}`;
     this.log.warn(
       { event: 'connection.error', replyCode: error.replyCode, classId: error.classId, methodId: error.methodId },
-      `closing connection: ${error.replyText}`,
+      `closing connection: ${error.message}`,
     );
     this.releaseChannels();
     encodeMethod(this.writer, 0, CONNECTION_CLOSE, {
@@ -513,12 +554,54 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       methodId: error.methodId,
     });
     this.flush();
-    if (beforeOpen && error.replyCode !== ReplyCode.ACCESS_REFUSED && error.replyCode !== ReplyCode.NOT_ALLOWED) {
+    // After a framing error no close-ok could be read: the socket is closed at once.
+    if (this.reader.broken || (beforeOpen && error.replyCode !== ReplyCode.ACCESS_REFUSED && error.replyCode !== ReplyCode.NOT_ALLOWED)) {
       this.finish();
       return;
     }
     clearTimeout(this.closeTimer);
-    this.closeTimer = setTimeout(() => this.abort('no connection.close-ok in time'), CLOSE_TIMEOUT_MS);
+    this.closeTimer = setTimeout(this.guard('close timer', () => this.abort('no connection.close-ok in time')), CLOSE_TIMEOUT_MS);
+  }
+
+  /** Reads nothing more and closes the socket after SILENT_CLOSE_DELAY_MS without sending anything. */
+  private closeSilently(reason: string): void {
+    this.closeReason = reason;
+    this.log.warn({ event: 'connection.refused' }, `closing connection in ${SILENT_CLOSE_DELAY_MS} ms without an answer: ${reason}`);
+    this.state = 'closed';
+    this.socket.pause();
+    clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(this.guard('close timer', () => this.socket.destroy()), SILENT_CLOSE_DELAY_MS);
+  }
+
+  /**
+   * Wraps a timer or socket callback: an error that escapes it (a bug, not a
+   * client's fault) is logged at error level with its stack and closes this
+   * connection only, instead of reaching the event loop and ending the process.
+   */
+  private guard<T = void>(where: string, callback: (arg: T) => void): (arg: T) => void {
+    // One argument, not a rest parameter: no array per call on the input path.
+    return (arg: T) => {
+      try {
+        callback(arg);
+      } catch (error) {
+        this.failInternally(where, error);
+      }
+    };
+  }
+
+  private failInternally(where: string, error: unknown): void {
+    // Confirms still queued may be what failed: a failing connection sends none.
+    this.confirmingChannels.length = 0;
+    this.log.error({ event: 'connection.internal-error', where, err: error }, `internal error in the ${where}; closing connection`);
+    if (this.state === 'opened') {
+      try {
+        this.sendClose(AmqpError.connection(ReplyCode.INTERNAL_ERROR, 'internal error'));
+        return;
+      } catch {
+        // Not even the close could be sent: the socket is cut below.
+      }
+    }
+    this.abort(`internal error in the ${where}`);
   }
 
   /** Closes the socket after flushing what is buffered. */
@@ -540,7 +623,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     this.state = 'closed';
     this.releaseResources();
     clearTimeout(this.closeTimer);
-    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+    this.closeTimer = setTimeout(this.guard('close timer', () => this.socket.destroy()), CLOSE_TIMEOUT_MS);
     this.closeTimer.unref();
   }
 
@@ -654,19 +737,19 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
 
   private startHeartbeats(): void {
     if (this.heartbeatSeconds <= 0) return;
-    // Tick twice per interval: send a heartbeat when idle for a whole interval,
-    // give up after two intervals of silence from the client (as RabbitMQ).
+    // Tick twice per interval. As RabbitMQ: a heartbeat goes out whenever
+    // nothing else did for half the interval (clients that only echo ours
+    // then hear from us in time), and a client silent for two whole
+    // intervals is dropped.
     const tickMs = (this.heartbeatSeconds * 1000) / 2;
-    this.heartbeatTimer = setInterval(() => this.heartbeatTick(), tickMs);
+    this.heartbeatTimer = setInterval(this.heartbeatTickBound, tickMs);
     this.heartbeatTimer.unref();
   }
 
   private heartbeatTick(): void {
     if (this.sentSinceTick) {
       this.sentSinceTick = false;
-      this.idleTicks = 0;
-    } else if (++this.idleTicks >= 2) {
-      this.idleTicks = 0;
+    } else {
       this.writer.writeHeartbeat();
       this.flush();
       this.sentSinceTick = false;

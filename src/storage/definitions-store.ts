@@ -10,7 +10,11 @@
  *   readDefinitions(dir) → Promise<unknown | undefined>
  *     The last complete version, or undefined if none was ever written. A leftover
  *     definitions.json.tmp (crash mid-write) is ignored. A definitions.json that does
- *     not parse (damaged disk) throws rather than silently returning nothing.
+ *     not parse (damaged disk, a bad hand edit) throws DamagedDefinitionsError rather
+ *     than silently returning nothing.
+ *   setDamagedDefinitionsAside(dir) → Promise<string>
+ *     Renames such a file to definitions.json.damaged-<time> (so that no later write
+ *     replaces it) and returns its new path.
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -70,6 +74,14 @@ export async function readDefinitions(dir: string): Promise<unknown | undefined>
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new Error(`definitions file ${file} is damaged: ${(err as Error).message}`);
+    throw new DamagedDefinitionsError(`definitions file ${file} is damaged: ${(err as Error).message}`);
   }
+}
+
+export class DamagedDefinitionsError extends Error {}
+
+export async function setDamagedDefinitionsAside(dir: string): Promise<string> {
+  const aside = path.join(dir, `${FILE}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await fsp.rename(path.join(dir, FILE), aside);
+  return aside;
 }

@@ -143,12 +143,13 @@ describe('paging a stored backlog out to the log', () => {
   it('reads paged-out messages back to dead-letter them when they expire', async () => {
     const { vhost } = await storedVHost();
     const dead = vhost.declareQueue('dead', false, durable, {});
-    const expiring = { ...durable, arguments: { 'x-message-ttl': 200, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' } };
+    // Long enough that the heads do not expire while the publishes are still being made on a busy machine.
+    const expiring = { ...durable, arguments: { 'x-message-ttl': 1_000, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' } };
     const queue = vhost.declareQueue('expiring', false, expiring, {});
     const count = 21_000;
     for (let i = 0; i < count; i++) publish(vhost, 'expiring', `m${i}`);
     expect(queue.pagedOutCount).toBe(1_000);
-    for (let i = 0; i < 100 && dead.messageCount < count; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 200 && dead.messageCount < count; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect([queue.messageCount, dead.messageCount]).toEqual([0, count]);
     const bodies: string[] = [];
     for (let entry = dead.get(true); entry; entry = dead.get(true)) bodies.push((entry.message?.body as Buffer).toString());

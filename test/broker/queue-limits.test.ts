@@ -98,6 +98,31 @@ describe('queue arguments', () => {
     expect(replyText(() => parseExpiration('-3'))).toBe("406 PRECONDITION_FAILED - invalid expiration '-3': {value_negative,-3}");
     expect(replyText(() => parseExpiration('10s'))).toBe(`406 PRECONDITION_FAILED - invalid expiration '10s': {leftover_string,"s"}`);
   });
+
+  it('accept TTLs and expiry up to RabbitMQ\'s ten years, and refuse longer ones with its texts', () => {
+    expect(parseExpiration('2592000000')).toBe(2_592_000_000);
+    expect(parseExpiration('315360000000')).toBe(315_360_000_000);
+    expect(parseExpiration('+42')).toBe(42);
+    expect(parseExpiration('0042')).toBe(42);
+    expect(parseExpiration('-0')).toBe(0);
+    expect(replyText(() => parseExpiration('315360000001'))).toBe("406 PRECONDITION_FAILED - invalid expiration '315360000001': {value_too_large,315360000001}");
+    // Erlang's ~p breaks a term that would reach column 79.
+    expect(replyText(() => parseExpiration('100000000000000000'))).toBe(
+      "406 PRECONDITION_FAILED - invalid expiration '100000000000000000': {value_too_large,100000000000000000}",
+    );
+    expect(replyText(() => parseExpiration('99999999999999999999'))).toBe(
+      `406 PRECONDITION_FAILED - invalid expiration '99999999999999999999': {value_too_large,\n${' '.repeat(44)}99999999999999999999}`,
+    );
+    expect(replyText(() => parseExpiration('-1000000000000000000'))).toBe(
+      `406 PRECONDITION_FAILED - invalid expiration '-1000000000000000000': {value_negative,\n${' '.repeat(44)}-1000000000000000000}`,
+    );
+    const check = (args: FieldTable) => replyText(() => validateQueueArguments('q', '/', args));
+    expect(() => validateQueueArguments('q', '/', { 'x-message-ttl': 315_360_000_000, 'x-expires': BigInt(315_360_000_000) })).not.toThrow();
+    expect(check({ 'x-message-ttl': 315_360_000_001 })).toBe("406 PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'q' in vhost '/': {value_too_large,315360000001}");
+    expect(check({ 'x-expires': BigInt('9223372036854775807') })).toBe(
+      "406 PRECONDITION_FAILED - invalid arg 'x-expires' for queue 'q' in vhost '/': {value_too_large,9223372036854775807}",
+    );
+  });
 });
 
 describe('message TTL', () => {
@@ -250,6 +275,52 @@ describe('x-expires', () => {
     vhost.stop();
     vi.advanceTimersByTime(5_000);
     expect(vhost.queues.has('q')).toBe(true);
+  });
+});
+
+describe('timers past 2^31-1 ms (Node fires longer ones at once)', () => {
+  const thirtyDays = 2_592_000_000;
+
+  it('x-expires of 30 days keeps the queue for 30 days, then deletes it', () => {
+    const vhost = new VHost('/');
+    declare(vhost, 'q', { 'x-expires': thirtyDays });
+    vi.advanceTimersByTime(60_000);
+    expect(vhost.queues.has('q')).toBe(true);
+    vi.advanceTimersByTime(thirtyDays - 60_001);
+    expect(vhost.queues.has('q')).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(vhost.queues.has('q')).toBe(false);
+  });
+
+  it('x-message-ttl and expiration of 30 days keep the message that long, with a timer that does not spin', () => {
+    const vhost = new VHost('/');
+    const byQueue = declare(vhost, 'ttl', { 'x-message-ttl': thirtyDays });
+    const byMessage = declare(vhost, 'plain', {});
+    publish(vhost, 'ttl', 'a');
+    publish(vhost, 'plain', 'b', { expiration: String(thirtyDays) });
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    vi.advanceTimersByTime(10_000);
+    expect(armed).not.toHaveBeenCalled();
+    expect([byQueue.messageCount, byMessage.messageCount]).toEqual([1, 1]);
+    vi.advanceTimersByTime(thirtyDays - 10_001);
+    expect([byQueue.messageCount, byMessage.messageCount]).toEqual([1, 1]);
+    vi.advanceTimersByTime(1);
+    expect([byQueue.messageCount, byMessage.messageCount]).toEqual([0, 0]);
+    armed.mockRestore();
+  });
+
+  it('a ten-year expiration is kept', () => {
+    const vhost = new VHost('/');
+    const queue = declare(vhost, 'q', {});
+    publish(vhost, 'q', 'a', { expiration: '315360000000' });
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    vi.advanceTimersByTime(10_000);
+    // Checked first: a timer firing every ms would make the long advance below take hours.
+    expect(armed).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(5 * thirtyDays);
+    expect(queue.messageCount).toBe(1);
+    expect(armed.mock.calls.length).toBeLessThan(10);
+    armed.mockRestore();
   });
 });
 

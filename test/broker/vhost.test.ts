@@ -122,6 +122,43 @@ describe('VHost', () => {
     expect(amqpError(() => vhost.bindQueue('q', 'amq.headers', '', { 'x-match': 'some' }, owner)).code).toBe(406);
   });
 
+  it('looks an amq.* exchange up before refusing the name, as RabbitMQ; the type is checked first', () => {
+    const vhost = new VHost('/');
+    const durable = { ...exchangeOptions, durable: true };
+    expect(vhost.declareExchange('amq.topic', 'topic', false, durable).name).toBe('amq.topic');
+    expect(vhost.declareExchange('amq.direct', 'direct', false, { ...durable, arguments: { 'x-anything': 1 } }).name).toBe('amq.direct');
+    expect(vhost.declareExchange('amq.rabbitmq.trace', 'topic', false, { ...durable, internal: true }).options.internal).toBe(true);
+    expect(amqpError(() => vhost.declareExchange('amq.direct', 'direct', false, exchangeOptions))).toEqual({
+      scope: 'channel',
+      code: 406,
+      text: "PRECONDITION_FAILED - inequivalent arg 'durable' for exchange 'amq.direct' in vhost '/': received 'false' but current is 'true'",
+    });
+    expect(amqpError(() => vhost.declareExchange('amq.direct', 'fanout', false, durable)).text).toBe(
+      "PRECONDITION_FAILED - inequivalent arg 'type' for exchange 'amq.direct' in vhost '/': received 'fanout' but current is 'direct'",
+    );
+    expect(amqpError(() => vhost.declareExchange('amq.new', 'direct', false, durable))).toEqual({
+      scope: 'channel',
+      code: 403,
+      text: "ACCESS_REFUSED - exchange name 'amq.new' contains reserved prefix 'amq.*'",
+    });
+    for (const name of ['amq.new', 'amq.topic', '']) {
+      expect(amqpError(() => vhost.declareExchange(name, 'bogus', false, durable))).toEqual({
+        scope: 'connection',
+        code: 503,
+        text: "COMMAND_INVALID - unknown exchange type 'bogus'",
+      });
+    }
+  });
+
+  it('compares only alternate-exchange among an exchange\'s arguments on redeclare', () => {
+    const vhost = new VHost('/');
+    vhost.declareExchange('x', 'direct', false, { ...exchangeOptions, arguments: { 'alternate-exchange': 'a', 'x-other': 1 } });
+    expect(() => vhost.declareExchange('x', 'direct', false, { ...exchangeOptions, arguments: { 'alternate-exchange': 'a', 'x-other': 2 } })).not.toThrow();
+    expect(amqpError(() => vhost.declareExchange('x', 'direct', false, { ...exchangeOptions, arguments: { 'alternate-exchange': 'b' } })).text).toBe(
+      "PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange 'x' in vhost '/': received 'b' but current is 'a'",
+    );
+  });
+
   it('keeps exclusive queues to their connection and deletes them with it', () => {
     const vhost = new VHost('/');
     vhost.declareQueue('mine', false, { ...plain, exclusive: true }, owner);

@@ -20,7 +20,8 @@ describe('the metrics listener of startBroker', () => {
   it('is off unless asked for', async () => {
     const broker = await startBroker({ port: 0, host: '127.0.0.1', dataDir: dataDir() });
     try {
-      expect(broker.metricsPort).toBeUndefined();
+      expect(broker.ports.metrics).toBeNull();
+      expect(broker.metricsUrl).toBeNull();
     } finally {
       await broker.close();
     }
@@ -31,12 +32,13 @@ describe('the metrics listener of startBroker', () => {
     const identity = async (): Promise<string> => {
       const broker = await startBroker({ port: 0, host: '127.0.0.1', dataDir: dir, metricsPort: 0 });
       try {
-        expect(broker.metricsPort).toBeGreaterThan(0);
-        const response = await fetch(`http://127.0.0.1:${broker.metricsPort}/metrics`);
+        expect(broker.ports.metrics).toBeGreaterThan(0);
+        expect(broker.metricsUrl).toBe(`http://127.0.0.1:${broker.ports.metrics}/metrics`);
+        const response = await fetch(broker.metricsUrl as string);
         expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4');
         const text = await response.text();
         expect(text).toMatch(/^rabbitmq_queues 0$/m);
-        const method = await fetch(`http://127.0.0.1:${broker.metricsPort}/metrics`, { method: 'POST' });
+        const method = await fetch(broker.metricsUrl as string, { method: 'POST' });
         expect(method.status).toBe(405);
         return /rabbitmq_cluster_permanent_id="([^"]+)"/.exec(text)?.[1] ?? '';
       } finally {

@@ -54,6 +54,9 @@ describe('encode type inference', () => {
     ['int32 max + 1', 2147483648, 'l', [0, 0, 0, 0, 0x80, 0, 0, 0]],
     ['int32 min - 1', -2147483649, 'l', [0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff]],
     ['bigint', 1n, 'l', [0, 0, 0, 0, 0, 0, 0, 1]],
+    // A decoded double too large for an int64 (a client's 1.5e20) goes back out as a double, not a throw.
+    ['whole number past int64', 1.5e20, 'd', [0x44, 0x20, 0x43, 0x56, 0x1a, 0x88, 0x29, 0x30]],
+    ['2^63', 2 ** 63, 'd', [0x43, 0xe0, 0, 0, 0, 0, 0, 0]],
     ['string', 'hé', 'S', [0, 0, 0, 3, 0x68, 0xc3, 0xa9]],
     ['buffer', Buffer.from([1, 2]), 'x', [0, 0, 0, 2, 1, 2]],
     ['null', null, 'V', []],

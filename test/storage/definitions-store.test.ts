@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readDefinitions, writeDefinitions } from '../../src/storage/definitions-store.js';
+import { DamagedDefinitionsError, readDefinitions, setDamagedDefinitionsAside, writeDefinitions } from '../../src/storage/definitions-store.js';
 import { tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -47,6 +47,16 @@ describe('definitions store', () => {
   it('a damaged definitions file is an error, not an empty broker', async () => {
     const dir = await fresh();
     await fsp.writeFile(path.join(dir, 'definitions.json'), '{ nope');
-    await expect(readDefinitions(dir)).rejects.toThrow(/damaged/);
+    await expect(readDefinitions(dir)).rejects.toThrow(DamagedDefinitionsError);
+  });
+
+  it('sets a damaged file aside, where no later write replaces it', async () => {
+    const dir = await fresh();
+    await fsp.writeFile(path.join(dir, 'definitions.json'), '{ nope');
+    const aside = await setDamagedDefinitionsAside(dir);
+    expect(path.basename(aside)).toMatch(/^definitions\.json\.damaged-\d{4}-/);
+    expect(await readDefinitions(dir)).toBeUndefined();
+    await writeDefinitions(dir, v1);
+    expect(await fsp.readFile(aside, 'utf8')).toBe('{ nope');
   });
 });

@@ -10,11 +10,20 @@ export interface Router<T> {
   bind(destination: T, bindingKey: string, args: FieldTable): void;
   /** Called when such a binding is removed. */
   unbind(destination: T, bindingKey: string, args: FieldTable): void;
-  /** Appends every destination matched by the message to `out`. Duplicates are allowed (the caller dedups), so no Set per call. */
-  route(routingKey: string, headers: FieldTable | undefined, out: T[]): void;
+  /**
+   * Appends every destination matched by the message to `out`. Duplicates are allowed (the caller dedups), so no Set per call.
+   * `message` is the message itself, for routers that read more than the key and headers (x-consistent-hash).
+   */
+  route(routingKey: string, headers: FieldTable | undefined, out: T[], message?: RoutedMessage): void;
 }
 
-export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers';
+/** What a router may read of a message besides the routing key it is routed with: its first routing key and encoded properties. */
+export interface RoutedMessage {
+  readonly routingKey: string;
+  readonly rawProperties: Buffer;
+}
+
+export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers' | 'x-consistent-hash';
 
 /** Removes the first occurrence of `item` from `list` in place. Returns whether one was found. */
 export function removeOne<T>(list: T[], item: T): boolean {

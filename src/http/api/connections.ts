@@ -1,0 +1,202 @@
+import { ReplyCode } from '../../protocol/reply-codes.js';
+import type { Channel } from '../../session/channel.js';
+import type { Connection } from '../../session/connection.js';
+import { tableToJson } from '../format.js';
+import type { ListItem } from '../list-query.js';
+import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
+import { listReply, objectReply, vhostOf } from './common.js';
+
+/** Connections past connection.open: RabbitMQ lists a connection once it has a vhost and a user. */
+export function openConnections(context: ApiContext): Connection[] {
+  return [...context.connections].filter((connection) => connection.vhost !== undefined && connection.user !== undefined);
+}
+
+export function openChannels(context: ApiContext): Channel[] {
+  return openConnections(context).flatMap((connection) => [...connection.channels.values()]);
+}
+
+function peer(connection: Connection): { host: string; port: number; peerHost: string; peerPort: number } {
+  const socket = connection.socket;
+  return {
+    host: unmapped(socket.localAddress),
+    port: socket.localPort ?? 0,
+    peerHost: unmapped(socket.remoteAddress),
+    peerPort: socket.remotePort ?? 0,
+  };
+}
+
+/** IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d; RabbitMQ shows a.b.c.d. */
+function unmapped(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** The fields of a connection RabbitMQ's tools read (traffic counters are not kept yet). */
+export function connectionJson(connection: Connection, context: ApiContext): ListItem {
+  const { host, port, peerHost, peerPort } = peer(connection);
+  const negotiated = connection.negotiated;
+  const clientProperties = tableToJson(connection.clientProperties);
+  const providedName = clientProperties.connection_name;
+  return {
+    name: connection.name,
+    ...(typeof providedName === 'string' ? { user_provided_name: providedName } : {}),
+    node: context.nodeName,
+    type: 'network',
+    protocol: 'AMQP 0-9-1',
+    vhost: connection.vhost?.name,
+    user: connection.user?.name,
+    user_who_performed_action: connection.user?.name,
+    host,
+    port,
+    peer_host: peerHost,
+    peer_port: peerPort,
+    ssl: false,
+    ssl_protocol: '',
+    ssl_key_exchange: '',
+    ssl_cipher: '',
+    ssl_hash: '',
+    peer_cert_subject: '',
+    peer_cert_issuer: '',
+    peer_cert_validity: '',
+    state: connection.flowState,
+    channels: connection.channels.size,
+    channel_max: negotiated.channelMax,
+    frame_max: negotiated.frameMax,
+    timeout: negotiated.heartbeat,
+    connected_at: connection.connectedAt,
+    client_properties: clientProperties,
+  };
+}
+
+function channelName(channel: Channel): string {
+  return `${channel.connection.name} (${channel.number})`;
+}
+
+function channelDetails(channel: Channel): ListItem {
+  const { peerHost, peerPort } = peer(channel.connection);
+  return { name: channelName(channel), number: channel.number, connection_name: channel.connection.name, peer_host: peerHost, peer_port: peerPort };
+}
+
+export function channelJson(channel: Channel, context: ApiContext): ListItem {
+  const { peerHost, peerPort } = peer(channel.connection);
+  return {
+    name: channelName(channel),
+    number: channel.number,
+    node: context.nodeName,
+    vhost: channel.connection.vhost?.name,
+    user: channel.connection.user?.name,
+    user_who_performed_action: channel.connection.user?.name,
+    connection_details: { name: channel.connection.name, peer_host: peerHost, peer_port: peerPort },
+    state: 'running',
+    confirm: channel.confirmMode,
+    transactional: channel.transactional,
+    prefetch_count: channel.prefetchCount,
+    global_prefetch_count: channel.globalPrefetch,
+    consumer_count: channel.consumers.size,
+    messages_unacknowledged: channel.unackedMessages,
+    messages_unconfirmed: channel.unconfirmedMessages,
+    messages_uncommitted: channel.uncommittedMessages,
+    acks_uncommitted: channel.uncommittedAcks,
+  };
+}
+
+/** Every consumer of the open channels, as /api/consumers shows them. */
+export function consumerItems(context: ApiContext): ListItem[] {
+  const items: ListItem[] = [];
+  for (const channel of openChannels(context)) {
+    for (const consumer of channel.consumers.values()) {
+      items.push({
+        consumer_tag: consumer.tag,
+        queue: { name: consumer.queue.name, vhost: consumer.queue.vhost },
+        channel_details: { ...channelDetails(channel), user: channel.connection.user?.name, node: context.nodeName },
+        ack_required: !consumer.noAck,
+        exclusive: consumer.exclusive,
+        prefetch_count: consumer.prefetch,
+        arguments: consumer.priority !== 0 ? { 'x-priority': consumer.priority } : {},
+        active: true,
+        activity_status: 'up',
+      });
+    }
+  }
+  return items;
+}
+
+function connectionNamed(context: ApiContext, name: string): Connection {
+  const connection = openConnections(context).find((c) => c.name === name);
+  if (connection === undefined) throw objectNotFound();
+  return connection;
+}
+
+function listConnections(request: ApiRequest): ApiReply {
+  const { context, params } = request;
+  if (params.vhost !== undefined) vhostOf(context, params.vhost);
+  const connections = openConnections(context).filter((c) => params.vhost === undefined || c.vhost?.name === params.vhost);
+  return listReply(
+    connections.map((c) => connectionJson(c, context)),
+    request,
+  );
+}
+
+function listChannels(request: ApiRequest): ApiReply {
+  const { context, params } = request;
+  if (params.vhost !== undefined) vhostOf(context, params.vhost);
+  const channels = openChannels(context).filter((c) => params.vhost === undefined || c.connection.vhost?.name === params.vhost);
+  return listReply(
+    channels.map((c) => channelJson(c, context)),
+    request,
+  );
+}
+
+export const connectionRoutes: Route[] = [
+  { pattern: 'connections', handlers: { GET: listConnections } },
+  { pattern: 'vhosts/:vhost/connections', handlers: { GET: listConnections } },
+  {
+    pattern: 'connections/:name',
+    handlers: {
+      GET: (request) => objectReply(connectionJson(connectionNamed(request.context, request.params.name), request.context), request),
+      DELETE: ({ context, params, headers }) => {
+        const connection = connectionNamed(context, params.name);
+        const reason = headers['x-reason'];
+        const text = typeof reason === 'string' && reason !== '' ? reason : 'Closed via management plugin';
+        connection.log.info({ event: 'connection.closed-by-management', reason: text }, 'closing connection on request of the management API');
+        connection.forceClose(ReplyCode.CONNECTION_FORCED, text);
+        return { status: 204 };
+      },
+    },
+  },
+  {
+    pattern: 'connections/:name/channels',
+    handlers: {
+      GET: (request) => {
+        const connection = connectionNamed(request.context, request.params.name);
+        return listReply(
+          [...connection.channels.values()].map((c) => channelJson(c, request.context)),
+          request,
+        );
+      },
+    },
+  },
+  { pattern: 'channels', handlers: { GET: listChannels } },
+  { pattern: 'vhosts/:vhost/channels', handlers: { GET: listChannels } },
+  {
+    pattern: 'channels/:name',
+    handlers: {
+      GET: (request) => {
+        const channel = openChannels(request.context).find((c) => channelName(c) === request.params.name);
+        if (channel === undefined) throw objectNotFound();
+        return objectReply(channelJson(channel, request.context), request);
+      },
+    },
+  },
+  { pattern: 'consumers', handlers: { GET: (request) => listReply(consumerItems(request.context), request) } },
+  {
+    pattern: 'consumers/:vhost',
+    handlers: {
+      GET: (request) => {
+        vhostOf(request.context, request.params.vhost);
+        const items = consumerItems(request.context).filter((c) => (c.queue as { vhost: string }).vhost === request.params.vhost);
+        return listReply(items, request);
+      },
+    },
+  },
+];

@@ -1,0 +1,100 @@
+import { type Exchange } from '../../broker/exchange.js';
+import { isExchangeType } from '../../broker/exchanges/index.js';
+import { Message } from '../../broker/message.js';
+import { encodeProperties } from '../../protocol/methods.generated.js';
+import { jsonToProperties, jsonToTable, tableToJson } from '../format.js';
+import type { ListItem } from '../list-query.js';
+import { type ApiReply, type ApiRequest, badRequest, objectNotFound, type Route } from '../router.js';
+import { bindingJson, exchangeNameInPath, sortedBindings } from './bindings.js';
+import { bodyObject, booleanField, requireKeys, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostOf, vhostsIn } from './common.js';
+
+/** An exchange's fields (message_stats are not counted yet, so they are left out). */
+export function exchangeJson(exchange: Exchange): ListItem {
+  return {
+    name: exchange.name,
+    vhost: exchange.vhost,
+    type: exchange.type,
+    durable: exchange.options.durable,
+    auto_delete: exchange.options.autoDelete,
+    internal: exchange.options.internal,
+    arguments: tableToJson(exchange.options.arguments),
+  };
+}
+
+function exchangeOf(request: ApiRequest): Exchange {
+  const vhost = vhostOf(request.context, request.params.vhost);
+  const exchange = vhost.exchanges.get(exchangeNameInPath(request.params.name));
+  if (exchange === undefined) throw objectNotFound();
+  return exchange;
+}
+
+/** PUT: exchange.declare with the body's settings (HTTP defaults: direct, not durable); 201 when new, 204 when it was there. */
+function declare(request: ApiRequest): Promise<ApiReply> {
+  const vhost = vhostForAction(request, request.params.vhost, vhostNotFound);
+  const name = exchangeNameInPath(request.params.name);
+  const body = bodyObject(request);
+  const type = body.type === undefined ? 'direct' : String(body.type);
+  if (!isExchangeType(type)) throw badRequest(`unknown exchange type '${type}'`);
+  const existed = vhost.exchanges.has(name);
+  vhost.declareExchange(name, type, false, {
+    durable: booleanField(body, 'durable', false),
+    autoDelete: booleanField(body, 'auto_delete', false),
+    internal: booleanField(body, 'internal', false),
+    arguments: jsonToTable(body.arguments, 'arguments'),
+  });
+  return whenStored(vhost, { status: existed ? 204 : 201 });
+}
+
+function remove(request: ApiRequest): Promise<ApiReply> {
+  const vhost = vhostForAction(request, request.params.vhost);
+  const name = exchangeNameInPath(request.params.name);
+  if (!vhost.exchanges.has(name)) throw objectNotFound();
+  vhost.deleteExchange(name, request.query.get('if-unused') === 'true');
+  return whenStored(vhost, { status: 204 });
+}
+
+const PUBLISH_KEYS = ['routing_key', 'properties', 'payload', 'payload_encoding'];
+
+/**
+ * POST …/publish: a basic.publish through the same routing as AMQP;
+ * `{"routed":bool}` says whether a queue took it. Broker refusals are 400s
+ * whose reason carries the AMQP code and text, as RabbitMQ's are.
+ */
+function publish(request: ApiRequest): ApiReply {
+  const vhost = vhostForAction(request, request.params.vhost, vhostAccessRefused);
+  const body = bodyObject(request);
+  requireKeys(body, PUBLISH_KEYS);
+  const encoding = body.payload_encoding;
+  if (encoding !== 'string' && encoding !== 'base64') throw badRequest(['unsupported_encoding', encoding]);
+  const payload = Buffer.from(String(body.payload), encoding === 'base64' ? 'base64' : 'utf8');
+  const properties = encodeProperties(jsonToProperties(body.properties));
+  const message = new Message(exchangeNameInPath(request.params.name), String(body.routing_key), properties, payload, payload.length);
+  try {
+    void message.ttl; // a bad expiration is refused before routing, as on a channel
+    return { status: 200, body: { routed: vhost.publish(message).length > 0 } };
+  } catch (error) {
+    throw channelRefusal(error);
+  }
+}
+
+export const exchangeRoutes: Route[] = [
+  { pattern: 'exchanges', handlers: { GET: (request) => listReply(vhostsIn(request).flatMap((v) => [...v.exchanges.values()].map(exchangeJson)), request) } },
+  { pattern: 'exchanges/:vhost', handlers: { GET: (request) => listReply(vhostsIn(request).flatMap((v) => [...v.exchanges.values()].map(exchangeJson)), request) } },
+  {
+    pattern: 'exchanges/:vhost/:name',
+    handlers: {
+      GET: (request) => objectReply({ ...exchangeJson(exchangeOf(request)), incoming: [], outgoing: [] }, request),
+      PUT: declare,
+      DELETE: remove,
+    },
+  },
+  {
+    pattern: 'exchanges/:vhost/:name/bindings/source',
+    handlers: { GET: (request) => listReply(sortedBindings([...exchangeOf(request).bindings.values()].map(bindingJson)), request) },
+  },
+  {
+    pattern: 'exchanges/:vhost/:name/bindings/destination',
+    handlers: { GET: (request) => listReply(sortedBindings([...exchangeOf(request).incoming].map(bindingJson)), request) },
+  },
+  { pattern: 'exchanges/:vhost/:name/publish', handlers: { POST: publish } },
+];

@@ -1,0 +1,139 @@
+import { availableParallelism } from 'node:os';
+import type { VHost } from '../../broker/vhost.js';
+import type { ListItem } from '../list-query.js';
+import { type ApiContext, type ApiRequest, objectNotFound, type Route } from '../router.js';
+import { listReply, objectReply, vhostOf } from './common.js';
+import { openChannels, openConnections } from './connections.js';
+
+const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
+  name,
+  description: `AMQP ${name} exchange, as per the AMQP specification`,
+  enabled: true,
+}));
+
+/** The RabbitMQ release whose API this one follows; tools branch on rabbitmq_version. */
+const RABBITMQ_VERSION = '3.10.8';
+
+function messageTotals(vhosts: Iterable<VHost>): { messages: number; messages_ready: number; messages_unacknowledged: number } {
+  let ready = 0;
+  let unacked = 0;
+  for (const vhost of vhosts) {
+    for (const queue of vhost.queues.values()) {
+      ready += queue.messageCount;
+      unacked += queue.unackedCount;
+    }
+  }
+  return { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked };
+}
+
+function listenersJson(context: ApiContext): ListItem[] {
+  return context.listeners.map((l) => ({ node: context.nodeName, protocol: l.protocol, ip_address: l.host, port: l.port }));
+}
+
+/** GET /api/overview: totals, listeners and identity (message_stats and churn rates are not counted yet, so left out). */
+function overview(context: ApiContext): ListItem {
+  const vhosts = [...context.broker.vhosts.values()];
+  let exchanges = 0;
+  let queues = 0;
+  for (const vhost of vhosts) {
+    exchanges += vhost.exchanges.size;
+    queues += vhost.queues.size;
+  }
+  const channels = openChannels(context);
+  const http = context.listeners.find((l) => l.protocol === 'http');
+  return {
+    management_version: RABBITMQ_VERSION,
+    rates_mode: 'basic',
+    sample_retention_policies: { global: [600, 3600, 28800, 86400], basic: [600, 3600], detailed: [600] },
+    exchange_types: EXCHANGE_TYPES,
+    product_version: context.productVersion,
+    product_name: 'Warren',
+    rabbitmq_version: RABBITMQ_VERSION,
+    cluster_name: context.clusterName,
+    erlang_version: process.versions.node,
+    erlang_full_version: `Node.js ${process.version}`,
+    disable_stats: false,
+    enable_queue_totals: false,
+    queue_totals: messageTotals(vhosts),
+    object_totals: {
+      channels: channels.length,
+      connections: openConnections(context).length,
+      consumers: channels.reduce((sum, channel) => sum + channel.consumers.size, 0),
+      exchanges,
+      queues,
+    },
+    statistics_db_event_queue: 0,
+    node: context.nodeName,
+    listeners: listenersJson(context),
+    contexts:
+      http === undefined
+        ? []
+        : [{ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', ip: http.host, port: String(http.port) }],
+  };
+}
+
+/** GET /api/nodes: this node (Warren is a single node). */
+function nodeJson(context: ApiContext): ListItem {
+  const alarms = context.broker.alarms;
+  return {
+    name: context.nodeName,
+    type: 'disc',
+    running: true,
+    os_pid: String(process.pid),
+    uptime: Date.now() - context.startedAt,
+    mem_used: process.memoryUsage.rss(),
+    mem_limit: Math.round(context.memoryLimit),
+    mem_alarm: alarms.isSet('memory'),
+    mem_calculation_strategy: 'rss',
+    disk_free_limit: context.diskFreeLimit,
+    disk_free_alarm: alarms.isSet('disk'),
+    processors: availableParallelism(),
+    rates_mode: 'basic',
+    exchange_types: EXCHANGE_TYPES,
+    auth_mechanisms: [
+      { name: 'PLAIN', description: 'SASL PLAIN authentication mechanism', enabled: true },
+      { name: 'AMQPLAIN', description: 'QPid AMQPLAIN mechanism', enabled: true },
+    ],
+    partitions: [],
+    applications: [],
+  };
+}
+
+function vhostJson(vhost: VHost, context: ApiContext): ListItem {
+  const description = vhost.name === '/' ? 'Default virtual host' : '';
+  return {
+    name: vhost.name,
+    description,
+    tags: [],
+    default_queue_type: 'undefined',
+    metadata: { description, tags: [] },
+    tracing: false,
+    cluster_state: { [context.nodeName]: 'running' },
+    ...messageTotals([vhost]),
+  };
+}
+
+export const overviewRoutes: Route[] = [
+  { pattern: 'overview', handlers: { GET: (request) => objectReply(overview(request.context), request) } },
+  { pattern: 'whoami', handlers: { GET: ({ user }) => ({ status: 200, body: { name: user.name, tags: user.tags } }) } },
+  {
+    pattern: 'auth',
+    public: true,
+    handlers: { GET: () => ({ status: 200, body: { enable_uaa: false, uaa_client_id: '', uaa_location: '' } }) },
+  },
+  // Warren serves no web UI yet, so there are no UI extensions.
+  { pattern: 'extensions', handlers: { GET: () => ({ status: 200, body: [] }) } },
+  { pattern: 'cluster-name', handlers: { GET: ({ context }) => ({ status: 200, body: { name: context.clusterName } }) } },
+  { pattern: 'nodes', handlers: { GET: (request) => listReply([nodeJson(request.context)], request) } },
+  {
+    pattern: 'nodes/:node',
+    handlers: {
+      GET: (request) => {
+        if (request.params.node !== request.context.nodeName) throw objectNotFound();
+        return objectReply(nodeJson(request.context), request);
+      },
+    },
+  },
+  { pattern: 'vhosts', handlers: { GET: (request: ApiRequest) => listReply([...request.context.broker.vhosts.values()].map((v) => vhostJson(v, request.context)), request) } },
+  { pattern: 'vhosts/:vhost', handlers: { GET: (request) => objectReply(vhostJson(vhostOf(request.context, request.params.vhost), request.context), request) } },
+];
