@@ -3,10 +3,10 @@ import { effectiveDefinition, type Policy } from './access/policies.js';
 import type { Consumer } from './consumer.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { Durability } from './durability.js';
-import { stringValue } from './field-values.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
-import { type QueueLimits, queueLimits } from './queue-arguments.js';
+import { type QueueLimits, queueLimits, queueTypeOf } from './queue-arguments.js';
+import { withDeliveryCount } from './queues/quorum.js';
 import { FifoReady, PriorityReady, type ReadyList } from './ready-list.js';
 
 /** A stored queue keeps at most this many ready messages in memory; the rest wait in the log. */
@@ -82,9 +82,18 @@ export class Queue {
   deleted = false;
   /** Last publish this queue was routed by; dedups fan-in from several bindings. */
   routeMark = 0;
+  /** x-queue-type: 'classic', 'quorum' (or 'stream', a classic queue for now). */
+  readonly type: string;
+  /**
+   * A quorum queue: every message is stored whatever its delivery mode, and
+   * returns are counted (x-delivery-count, x-delivery-limit).
+   */
+  private readonly quorum: boolean;
   /** Consumers have different priorities: dispatch prefers the highest with room. */
   private prioritized = false;
   private nextSeq = 1;
+  /** Seqs for entries a quorum queue puts back at the front, decreasing. */
+  private frontSeq = 0;
   /** Set for a durable queue when the broker has a message log: stored messages are settled there. */
   private durability: Durability | null = null;
   /** The queue's name in the log (vhost and name). */
@@ -156,6 +165,8 @@ export class Queue {
     /** The connection of an exclusive queue; null otherwise. */
     readonly exclusiveOwner: object | null,
   ) {
+    this.type = queueTypeOf(options.arguments);
+    this.quorum = this.type === 'quorum';
     this.limits = queueLimits(options.arguments);
     this.ready = this.limits.maxPriority >= 0 ? new PriorityReady(this.limits.maxPriority) : new FifoReady();
     this.capped = this.limits.maxLength >= 0 || this.limits.maxLengthBytes >= 0;
@@ -166,7 +177,12 @@ export class Queue {
 
   /** x-queue-type as declared ('classic' when not given): what a policy's apply-to matches. */
   get queueType(): string {
-    return stringValue(this.options.arguments['x-queue-type']) ?? 'classic';
+    return this.type;
+  }
+
+  /** Stores transient messages too (a quorum queue): the vhost writes them to the log for it. */
+  get storesEveryMessage(): boolean {
+    return this.quorum;
   }
 
   /**
@@ -267,7 +283,8 @@ export class Queue {
   }
 
   enqueue(message: Message): void {
-    const stored = message.msgId !== 0 && this.durability !== null;
+    // A transient message is in the log only for the quorum queues it reached.
+    const stored = message.msgId !== 0 && this.durability !== null && (this.quorum || message.persistent);
     const pageOut =
       stored && (this.pagedCount > 0 || this.residentCount >= RESIDENT_MAX_MESSAGES || this.residentBytes >= RESIDENT_MAX_BYTES);
     const position = message.position;
@@ -646,6 +663,10 @@ export class Queue {
    */
   requeue(entries: readonly QueueEntry[]): void {
     if (this.deleted) return;
+    if (this.quorum) {
+      this.returnEntries(entries);
+      return;
+    }
     const sorted = entries.length > 1 ? [...entries].sort((a, b) => b.seq - a.seq) : entries;
     for (const entry of sorted) {
       this.unackedCount--;
@@ -655,6 +676,52 @@ export class Queue {
     }
     if (this.consumers.length > 0) this.dispatch();
     if (this.expiring) this.dropExpired();
+  }
+
+  /**
+   * A quorum queue gets delivered entries back (nack/reject with requeue,
+   * basic.recover, the consumer's channel closing): each return counts, and
+   * one that takes a message past x-delivery-limit drops it, dead-lettered
+   * with reason delivery_limit where the queue has a DLX. As RabbitMQ 3.10
+   * does (observed): with a limit the others go back to the front, in the
+   * order returned; without one, to the back.
+   */
+  private returnEntries(entries: readonly QueueEntry[]): void {
+    const limit = this.limits.deliveryLimit;
+    const kept: QueueEntry[] = [];
+    for (const entry of entries) {
+      this.unackedCount--;
+      entry.deliveryCount++;
+      entry.redelivered = true;
+      if (limit >= 0 && entry.deliveryCount > limit) {
+        this.forget(entry);
+        if (entry.message !== null) this.owner?.deadLetter(this, entry.message, 'delivery_limit');
+      } else kept.push(entry);
+    }
+    if (limit >= 0) {
+      for (let i = kept.length - 1; i >= 0; i--) {
+        kept[i].seq = --this.frontSeq;
+        this.ready.reinsert(kept[i]);
+        this.countIn(kept[i]);
+      }
+    } else {
+      for (const entry of kept) {
+        entry.seq = this.nextSeq++;
+        this.pushReady(entry);
+      }
+    }
+    if (this.consumers.length > 0) this.dispatch();
+    if (this.expiring) this.dropExpired();
+  }
+
+  /**
+   * The basic properties a delivery of `entry` carries: the message's own,
+   * but a quorum queue sets x-delivery-count on a redelivery (a returned
+   * message) and on every basic.get (`get`), 0 on a first one.
+   */
+  deliveryProperties(entry: QueueEntry, message: Message, get: boolean): Buffer {
+    if (!this.quorum || (entry.deliveryCount === 0 && !get)) return message.rawProperties;
+    return withDeliveryCount(message.rawProperties, entry.deliveryCount);
   }
 
   purge(): number {
