@@ -45,9 +45,11 @@ const KNOWN_ARGUMENTS: readonly string[] = [
 ];
 
 /**
- * The arguments each type supports (its capabilities in RabbitMQ 3.10, observed):
- * only these are validated at declare and compared on a redeclare. Streams are
- * not a type of their own yet: they take every argument, as before.
+ * The arguments each type supports (its capabilities in RabbitMQ 3.10), in
+ * the order a redeclare compares them (observed: the first that differs is
+ * the one named): only these are validated at declare and compared on a
+ * redeclare. Streams are not a type of their own yet: they take every
+ * argument, as before.
  */
 const TYPE_ARGUMENTS: Readonly<Record<string, readonly string[] | undefined>> = {
   classic: [
@@ -55,9 +57,9 @@ const TYPE_ARGUMENTS: Readonly<Record<string, readonly string[] | undefined>> = 
     'x-max-priority', 'x-overflow', 'x-queue-mode', 'x-queue-version', 'x-single-active-consumer', 'x-queue-master-locator', 'x-queue-type',
   ],
   quorum: [
-    'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length', 'x-max-length-bytes',
-    'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-overflow', 'x-single-active-consumer', 'x-quorum-initial-group-size',
-    'x-delivery-limit', 'x-dead-letter-strategy', 'x-queue-leader-locator', 'x-queue-type',
+    'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-dead-letter-strategy', 'x-expires', 'x-max-length', 'x-max-length-bytes',
+    'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-overflow', 'x-single-active-consumer', 'x-queue-type',
+    'x-quorum-initial-group-size', 'x-delivery-limit', 'x-message-ttl', 'x-queue-leader-locator',
   ],
 };
 

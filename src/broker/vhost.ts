@@ -694,9 +694,10 @@ function checkEquivalent(arg: string, what: string, received: boolean, current: 
 
 const EXCHANGE_EQUIVALENCE_ARGS: readonly string[] = ['alternate-exchange'];
 
-/** RabbitMQ compares the x- arguments of a queue's redeclare with the original's (of an exchange's, only `only`). */
+/** RabbitMQ compares the arguments of a redeclare with the original's: those in `only` (the queue type's, or the exchange's one), else every x- argument. */
 function checkArguments(what: string, received: FieldTable, current: FieldTable, only?: readonly string[]): void {
-  const keys = new Set([...Object.keys(received), ...Object.keys(current)]);
+  // In the order of `only` when given: RabbitMQ names the first argument of its list that differs.
+  const keys = only ?? new Set([...Object.keys(received), ...Object.keys(current)]);
   for (const key of keys) {
     if (only === undefined ? !key.startsWith('x-') : !only.includes(key)) continue;
     // An absent x-queue-type is 'classic' (RabbitMQ 3.10, observed both ways).
