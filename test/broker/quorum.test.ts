@@ -152,6 +152,23 @@ describe('quorum queue delivery counting', () => {
     expect(queue.unackedCount).toBe(0);
   });
 
+  it('takes the lower of x-delivery-limit and the delivery-limit policy key, at once on a live queue', () => {
+    const vhost = new VHost('/');
+    const queue = vhost.declareQueue('q', false, quorum({ 'x-delivery-limit': 5 }), owner);
+    expect(queue.limits.deliveryLimit).toBe(5);
+    vhost.setPolicy('poison', { pattern: '^q$', applyTo: 'queues', definition: { 'delivery-limit': 1 } });
+    expect(queue.limits.deliveryLimit).toBe(1);
+    publish(vhost, 'q', 'm');
+    const consumer = new Recorder('c', 1);
+    vhost.consume(queue, consumer);
+    queue.dispatch();
+    for (let i = 0; i < 2; i++) consumer.returnAll(queue);
+    expect(consumer.got.map((g) => countOf(g.count))).toEqual([undefined, 1]);
+    expect(queue.messageCount).toBe(0);
+    vhost.setPolicy('poison', { pattern: '^q$', applyTo: 'queues', definition: { 'delivery-limit': 9 } });
+    expect(queue.limits.deliveryLimit).toBe(5);
+  });
+
   it('dead-letters it with reason delivery_limit where the queue has a DLX, without x-delivery-count', () => {
     const vhost = new VHost('/');
     const dead = vhost.declareQueue('dead', false, { durable: false, exclusive: false, autoDelete: false, arguments: {} }, owner);
