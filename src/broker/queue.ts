@@ -6,6 +6,7 @@ import type { Durability } from './durability.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
 import { type QueueLimits, queueLimits, queueTypeOf } from './queue-arguments.js';
+import { ConsumerOrder } from './queues/consumer-order.js';
 import { withDeliveryCount } from './queues/quorum.js';
 import { FifoReady, PriorityReady, type ReadyList } from './ready-list.js';
 
@@ -64,7 +65,7 @@ export interface QueueOptions {
 
 /**
  * A queue is a data structure, not a stream: a ring buffer of ready entries,
- * a round-robin cursor over consumers, and a dispatch loop that runs until
+ * its consumers in the order they are chosen (ConsumerOrder), and a dispatch loop that runs until
  * every consumer's window is full. No timers, promises or closures per message.
  * A stored (durable) queue keeps a bounded window of ready messages in memory:
  * past it, stored messages are paged out to the log and read back in batches
@@ -73,7 +74,9 @@ export interface QueueOptions {
 export class Queue {
   /** Ready entries in delivery order (by priority first in a priority queue). */
   readonly ready: ReadyList;
-  readonly consumers: Consumer[] = [];
+  /** Subscribed consumers, in the order the next one is chosen from (see ConsumerOrder). */
+  readonly consumers: Consumer[];
+  private readonly consumerOrder: ConsumerOrder;
   readonly bindings = new Set<Binding>();
   /** Messages delivered to consumers (or got) and not yet acked. */
   unackedCount = 0;
@@ -89,8 +92,6 @@ export class Queue {
    * returns are counted (x-delivery-count, x-delivery-limit).
    */
   private readonly quorum: boolean;
-  /** Consumers have different priorities: dispatch prefers the highest with room. */
-  private prioritized = false;
   private nextSeq = 1;
   /** Seqs for entries a quorum queue puts back at the front, decreasing. */
   private frontSeq = 0;
@@ -101,7 +102,6 @@ export class Queue {
   /** Highest stored message id delivered; the log brings those back redelivered after a restart. */
   private deliveredUpTo = 0;
   private watermarkPending = false;
-  private cursor = 0;
   private dispatching = false;
   /** Ready entries whose message is in memory, and their body bytes. */
   private residentCount = 0;
@@ -168,6 +168,8 @@ export class Queue {
     this.type = queueTypeOf(options.arguments);
     this.quorum = this.type === 'quorum';
     this.limits = queueLimits(options.arguments);
+    this.consumerOrder = new ConsumerOrder(this.limits.singleActiveConsumer);
+    this.consumers = this.consumerOrder.list;
     this.ready = this.limits.maxPriority >= 0 ? new PriorityReady(this.limits.maxPriority) : new FifoReady();
     this.capped = this.limits.maxLength >= 0 || this.limits.maxLengthBytes >= 0;
     this.refusesWhenFull = this.capped && this.limits.overflow !== 'drop-head';
@@ -535,7 +537,7 @@ export class Queue {
     try {
       const consumers = this.consumers;
       while (this.ready.length > 0 && consumers.length > 0) {
-        const chosen = this.limits.singleActiveConsumer ? this.activeConsumer() : this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
+        const chosen = this.consumerOrder.next();
         if (chosen === undefined) break;
         // Not those due this very ms: a message with TTL 0 goes to a consumer that can take it.
         if (this.expiring) this.dropExpired(Date.now() - 1);
@@ -572,44 +574,6 @@ export class Queue {
     } catch (failure) {
       this.reportFailure(failure, `closing consumer '${consumer.tag}'`);
     }
-  }
-
-  /** Single active consumer: the first subscribed, while it has room. */
-  private activeConsumer(): Consumer | undefined {
-    const active = this.consumers[0];
-    return active !== undefined && active.canAccept() ? active : undefined;
-  }
-
-  private nextRoundRobin(): Consumer | undefined {
-    const consumers = this.consumers;
-    const n = consumers.length;
-    for (let i = 0; i < n; i++) {
-      const index = (this.cursor + i) % n;
-      const candidate = consumers[index];
-      if (candidate.canAccept()) {
-        this.cursor = (index + 1) % n;
-        return candidate;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * The first consumer with room in the highest priority band that has one;
-   * within a band, round-robin: the chosen consumer moves to the back of its band.
-   */
-  private nextByPriority(): Consumer | undefined {
-    const consumers = this.consumers;
-    for (let index = 0; index < consumers.length; index++) {
-      const candidate = consumers[index];
-      if (!candidate.canAccept()) continue;
-      let end = index + 1;
-      while (end < consumers.length && consumers[end].priority === candidate.priority) end++;
-      consumers.splice(index, 1);
-      consumers.splice(end - 1, 0, candidate);
-      return candidate;
-    }
-    return undefined;
   }
 
   /**
@@ -744,15 +708,7 @@ export class Queue {
   }
 
   addConsumer(consumer: Consumer, dispatchNow = true): void {
-    // Kept in priority order, highest first; equal priorities keep arrival order.
-    // With a single active consumer, arrival order alone (RabbitMQ 3.10 ignores priorities there).
-    let index = this.consumers.length;
-    while (!this.limits.singleActiveConsumer && index > 0 && this.consumers[index - 1].priority < consumer.priority) index--;
-    this.consumers.splice(index, 0, consumer);
-    if (index < this.cursor) this.cursor++;
-    if (consumer.priority !== this.consumers[0].priority || consumer.priority !== this.consumers[this.consumers.length - 1].priority) {
-      this.prioritized = true;
-    }
+    this.consumerOrder.add(consumer);
     this.hadConsumer = true;
     clearTimeout(this.unusedTimer);
     this.unusedTimer = undefined;
@@ -761,12 +717,7 @@ export class Queue {
 
   /** Returns whether the consumer was subscribed here. */
   removeConsumer(consumer: Consumer): boolean {
-    const index = this.consumers.indexOf(consumer);
-    if (index < 0) return false;
-    this.consumers.splice(index, 1);
-    if (this.cursor > index) this.cursor--;
-    if (this.cursor >= this.consumers.length) this.cursor = 0;
-    if (this.consumers.length <= 1) this.prioritized = false;
+    if (!this.consumerOrder.remove(consumer)) return false;
     if (this.consumers.length === 0 && this.flowWaiters.length > 0) this.releaseFlow();
     if (this.consumers.length === 0) this.used();
     return true;
