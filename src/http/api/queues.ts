@@ -12,6 +12,17 @@ import { consumerItems } from './connections.js';
 export function queueJson(queue: Queue, context: ApiContext): ListItem {
   const exclusiveConsumer = queue.hasExclusiveConsumer() ? queue.consumers[0].tag : null;
   const activeConsumer = queue.limits.singleActiveConsumer && queue.consumers.length > 0 ? queue.consumers[0].tag : null;
+  if (queue.type === 'quorum') {
+    // RabbitMQ's fields for a quorum queue: its members (this node alone) instead of exclusive_consumer_tag, and
+    // single_active_consumer_ctag rather than _tag.
+    const node = context.nodeName;
+    const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null);
+    return { ...common, type: 'quorum', leader: node, members: [node], online: [node], single_active_consumer_ctag: activeConsumer };
+  }
+  return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer);
+}
+
+function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: string | null, activeConsumer: string | null): ListItem {
   return {
     name: queue.name,
     vhost: queue.vhost,
