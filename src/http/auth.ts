@@ -56,6 +56,21 @@ export function authenticateHttp(
   return { ok: true, user: { name: user.name, tags: user.tags } };
 }
 
+/** RabbitMQ's is_admin: the administrator tag. */
+export function isAdministrator(user: ApiUser): boolean {
+  return user.tags.includes('administrator');
+}
+
+/** RabbitMQ's is_monitor: monitoring or administrator; such a user sees every vhost, connection and channel. */
+export function isMonitor(user: ApiUser): boolean {
+  return isAdministrator(user) || user.tags.includes('monitoring');
+}
+
+/** RabbitMQ's is_policymaker: policymaker or administrator. */
+export function isPolicymaker(user: ApiUser): boolean {
+  return isAdministrator(user) || user.tags.includes('policymaker');
+}
+
 /** Whether the user may act in the vhost (declare, delete, publish, get); RabbitMQ refuses with 401. */
 export function checkVhostAccess(broker: Broker, user: ApiUser, vhost: string): AuthRefusal | undefined {
   if (broker.permissions.hasAccess(user.name, vhost)) return undefined;

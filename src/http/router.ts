@@ -57,8 +57,10 @@ export interface ApiRequest {
   readonly params: Record<string, string>;
   readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
-  /** The JSON body of a PUT or POST ({} when empty). */
+  /** The JSON body of a PUT or POST ({} when empty; undefined on `rawBody` routes). */
   readonly body: unknown;
+  /** The body as received (what `rawBody` routes parse themselves). */
+  readonly rawBody: Buffer;
 }
 
 /** A handler's answer: a status and, unless empty, a JSON body. */
@@ -80,6 +82,8 @@ export interface Route {
   readonly public?: boolean;
   /** Credentials may come as `?auth=<base64 user:pass>` (RabbitMQ's definitions download and upload). */
   readonly queryAuth?: boolean;
+  /** The handler parses the body itself (definitions: JSON or a multipart upload, with RabbitMQ's own error for bad JSON). */
+  readonly rawBody?: boolean;
 }
 
 export interface RouteMatch {

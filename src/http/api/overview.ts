@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { VHost } from '../../broker/vhost.js';
+import { parseTags } from '../../broker/access/users.js';
 import type { ListItem } from '../list-query.js';
-import { type ApiContext, type ApiRequest, objectNotFound, type Route } from '../router.js';
-import { listReply, objectReply, vhostOf } from './common.js';
+import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
+import { bodyObject, listReply, objectReply, requireAdministrator, requireMonitor, visibleVhostOf, visibleVhosts, whenStored } from './common.js';
 import { openChannels, openConnections } from './connections.js';
 
 const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
@@ -100,13 +101,17 @@ function nodeJson(context: ApiContext): ListItem {
 }
 
 function vhostJson(vhost: VHost, context: ApiContext): ListItem {
-  const description = vhost.name === '/' ? 'Default virtual host' : '';
+  const { tags, defaultQueueType } = vhost.metadata;
+  // RabbitMQ creates / with this description; Warren's / has it unless one was set.
+  const description = vhost.metadata.description === '' && vhost.name === '/' ? 'Default virtual host' : vhost.metadata.description;
+  // RabbitMQ shows "undefined" for a vhost created without a default queue type (Warren's 'classic').
+  const queueType = defaultQueueType === 'classic' ? 'undefined' : defaultQueueType;
   return {
     name: vhost.name,
     description,
-    tags: [],
-    default_queue_type: 'undefined',
-    metadata: { description, tags: [] },
+    tags: [...tags],
+    default_queue_type: queueType,
+    metadata: { description, tags: [...tags], ...(queueType === 'undefined' ? {} : { default_queue_type: queueType }) },
     tracing: false,
     cluster_state: { [context.nodeName]: 'running' },
     ...messageTotals([vhost]),
@@ -124,16 +129,61 @@ export const overviewRoutes: Route[] = [
   // Warren serves no web UI yet, so there are no UI extensions.
   { pattern: 'extensions', handlers: { GET: () => ({ status: 200, body: [] }) } },
   { pattern: 'cluster-name', handlers: { GET: ({ context }) => ({ status: 200, body: { name: context.clusterName } }) } },
-  { pattern: 'nodes', handlers: { GET: (request) => listReply([nodeJson(request.context)], request) } },
+  {
+    pattern: 'nodes',
+    handlers: {
+      GET: (request) => {
+        requireMonitor(request);
+        return listReply([nodeJson(request.context)], request);
+      },
+    },
+  },
   {
     pattern: 'nodes/:node',
     handlers: {
       GET: (request) => {
+        requireMonitor(request);
         if (request.params.node !== request.context.nodeName) throw objectNotFound();
         return objectReply(nodeJson(request.context), request);
       },
     },
   },
-  { pattern: 'vhosts', handlers: { GET: (request: ApiRequest) => listReply([...request.context.broker.vhosts.values()].map((v) => vhostJson(v, request.context)), request) } },
-  { pattern: 'vhosts/:vhost', handlers: { GET: (request) => objectReply(vhostJson(vhostOf(request.context, request.params.vhost), request.context), request) } },
+  { pattern: 'vhosts', handlers: { GET: (request: ApiRequest) => listReply(visibleVhosts(request).map((v) => vhostJson(v, request.context)), request) } },
+  {
+    pattern: 'vhosts/:vhost',
+    handlers: {
+      GET: (request) => objectReply(vhostJson(visibleVhostOf(request, request.params.vhost), request.context), request),
+      PUT: putVhost,
+      DELETE: (request) => {
+        requireAdministrator(request);
+        const { broker } = request.context;
+        if (!broker.deleteVhost(request.params.vhost)) throw objectNotFound();
+        return whenStored(broker, { status: 204 });
+      },
+    },
+  },
 ];
+
+/**
+ * PUT /api/vhosts/{v} (description, tags as "a,b" or a list,
+ * default_queue_type; all optional): 201 when new, 204 when updated. The
+ * creator gets `.* .* .*` on a new vhost, as RabbitMQ grants it.
+ */
+function putVhost(request: ApiRequest): Promise<ApiReply> {
+  requireAdministrator(request);
+  const { broker } = request.context;
+  const name = request.params.vhost;
+  const body = bodyObject(request);
+  const existed = broker.vhost(name) !== undefined;
+  const description = body.description;
+  const defaultQueueType = body.default_queue_type;
+  broker.putVhost(name, {
+    description: description === undefined || description === null ? undefined : String(description),
+    tags: body.tags === undefined || body.tags === null ? undefined : parseTags(body.tags),
+    defaultQueueType: typeof defaultQueueType === 'string' && defaultQueueType !== '' ? defaultQueueType : undefined,
+  });
+  if (!existed && broker.users.has(request.user.name)) {
+    broker.setPermission({ user: request.user.name, vhost: name, configure: '.*', write: '.*', read: '.*' });
+  }
+  return whenStored(broker, { status: existed ? 204 : 201 });
+}
