@@ -13,7 +13,7 @@ const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
 }));
 
 /** The RabbitMQ release whose API this one follows; tools branch on rabbitmq_version. */
-const RABBITMQ_VERSION = '3.10.8';
+export const RABBITMQ_VERSION = '3.10.8';
 
 function messageTotals(vhosts: Iterable<VHost>): { messages: number; messages_ready: number; messages_unacknowledged: number } {
   let ready = 0;
