@@ -43,7 +43,9 @@ export function authenticateHttp(
   remoteAddress: string | undefined,
   queryAuth: string | null = null,
 ): AuthResult {
-  const credentials = basicCredentials(authorization ?? (queryAuth === null ? undefined : `Basic ${queryAuth}`));
+  // An empty Authorization header counts as none, so that ?auth= still applies.
+  const header = authorization === undefined || authorization === '' ? undefined : authorization;
+  const credentials = basicCredentials(header ?? (queryAuth === null ? undefined : `Basic ${queryAuth}`));
   if (credentials === undefined) return refuse(undefined, CHALLENGE);
   const user = broker.users.get(credentials.username);
   if (user === undefined || !checkPassword(user, credentials.password)) {

@@ -3,7 +3,7 @@ import type { VHost } from '../../broker/vhost.js';
 import { parseTags } from '../../broker/access/users.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
-import { bodyObject, listReply, objectReply, requireAdministrator, requireMonitor, visibleVhostOf, visibleVhosts, whenStored } from './common.js';
+import { bodyObject, listReply, objectReply, requireAdministrator, requireMonitor, vhostOf, visibleVhosts, whenStored } from './common.js';
 import { openChannels, openConnections } from './connections.js';
 
 const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
@@ -152,7 +152,11 @@ export const overviewRoutes: Route[] = [
   {
     pattern: 'vhosts/:vhost',
     handlers: {
-      GET: (request) => objectReply(vhostJson(visibleVhostOf(request, request.params.vhost), request.context), request),
+      // RabbitMQ shows one vhost to administrators only (its list shows each user its own).
+      GET: (request) => {
+        requireAdministrator(request);
+        return objectReply(vhostJson(vhostOf(request.context, request.params.vhost), request.context), request);
+      },
       PUT: putVhost,
       DELETE: (request) => {
         requireAdministrator(request);

@@ -1,3 +1,4 @@
+import { AmqpError } from '../../protocol/errors.js';
 import { effectiveDefinition } from '../../broker/access/policies.js';
 import type { Message, QueueEntry } from '../../broker/message.js';
 import type { Queue } from '../../broker/queue.js';
@@ -112,6 +113,12 @@ async function getMessages(request: ApiRequest): Promise<ApiReply> {
   if (queue === undefined) throw new HttpError(404, 'not_found', `NOT_FOUND - no queue '${request.params.name}' in vhost '${vhost.name}'`);
   try {
     accessOf(request, vhost.name).check('read', 'queue', queue.name);
+  } catch (error) {
+    // RabbitMQ's plugin answers a refused basic.get with 401 and the channel's text (measured).
+    if (error instanceof AmqpError) throw new HttpError(401, 'not_authorised', error.replyText);
+    throw error;
+  }
+  try {
     vhost.queueFor(queue.name, HTTP_OWNER); // another connection's exclusive queue is locked
   } catch (error) {
     throw channelRefusal(error);

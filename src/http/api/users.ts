@@ -70,14 +70,20 @@ function deleteUser(request: ApiRequest): Promise<ApiReply> {
   return whenStored(broker, { status: 204 });
 }
 
-/** POST /api/users/bulk-delete {"users":[…]}: names that do not exist are ignored. */
-function bulkDelete(request: ApiRequest): Promise<ApiReply> {
+/**
+ * POST /api/users/bulk-delete {"users":[…]}: deletes in order and stops at
+ * the first name that does not exist, with RabbitMQ's 400 (the ones before
+ * it stay deleted, as in RabbitMQ).
+ */
+async function bulkDelete(request: ApiRequest): Promise<ApiReply> {
   const { broker } = request.context;
   const body = bodyObject(request);
   requireKeys(body, ['users']);
   if (!Array.isArray(body.users)) throw badRequest('users must be a list');
-  for (const name of body.users) broker.deleteUser(String(name));
-  return whenStored(broker, { status: 204 });
+  const missing = body.users.map(String).find((name) => !broker.deleteUser(name));
+  await whenStored(broker, { status: 204 });
+  if (missing !== undefined) throw badRequest(['no_such_user', missing]);
+  return { status: 204 };
 }
 
 function permissionOf(request: ApiRequest): Permission {
