@@ -58,15 +58,24 @@ function exportVhost(request: ApiRequest): ApiReply {
   return { status: 200, body, headers: downloadHeaders(request) };
 }
 
+interface Upload {
+  document: Record<string, unknown>;
+  /** The form's `redirect` field: where RabbitMQ's UI wants the browser sent after the import (303). */
+  redirect: string | undefined;
+}
+
 /** The uploaded document: the `file` part of a form, or the whole body; RabbitMQ's 400s for what is not a JSON object. */
-function uploadedDocument(request: ApiRequest): Record<string, unknown> {
+function upload(request: ApiRequest): Upload {
   let text = request.rawBody;
+  let redirect: string | undefined;
   try {
     const boundary = multipartBoundary(request.headers['content-type']);
     if (boundary !== undefined) {
-      const file = parseMultipart(request.rawBody, boundary).find((part) => part.name === 'file');
+      const parts = parseMultipart(request.rawBody, boundary);
+      const file = parts.find((part) => part.name === 'file');
       if (file === undefined) throw badRequest('failed_to_parse_json');
       text = file.data;
+      redirect = parts.find((part) => part.name === 'redirect')?.data.toString('utf8');
     }
   } catch (error) {
     if (error instanceof MultipartError) throw badRequest('failed_to_parse_json');
@@ -79,7 +88,12 @@ function uploadedDocument(request: ApiRequest): Record<string, unknown> {
     throw badRequest('failed_to_parse_json');
   }
   if (document === null || typeof document !== 'object' || Array.isArray(document)) throw badRequest('failed_to_parse_json');
-  return document as Record<string, unknown>;
+  return { document: document as Record<string, unknown>, redirect };
+}
+
+/** 204, or for a form with a redirect field RabbitMQ's 303 to it (measured). */
+function imported(redirect: string | undefined): ApiReply {
+  return redirect === undefined || redirect === '' ? { status: 204 } : { status: 303, headers: { location: redirect } };
 }
 
 function list(document: Record<string, unknown>, key: string): Record<string, unknown>[] {
@@ -108,19 +122,19 @@ function checkDocument(request: ApiRequest, document: Record<string, unknown>): 
 
 function importAll(request: ApiRequest): Promise<ApiReply> {
   requireAdministrator(request);
-  const document = uploadedDocument(request);
+  const { document, redirect } = upload(request);
   checkDocument(request, document);
   const { broker } = request.context;
   importDefinitions(broker, { vhosts: [], queues: [], exchanges: [], bindings: [], ...document } as DefinitionsDocument);
-  return whenStored(broker, { status: 204 });
+  return whenStored(broker, imported(redirect));
 }
 
 function importVhost(request: ApiRequest): Promise<ApiReply> {
   requireAdministrator(request);
   const vhost = vhostOf(request.context, request.params.vhost);
-  const document = uploadedDocument(request);
+  const { document, redirect } = upload(request);
   importVhostDefinitions(request.context.broker, vhost.name, document as VhostDefinitionsDocument);
-  return whenStored(request.context.broker, { status: 204 });
+  return whenStored(request.context.broker, imported(redirect));
 }
 
 export const definitionsRoutes: Route[] = [
