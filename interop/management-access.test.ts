@@ -222,6 +222,20 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
         if (queue.policy === id && queue.operator_policy === id) break;
         await sleep(100);
       }
+      // An exchange a policy applies to shows it (and an exchange without one does not have the field).
+      await call(t, 'PUT', `/api/policies/%2F/${id}-x`, { body: { pattern: `^${id}\\.x$`, 'apply-to': 'exchanges', definition: { 'alternate-exchange': 'ae' } } });
+      await call(t, 'PUT', `/api/exchanges/%2F/${id}.x`, { body: {} });
+      await call(t, 'PUT', `/api/exchanges/%2F/${id}.y`, { body: {} });
+      let exchange: Record<string, unknown> = {};
+      for (let i = 0; i < 40; i++) {
+        exchange = (await call(t, 'GET', `/api/exchanges/%2F/${id}.x`)).body as Record<string, unknown>;
+        if (exchange.policy === `${id}-x`) break;
+        await sleep(100);
+      }
+      const plainExchange = (await call(t, 'GET', `/api/exchanges/%2F/${id}.y`)).body as Record<string, unknown>;
+      await call(t, 'DELETE', `/api/exchanges/%2F/${id}.x`);
+      await call(t, 'DELETE', `/api/exchanges/%2F/${id}.y`);
+      await call(t, 'DELETE', `/api/policies/%2F/${id}-x`);
       const deleted = status(await call(t, 'DELETE', `/api/policies/%2F/${id}`));
       const operatorDeleted = status(await call(t, 'DELETE', `/api/operator-policies/%2F/${id}`));
       const gone = answer(await call(t, 'GET', `/api/policies/%2F/${id}`));
@@ -240,6 +254,8 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
         operatorOne,
         operatorListed,
         queue: { policy: queue.policy, operator_policy: queue.operator_policy, effective_policy_definition: queue.effective_policy_definition },
+        exchange: { policy: exchange.policy, operator_policy: exchange.operator_policy, effective_policy_definition: exchange.effective_policy_definition },
+        plainExchange: ['policy', 'operator_policy', 'effective_policy_definition'].filter((key) => key in plainExchange),
         deleted,
         operatorDeleted,
         gone,
