@@ -492,3 +492,40 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
     expect(w).toEqual(r);
   }, 60_000);
 });
+
+describe('management API access: Warren alone', () => {
+  it('users, vhosts, permissions, policies and imported definitions written over HTTP survive a restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-mgmt-access-'));
+    trackDir(dir);
+    const start = () => startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir: dir, managementPort: 0 }, pino({ level: 'silent' }));
+    const target = (s: RunningServer): Target => ({ name: 'Warren', amqpUrl: '', http: `http://127.0.0.1:${s.managementPort}` });
+    let server = await start();
+    try {
+      let t = target(server);
+      const written = [
+        status(await call(t, 'PUT', '/api/vhosts/kept', { body: { description: 'kept vhost', tags: 'x' } })),
+        status(await call(t, 'PUT', '/api/users/kept', { body: { password: 'pw', tags: 'monitoring' } })),
+        status(await call(t, 'PUT', '/api/permissions/kept/kept', { body: { configure: '^c', write: '^w', read: '^r' } })),
+        status(await call(t, 'PUT', '/api/topic-permissions/kept/kept', { body: { exchange: 'amq.topic', write: '^a', read: '' } })),
+        status(await call(t, 'PUT', '/api/policies/kept/p', { body: { pattern: '^q', definition: { 'max-length': 2 } } })),
+        status(await call(t, 'PUT', '/api/operator-policies/kept/op', { body: { pattern: '^q', definition: { 'max-length': 1 } } })),
+        status(await call(t, 'POST', '/api/definitions/kept', { body: { queues: [{ name: 'q1', durable: true, auto_delete: false, arguments: {} }] } })),
+        status(await call(t, 'PUT', '/api/users/gone', { body: { password: 'pw', tags: '' } })),
+        status(await call(t, 'DELETE', '/api/users/gone')),
+      ];
+      expect(written).toEqual([201, 201, 201, 201, 201, 201, 204, 201, 204]);
+      await server.close();
+      server = await start();
+      t = target(server);
+      expect((await call(t, 'GET', '/api/whoami', { auth: basic('kept', 'pw') })).body).toEqual({ name: 'kept', tags: ['monitoring'] });
+      expect((await call(t, 'GET', '/api/vhosts/kept')).body).toMatchObject({ description: 'kept vhost', tags: ['x'] });
+      expect((await call(t, 'GET', '/api/permissions/kept/kept')).body).toMatchObject({ configure: '^c', write: '^w', read: '^r' });
+      expect((await call(t, 'GET', '/api/topic-permissions/kept/kept')).body).toMatchObject([{ exchange: 'amq.topic', write: '^a' }]);
+      expect((await call(t, 'GET', '/api/queues/kept/q1')).body).toMatchObject({ policy: 'p', operator_policy: 'op', effective_policy_definition: { 'max-length': 1 } });
+      expect((await call(t, 'GET', '/api/users/gone')).status).toBe(404);
+    } finally {
+      await server.close();
+      removeDir(dir);
+    }
+  }, 30_000);
+});
