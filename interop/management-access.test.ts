@@ -379,6 +379,32 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
     expect(keys(wAll)).toEqual(keys(rAll));
   }, 60_000);
 
+  it('bad bodies: missing keys, wrong types, not JSON', async () => {
+    const [r, w] = await both(async (t, id) => {
+      await call(t, 'PUT', `/api/users/${id}`, { body: { password: 'pw', tags: '' } });
+      const result = {
+        permissionEmpty: answer(await call(t, 'PUT', `/api/permissions/%2F/${id}`, { body: {} })),
+        // RabbitMQ's reason is an Erlang term of character codes; Warren says what is wrong in words.
+        permissionBadRegex: status(await call(t, 'PUT', `/api/permissions/%2F/${id}`, { body: { configure: '(', write: '', read: '' } })),
+        userBadAlgorithmLogin: 0,
+        topicEmpty: answer(await call(t, 'PUT', `/api/topic-permissions/%2F/${id}`, { body: {} })),
+        userNotJson: answer(await call(t, 'PUT', `/api/users/${id}`, { body: '{"tags":' })),
+        userBadAlgorithm: answer(await call(t, 'PUT', `/api/users/${id}`, { body: { password: 'x', hashing_algorithm: 'nope', tags: 'management' } })),
+        vhostNotJson: answer(await call(t, 'PUT', `/api/vhosts/${id}`, { body: 'nope' })),
+        policyNoPattern: answer(await call(t, 'PUT', `/api/policies/%2F/${id}`, { body: { definition: { 'max-length': 1 } } })),
+        policyNoDefinition: answer(await call(t, 'PUT', `/api/policies/%2F/${id}`, { body: { pattern: '.*' } })),
+        definitionsArray: answer(await call(t, 'POST', '/api/definitions', { body: [] })),
+        definitionsEmpty: answer(await call(t, 'POST', '/api/definitions', { body: '' })),
+        bulkNoUsers: answer(await call(t, 'POST', '/api/users/bulk-delete', { body: {} })),
+      };
+      result.userBadAlgorithmLogin = status(await call(t, 'GET', '/api/whoami', { auth: basic(id, 'x') }));
+      await call(t, 'DELETE', `/api/users/${id}`);
+      await call(t, 'DELETE', `/api/vhosts/${id}`);
+      return result;
+    });
+    expect(w).toEqual(r);
+  }, 30_000);
+
   it('runtime parameters, global parameters, limits and feature flags: status and shape', async () => {
     const [r, w] = await both(async (t) => {
       const list = async (url: string) => {

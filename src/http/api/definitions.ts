@@ -81,6 +81,8 @@ function upload(request: ApiRequest): Upload {
     if (error instanceof MultipartError) throw badRequest('failed_to_parse_json');
     throw error;
   }
+  // An empty body imports nothing (RabbitMQ: 204).
+  if (text.length === 0) return { document: {}, redirect };
   let document: unknown;
   try {
     document = JSON.parse(text.toString('utf8'));

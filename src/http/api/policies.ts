@@ -2,7 +2,7 @@ import { type Policy, PolicyValidationError } from '../../broker/access/policies
 import type { VHost } from '../../broker/vhost.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, badRequest, objectNotFound, type Route } from '../router.js';
-import { bodyObject, listReply, objectReply, requireAdministrator, requirePolicymaker, vhostNotFound, vhostOf, vhostsIn, whenStored } from './common.js';
+import { bodyObject, requireKeys, listReply, objectReply, requireAdministrator, requirePolicymaker, vhostNotFound, vhostOf, vhostsIn, whenStored } from './common.js';
 
 /**
  * Policies and operator policies (RabbitMQ's rabbit_mgmt_wm_policy*,
@@ -41,6 +41,8 @@ function put(request: ApiRequest, kind: Kind): Promise<ApiReply> {
   const vhost = request.context.broker.vhost(request.params.vhost);
   if (vhost === undefined) throw vhostNotFound();
   const body = bodyObject(request);
+  // Missing keys are refused before validation, without its prefix (measured).
+  requireKeys(body, ['pattern', 'definition']);
   const name = request.params.name;
   const existed = tableOf(vhost, kind).get(name) !== undefined;
   const input = { pattern: body.pattern, applyTo: body['apply-to'], priority: body.priority, definition: body.definition };

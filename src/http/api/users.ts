@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Permission, TopicPermission } from '../../broker/access/permissions.js';
-import { hashPassword, isValidPasswordHash, parseHashingAlgorithm, parseTags, type User } from '../../broker/access/users.js';
+import { hashPassword, isValidPasswordHash, parseHashingAlgorithm, parseTags, SHA256, type User } from '../../broker/access/users.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, badRequest, objectNotFound, type Route } from '../router.js';
 import { bodyObject, listReply, objectReply, requireAdministrator, requireKeys, vhostOf, whenStored } from './common.js';
@@ -47,19 +47,23 @@ function putUser(request: ApiRequest): Promise<ApiReply> {
   const name = request.params.user;
   const body = bodyObject(request);
   if (body.tags === undefined) throw badRequest('tags_not_present');
-  let hashingAlgorithm: User['hashingAlgorithm'];
-  try {
-    hashingAlgorithm = parseHashingAlgorithm(body.hashing_algorithm);
-  } catch (error) {
-    throw badRequest((error as Error).message);
-  }
   const existing = broker.users.get(name);
+  // A plain password is hashed with the node's scheme, whatever hashing_algorithm says (RabbitMQ too: measured).
+  let hashingAlgorithm: User['hashingAlgorithm'] = SHA256;
   let passwordHash: string;
   if (typeof body.password === 'string') passwordHash = hashPassword(body.password, hashingAlgorithm);
   else if (body.password_hash !== undefined && body.password_hash !== null) {
+    try {
+      hashingAlgorithm = parseHashingAlgorithm(body.hashing_algorithm);
+    } catch (error) {
+      throw badRequest((error as Error).message);
+    }
     passwordHash = String(body.password_hash);
     if (!isValidPasswordHash(passwordHash)) throw badRequest(['not_base64', passwordHash]);
-  } else passwordHash = existing?.passwordHash ?? hashPassword(randomBytes(24).toString('base64'), hashingAlgorithm);
+  } else {
+    hashingAlgorithm = existing?.hashingAlgorithm ?? SHA256;
+    passwordHash = existing?.passwordHash ?? hashPassword(randomBytes(24).toString('base64'), hashingAlgorithm);
+  }
   broker.putUser({ name, passwordHash, hashingAlgorithm, tags: parseTags(body.tags) });
   return whenStored(broker, { status: existing === undefined ? 201 : 204 });
 }
