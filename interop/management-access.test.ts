@@ -396,6 +396,12 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
         definitionsArray: answer(await call(t, 'POST', '/api/definitions', { body: [] })),
         definitionsEmpty: answer(await call(t, 'POST', '/api/definitions', { body: '' })),
         bulkNoUsers: answer(await call(t, 'POST', '/api/users/bulk-delete', { body: {} })),
+        missingUserPermissions: answer(await call(t, 'GET', `/api/users/${id}-nope/permissions`)),
+        missingUserTopicPermissions: answer(await call(t, 'GET', `/api/users/${id}-nope/topic-permissions`)),
+        missingVhostPermissions: answer(await call(t, 'GET', `/api/vhosts/${id}-nope/permissions`)),
+        missingVhostTopicPermissions: answer(await call(t, 'GET', `/api/vhosts/${id}-nope/topic-permissions`)),
+        missingPermission: answer(await call(t, 'GET', `/api/permissions/${id}-nope/${id}`)),
+        missingTopicPermissionDelete: answer(await call(t, 'DELETE', `/api/topic-permissions/%2F/${id}/nope`)),
       };
       result.userBadAlgorithmLogin = status(await call(t, 'GET', '/api/whoami', { auth: basic(id, 'x') }));
       await call(t, 'DELETE', `/api/users/${id}`);

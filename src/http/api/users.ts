@@ -186,20 +186,38 @@ export const userRoutes: Route[] = [
   },
   {
     pattern: 'users/:user/permissions',
-    handlers: { GET: admin((request) => listReply(allPermissions(request).filter((p) => p.user === userOf(request).name), request)) },
+    handlers: {
+      GET: admin((request) => {
+        const user = userOf(request).name;
+        return listReply(allPermissions(request).filter((p) => p.user === user), request);
+      }),
+    },
   },
   {
     pattern: 'users/:user/topic-permissions',
-    handlers: { GET: admin((request) => listReply(allTopicPermissions(request).filter((p) => p.user === userOf(request).name), request)) },
+    handlers: {
+      GET: admin((request) => {
+        const user = userOf(request).name;
+        return listReply(allTopicPermissions(request).filter((p) => p.user === user), request);
+      }),
+    },
   },
   {
     pattern: 'vhosts/:vhost/permissions',
-    handlers: { GET: admin((request) => listReply(allPermissions(request).filter((p) => p.vhost === vhostOf(request.context, request.params.vhost).name), request)) },
+    handlers: {
+      GET: admin((request) => {
+        const vhost = vhostOf(request.context, request.params.vhost).name;
+        return listReply(allPermissions(request).filter((p) => p.vhost === vhost), request);
+      }),
+    },
   },
   {
     pattern: 'vhosts/:vhost/topic-permissions',
     handlers: {
-      GET: admin((request) => listReply(allTopicPermissions(request).filter((p) => p.vhost === vhostOf(request.context, request.params.vhost).name), request)),
+      GET: admin((request) => {
+        const vhost = vhostOf(request.context, request.params.vhost).name;
+        return listReply(allTopicPermissions(request).filter((p) => p.vhost === vhost), request);
+      }),
     },
   },
   { pattern: 'permissions', handlers: { GET: admin((request) => listReply(allPermissions(request), request)) } },
