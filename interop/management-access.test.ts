@@ -52,6 +52,8 @@ async function call(target: Target, method: string, url: string, opts: { body?: 
 /** Status and body: what must be the same on both brokers. */
 const answer = (a: Answer) => ({ status: a.status, body: a.body });
 const status = (a: Answer) => a.status;
+/** RabbitMQ's order of topic permissions is its table's, not a stable one: compare them sorted. */
+const sorted = (a: Answer) => ({ status: a.status, body: Array.isArray(a.body) ? [...a.body].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))) : a.body });
 const keys = (value: unknown) => Object.keys(value as object).sort();
 
 const rabbitDep = rabbitmqDependency();
@@ -184,8 +186,8 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
       const topicPut = status(await call(t, 'PUT', `/api/topic-permissions/%2F/${id}`, { body: { exchange: 'amq.topic', write: '^a', read: '.*' } }));
       const topicAgain = status(await call(t, 'PUT', `/api/topic-permissions/%2F/${id}`, { body: { exchange: 'amq.topic', write: '^b', read: '.*' } }));
       await call(t, 'PUT', `/api/topic-permissions/%2F/${id}`, { body: { exchange: 'other', write: '', read: '' } });
-      const topicOne = answer(await call(t, 'GET', `/api/topic-permissions/%2F/${id}`));
-      const topicListed = ((await call(t, 'GET', '/api/topic-permissions')).body as { user: string }[]).filter((p) => p.user === id);
+      const topicOne = sorted(await call(t, 'GET', `/api/topic-permissions/%2F/${id}`));
+      const topicListed = (sorted(await call(t, 'GET', '/api/topic-permissions')).body as { user: string }[]).filter((p) => p.user === id);
       const topicNoUser = answer(await call(t, 'PUT', `/api/topic-permissions/%2F/${id}-ghost`, { body: { exchange: 'x', write: '', read: '' } }));
       const topicDeleteOne = status(await call(t, 'DELETE', `/api/topic-permissions/%2F/${id}/other`));
       const topicAfterOne = answer(await call(t, 'GET', `/api/topic-permissions/%2F/${id}`));
@@ -500,6 +502,16 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
         policymakerPolicyDelete: status(await call(t, 'DELETE', `/api/policies/%2F/${id}`, { auth: as.policymaker })),
         administratorUsers: status(await call(t, 'GET', '/api/users', { auth: as.administrator })),
         administratorOtherVhost: status(await call(t, 'GET', `/api/queues/${other}`, { auth: as.administrator })),
+        administratorDeclareWithoutPermissions: answer(await call(t, 'PUT', `/api/queues/${other}/${id}.c`, { auth: as.administrator, body: {} })),
+        managementExchangesElsewhere: ((await call(t, 'GET', '/api/exchanges', { auth: m })).body as { vhost: string }[]).some((x) => x.vhost === other),
+        monitoringExchangesElsewhere: ((await call(t, 'GET', '/api/exchanges', { auth: as.monitoring })).body as { vhost: string }[]).some((x) => x.vhost === other),
+        managementAliveness: answer(await call(t, 'GET', `/api/aliveness-test/${other}`, { auth: m })),
+        managementBindingsElsewhere: answer(await call(t, 'GET', `/api/bindings/${other}`, { auth: m })),
+        managementDefinitionsVhost: answer(await call(t, 'GET', '/api/definitions/%2F', { auth: m })),
+        managementVhostLimits: answer(await call(t, 'GET', `/api/vhost-limits/${other}`, { auth: m })),
+        managementFeatureFlags: answer(await call(t, 'GET', '/api/feature-flags', { auth: m })),
+        managementGlobalParameters: answer(await call(t, 'GET', '/api/global-parameters', { auth: m })),
+        managementConsumersElsewhere: answer(await call(t, 'GET', `/api/consumers/${other}`, { auth: m })),
         // AMQP permissions: configure ^id.c, write ^id.w, read ^id.r, topic writes to id.w only with keys ^ok.
         declareAllowed: status(await call(t, 'PUT', `/api/queues/%2F/${id}.c2`, { auth: m, body: {} })),
         declareRefused: answer(await call(t, 'PUT', `/api/queues/%2F/${id}.r2`, { auth: m, body: {} })),

@@ -55,6 +55,8 @@ export function channelRefusal(error: unknown): unknown {
 }
 
 export function requireVhostAccess(request: ApiRequest, vhost: string): void {
+  // An administrator passes RabbitMQ's HTTP check, then its AMQP connection to the vhost is refused (measured).
+  if (isAdministrator(request.user) && !request.context.broker.permissions.hasAccess(request.user.name, vhost)) throw vhostAccessRefused();
   const refusal = checkVhostAccess(request.context.broker, request.user, vhost);
   if (refusal !== undefined) throw new HttpError(refusal.status, refusal.body?.error ?? '', refusal.body?.reason ?? '');
 }
@@ -104,11 +106,21 @@ export function visibleVhostOf(request: ApiRequest, name: string): VHost {
   return vhost;
 }
 
-/** The vhosts a list covers: the one in the path (404 if missing, 401 if not visible), or all the user sees. */
+/**
+ * Whether a list of queues, exchanges, bindings, consumers or policies shows
+ * the vhost's objects: RabbitMQ's filter_vhost shows administrators every
+ * vhost and everyone else (monitoring users too) the vhosts they have
+ * permissions in (measured).
+ */
+export function listsVhost(request: ApiRequest, vhost: string): boolean {
+  return isAdministrator(request.user) || request.context.broker.permissions.hasAccess(request.user.name, vhost);
+}
+
+/** The vhosts a list covers: the one in the path (404 if missing, 401 if not visible), or all; then those the user's lists show. */
 export function vhostsIn(request: ApiRequest): VHost[] {
   const name = request.params.vhost;
-  if (name !== undefined) return [visibleVhostOf(request, name)];
-  return visibleVhosts(request);
+  const vhosts = name !== undefined ? [visibleVhostOf(request, name)] : [...request.context.broker.vhosts.values()];
+  return vhosts.filter((vhost) => listsVhost(request, vhost.name));
 }
 
 /** A list endpoint's answer: RabbitMQ's default order, then the list query parameters. */

@@ -5,7 +5,7 @@ import { tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
 import { isAdministrator, isMonitor } from '../auth.js';
-import { canSeeVhost, listReply, notAuthorisedObject, objectReply, visibleVhostOf } from './common.js';
+import { listReply, listsVhost, notAuthorisedObject, objectReply, vhostOf, visibleVhostOf } from './common.js';
 
 /** A management user sees its own connections and channels; monitoring users and administrators see all. */
 function ownedBy(request: ApiRequest, connection: Connection): boolean {
@@ -217,14 +217,15 @@ export const connectionRoutes: Route[] = [
   },
   {
     pattern: 'consumers',
-    handlers: { GET: (request) => listReply(consumerItems(request.context).filter((c) => canSeeVhost(request, (c.queue as { vhost: string }).vhost)), request) },
+    handlers: { GET: (request) => listReply(consumerItems(request.context).filter((c) => listsVhost(request, (c.queue as { vhost: string }).vhost)), request) },
   },
   {
     pattern: 'consumers/:vhost',
     handlers: {
       GET: (request) => {
-        visibleVhostOf(request, request.params.vhost);
-        const items = consumerItems(request.context).filter((c) => (c.queue as { vhost: string }).vhost === request.params.vhost);
+        vhostOf(request.context, request.params.vhost);
+        const vhost = request.params.vhost;
+        const items = consumerItems(request.context).filter((c) => (c.queue as { vhost: string }).vhost === vhost && listsVhost(request, vhost));
         return listReply(items, request);
       },
     },

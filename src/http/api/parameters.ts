@@ -1,4 +1,4 @@
-import { isPolicymaker } from '../auth.js';
+import { isAdministrator, isPolicymaker } from '../auth.js';
 import { type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
 import { notAuthorisedObject, requireAdministrator, visibleVhostOf } from './common.js';
 
@@ -28,6 +28,11 @@ const guarded =
     return answer();
   };
 
+/** Global parameters: administrators only, refused with the object wording (measured). */
+function administrator(request: ApiRequest): void {
+  if (!isAdministrator(request.user)) throw notAuthorisedObject();
+}
+
 const missing = (): ApiReply => {
   throw objectNotFound();
 };
@@ -37,8 +42,8 @@ export const parameterRoutes: Route[] = [
   { pattern: 'parameters/:component', handlers: { GET: guarded(policymaker, none) } },
   { pattern: 'parameters/:component/:vhost', handlers: { GET: guarded(policymaker, none) } },
   { pattern: 'parameters/:component/:vhost/:name', handlers: { GET: guarded(policymaker, missing) } },
-  { pattern: 'global-parameters', handlers: { GET: guarded(requireAdministrator, none) } },
-  { pattern: 'global-parameters/:name', handlers: { GET: guarded(requireAdministrator, missing) } },
+  { pattern: 'global-parameters', handlers: { GET: guarded(administrator, none) } },
+  { pattern: 'global-parameters/:name', handlers: { GET: guarded(administrator, missing) } },
   { pattern: 'vhost-limits', handlers: { GET: guarded(vhostVisible, none) } },
   { pattern: 'vhost-limits/:vhost', handlers: { GET: guarded(vhostVisible, none) } },
   { pattern: 'user-limits', handlers: { GET: guarded(vhostVisible, none) } },
