@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/config.js';
@@ -572,4 +573,28 @@ describe('management API access: Warren alone', () => {
       removeDir(dir);
     }
   }, 30_000);
+
+  it('an import that skips objects answers 204 as RabbitMQ does, and logs what it skipped', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-mgmt-access-'));
+    trackDir(dir);
+    const lines: { level: number; msg: string; skipped?: string[] }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const server = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir: dir, managementPort: 0 }, pino({ level: 'info' }, sink));
+    try {
+      const t: Target = { name: 'Warren', amqpUrl: '', http: `http://127.0.0.1:${server.managementPort}` };
+      const body = { bindings: [{ source: 'amq.direct', vhost: '/', destination: 'no-such-queue', destination_type: 'queue', routing_key: 'k', arguments: {} }] };
+      expect(answer(await call(t, 'POST', '/api/definitions', { body }))).toEqual({ status: 204, body: undefined });
+      const warning = lines.find((line) => line.msg === 'definitions import over HTTP skipped some objects');
+      expect(warning?.level).toBe(40);
+      expect(warning?.skipped?.join(' ')).toContain('no-such-queue');
+    } finally {
+      await server.close();
+      removeDir(dir);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Broker } from '../broker/broker.js';
+import type { Logger } from '../logger.js';
 import type { Connection } from '../session/connection.js';
 import type { ApiUser } from './auth.js';
 
@@ -61,6 +62,8 @@ export interface ApiRequest {
   readonly body: unknown;
   /** The body as received (what `rawBody` routes parse themselves). */
   readonly rawBody: Buffer;
+  /** The management server's log. */
+  readonly log: Logger;
 }
 
 /** A handler's answer: a status and, unless empty, a JSON body. */

@@ -107,7 +107,7 @@ async function handle(router: Router, context: ApiContext, request: IncomingMess
 
   let reply: ApiReply;
   try {
-    reply = await handler({ context, user, params, query, headers: request.headers, body: json, rawBody: body });
+    reply = await handler({ context, user, params, query, headers: request.headers, body: json, rawBody: body, log });
   } catch (error) {
     if (error instanceof HttpError) return sendError(response, error, head);
     if (error instanceof AmqpError) return sendError(response, fromAmqpError(error), head);

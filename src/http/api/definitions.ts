@@ -122,12 +122,18 @@ function checkDocument(request: ApiRequest, document: Record<string, unknown>): 
   }
 }
 
+/** What an import left out (RabbitMQ answers 204 all the same), so that an operator can see why. */
+function logSkipped(request: ApiRequest, skipped: string[]): void {
+  if (skipped.length > 0) request.log.warn({ user: request.user.name, skipped }, 'definitions import over HTTP skipped some objects');
+}
+
 function importAll(request: ApiRequest): Promise<ApiReply> {
   requireAdministrator(request);
   const { document, redirect } = upload(request);
   checkDocument(request, document);
   const { broker } = request.context;
-  importDefinitions(broker, { vhosts: [], queues: [], exchanges: [], bindings: [], ...document } as DefinitionsDocument);
+  const skipped = importDefinitions(broker, { vhosts: [], queues: [], exchanges: [], bindings: [], ...document } as DefinitionsDocument);
+  logSkipped(request, skipped);
   return whenStored(broker, imported(redirect));
 }
 
@@ -135,7 +141,7 @@ function importVhost(request: ApiRequest): Promise<ApiReply> {
   requireAdministrator(request);
   const vhost = vhostOf(request.context, request.params.vhost);
   const { document, redirect } = upload(request);
-  importVhostDefinitions(request.context.broker, vhost.name, document as VhostDefinitionsDocument);
+  logSkipped(request, importVhostDefinitions(request.context.broker, vhost.name, document as VhostDefinitionsDocument));
   return whenStored(request.context.broker, imported(redirect));
 }
 
