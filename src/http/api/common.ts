@@ -87,7 +87,7 @@ export const notAuthorisedObject = (): HttpError => new HttpError(401, 'not_auth
 const notAuthorisedVhost = (): HttpError => new HttpError(401, 'not_authorised', 'User not authorised to access virtual host');
 
 /** Monitoring users and administrators see every vhost; others those they have permissions in. */
-export function canSeeVhost(request: ApiRequest, vhost: string): boolean {
+function canSeeVhost(request: ApiRequest, vhost: string): boolean {
   return isMonitor(request.user) || request.context.broker.permissions.hasAccess(request.user.name, vhost);
 }
 
