@@ -526,6 +526,13 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
         managementVhostLimits: answer(await call(t, 'GET', `/api/vhost-limits/${other}`, { auth: m })),
         managementFeatureFlags: answer(await call(t, 'GET', '/api/feature-flags', { auth: m })),
         managementGlobalParameters: answer(await call(t, 'GET', '/api/global-parameters', { auth: m })),
+        // Statistics and RabbitMQ's release support status are not Warren's; the rest of the field set is the same.
+        managementOverviewKeys: keys((await call(t, 'GET', '/api/overview', { auth: m })).body).filter(
+          (k) => !['message_stats', 'churn_rates', 'release_series_support_status'].includes(k),
+        ),
+        managementOverviewQueues:
+          ((await call(t, 'GET', '/api/overview', { auth: m })).body as { object_totals: { queues: number } }).object_totals.queues ===
+          ((await call(t, 'GET', '/api/queues', { auth: m })).body as unknown[]).length,
         managementConsumersElsewhere: answer(await call(t, 'GET', `/api/consumers/${other}`, { auth: m })),
         // AMQP permissions: configure ^id.c, write ^id.w, read ^id.r, topic writes to id.w only with keys ^ok.
         declareAllowed: status(await call(t, 'PUT', `/api/queues/%2F/${id}.c2`, { auth: m, body: {} })),

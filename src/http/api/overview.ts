@@ -4,7 +4,8 @@ import { parseTags } from '../../broker/access/users.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
 import { bodyObject, listReply, objectReply, requireAdministrator, requireMonitor, vhostOf, visibleVhosts, whenStored } from './common.js';
-import { openChannels, openConnections } from './connections.js';
+import { isMonitor } from '../auth.js';
+import { openConnections } from './connections.js';
 
 const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
   name,
@@ -31,18 +32,26 @@ function listenersJson(context: ApiContext): ListItem[] {
   return context.listeners.map((l) => ({ node: context.nodeName, protocol: l.protocol, ip_address: l.host, port: l.port }));
 }
 
-/** GET /api/overview: totals, listeners and identity (message_stats and churn rates are not counted yet, so left out). */
-function overview(context: ApiContext): ListItem {
-  const vhosts = [...context.broker.vhosts.values()];
+/**
+ * GET /api/overview: totals, listeners and identity (message_stats and churn
+ * rates are not counted yet, so left out). As in RabbitMQ, a user without
+ * the monitoring tag gets the totals of its own vhosts and connections, and
+ * no node, listeners or contexts.
+ */
+function overview(request: ApiRequest): ListItem {
+  const { context, user } = request;
+  const monitor = isMonitor(user);
+  const vhosts = monitor ? [...context.broker.vhosts.values()] : visibleVhosts(request);
+  const connections = openConnections(context).filter((c) => monitor || c.user?.name === user.name);
+  const channels = connections.flatMap((connection) => [...connection.channels.values()]);
   let exchanges = 0;
   let queues = 0;
   for (const vhost of vhosts) {
     exchanges += vhost.exchanges.size;
     queues += vhost.queues.size;
   }
-  const channels = openChannels(context);
   const http = context.listeners.find((l) => l.protocol === 'http');
-  return {
+  const totals: ListItem = {
     management_version: RABBITMQ_VERSION,
     rates_mode: 'basic',
     sample_retention_policies: { global: [600, 3600, 28800, 86400], basic: [600, 3600], detailed: [600] },
@@ -58,12 +67,16 @@ function overview(context: ApiContext): ListItem {
     queue_totals: messageTotals(vhosts),
     object_totals: {
       channels: channels.length,
-      connections: openConnections(context).length,
+      connections: connections.length,
       consumers: channels.reduce((sum, channel) => sum + channel.consumers.size, 0),
       exchanges,
       queues,
     },
     statistics_db_event_queue: 0,
+  };
+  if (!monitor) return totals;
+  return {
+    ...totals,
     node: context.nodeName,
     listeners: listenersJson(context),
     contexts:
@@ -119,7 +132,7 @@ function vhostJson(vhost: VHost, context: ApiContext): ListItem {
 }
 
 export const overviewRoutes: Route[] = [
-  { pattern: 'overview', handlers: { GET: (request) => objectReply(overview(request.context), request) } },
+  { pattern: 'overview', handlers: { GET: (request) => objectReply(overview(request), request) } },
   { pattern: 'whoami', handlers: { GET: ({ user }) => ({ status: 200, body: { name: user.name, tags: user.tags } }) } },
   {
     pattern: 'auth',
