@@ -4,8 +4,11 @@ import { type BasicProperties, encodeProperties } from '../protocol/methods.gene
 import { Message } from './message.js';
 import type { Queue } from './queue.js';
 
-/** Why a message was dead-lettered: nack/reject without requeue, TTL, or x-max-length drop-head / reject-publish-dlx. */
-export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen';
+/**
+ * Why a message was dead-lettered: nack/reject without requeue, TTL, x-max-length drop-head / reject-publish-dlx,
+ * or returned more times than a quorum queue's x-delivery-limit.
+ */
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
 /** Where a queue's dead letters go (x-dead-letter-exchange or its policy's), or undefined. */
 export function deadLetterExchange(queue: Queue): string | undefined {

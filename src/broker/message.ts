@@ -87,11 +87,16 @@ export class QueueEntry {
   expiresAt = 0;
   /** Its band in a priority queue (x-max-priority): the priority property, capped at the queue's maximum. */
   priority = 0;
+  /** Times a quorum queue got it back (nack/reject with requeue, recover, its channel closed): x-delivery-count. */
+  deliveryCount = 0;
 
   constructor(
     public message: Message | null,
-    /** Position in the queue, increasing; requeued entries go back in this order. */
-    readonly seq: number,
+    /**
+     * Position in the queue, increasing; requeued entries go back in this order.
+     * A quorum queue gives a returned entry a new one (at the back, or at the front).
+     */
+    public seq: number,
     /** Id in the message log; 0 when not stored. */
     readonly msgId: number,
     /** Where the log holds the message: segment, byte offset and record length (0 when not stored). */

@@ -25,9 +25,57 @@ export interface QueueLimits {
   deadLetterExchange: string | undefined;
   /** x-dead-letter-routing-key: the key dead letters are published with; undefined keeps theirs. */
   deadLetterRoutingKey: string | undefined;
-  /** x-delivery-limit (quorum queues, kept for when they arrive). */
+  /** x-delivery-limit (quorum queues only): returns a message may have before it is dropped or dead-lettered. */
   deliveryLimit: number;
 }
+
+/** The queue types RabbitMQ 3.10 knows (x-queue-type). */
+export const QUEUE_TYPES: readonly string[] = ['classic', 'quorum', 'stream'];
+
+/**
+ * The queue arguments RabbitMQ 3.10 knows (rabbit_amqqueue:declare_args):
+ * one of them that the declared type does not support is refused; any other
+ * argument is ignored.
+ */
+const KNOWN_ARGUMENTS: readonly string[] = [
+  'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length', 'x-max-length-bytes',
+  'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-max-priority', 'x-overflow', 'x-queue-mode', 'x-queue-version',
+  'x-single-active-consumer', 'x-queue-master-locator', 'x-quorum-initial-group-size', 'x-delivery-limit', 'x-dead-letter-strategy',
+  'x-max-age', 'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator', 'x-queue-type',
+];
+
+/**
+ * The arguments each type supports (its capabilities in RabbitMQ 3.10), in
+ * the order a redeclare compares them (observed: the first that differs is
+ * the one named): only these are validated at declare and compared on a
+ * redeclare. Streams are not a type of their own yet: they take every
+ * argument, as before.
+ */
+const TYPE_ARGUMENTS: Readonly<Record<string, readonly string[] | undefined>> = {
+  classic: [
+    'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length', 'x-max-length-bytes',
+    'x-max-priority', 'x-overflow', 'x-queue-mode', 'x-queue-version', 'x-single-active-consumer', 'x-queue-master-locator', 'x-queue-type',
+  ],
+  quorum: [
+    'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-dead-letter-strategy', 'x-expires', 'x-max-length', 'x-max-length-bytes',
+    'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-overflow', 'x-single-active-consumer', 'x-queue-type',
+    'x-quorum-initial-group-size', 'x-delivery-limit', 'x-message-ttl', 'x-queue-leader-locator',
+  ],
+};
+
+/** The arguments of `type` that a redeclare compares; undefined: every x- argument. */
+export function typeArguments(type: string): readonly string[] | undefined {
+  return TYPE_ARGUMENTS[type];
+}
+
+/** x-queue-type as declared, 'classic' when absent (or not a string). */
+export function queueTypeOf(args: FieldTable): string {
+  const type = args['x-queue-type'];
+  return type === undefined ? 'classic' : (stringValue(type) ?? 'classic');
+}
+
+const LEADER_LOCATORS: readonly string[] = ['client-local', 'balanced', 'random', 'least-leaders'];
+const DEAD_LETTER_STRATEGIES: readonly string[] = ['at-most-once', 'at-least-once'];
 
 /** The longest TTL or expiry RabbitMQ accepts (x-message-ttl, x-expires, expiration): ten years, in ms. */
 export const MAX_EXPIRY_MS = 315_360_000_000;
@@ -44,9 +92,19 @@ const OVERFLOWS: readonly string[] = ['drop-head', 'reject-publish', 'reject-pub
 export function validateQueueArguments(queue: string, vhost: string, args: FieldTable): void {
   const invalid = (arg: string, reason: string) =>
     preconditionFailed(`invalid arg '${arg}' for queue '${queue}' in vhost '${vhost}': ${reason}`);
+  // RabbitMQ's order: the type, then the values of the arguments the type supports, then the arguments it does not.
+  const declaredType = args['x-queue-type'];
+  if (declaredType !== undefined) {
+    const type = stringValue(declaredType);
+    if (type === undefined) throw invalid('x-queue-type', `{unacceptable_type,${typeName(declaredType)}}`);
+    if (!QUEUE_TYPES.includes(type)) throw invalid('x-queue-type', `"unsupported queue type '${type}'"`);
+  }
+  const type = queueTypeOf(args);
+  const supported = typeArguments(type);
+  const checked = (arg: string): boolean => args[arg] !== undefined && (supported === undefined || supported.includes(arg));
   const integer = (arg: string, zeroAllowed: boolean, max = Infinity): void => {
+    if (!checked(arg)) return;
     const value = args[arg];
-    if (value === undefined) return;
     const n = integerValue(value);
     if (n === undefined) throw invalid(arg, `"expected integer, got ${typeName(value)}"`);
     // RabbitMQ prints these with ~255p: no line break at the lengths a shortstr name allows.
@@ -54,26 +112,40 @@ export function validateQueueArguments(queue: string, vhost: string, args: Field
     if (n === 0 && !zeroAllowed) throw invalid(arg, `{value_zero,${n}}`);
     if (n > max) throw invalid(arg, `{value_too_large,${String(value)}}`);
   };
+  const oneOf = (arg: string, values: readonly string[], reason: string): void => {
+    if (!checked(arg)) return;
+    const text = stringValue(args[arg]);
+    if (text === undefined) throw invalid(arg, `{unacceptable_type,${typeName(args[arg])}}`);
+    if (!values.includes(text)) throw invalid(arg, reason);
+  };
   integer('x-message-ttl', true, MAX_EXPIRY_MS);
   integer('x-expires', false, MAX_EXPIRY_MS);
   integer('x-max-length', true);
   integer('x-max-length-bytes', true);
   integer('x-max-priority', true);
-  const maxPriority = integerValue(args['x-max-priority'] ?? 0) ?? 0;
-  if (maxPriority > MAX_SUPPORTED_PRIORITY) throw invalid('x-max-priority', `{max_value_exceeded,${maxPriority}}`);
+  integer('x-max-in-memory-length', true);
+  integer('x-max-in-memory-bytes', true);
+  integer('x-quorum-initial-group-size', false);
+  if (checked('x-max-priority')) {
+    const maxPriority = integerValue(args['x-max-priority'] ?? 0) ?? 0;
+    if (maxPriority > MAX_SUPPORTED_PRIORITY) throw invalid('x-max-priority', `{max_value_exceeded,${maxPriority}}`);
+  }
   const singleActive = args['x-single-active-consumer'];
-  if (singleActive !== undefined && typeof singleActive !== 'boolean') {
-    throw invalid('x-single-active-consumer', `{unacceptable_type,${typeName(singleActive)}}`);
+  if (checked('x-single-active-consumer') && typeof singleActive !== 'boolean') {
+    throw invalid('x-single-active-consumer', `{unacceptable_type,${typeName(singleActive as FieldValue)}}`);
   }
   // Checked against the arguments alone: a policy's dead-letter exchange does not count (observed on 3.10.8).
-  if (args['x-dead-letter-routing-key'] !== undefined && args['x-dead-letter-exchange'] === undefined) {
+  if (checked('x-dead-letter-routing-key') && args['x-dead-letter-exchange'] === undefined) {
     throw invalid('x-dead-letter-routing-key', 'routing_key_but_no_dlx_defined');
   }
-  const overflow = args['x-overflow'];
-  if (overflow !== undefined) {
-    const text = stringValue(overflow);
-    if (text === undefined) throw invalid('x-overflow', `{unacceptable_type,${typeName(overflow)}}`);
-    if (!OVERFLOWS.includes(text)) throw invalid('x-overflow', 'invalid_overflow');
+  oneOf('x-overflow', OVERFLOWS, 'invalid_overflow');
+  oneOf('x-dead-letter-strategy', DEAD_LETTER_STRATEGIES, 'invalid_dlx_strategy');
+  oneOf('x-queue-leader-locator', LEADER_LOCATORS, 'invalid_queue_locator_arg');
+  if (supported === undefined) return;
+  for (const arg of Object.keys(args)) {
+    if (KNOWN_ARGUMENTS.includes(arg) && !supported.includes(arg)) {
+      throw preconditionFailed(`invalid arg '${arg}' for queue '${queue}' in vhost '${vhost}' of queue type rabbit_${type}_queue`);
+    }
   }
 }
 
@@ -105,18 +177,21 @@ export function queueLimits(args: FieldTable, policy?: PolicyDefinition): QueueL
     const value = policy?.[key];
     return typeof value === 'string' ? value : undefined;
   };
-  const overflow = argString('x-overflow') ?? policyString('overflow');
+  const quorum = queueTypeOf(args) === 'quorum';
+  let overflow = argString('x-overflow') ?? policyString('overflow');
+  // RabbitMQ 3.10's quorum queues take reject-publish-dlx as drop-head (observed).
+  if (quorum && overflow === 'reject-publish-dlx') overflow = 'drop-head';
   return {
     messageTtl: lower('x-message-ttl', 'message-ttl', 0),
     maxLength: lower('x-max-length', 'max-length', 0),
     maxLengthBytes: lower('x-max-length-bytes', 'max-length-bytes', 0),
     overflow: overflow !== undefined && OVERFLOWS.includes(overflow) ? (overflow as Overflow) : 'drop-head',
     expires: lower('x-expires', 'expires', 1),
-    maxPriority: Math.min(integer('x-max-priority', 0), MAX_SUPPORTED_PRIORITY),
+    maxPriority: quorum ? -1 : Math.min(integer('x-max-priority', 0), MAX_SUPPORTED_PRIORITY),
     singleActiveConsumer: args['x-single-active-consumer'] === true,
     deadLetterExchange: argString('x-dead-letter-exchange') ?? policyString('dead-letter-exchange'),
     deadLetterRoutingKey: argString('x-dead-letter-routing-key') ?? policyString('dead-letter-routing-key'),
-    deliveryLimit: lower('x-delivery-limit', 'delivery-limit', 0),
+    deliveryLimit: quorum ? lower('x-delivery-limit', 'delivery-limit', 0) : -1,
   };
 }
 

@@ -4,10 +4,11 @@ import type { Consumer } from './consumer.js';
 import type { DeduplicationCache } from './dedup.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { Durability } from './durability.js';
-import { stringValue } from './field-values.js';
 import type { Binding } from './exchange.js';
 import { type Message, QueueEntry } from './message.js';
-import { type QueueLimits, queueLimits } from './queue-arguments.js';
+import { type QueueLimits, queueLimits, queueTypeOf } from './queue-arguments.js';
+import { ConsumerOrder } from './queues/consumer-order.js';
+import { withDeliveryCount } from './queues/quorum.js';
 import { FifoReady, PriorityReady, type ReadyList } from './ready-list.js';
 import { MessageStats } from './stats.js';
 
@@ -66,7 +67,7 @@ export interface QueueOptions {
 
 /**
  * A queue is a data structure, not a stream: a ring buffer of ready entries,
- * a round-robin cursor over consumers, and a dispatch loop that runs until
+ * its consumers in the order they are chosen (ConsumerOrder), and a dispatch loop that runs until
  * every consumer's window is full. No timers, promises or closures per message.
  * A stored (durable) queue keeps a bounded window of ready messages in memory:
  * past it, stored messages are paged out to the log and read back in batches
@@ -75,7 +76,9 @@ export interface QueueOptions {
 export class Queue {
   /** Ready entries in delivery order (by priority first in a priority queue). */
   readonly ready: ReadyList;
-  readonly consumers: Consumer[] = [];
+  /** Subscribed consumers, in the order the next one is chosen from (see ConsumerOrder). */
+  readonly consumers: Consumer[];
+  private readonly consumerOrder: ConsumerOrder;
   readonly bindings = new Set<Binding>();
   /** Messages delivered to consumers (or got) and not yet acked. */
   unackedCount = 0;
@@ -90,9 +93,16 @@ export class Queue {
   deleted = false;
   /** Last publish this queue was routed by; dedups fan-in from several bindings. */
   routeMark = 0;
-  /** Consumers have different priorities: dispatch prefers the highest with room. */
-  private prioritized = false;
+  /** x-queue-type: 'classic', 'quorum' (or 'stream', a classic queue for now). */
+  readonly type: string;
+  /**
+   * A quorum queue: every message is stored whatever its delivery mode, and
+   * returns are counted (x-delivery-count, x-delivery-limit).
+   */
+  private readonly quorum: boolean;
   private nextSeq = 1;
+  /** Seqs for entries a quorum queue puts back at the front, decreasing. */
+  private frontSeq = 0;
   /** Set for a durable queue when the broker has a message log: stored messages are settled there. */
   private durability: Durability | null = null;
   /** The queue's name in the log (vhost and name). */
@@ -100,7 +110,6 @@ export class Queue {
   /** Highest stored message id delivered; the log brings those back redelivered after a restart. */
   private deliveredUpTo = 0;
   private watermarkPending = false;
-  private cursor = 0;
   private dispatching = false;
   /** Ready entries whose message is in memory, and their body bytes. */
   private residentCount = 0;
@@ -166,7 +175,11 @@ export class Queue {
     /** The connection of an exclusive queue; null otherwise. */
     readonly exclusiveOwner: object | null,
   ) {
+    this.type = queueTypeOf(options.arguments);
+    this.quorum = this.type === 'quorum';
     this.limits = queueLimits(options.arguments);
+    this.consumerOrder = new ConsumerOrder(this.limits.singleActiveConsumer);
+    this.consumers = this.consumerOrder.list;
     this.ready = this.limits.maxPriority >= 0 ? new PriorityReady(this.limits.maxPriority) : new FifoReady();
     this.capped = this.limits.maxLength >= 0 || this.limits.maxLengthBytes >= 0;
     this.refusesWhenFull = this.capped && this.limits.overflow !== 'drop-head';
@@ -176,7 +189,12 @@ export class Queue {
 
   /** x-queue-type as declared ('classic' when not given): what a policy's apply-to matches. */
   get queueType(): string {
-    return stringValue(this.options.arguments['x-queue-type']) ?? 'classic';
+    return this.type;
+  }
+
+  /** Stores transient messages too (a quorum queue): the vhost writes them to the log for it. */
+  get storesEveryMessage(): boolean {
+    return this.quorum;
   }
 
   /**
@@ -278,7 +296,8 @@ export class Queue {
   }
 
   enqueue(message: Message): void {
-    const stored = message.msgId !== 0 && this.durability !== null;
+    // A transient message is in the log only for the quorum queues it reached.
+    const stored = message.msgId !== 0 && this.durability !== null && (this.quorum || message.persistent);
     const pageOut =
       stored && (this.pagedCount > 0 || this.residentCount >= RESIDENT_MAX_MESSAGES || this.residentBytes >= RESIDENT_MAX_BYTES);
     const position = message.position;
@@ -531,7 +550,7 @@ export class Queue {
     try {
       const consumers = this.consumers;
       while (this.ready.length > 0 && consumers.length > 0) {
-        const chosen = this.limits.singleActiveConsumer ? this.activeConsumer() : this.prioritized ? this.nextByPriority() : this.nextRoundRobin();
+        const chosen = this.consumerOrder.next();
         if (chosen === undefined) break;
         // Not those due this very ms: a message with TTL 0 goes to a consumer that can take it.
         if (this.expiring) this.dropExpired(Date.now() - 1);
@@ -568,44 +587,6 @@ export class Queue {
     } catch (failure) {
       this.reportFailure(failure, `closing consumer '${consumer.tag}'`);
     }
-  }
-
-  /** Single active consumer: the first subscribed, while it has room. */
-  private activeConsumer(): Consumer | undefined {
-    const active = this.consumers[0];
-    return active !== undefined && active.canAccept() ? active : undefined;
-  }
-
-  private nextRoundRobin(): Consumer | undefined {
-    const consumers = this.consumers;
-    const n = consumers.length;
-    for (let i = 0; i < n; i++) {
-      const index = (this.cursor + i) % n;
-      const candidate = consumers[index];
-      if (candidate.canAccept()) {
-        this.cursor = (index + 1) % n;
-        return candidate;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * The first consumer with room in the highest priority band that has one;
-   * within a band, round-robin: the chosen consumer moves to the back of its band.
-   */
-  private nextByPriority(): Consumer | undefined {
-    const consumers = this.consumers;
-    for (let index = 0; index < consumers.length; index++) {
-      const candidate = consumers[index];
-      if (!candidate.canAccept()) continue;
-      let end = index + 1;
-      while (end < consumers.length && consumers[end].priority === candidate.priority) end++;
-      consumers.splice(index, 1);
-      consumers.splice(end - 1, 0, candidate);
-      return candidate;
-    }
-    return undefined;
   }
 
   /**
@@ -664,6 +645,10 @@ export class Queue {
    */
   requeue(entries: readonly QueueEntry[]): void {
     if (this.deleted) return;
+    if (this.quorum) {
+      this.returnEntries(entries);
+      return;
+    }
     const sorted = entries.length > 1 ? [...entries].sort((a, b) => b.seq - a.seq) : entries;
     for (const entry of sorted) {
       this.unackedCount--;
@@ -674,6 +659,52 @@ export class Queue {
     }
     if (this.consumers.length > 0) this.dispatch();
     if (this.expiring) this.dropExpired();
+  }
+
+  /**
+   * A quorum queue gets delivered entries back (nack/reject with requeue,
+   * basic.recover, the consumer's channel closing): each return counts, and
+   * one that takes a message past x-delivery-limit drops it, dead-lettered
+   * with reason delivery_limit where the queue has a DLX. As RabbitMQ 3.10
+   * does (observed): with a limit the others go back to the front, in the
+   * order returned; without one, to the back.
+   */
+  private returnEntries(entries: readonly QueueEntry[]): void {
+    const limit = this.limits.deliveryLimit;
+    const kept: QueueEntry[] = [];
+    for (const entry of entries) {
+      this.unackedCount--;
+      entry.deliveryCount++;
+      entry.redelivered = true;
+      if (limit >= 0 && entry.deliveryCount > limit) {
+        this.forget(entry);
+        if (entry.message !== null) this.owner?.deadLetter(this, entry.message, 'delivery_limit');
+      } else kept.push(entry);
+    }
+    if (limit >= 0) {
+      for (let i = kept.length - 1; i >= 0; i--) {
+        kept[i].seq = --this.frontSeq;
+        this.ready.reinsert(kept[i]);
+        this.countIn(kept[i]);
+      }
+    } else {
+      for (const entry of kept) {
+        entry.seq = this.nextSeq++;
+        this.pushReady(entry);
+      }
+    }
+    if (this.consumers.length > 0) this.dispatch();
+    if (this.expiring) this.dropExpired();
+  }
+
+  /**
+   * The basic properties a delivery of `entry` carries: the message's own,
+   * but a quorum queue sets x-delivery-count on a redelivery (a returned
+   * message) and on every basic.get (`get`), 0 on a first one.
+   */
+  deliveryProperties(entry: QueueEntry, message: Message, get: boolean): Buffer {
+    if (!this.quorum || (entry.deliveryCount === 0 && !get)) return message.rawProperties;
+    return withDeliveryCount(message.rawProperties, entry.deliveryCount);
   }
 
   purge(): number {
@@ -696,15 +727,7 @@ export class Queue {
   }
 
   addConsumer(consumer: Consumer, dispatchNow = true): void {
-    // Kept in priority order, highest first; equal priorities keep arrival order.
-    // With a single active consumer, arrival order alone (RabbitMQ 3.10 ignores priorities there).
-    let index = this.consumers.length;
-    while (!this.limits.singleActiveConsumer && index > 0 && this.consumers[index - 1].priority < consumer.priority) index--;
-    this.consumers.splice(index, 0, consumer);
-    if (index < this.cursor) this.cursor++;
-    if (consumer.priority !== this.consumers[0].priority || consumer.priority !== this.consumers[this.consumers.length - 1].priority) {
-      this.prioritized = true;
-    }
+    this.consumerOrder.add(consumer);
     this.hadConsumer = true;
     clearTimeout(this.unusedTimer);
     this.unusedTimer = undefined;
@@ -713,12 +736,7 @@ export class Queue {
 
   /** Returns whether the consumer was subscribed here. */
   removeConsumer(consumer: Consumer): boolean {
-    const index = this.consumers.indexOf(consumer);
-    if (index < 0) return false;
-    this.consumers.splice(index, 1);
-    if (this.cursor > index) this.cursor--;
-    if (this.cursor >= this.consumers.length) this.cursor = 0;
-    if (this.consumers.length <= 1) this.prioritized = false;
+    if (!this.consumerOrder.remove(consumer)) return false;
     if (this.consumers.length === 0 && this.flowWaiters.length > 0) this.releaseFlow();
     if (this.consumers.length === 0) this.used();
     return true;

@@ -84,7 +84,7 @@ const DELIVER_NO_ACK = STAT_INDEX.deliver_no_ack;
 const GET = STAT_INDEX.get;
 const GET_NO_ACK = STAT_INDEX.get_no_ack;
 
-/** Why a message was dead-lettered (RabbitMQ's reasons; delivery_limit is a quorum-queue one Warren has not). */
+/** Why a message was dead-lettered (RabbitMQ's reasons; delivery_limit comes from quorum queues only). */
 export type DeadLetterCause = DeadLetterReason;
 
 /**
@@ -111,6 +111,7 @@ export class BrokerStats extends MessageStats {
     expired: { at_most_once: 0, disabled: 0 },
     rejected: { at_most_once: 0, disabled: 0 },
     maxlen: { at_most_once: 0, disabled: 0 },
+    delivery_limit: { at_most_once: 0, disabled: 0 },
   };
 }
 

@@ -15,7 +15,8 @@ import { canonicalTable, describeValue, rabbitTypeName, stringValue } from './fi
 import { randomName } from './names.js';
 import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import type { Message } from './message.js';
-import { validateQueueArguments } from './queue-arguments.js';
+import { queueTypeOf, typeArguments, validateQueueArguments } from './queue-arguments.js';
+import { checkQuorumProperties, deleteFlagRefused } from './queues/quorum.js';
 import { Queue, type QueueOptions, type QueueOwner } from './queue.js';
 import { BrokerStats, MessageStats } from './stats.js';
 
@@ -153,15 +154,22 @@ export class VHost implements QueueOwner {
 
   private enqueue(message: Message, routed: readonly Queue[]): void {
     // Stored before it is enqueued: a consumer may take (and settle) it at once.
-    if (this.durability !== null && routed.length > 0 && message.persistent) this.store(message, routed);
+    if (this.durability !== null && routed.length > 0) this.store(message, routed, message.persistent);
     for (let i = 0; i < routed.length; i++) routed[i].enqueue(message);
   }
 
-  /** Appends a persistent message to the log for the durable queues it reached. */
-  private store(message: Message, routed: readonly Queue[]): void {
+  /**
+   * Appends a message to the log for the durable queues it reached: a
+   * persistent one for all of them, a transient one for the quorum queues
+   * (which store every message).
+   */
+  private store(message: Message, routed: readonly Queue[], persistent: boolean): void {
     const keys = this.storeKeys;
     keys.length = 0;
-    for (let i = 0; i < routed.length; i++) if (routed[i].isStored) keys.push(routed[i].storeKey);
+    for (let i = 0; i < routed.length; i++) {
+      const queue = routed[i];
+      if (queue.isStored && (persistent || queue.storesEveryMessage)) keys.push(queue.storeKey);
+    }
     if (keys.length === 0) return;
     const durability = this.durability as Durability;
     const msgId = durability.newMsgId();
@@ -425,8 +433,12 @@ export class VHost implements QueueOwner {
       existing.used();
       return existing;
     }
-    if (name === '') name = randomName('amq.gen-');
-    else if (name.startsWith('amq.')) {
+    options = this.withDefaultQueueType(options);
+    if (name === '') {
+      const type = queueTypeOf(options.arguments);
+      if (type === 'quorum') throw preconditionFailed(`Cannot declare a server-named queue for type rabbit_${type}_queue`);
+      name = randomName('amq.gen-');
+    } else if (name.startsWith('amq.')) {
       throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     const existing = this.queues.get(name);
@@ -438,10 +450,6 @@ export class VHost implements QueueOwner {
         access.check('write', 'exchange', deadLetterTo);
       }
     }
-    validateQueueArguments(name, this.name, options.arguments);
-    const deduplicationProblem = validateDeduplicationArgs(options.arguments);
-    if (deduplicationProblem !== null) throw preconditionFailed(deduplicationProblem);
-    this.brokerStats.queuesDeclared++;
     if (existing !== undefined) {
       // Strict, as RabbitMQ: the exclusive flag must match too (same owner, or none on both sides).
       if (existing.exclusiveOwner !== (options.exclusive ? owner : null)) throw this.locked(existing);
@@ -449,12 +457,31 @@ export class VHost implements QueueOwner {
       const what = `for queue '${name}' in vhost '${this.name}'`;
       checkEquivalent('durable', what, options.durable, existing.options.durable);
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
-      checkArguments(what, options.arguments, existing.options.arguments);
+      // As RabbitMQ 3.10: a redeclare is compared, not validated, and only in the arguments the queue's type has.
+      checkArguments(what, options.arguments, existing.options.arguments, typeArguments(existing.type));
+      this.brokerStats.queuesDeclared++;
       return existing;
     }
+    validateQueueArguments(name, this.name, options.arguments);
+    const deduplicationProblem = validateDeduplicationArgs(options.arguments);
+    if (deduplicationProblem !== null) throw preconditionFailed(deduplicationProblem);
+    if (queueTypeOf(options.arguments) === 'quorum') checkQuorumProperties(name, this.name, options);
+    this.brokerStats.queuesDeclared++;
     const queue = this.createQueue(name, options, options.exclusive ? owner : null);
     if (isPersistentQueue(queue)) this.definitions?.changed();
     return queue;
+  }
+
+  /**
+   * RabbitMQ 3.10's default queue type (vhost metadata): given to a durable,
+   * non-exclusive, non-auto-delete queue declared without x-queue-type, and
+   * kept in its arguments (observed: the other queues stay classic).
+   */
+  private withDefaultQueueType(options: QueueOptions): QueueOptions {
+    const type = this.metadata.defaultQueueType;
+    if (type === 'classic' || options.arguments['x-queue-type'] !== undefined) return options;
+    if (!options.durable || options.exclusive || options.autoDelete) return options;
+    return { ...options, arguments: { ...options.arguments, 'x-queue-type': type } };
   }
 
   /**
@@ -509,6 +536,7 @@ export class VHost implements QueueOwner {
     const queue = this.queues.get(name);
     if (queue === undefined) return 0;
     this.checkExclusiveAccess(queue, owner);
+    if (queue.type === 'quorum' && (ifUnused || ifEmpty)) throw deleteFlagRefused(name, this.name, ifUnused ? 'if-unused' : 'if-empty');
     if (ifUnused && queue.consumerCount > 0) {
       throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
     }
@@ -727,11 +755,14 @@ function checkEquivalent(arg: string, what: string, received: boolean, current: 
 
 const EXCHANGE_EQUIVALENCE_ARGS: readonly string[] = ['alternate-exchange'];
 
-/** RabbitMQ compares the x- arguments of a queue's redeclare with the original's (of an exchange's, only `only`). */
+/** RabbitMQ compares the arguments of a redeclare with the original's: those in `only` (the queue type's, or the exchange's one), else every x- argument. */
 function checkArguments(what: string, received: FieldTable, current: FieldTable, only?: readonly string[]): void {
-  const keys = new Set([...Object.keys(received), ...Object.keys(current)]);
+  // In the order of `only` when given: RabbitMQ names the first argument of its list that differs.
+  const keys = only ?? new Set([...Object.keys(received), ...Object.keys(current)]);
   for (const key of keys) {
     if (only === undefined ? !key.startsWith('x-') : !only.includes(key)) continue;
+    // An absent x-queue-type is 'classic' (RabbitMQ 3.10, observed both ways).
+    if (key === 'x-queue-type' && queueTypeOf(received) === queueTypeOf(current)) continue;
     const now = received[key];
     const before = current[key];
     if (canonicalTable({ v: now ?? null }) === canonicalTable({ v: before ?? null })) continue;

@@ -43,7 +43,9 @@ export function authenticateHttp(
   remoteAddress: string | undefined,
   queryAuth: string | null = null,
 ): AuthResult {
-  const credentials = basicCredentials(authorization ?? (queryAuth === null ? undefined : `Basic ${queryAuth}`));
+  // An empty Authorization header counts as none, so that ?auth= still applies.
+  const header = authorization === undefined || authorization === '' ? undefined : authorization;
+  const credentials = basicCredentials(header ?? (queryAuth === null ? undefined : `Basic ${queryAuth}`));
   if (credentials === undefined) return refuse(undefined, CHALLENGE);
   const user = broker.users.get(credentials.username);
   if (user === undefined || !checkPassword(user, credentials.password)) {
@@ -54,6 +56,21 @@ export function authenticateHttp(
   }
   if (!user.tags.some((tag) => MANAGEMENT_TAGS.has(tag))) return refuse({ error: 'not_authorised', reason: 'Not management user' }, {});
   return { ok: true, user: { name: user.name, tags: user.tags } };
+}
+
+/** RabbitMQ's is_admin: the administrator tag. */
+export function isAdministrator(user: ApiUser): boolean {
+  return user.tags.includes('administrator');
+}
+
+/** RabbitMQ's is_monitor: monitoring or administrator; such a user sees every vhost, connection and channel. */
+export function isMonitor(user: ApiUser): boolean {
+  return isAdministrator(user) || user.tags.includes('monitoring');
+}
+
+/** RabbitMQ's is_policymaker: policymaker or administrator. */
+export function isPolicymaker(user: ApiUser): boolean {
+  return isAdministrator(user) || user.tags.includes('policymaker');
 }
 
 /** Whether the user may act in the vhost (declare, delete, publish, get); RabbitMQ refuses with 401. */

@@ -227,9 +227,9 @@ function globalFamilies(source: MetricsSource): Family[] {
   const one = (value: number): Sample[] => [{ value }];
   const amqp = (value: number): Sample[] => [{ labels: PROTOCOL, value }];
   const classic = (value: number): Sample[] => [{ labels: CLASSIC, value }];
-  const deadLettered = (cause: DeadLetterCause): Sample[] => [
-    { labels: { queue_type: 'rabbit_classic_queue', dead_letter_strategy: 'at_most_once' }, value: stats.deadLettered[cause].at_most_once },
-    { labels: { queue_type: 'rabbit_classic_queue', dead_letter_strategy: 'disabled' }, value: stats.deadLettered[cause].disabled },
+  const deadLettered = (cause: DeadLetterCause, queueType = 'rabbit_classic_queue'): Sample[] => [
+    { labels: { queue_type: queueType, dead_letter_strategy: 'at_most_once' }, value: stats.deadLettered[cause].at_most_once },
+    { labels: { queue_type: queueType, dead_letter_strategy: 'disabled' }, value: stats.deadLettered[cause].disabled },
   ];
   const consumers = (): number => {
     let count = 0;
@@ -372,6 +372,12 @@ function globalFamilies(source: MetricsSource): Family[] {
       'Total number of messages dead-lettered due to overflow drop-head or reject-publish-dlx',
       'counter',
       () => deadLettered('maxlen'),
+    ),
+    f(
+      'rabbitmq_global_messages_dead_lettered_delivery_limit_total',
+      'Total number of messages dead-lettered due to delivery-limit exceeded',
+      'counter',
+      () => deadLettered('delivery_limit', 'rabbit_quorum_queue'),
     ),
   ];
 }

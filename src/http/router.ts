@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Broker } from '../broker/broker.js';
+import type { Logger } from '../logger.js';
 import type { Connection } from '../session/connection.js';
 import type { ApiUser } from './auth.js';
 
@@ -57,8 +58,12 @@ export interface ApiRequest {
   readonly params: Record<string, string>;
   readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
-  /** The JSON body of a PUT or POST ({} when empty). */
+  /** The JSON body of a PUT or POST ({} when empty; undefined on `rawBody` routes). */
   readonly body: unknown;
+  /** The body as received (what `rawBody` routes parse themselves). */
+  readonly rawBody: Buffer;
+  /** The management server's log. */
+  readonly log: Logger;
 }
 
 /** A handler's answer: a status and, unless empty, a JSON body. */
@@ -80,6 +85,8 @@ export interface Route {
   readonly public?: boolean;
   /** Credentials may come as `?auth=<base64 user:pass>` (RabbitMQ's definitions download and upload). */
   readonly queryAuth?: boolean;
+  /** The handler parses the body itself (definitions: JSON or a multipart upload, with RabbitMQ's own error for bad JSON). */
+  readonly rawBody?: boolean;
 }
 
 export interface RouteMatch {

@@ -96,8 +96,8 @@ async function handle(router: Router, context: ApiContext, request: IncomingMess
     user = auth.user;
   }
   if (body === 'too large') return sendError(response, new HttpError(413, 'bad_request', 'request body too large'), head);
-  let json: unknown = {};
-  if ((method === 'PUT' || method === 'POST') && body.length > 0) {
+  let json: unknown = route.rawBody === true ? undefined : {};
+  if ((method === 'PUT' || method === 'POST') && body.length > 0 && route.rawBody !== true) {
     try {
       json = JSON.parse(body.toString('utf8'));
     } catch {
@@ -107,7 +107,7 @@ async function handle(router: Router, context: ApiContext, request: IncomingMess
 
   let reply: ApiReply;
   try {
-    reply = await handler({ context, user, params, query, headers: request.headers, body: json });
+    reply = await handler({ context, user, params, query, headers: request.headers, body: json, rawBody: body, log });
   } catch (error) {
     if (error instanceof HttpError) return sendError(response, error, head);
     if (error instanceof AmqpError) return sendError(response, fromAmqpError(error), head);

@@ -7,6 +7,7 @@ import { randomName } from '../broker/names.js';
 import { senderSelected } from '../broker/sender-selected.js';
 import { type BrokerStats, MessageStats } from '../broker/stats.js';
 import type { PageInWaiter, Queue } from '../broker/queue.js';
+import { globalQosRefused } from '../broker/queues/quorum.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
@@ -704,6 +705,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     const queueName = this.queueName(a.queue);
     this.access.check('read', 'queue', queueName);
     const queue = this.vhost.queueFor(queueName, this.connection);
+    if (this.globalPrefetch > 0 && queue.type === 'quorum') throw globalQosRefused(queue.name, this.vhost.name);
     const tag = a.consumerTag === '' ? randomName('amq.ctag-') : a.consumerTag;
     if (this.consumers.has(tag)) {
       throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`, 60, 20);
@@ -833,7 +835,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       exchange: message.exchange,
       routingKey: message.routingKey,
     });
-    writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
+    writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, queue.deliveryProperties(entry, message, false), message.body);
     this.connection.scheduleFlush();
   }
 
@@ -880,7 +882,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       routingKey: message.routingKey,
       messageCount: queue.messageCount,
     });
-    writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, message.rawProperties, message.body);
+    writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, queue.deliveryProperties(entry, message, true), message.body);
     this.connection.scheduleFlush();
   }
 

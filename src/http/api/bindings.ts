@@ -7,7 +7,7 @@ import { ReplyCode } from '../../protocol/reply-codes.js';
 import { jsonToTable, propertiesKey, quotePlus, tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, HttpError, objectNotFound, type Route } from '../router.js';
-import { bodyObject, HTTP_OWNER, listReply, vhostForAction, vhostOf, vhostsIn, whenStored } from './common.js';
+import { accessOf, visibleVhostOf, bodyObject, HTTP_OWNER, listReply, vhostForAction, vhostsIn, whenStored } from './common.js';
 
 /** URLs name the default exchange `amq.default`. */
 export function exchangeNameInPath(name: string): string {
@@ -84,8 +84,8 @@ interface BindingPath {
 
 /** /bindings/{v}/e/{source}/{q|e}/{destination}: both ends must exist (404 otherwise). */
 function bindingPath(request: ApiRequest): BindingPath {
-  const { params, context } = request;
-  const vhost = vhostOf(context, params.vhost);
+  const { params } = request;
+  const vhost = visibleVhostOf(request, params.vhost);
   if (params.kind !== 'q' && params.kind !== 'e') throw objectNotFound();
   const toExchange = params.kind === 'e';
   const source = exchangeNameInPath(params.source);
@@ -118,6 +118,7 @@ function createBinding(request: ApiRequest): Promise<ApiReply> {
   const args = jsonToTable(body.arguments, 'arguments');
   const source = exchangeNameInPath(params.source);
   const destination = toExchange ? exchangeNameInPath(params.destination) : params.destination;
+  checkBindAccess(request, vhost, source, destination, toExchange, routingKey);
   try {
     if (toExchange) vhost.bindExchange(destination, source, routingKey, args);
     else vhost.bindQueue(destination, source, routingKey, args, HTTP_OWNER);
@@ -127,6 +128,14 @@ function createBinding(request: ApiRequest): Promise<ApiReply> {
     throw error;
   }
   return whenStored(vhost, { status: 201, headers: { location: `${quotePlus(params.destination)}/${quotePlus(propertiesKey(routingKey, args))}` } });
+}
+
+/** The checks of queue.bind and exchange.bind (and their unbind): write on the destination, read on the source. */
+function checkBindAccess(request: ApiRequest, vhost: VHost, source: string, destination: string, toExchange: boolean, routingKey: string): void {
+  const access = accessOf(request, vhost.name);
+  access.check('write', toExchange ? 'exchange' : 'queue', destination);
+  access.check('read', 'exchange', source);
+  if (vhost.exchanges.get(source)?.type === 'topic') access.checkTopic('read', source, routingKey);
 }
 
 function bindingByKey(request: ApiRequest): { path: BindingPath; binding: Binding } {
@@ -156,6 +165,7 @@ export const bindingRoutes: Route[] = [
       DELETE: (request) => {
         vhostForAction(request, request.params.vhost);
         const { path, binding } = bindingByKey(request);
+        checkBindAccess(request, path.vhost, path.source, path.destination, path.toExchange, binding.bindingKey);
         if (path.toExchange) path.vhost.unbindExchange(path.destination, path.source, binding.bindingKey, binding.args);
         else path.vhost.unbindQueue(path.destination, path.source, binding.bindingKey, binding.args, HTTP_OWNER);
         return whenStored(path.vhost, { status: 204 });

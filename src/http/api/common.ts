@@ -1,6 +1,8 @@
+import { Access } from '../../broker/access/permissions.js';
+import type { DefinitionsJournal } from '../../broker/definitions.js';
 import type { VHost } from '../../broker/vhost.js';
 import { AmqpError } from '../../protocol/errors.js';
-import { checkVhostAccess } from '../auth.js';
+import { checkVhostAccess, isAdministrator, isMonitor, isPolicymaker } from '../auth.js';
 import { type ApiContext, type ApiReply, type ApiRequest, badRequest, HttpError, objectNotFound } from '../router.js';
 import { applyColumns, applyListQuery, byVhostAndName, type ListItem } from '../list-query.js';
 
@@ -15,8 +17,8 @@ export const HTTP_OWNER: object = Object.freeze({ owner: 'management' });
  * Answers a write once what it changed is on disk, as a channel holds its
  * declare-ok: a 201 for a durable queue means it survives a crash.
  */
-export async function whenStored(vhost: VHost, reply: ApiReply): Promise<ApiReply> {
-  const journal = vhost.definitions;
+export async function whenStored(owner: { readonly definitions: DefinitionsJournal | null }, reply: ApiReply): Promise<ApiReply> {
+  const journal = owner.definitions;
   if (journal !== null && journal.pending) await new Promise<void>((resolve) => journal.whenStored({ definitionsStored: resolve }));
   return reply;
 }
@@ -53,15 +55,72 @@ export function channelRefusal(error: unknown): unknown {
 }
 
 export function requireVhostAccess(request: ApiRequest, vhost: string): void {
+  // An administrator passes RabbitMQ's HTTP check, then its AMQP connection to the vhost is refused (measured).
+  if (isAdministrator(request.user) && !request.context.broker.permissions.hasAccess(request.user.name, vhost)) throw vhostAccessRefused();
   const refusal = checkVhostAccess(request.context.broker, request.user, vhost);
   if (refusal !== undefined) throw new HttpError(refusal.status, refusal.body?.error ?? '', refusal.body?.reason ?? '');
 }
 
-/** The vhosts a list covers: the one in the path (404 if missing), or all. */
+/** The AMQP permission checks a channel of this user in this vhost makes (RabbitMQ's plugin acts over such a channel). */
+export function accessOf(request: ApiRequest, vhost: string): Access {
+  return new Access(request.context.broker.permissions, request.user.name, vhost);
+}
+
+/** The 401 of a route for administrators only (users, permissions, vhost changes, definitions). */
+export function requireAdministrator(request: ApiRequest): void {
+  if (!isAdministrator(request.user)) throw new HttpError(401, 'not_authorised', 'Not administrator user');
+}
+
+/** The 401 of a route for monitoring users (nodes). */
+export function requireMonitor(request: ApiRequest): void {
+  if (!isMonitor(request.user)) throw new HttpError(401, 'not_authorised', 'Not monitor user');
+}
+
+/** RabbitMQ's is_authorized_policies: an administrator, or a policymaker with access to the vhost. */
+export function requirePolicymaker(request: ApiRequest, vhost: string): void {
+  const user = request.user;
+  if (isAdministrator(user) || (isPolicymaker(user) && request.context.broker.permissions.hasAccess(user.name, vhost))) return;
+  throw notAuthorisedObject();
+}
+
+export const notAuthorisedObject = (): HttpError => new HttpError(401, 'not_authorised', 'User not authorised to access object');
+const notAuthorisedVhost = (): HttpError => new HttpError(401, 'not_authorised', 'User not authorised to access virtual host');
+
+/** Monitoring users and administrators see every vhost; others those they have permissions in. */
+function canSeeVhost(request: ApiRequest, vhost: string): boolean {
+  return isMonitor(request.user) || request.context.broker.permissions.hasAccess(request.user.name, vhost);
+}
+
+/** The vhosts the user sees, in the broker's order. */
+export function visibleVhosts(request: ApiRequest): VHost[] {
+  return [...request.context.broker.vhosts.values()].filter((vhost) => canSeeVhost(request, vhost.name));
+}
+
+/**
+ * The vhost named in the path for reading (RabbitMQ's is_authorized_vhost_visible):
+ * the generic 404 when missing, 401 when the user may not see it.
+ */
+export function visibleVhostOf(request: ApiRequest, name: string): VHost {
+  const vhost = vhostOf(request.context, name);
+  if (!canSeeVhost(request, name)) throw notAuthorisedVhost();
+  return vhost;
+}
+
+/**
+ * Whether a list of queues, exchanges, bindings, consumers or policies shows
+ * the vhost's objects: RabbitMQ's filter_vhost shows administrators every
+ * vhost and everyone else (monitoring users too) the vhosts they have
+ * permissions in (measured).
+ */
+export function listsVhost(request: ApiRequest, vhost: string): boolean {
+  return isAdministrator(request.user) || request.context.broker.permissions.hasAccess(request.user.name, vhost);
+}
+
+/** The vhosts a list covers: the one in the path (404 if missing, 401 if not visible), or all; then those the user's lists show. */
 export function vhostsIn(request: ApiRequest): VHost[] {
   const name = request.params.vhost;
-  if (name !== undefined) return [vhostOf(request.context, name)];
-  return [...request.context.broker.vhosts.values()];
+  const vhosts = name !== undefined ? [visibleVhostOf(request, name)] : [...request.context.broker.vhosts.values()];
+  return vhosts.filter((vhost) => listsVhost(request, vhost.name));
 }
 
 /** A list endpoint's answer: RabbitMQ's default order, then the list query parameters. */

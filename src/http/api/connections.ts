@@ -4,7 +4,23 @@ import type { Connection } from '../../session/connection.js';
 import { tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
-import { listReply, objectReply, vhostOf } from './common.js';
+import { isAdministrator, isMonitor } from '../auth.js';
+import { listReply, listsVhost, notAuthorisedObject, objectReply, vhostOf, visibleVhostOf } from './common.js';
+
+/** A management user sees its own connections and channels; monitoring users and administrators see all. */
+function ownedBy(request: ApiRequest, connection: Connection): boolean {
+  return isMonitor(request.user) || connection.user?.name === request.user.name;
+}
+
+/**
+ * RabbitMQ's is_authorized_user for one connection: its own user, an
+ * administrator, or (to read it) a monitoring user.
+ */
+function requireConnectionAccess(request: ApiRequest, connection: Connection, write: boolean): void {
+  const user = request.user;
+  if (connection.user?.name === user.name || isAdministrator(user) || (!write && isMonitor(user))) return;
+  throw notAuthorisedObject();
+}
 
 /** Connections past connection.open: RabbitMQ lists a connection once it has a vhost and a user. */
 export function openConnections(context: ApiContext): Connection[] {
@@ -129,8 +145,8 @@ function connectionNamed(context: ApiContext, name: string): Connection {
 
 function listConnections(request: ApiRequest): ApiReply {
   const { context, params } = request;
-  if (params.vhost !== undefined) vhostOf(context, params.vhost);
-  const connections = openConnections(context).filter((c) => params.vhost === undefined || c.vhost?.name === params.vhost);
+  if (params.vhost !== undefined) visibleVhostOf(request, params.vhost);
+  const connections = openConnections(context).filter((c) => (params.vhost === undefined || c.vhost?.name === params.vhost) && ownedBy(request, c));
   return listReply(
     connections.map((c) => connectionJson(c, context)),
     request,
@@ -139,8 +155,10 @@ function listConnections(request: ApiRequest): ApiReply {
 
 function listChannels(request: ApiRequest): ApiReply {
   const { context, params } = request;
-  if (params.vhost !== undefined) vhostOf(context, params.vhost);
-  const channels = openChannels(context).filter((c) => params.vhost === undefined || c.connection.vhost?.name === params.vhost);
+  if (params.vhost !== undefined) visibleVhostOf(request, params.vhost);
+  const channels = openChannels(context).filter(
+    (c) => (params.vhost === undefined || c.connection.vhost?.name === params.vhost) && ownedBy(request, c.connection),
+  );
   return listReply(
     channels.map((c) => channelJson(c, context)),
     request,
@@ -153,9 +171,15 @@ export const connectionRoutes: Route[] = [
   {
     pattern: 'connections/:name',
     handlers: {
-      GET: (request) => objectReply(connectionJson(connectionNamed(request.context, request.params.name), request.context), request),
-      DELETE: ({ context, params, headers }) => {
+      GET: (request) => {
+        const connection = connectionNamed(request.context, request.params.name);
+        requireConnectionAccess(request, connection, false);
+        return objectReply(connectionJson(connection, request.context), request);
+      },
+      DELETE: (request) => {
+        const { context, params, headers } = request;
         const connection = connectionNamed(context, params.name);
+        requireConnectionAccess(request, connection, true);
         const reason = headers['x-reason'];
         const text = typeof reason === 'string' && reason !== '' ? reason : 'Closed via management plugin';
         connection.log.info({ event: 'connection.closed-by-management', reason: text }, 'closing connection on request of the management API');
@@ -169,6 +193,7 @@ export const connectionRoutes: Route[] = [
     handlers: {
       GET: (request) => {
         const connection = connectionNamed(request.context, request.params.name);
+        requireConnectionAccess(request, connection, false);
         return listReply(
           [...connection.channels.values()].map((c) => channelJson(c, request.context)),
           request,
@@ -184,17 +209,22 @@ export const connectionRoutes: Route[] = [
       GET: (request) => {
         const channel = openChannels(request.context).find((c) => channelName(c) === request.params.name);
         if (channel === undefined) throw objectNotFound();
+        requireConnectionAccess(request, channel.connection, false);
         return objectReply(channelJson(channel, request.context), request);
       },
     },
   },
-  { pattern: 'consumers', handlers: { GET: (request) => listReply(consumerItems(request.context), request) } },
+  {
+    pattern: 'consumers',
+    handlers: { GET: (request) => listReply(consumerItems(request.context).filter((c) => listsVhost(request, (c.queue as { vhost: string }).vhost)), request) },
+  },
   {
     pattern: 'consumers/:vhost',
     handlers: {
       GET: (request) => {
         vhostOf(request.context, request.params.vhost);
-        const items = consumerItems(request.context).filter((c) => (c.queue as { vhost: string }).vhost === request.params.vhost);
+        const vhost = request.params.vhost;
+        const items = consumerItems(request.context).filter((c) => (c.queue as { vhost: string }).vhost === vhost && listsVhost(request, vhost));
         return listReply(items, request);
       },
     },

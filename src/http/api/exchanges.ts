@@ -6,7 +6,7 @@ import { jsonToProperties, jsonToTable, tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, badRequest, objectNotFound, type Route } from '../router.js';
 import { bindingJson, exchangeNameInPath, sortedBindings } from './bindings.js';
-import { bodyObject, booleanField, requireKeys, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostOf, vhostsIn } from './common.js';
+import { accessOf, visibleVhostOf, bodyObject, booleanField, requireKeys, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostsIn } from './common.js';
 
 /** An exchange's fields (message_stats are not counted yet, so they are left out). */
 export function exchangeJson(exchange: Exchange): ListItem {
@@ -18,11 +18,13 @@ export function exchangeJson(exchange: Exchange): ListItem {
     auto_delete: exchange.options.autoDelete,
     internal: exchange.options.internal,
     arguments: tableToJson(exchange.options.arguments),
+    // RabbitMQ shows the policy of an exchange only when one applies.
+    ...(exchange.policy === undefined ? {} : { policy: exchange.policy.name }),
   };
 }
 
 function exchangeOf(request: ApiRequest): Exchange {
-  const vhost = vhostOf(request.context, request.params.vhost);
+  const vhost = visibleVhostOf(request, request.params.vhost);
   const exchange = vhost.exchanges.get(exchangeNameInPath(request.params.name));
   if (exchange === undefined) throw objectNotFound();
   return exchange;
@@ -36,12 +38,14 @@ function declare(request: ApiRequest): Promise<ApiReply> {
   const type = body.type === undefined ? 'direct' : String(body.type);
   if (!isExchangeType(type)) throw badRequest(`unknown exchange type '${type}'`);
   const existed = vhost.exchanges.has(name);
+  const access = accessOf(request, vhost.name);
+  if (!name.startsWith('amq.')) access.check('configure', 'exchange', name);
   vhost.declareExchange(name, type, false, {
     durable: booleanField(body, 'durable', false),
     autoDelete: booleanField(body, 'auto_delete', false),
     internal: booleanField(body, 'internal', false),
     arguments: jsonToTable(body.arguments, 'arguments'),
-  });
+  }, access);
   return whenStored(vhost, { status: existed ? 204 : 201 });
 }
 
@@ -49,6 +53,7 @@ function remove(request: ApiRequest): Promise<ApiReply> {
   const vhost = vhostForAction(request, request.params.vhost);
   const name = exchangeNameInPath(request.params.name);
   if (!vhost.exchanges.has(name)) throw objectNotFound();
+  accessOf(request, vhost.name).check('configure', 'exchange', name);
   vhost.deleteExchange(name, request.query.get('if-unused') === 'true');
   return whenStored(vhost, { status: 204 });
 }
@@ -68,8 +73,12 @@ function publish(request: ApiRequest): ApiReply {
   if (encoding !== 'string' && encoding !== 'base64') throw badRequest(['unsupported_encoding', encoding]);
   const payload = Buffer.from(String(body.payload), encoding === 'base64' ? 'base64' : 'utf8');
   const properties = encodeProperties(jsonToProperties(body.properties));
-  const message = new Message(exchangeNameInPath(request.params.name), String(body.routing_key), properties, payload, payload.length);
+  const exchange = exchangeNameInPath(request.params.name);
+  const message = new Message(exchange, String(body.routing_key), properties, payload, payload.length);
   try {
+    const access = accessOf(request, vhost.name);
+    access.check('write', 'exchange', exchange);
+    if (vhost.exchanges.get(exchange)?.type === 'topic') access.checkTopic('write', exchange, message.routingKey);
     void message.ttl; // a bad expiration is refused before routing, as on a channel
     return { status: 200, body: { routed: vhost.publish(message).length > 0 } };
   } catch (error) {

@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { VHost } from '../../broker/vhost.js';
+import { parseTags } from '../../broker/access/users.js';
 import type { ListItem } from '../list-query.js';
-import { type ApiContext, type ApiRequest, objectNotFound, type Route } from '../router.js';
-import { listReply, objectReply, vhostOf } from './common.js';
-import { openChannels, openConnections } from './connections.js';
+import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
+import { bodyObject, listReply, objectReply, requireAdministrator, requireMonitor, vhostOf, visibleVhosts, whenStored } from './common.js';
+import { isMonitor } from '../auth.js';
+import { openConnections } from './connections.js';
 
 const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
   name,
@@ -12,7 +14,7 @@ const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
 }));
 
 /** The RabbitMQ release whose API this one follows; tools branch on rabbitmq_version. */
-const RABBITMQ_VERSION = '3.10.8';
+export const RABBITMQ_VERSION = '3.10.8';
 
 function messageTotals(vhosts: Iterable<VHost>): { messages: number; messages_ready: number; messages_unacknowledged: number } {
   let ready = 0;
@@ -30,18 +32,26 @@ function listenersJson(context: ApiContext): ListItem[] {
   return context.listeners.map((l) => ({ node: context.nodeName, protocol: l.protocol, ip_address: l.host, port: l.port }));
 }
 
-/** GET /api/overview: totals, listeners and identity (message_stats and churn rates are not counted yet, so left out). */
-function overview(context: ApiContext): ListItem {
-  const vhosts = [...context.broker.vhosts.values()];
+/**
+ * GET /api/overview: totals, listeners and identity (message_stats and churn
+ * rates are not counted yet, so left out). As in RabbitMQ, a user without
+ * the monitoring tag gets the totals of its own vhosts and connections, and
+ * no node, listeners or contexts.
+ */
+function overview(request: ApiRequest): ListItem {
+  const { context, user } = request;
+  const monitor = isMonitor(user);
+  const vhosts = monitor ? [...context.broker.vhosts.values()] : visibleVhosts(request);
+  const connections = openConnections(context).filter((c) => monitor || c.user?.name === user.name);
+  const channels = connections.flatMap((connection) => [...connection.channels.values()]);
   let exchanges = 0;
   let queues = 0;
   for (const vhost of vhosts) {
     exchanges += vhost.exchanges.size;
     queues += vhost.queues.size;
   }
-  const channels = openChannels(context);
   const http = context.listeners.find((l) => l.protocol === 'http');
-  return {
+  const totals: ListItem = {
     management_version: RABBITMQ_VERSION,
     rates_mode: 'basic',
     sample_retention_policies: { global: [600, 3600, 28800, 86400], basic: [600, 3600], detailed: [600] },
@@ -57,12 +67,16 @@ function overview(context: ApiContext): ListItem {
     queue_totals: messageTotals(vhosts),
     object_totals: {
       channels: channels.length,
-      connections: openConnections(context).length,
+      connections: connections.length,
       consumers: channels.reduce((sum, channel) => sum + channel.consumers.size, 0),
       exchanges,
       queues,
     },
     statistics_db_event_queue: 0,
+  };
+  if (!monitor) return totals;
+  return {
+    ...totals,
     node: context.nodeName,
     listeners: listenersJson(context),
     contexts:
@@ -100,13 +114,17 @@ function nodeJson(context: ApiContext): ListItem {
 }
 
 function vhostJson(vhost: VHost, context: ApiContext): ListItem {
-  const description = vhost.name === '/' ? 'Default virtual host' : '';
+  const { tags, defaultQueueType } = vhost.metadata;
+  // RabbitMQ creates / with this description; Warren's / has it unless one was set.
+  const description = vhost.metadata.description === '' && vhost.name === '/' ? 'Default virtual host' : vhost.metadata.description;
+  // RabbitMQ shows "undefined" for a vhost created without a default queue type (Warren's 'classic').
+  const queueType = defaultQueueType === 'classic' ? 'undefined' : defaultQueueType;
   return {
     name: vhost.name,
     description,
-    tags: [],
-    default_queue_type: 'undefined',
-    metadata: { description, tags: [] },
+    tags: [...tags],
+    default_queue_type: queueType,
+    metadata: { description, tags: [...tags], ...(queueType === 'undefined' ? {} : { default_queue_type: queueType }) },
     tracing: false,
     cluster_state: { [context.nodeName]: 'running' },
     ...messageTotals([vhost]),
@@ -114,7 +132,7 @@ function vhostJson(vhost: VHost, context: ApiContext): ListItem {
 }
 
 export const overviewRoutes: Route[] = [
-  { pattern: 'overview', handlers: { GET: (request) => objectReply(overview(request.context), request) } },
+  { pattern: 'overview', handlers: { GET: (request) => objectReply(overview(request), request) } },
   { pattern: 'whoami', handlers: { GET: ({ user }) => ({ status: 200, body: { name: user.name, tags: user.tags } }) } },
   {
     pattern: 'auth',
@@ -124,16 +142,65 @@ export const overviewRoutes: Route[] = [
   // Warren serves no web UI yet, so there are no UI extensions.
   { pattern: 'extensions', handlers: { GET: () => ({ status: 200, body: [] }) } },
   { pattern: 'cluster-name', handlers: { GET: ({ context }) => ({ status: 200, body: { name: context.clusterName } }) } },
-  { pattern: 'nodes', handlers: { GET: (request) => listReply([nodeJson(request.context)], request) } },
+  {
+    pattern: 'nodes',
+    handlers: {
+      GET: (request) => {
+        requireMonitor(request);
+        return listReply([nodeJson(request.context)], request);
+      },
+    },
+  },
   {
     pattern: 'nodes/:node',
     handlers: {
       GET: (request) => {
+        requireMonitor(request);
         if (request.params.node !== request.context.nodeName) throw objectNotFound();
         return objectReply(nodeJson(request.context), request);
       },
     },
   },
-  { pattern: 'vhosts', handlers: { GET: (request: ApiRequest) => listReply([...request.context.broker.vhosts.values()].map((v) => vhostJson(v, request.context)), request) } },
-  { pattern: 'vhosts/:vhost', handlers: { GET: (request) => objectReply(vhostJson(vhostOf(request.context, request.params.vhost), request.context), request) } },
+  { pattern: 'vhosts', handlers: { GET: (request: ApiRequest) => listReply(visibleVhosts(request).map((v) => vhostJson(v, request.context)), request) } },
+  {
+    pattern: 'vhosts/:vhost',
+    handlers: {
+      // RabbitMQ shows one vhost to administrators only (its list shows each user its own).
+      GET: (request) => {
+        requireAdministrator(request);
+        return objectReply(vhostJson(vhostOf(request.context, request.params.vhost), request.context), request);
+      },
+      PUT: putVhost,
+      DELETE: (request) => {
+        requireAdministrator(request);
+        const { broker } = request.context;
+        if (!broker.deleteVhost(request.params.vhost)) throw objectNotFound();
+        return whenStored(broker, { status: 204 });
+      },
+    },
+  },
 ];
+
+/**
+ * PUT /api/vhosts/{v} (description, tags as "a,b" or a list,
+ * default_queue_type; all optional): 201 when new, 204 when updated. The
+ * creator gets `.* .* .*` on a new vhost, as RabbitMQ grants it.
+ */
+function putVhost(request: ApiRequest): Promise<ApiReply> {
+  requireAdministrator(request);
+  const { broker } = request.context;
+  const name = request.params.vhost;
+  const body = bodyObject(request);
+  const existed = broker.vhost(name) !== undefined;
+  const description = body.description;
+  const defaultQueueType = body.default_queue_type;
+  broker.putVhost(name, {
+    description: description === undefined || description === null ? undefined : String(description),
+    tags: body.tags === undefined || body.tags === null ? undefined : parseTags(body.tags),
+    defaultQueueType: typeof defaultQueueType === 'string' && defaultQueueType !== '' ? defaultQueueType : undefined,
+  });
+  if (!existed && broker.users.has(request.user.name)) {
+    broker.setPermission({ user: request.user.name, vhost: name, configure: '.*', write: '.*', read: '.*' });
+  }
+  return whenStored(broker, { status: existed ? 204 : 201 });
+}

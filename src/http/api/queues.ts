@@ -1,3 +1,5 @@
+import { AmqpError } from '../../protocol/errors.js';
+import { effectiveDefinition } from '../../broker/access/policies.js';
 import type { Message, QueueEntry } from '../../broker/message.js';
 import type { Queue } from '../../broker/queue.js';
 import type { VHost } from '../../broker/vhost.js';
@@ -5,13 +7,24 @@ import { propertiesToJson, tableToJson, jsonToTable } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, badRequest, objectNotFound, HttpError, type Route } from '../router.js';
 import { queueBindings } from './bindings.js';
-import { bodyObject, booleanField, requireKeys, HTTP_OWNER, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostOf, vhostsIn } from './common.js';
+import { accessOf, visibleVhostOf, bodyObject, booleanField, requireKeys, HTTP_OWNER, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostsIn } from './common.js';
 import { consumerItems } from './connections.js';
 
 /** A queue's fields: its settings and depths (message_stats and byte counts are not kept yet, so they are left out). */
 export function queueJson(queue: Queue, context: ApiContext): ListItem {
   const exclusiveConsumer = queue.hasExclusiveConsumer() ? queue.consumers[0].tag : null;
   const activeConsumer = queue.limits.singleActiveConsumer && queue.consumers.length > 0 ? queue.consumers[0].tag : null;
+  if (queue.type === 'quorum') {
+    // RabbitMQ's fields for a quorum queue: its members (this node alone) instead of exclusive_consumer_tag, and
+    // single_active_consumer_ctag rather than _tag.
+    const node = context.nodeName;
+    const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null);
+    return { ...common, type: 'quorum', leader: node, members: [node], online: [node], single_active_consumer_ctag: activeConsumer };
+  }
+  return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer);
+}
+
+function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: string | null, activeConsumer: string | null): ListItem {
   return {
     name: queue.name,
     vhost: queue.vhost,
@@ -22,9 +35,9 @@ export function queueJson(queue: Queue, context: ApiContext): ListItem {
     arguments: tableToJson(queue.options.arguments),
     node: context.nodeName,
     state: 'running',
-    policy: null,
-    operator_policy: null,
-    effective_policy_definition: {},
+    policy: queue.policy?.name ?? null,
+    operator_policy: queue.operatorPolicy?.name ?? null,
+    effective_policy_definition: { ...effectiveDefinition(queue.policy, queue.operatorPolicy) },
     consumers: queue.consumerCount,
     exclusive_consumer_tag: exclusiveConsumer,
     single_active_consumer_tag: activeConsumer,
@@ -35,7 +48,7 @@ export function queueJson(queue: Queue, context: ApiContext): ListItem {
 }
 
 function queueOf(request: ApiRequest): Queue {
-  const queue = vhostOf(request.context, request.params.vhost).queues.get(request.params.name);
+  const queue = visibleVhostOf(request, request.params.vhost).queues.get(request.params.name);
   if (queue === undefined) throw objectNotFound();
   return queue;
 }
@@ -63,6 +76,7 @@ function declare(request: ApiRequest): Promise<ApiReply> {
       arguments: jsonToTable(body.arguments, 'arguments'),
     },
     HTTP_OWNER,
+    accessOf(request, vhost.name),
   );
   return whenStored(vhost, { status: existed ? 204 : 201 });
 }
@@ -70,6 +84,7 @@ function declare(request: ApiRequest): Promise<ApiReply> {
 function remove(request: ApiRequest): Promise<ApiReply> {
   const vhost = vhostForAction(request, request.params.vhost);
   if (!vhost.queues.has(request.params.name)) throw objectNotFound();
+  accessOf(request, vhost.name).check('configure', 'queue', request.params.name);
   const query = request.query;
   vhost.deleteQueue(request.params.name, query.get('if-unused') === 'true', query.get('if-empty') === 'true', HTTP_OWNER);
   return whenStored(vhost, { status: 204 });
@@ -78,6 +93,7 @@ function remove(request: ApiRequest): Promise<ApiReply> {
 function purge(request: ApiRequest): ApiReply {
   const vhost = vhostForAction(request, request.params.vhost);
   if (!vhost.queues.has(request.params.name)) throw objectNotFound();
+  accessOf(request, vhost.name).check('read', 'queue', request.params.name);
   vhost.purgeQueue(request.params.name, HTTP_OWNER);
   return { status: 204 };
 }
@@ -106,6 +122,13 @@ async function getMessages(request: ApiRequest): Promise<ApiReply> {
 
   const queue = vhost.queues.get(request.params.name);
   if (queue === undefined) throw new HttpError(404, 'not_found', `NOT_FOUND - no queue '${request.params.name}' in vhost '${vhost.name}'`);
+  try {
+    accessOf(request, vhost.name).check('read', 'queue', queue.name);
+  } catch (error) {
+    // RabbitMQ's plugin answers a refused basic.get with 401 and the channel's text (measured).
+    if (error instanceof AmqpError) throw new HttpError(401, 'not_authorised', error.replyText);
+    throw error;
+  }
   try {
     vhost.queueFor(queue.name, HTTP_OWNER); // another connection's exclusive queue is locked
   } catch (error) {

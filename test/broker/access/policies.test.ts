@@ -206,6 +206,7 @@ describe('combining policies with x-arguments', () => {
       'x-max-length': 1000,
       'x-overflow': 'drop-head',
       'x-dead-letter-exchange': 'arg-dlx',
+      'x-queue-type': 'quorum',
     };
     const limits = queueLimits(args, definition);
     expect(limits).toMatchObject({
@@ -219,6 +220,8 @@ describe('combining policies with x-arguments', () => {
       deliveryLimit: 3,
     });
     expect(queueLimits({}, definition).overflow).toBe('reject-publish');
+    // delivery-limit is a quorum queue's: RabbitMQ's classic queues do not take it.
+    expect(queueLimits({}, definition).deliveryLimit).toBe(-1);
     expect(queueLimits({}, undefined)).toMatchObject({ messageTtl: -1, maxLength: -1, deadLetterExchange: undefined });
   });
 });
