@@ -445,7 +445,7 @@ function tempDir(prefix: string): string {
 }
 
 async function startOn(dataDir: string, overrides: Partial<Config> = {}): Promise<RunningServer> {
-  return startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, managementPort: -1, ...overrides }, logger);
+  return startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, managementPort: -1, metricsPort: -1, ...overrides }, logger);
 }
 
 function urlOf(server: RunningServer, user: string, password: string, vhost = '/'): string {

@@ -31,8 +31,11 @@ function tempDir(): string {
 /** Starts the CLI; resolves with the port from its "listening" line. */
 function spawnWarren(args: string[], env: Record<string, string> = {}) {
   ensureWarrenBuilt();
-  // Management off unless a test asks: Warren processes run in parallel and would all want 15672.
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, WARREN_MANAGEMENT_PORT: '-1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Management and metrics off unless a test asks: Warren processes run in parallel and would all want 15672 and 15692.
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, WARREN_MANAGEMENT_PORT: '-1', WARREN_METRICS_PORT: '-1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cleanups.push(async () => {
@@ -41,6 +44,8 @@ function spawnWarren(args: string[], env: Record<string, string> = {}) {
   });
   const listening = new Promise<{ port: number; host: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line:\n${output}`)), 15_000);
+    // A Warren that exits instead (a test of a refused start) is not waited for: no rejection nobody handles.
+    child.once('exit', () => clearTimeout(timer));
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
       for (const line of output.split('\n')) {
@@ -134,7 +139,10 @@ function spawnInTerminal(args: string[], env: Record<string, string> = {}) {
   const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
   const command = `exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}`;
   // script forwards SIGTERM to the broker and exits with its code (-e).
-  const child = spawn('script', ['-qefc', command, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    env: { ...process.env, WARREN_MANAGEMENT_PORT: '-1', WARREN_METRICS_PORT: '-1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cleanups.push(async () => {
@@ -162,6 +170,7 @@ describe('log format', () => {
   it('--log-format pretty writes readable lines even to a pipe, one per listener', async () => {
     ensureWarrenBuilt();
     const child = spawn(process.execPath, [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--log-format', 'pretty'], {
+      env: { ...process.env, WARREN_MANAGEMENT_PORT: '-1', WARREN_METRICS_PORT: '-1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -71,7 +71,7 @@ describe.skipIf(rabbitMissing)(label('management API access: Warren and RabbitMQ
     trackDir(dataDir);
     [rabbit, warren] = await Promise.all([
       startRabbitMQ({ management: true }),
-      startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: 0 }, pino({ level: 'silent' })),
+      startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: 0, metricsPort: -1 }, pino({ level: 'silent' })),
     ]);
     targets.push(
       { name: 'RabbitMQ', amqpUrl: rabbit.url, http: `http://127.0.0.1:${rabbit.managementPort}` },
@@ -563,7 +563,7 @@ describe('management API access: Warren alone', () => {
   it('users, vhosts, permissions, policies and imported definitions written over HTTP survive a restart', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-mgmt-access-'));
     trackDir(dir);
-    const start = () => startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir: dir, managementPort: 0 }, pino({ level: 'silent' }));
+    const start = () => startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir: dir, managementPort: 0, metricsPort: -1 }, pino({ level: 'silent' }));
     const target = (s: RunningServer): Target => ({ name: 'Warren', amqpUrl: '', http: `http://127.0.0.1:${s.managementPort}` });
     let server = await start();
     try {
@@ -605,7 +605,7 @@ describe('management API access: Warren alone', () => {
         done();
       },
     });
-    const server = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir: dir, managementPort: 0 }, pino({ level: 'info' }, sink));
+    const server = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir: dir, managementPort: 0, metricsPort: -1 }, pino({ level: 'info' }, sink));
     try {
       const t: Target = { name: 'Warren', amqpUrl: '', http: `http://127.0.0.1:${server.managementPort}` };
       const body = { bindings: [{ source: 'amq.direct', vhost: '/', destination: 'no-such-queue', destination_type: 'queue', routing_key: 'k', arguments: {} }] };

@@ -103,7 +103,7 @@ const rabbitDep = rabbitmqDependency();
 const rabbitMissing = gate(rabbitDep);
 
 async function startWarrenServer(dataDir: string, logger = pino({ level: 'silent' })): Promise<RunningServer> {
-  return startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: 0 }, logger);
+  return startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: 0, metricsPort: -1 }, logger);
 }
 
 function tempDir(): string {

@@ -79,7 +79,7 @@ function warrenPolicies(server: RunningServer): PolicyBroker {
 }
 
 async function startInProcess(dataDir: string): Promise<RunningServer> {
-  return startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', managementPort: -1 }, createLogger('silent'));
+  return startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', managementPort: -1, metricsPort: -1 }, createLogger('silent'));
 }
 
 /** basic.get until empty; the bodies. */

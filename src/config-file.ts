@@ -98,6 +98,8 @@ class ConfFileReader {
         return this.set(entry, 'heartbeat', this.integer(entry));
       case 'management.tcp.port':
         return this.set(entry, 'managementPort', this.integer(entry));
+      case 'prometheus.tcp.port':
+        return this.set(entry, 'metricsPort', this.integer(entry));
       case 'channel_max':
         return this.set(entry, 'channelMax', this.integer(entry));
       case 'max_message_size':

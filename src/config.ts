@@ -41,6 +41,8 @@ export interface Config {
   authMechanisms: string[];
   /** Port of the management HTTP API (RabbitMQ: management.tcp.port, 15672); 0 picks a free one, -1 turns it off. */
   managementPort: number;
+  /** Prometheus endpoint port (RabbitMQ: prometheus.tcp.port, 15692); 0 picks a free one, -1 turns it off. */
+  metricsPort: number;
   /** The amqps port (RabbitMQ: listeners.ssl.default); the TLS listener starts only when tlsCert is given. */
   tlsPort: number;
   /** PEM files of the server's certificate, its key ('' for the same file as tlsCert) and the CAs client certificates are verified against. */
@@ -85,6 +87,7 @@ export const DEFAULT_CONFIG: Config = {
   loopbackUsers: ['guest'],
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
   managementPort: 15672,
+  metricsPort: 15692,
   tlsPort: 5671,
   tlsCert: '',
   tlsKey: '',
@@ -133,6 +136,7 @@ const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined 
   defaultVhost: (name) => (name === '' ? 'must not be empty' : undefined),
   loopbackUsers: (users) => (users.includes('') ? 'a user name must not be empty' : undefined),
   managementPort: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
+  metricsPort: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
   authMechanisms: (mechanisms) => {
     if (mechanisms.length === 0) return `at least one is needed; Warren supports ${AUTH_MECHANISMS.join(', ')}`;
     const unsupported = mechanisms.find((m) => !(AUTH_MECHANISMS as readonly string[]).includes(m));
@@ -270,6 +274,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   option('loopback-users', 'loopbackUsers', list, 'users who may log in from loopback addresses only, comma-separated, or none'),
   option('management-port', 'managementPort', portOrOff, 'management HTTP API port (0 picks a free one and logs it; off turns the API off)'),
   option('auth-mechanisms', 'authMechanisms', list, `SASL mechanisms offered, comma-separated: ${AUTH_MECHANISMS.join(', ')}`),
+  option('metrics-port', 'metricsPort', portOrOff, 'Prometheus metrics port (0 picks a free one and logs it; off turns it off)'),
   option('tls-port', 'tlsPort', wholeNumber, 'amqps port; the TLS listener starts when --tls-cert is given'),
   option('tls-cert', 'tlsCert', text, "the server's certificate (PEM file)"),
   option('tls-key', 'tlsKey', text, "the server's private key (PEM file; default: the --tls-cert file)"),

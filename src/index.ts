@@ -37,6 +37,8 @@ export interface BrokerPorts {
   amqps: number | null;
   /** The management HTTP API's port, or null when it is off (the default here). */
   management: number | null;
+  /** The Prometheus endpoint's port, or null when it is off (the default here). */
+  metrics: number | null;
 }
 
 export interface RunningBroker {
@@ -55,6 +57,8 @@ export interface RunningBroker {
   readonly ports: BrokerPorts;
   /** `http://127.0.0.1:PORT` of the management HTTP API, or null when it is off (pass managementPort to turn it on). */
   readonly managementUrl: string | null;
+  /** `http://127.0.0.1:PORT/metrics` of the Prometheus endpoint, or null when it is off (pass metricsPort to turn it on). */
+  readonly metricsUrl: string | null;
   /**
    * Where durable data lives: unless dataDir was given, a fresh temporary directory, removed by close() (or when
    * the process exits, if close() was never called).
@@ -90,8 +94,8 @@ async function removeTemporaryDir(dir: string): Promise<void> {
 /**
  * Starts a broker in this process: `const broker = await startBroker()` listens on a free port of 127.0.0.1 with
  * its data in a fresh temporary directory, so any number can run at once (in one process or in parallel test
- * workers). Logs are silent unless logLevel or logger is given; the management API is off unless managementPort
- * is given (0: a free port). A setting with a bad value throws ConfigError naming it.
+ * workers). Logs are silent unless logLevel or logger is given; the management API and the Prometheus endpoint are
+ * off unless managementPort or metricsPort is given (0: a free port). A setting with a bad value throws ConfigError naming it.
  */
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
   const { logger: given, definitions, ...settings } = options;
@@ -100,7 +104,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     throw new ConfigError("definitions: must be an object in RabbitMQ's definitions format");
   }
   const temporary = settings.dataDir === undefined ? await makeTemporaryDir() : undefined;
-  const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', managementPort: -1, dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
+  const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', managementPort: -1, metricsPort: -1, dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
   const config = applySettings(embedded, settings);
   checkCombination(config);
   const logger = given ?? createLogger(config.logLevel, config.logFormat);
@@ -124,8 +128,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     port: server.port,
     tlsPort: server.tlsPort,
     host: server.host,
-    ports: { amqp: server.port, amqps: server.tlsPort ?? null, management: server.managementPort },
+    ports: { amqp: server.port, amqps: server.tlsPort ?? null, management: server.managementPort, metrics: server.metricsPort },
     managementUrl: server.managementPort === null ? null : `http://${connectHost(server.host)}:${server.managementPort}`,
+    metricsUrl: server.metricsPort === null ? null : `http://${connectHost(server.host)}:${server.metricsPort}/metrics`,
     dataDir: config.dataDir,
     reloadTls: server.reloadTls,
     close() {

@@ -55,11 +55,20 @@ export interface ResourceLimits {
 }
 
 export interface ResourceMonitor {
+  /** The last measures, for metrics: memory the alarm counts and its limit, free disk and its limit (bytes). */
+  readonly readings: ResourceReadings;
   /** The message log cannot write: the disk alarm stays on. */
   storageFailed(): void;
   /** The message log waits for space to start writing: the disk alarm is on until it has started. */
   storageWaitingForSpace(waiting: boolean): void;
   stop(): void;
+}
+
+export interface ResourceReadings {
+  memoryUsed: number;
+  memoryLimit: number;
+  diskFree: number;
+  diskFreeLimit: number;
 }
 
 /** Sets and clears the broker's disk and memory alarms, as RabbitMQ's alarms do. */
@@ -75,6 +84,7 @@ export async function startResourceMonitor(
   let failed = false;
   let waitingForSpace = false;
   let checking = false;
+  const readings: ResourceReadings = { memoryUsed: 0, memoryLimit: Math.round(memoryLimit), diskFree: 0, diskFreeLimit: limits.diskFreeLimit };
 
   const report = (resource: 'disk' | 'memory', on: boolean, details: object): void => {
     if (broker.alarms.isSet(resource) === on) return;
@@ -89,6 +99,7 @@ export async function startResourceMonitor(
     try {
       const stats = await statfs(limits.dataDir);
       const free = stats.bavail * stats.bsize;
+      readings.diskFree = free;
       report('disk', failed || waitingForSpace || free < limits.diskFreeLimit, { freeBytes: free, limitBytes: limits.diskFreeLimit });
     } catch (error) {
       logger.error({ event: 'alarm.disk-check-failed', err: error }, `cannot check free disk space: ${(error as Error).message}`);
@@ -105,6 +116,7 @@ export async function startResourceMonitor(
       nextCollection = performance.now() + COLLECTION_SPACING * (performance.now() - started);
       used = measureMemory();
     }
+    readings.memoryUsed = used;
     report('memory', used > threshold, { usedBytes: used, limitBytes: Math.round(memoryLimit) });
   };
 
@@ -113,6 +125,7 @@ export async function startResourceMonitor(
   const diskTimer = setInterval(() => void checkDisk(), DISK_CHECK_MS).unref();
   const memoryTimer = setInterval(checkMemory, MEMORY_CHECK_MS).unref();
   return {
+    readings,
     storageFailed() {
       failed = true;
       report('disk', true, { reason: 'message log write failed' });

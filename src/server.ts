@@ -1,10 +1,13 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
 import { createServer, isIPv6, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
+import { startStatsSampler } from './broker/stats.js';
 import type { Config } from './config.js';
+import { type MetricsEndpoint, startMetricsServer } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { openPersistence, type Persistence } from './persistence.js';
 import { startResourceMonitor } from './resource-monitor.js';
@@ -40,8 +43,12 @@ export interface RunningServer {
   /** What of the loadDefinitions file and the definitions option could not be imported, with the reason. */
   readonly definitionsSkipped: readonly string[];
   readonly broker: Broker;
+  /** Open client connections (their channels and counters are what the management API and metrics show). */
+  readonly connections: ReadonlySet<Connection>;
   /** The management HTTP API's port, or null when it is off. */
   readonly managementPort: number | null;
+  /** The Prometheus endpoint's port, or null when it is off. */
+  readonly metricsPort: number | null;
   /**
    * Reads the TLS certificate, key and CA files again; new TLS connections use them, open ones keep theirs. Files
    * that cannot be used are logged and the old certificates kept. Resolves to whether the new ones are in use.
@@ -168,6 +175,36 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     listeners.push({ protocol: 'http', host: management.host, port: management.port });
   }
 
+  const stopSampler = startStatsSampler((now) => sampleStats(broker, connections, now));
+  let metrics: MetricsEndpoint | undefined;
+  if (config.metricsPort >= 0) {
+    try {
+      metrics = await startMetricsServer(
+        {
+          broker,
+          connections,
+          resources: monitor.readings,
+          node: String(properties.cluster_name),
+          cluster: String(properties.cluster_name),
+          clusterPermanentId: await clusterPermanentId(config.dataDir),
+          version: String(properties.version),
+        },
+        config.metricsPort,
+        config.host,
+        logger,
+      );
+    } catch (error) {
+      stopSampler();
+      server?.close();
+      tlsServer?.close();
+      await management?.close();
+      monitor.stop();
+      await persistence.close();
+      throw error;
+    }
+    listeners.push({ protocol: 'http/prometheus', host: metrics.host, port: metrics.port });
+  }
+
   const reloadTls = async (): Promise<boolean> => {
     if (tlsServer === undefined) {
       logger.info('no TLS listener: no certificates to reload');
@@ -190,6 +227,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
         [server, tlsServer].map((listener) => new Promise<void>((resolve) => (listener === undefined ? resolve() : listener.close(() => resolve())))),
       );
       await management?.close();
+      await metrics?.close();
       if (connections.size > 0) {
         const gone = new Promise<void>((resolve) => (allClosed = resolve));
         for (const connection of connections) {
@@ -200,6 +238,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
         for (const connection of connections) connection.socket.destroy();
       }
       await stopped;
+      stopSampler();
       broker.stop();
       monitor.stop();
       await persistence.close();
@@ -213,11 +252,44 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     host: (plain ?? secure ?? listeners[0]).host,
     listeners,
     managementPort: management?.port ?? null,
+    metricsPort: metrics?.port ?? null,
     definitionsSkipped: persistence.skipped,
     broker,
+    connections,
     close,
     reloadTls,
   };
+}
+
+/** Samples every counter set that lives now: the node's, each vhost's, queue's, exchange's, connection's and channel's. */
+function sampleStats(broker: Broker, connections: ReadonlySet<Connection>, now: number): void {
+  broker.stats.sample(now);
+  for (const vhost of broker.vhosts.values()) {
+    vhost.stats.sample(now);
+    for (const queue of vhost.queues.values()) queue.stats.sample(now);
+    for (const exchange of vhost.exchanges.values()) exchange.stats.sample(now);
+  }
+  for (const connection of connections) {
+    connection.sampleTraffic(now);
+    for (const channel of connection.channels.values()) channel.stats.sample(now);
+  }
+}
+
+/**
+ * RabbitMQ's cluster_permanent_id (rabbitmq_identity_info): made once, kept in the data dir, so that dashboards
+ * see the same node across restarts.
+ */
+async function clusterPermanentId(dataDir: string): Promise<string> {
+  const file = `${dataDir}/cluster-id`;
+  try {
+    const stored = (await readFile(file, 'utf8')).trim();
+    if (stored !== '') return stored;
+  } catch {
+    // None yet: made below.
+  }
+  const id = `warren-cluster-id-${randomBytes(16).toString('base64url')}`;
+  await writeFile(file, `${id}\n`);
+  return id;
 }
 
 /** Listens on host; the default '::' falls back to IPv4 on a machine without IPv6 (where it cannot be bound at all). */

@@ -154,14 +154,13 @@ describe('rabbitmq.conf bad values and unknown keys', () => {
       'heartbeat = 5',
       'ssl_options.honor_cipher_order = true',
       'ssl_options.cacertfile = /ca.pem',
-      'prometheus.tcp.port = 15692',
+      'prometheus.tcp.port = 15693',
       'disk_free_limit.relative = 1.5',
     );
-    expect(settings).toEqual({ heartbeat: 5, tlsCa: '/ca.pem' });
+    expect(settings).toEqual({ heartbeat: 5, tlsCa: '/ca.pem', metricsPort: 15693 });
     expect(warnings).toEqual([
       'rabbitmq.conf line 1: unknown key management.ssl.port (not a Warren setting), ignored',
       'rabbitmq.conf line 3: unknown key ssl_options.honor_cipher_order (not a Warren setting), ignored',
-      'rabbitmq.conf line 5: unknown key prometheus.tcp.port (not a Warren setting), ignored',
       'rabbitmq.conf line 6: unknown key disk_free_limit.relative (not a Warren setting), ignored',
     ]);
   });

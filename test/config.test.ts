@@ -60,6 +60,7 @@ describe('precedence', () => {
       'loopback-users': ['guest,bob', ['guest', 'bob']],
       'auth-mechanisms': ['AMQPLAIN', ['AMQPLAIN']],
       'management-port': ['off', -1],
+      'metrics-port': ['15693', 15693],
       'tls-port': ['5676', 5676],
       'tls-cert': ['/etc/warren/server_certificate.pem', '/etc/warren/server_certificate.pem'],
       'tls-key': ['/etc/warren/server_key.pem', '/etc/warren/server_key.pem'],
@@ -95,6 +96,19 @@ describe('precedence', () => {
   it('--loopback-users none and an empty list both mean nobody', () => {
     expect(resolveConfig(['--loopback-users', 'none'], {}).config.loopbackUsers).toEqual([]);
     expect(resolveConfig([], { WARREN_LOOPBACK_USERS: '' }).config.loopbackUsers).toEqual([]);
+  });
+
+  it('metrics port: prometheus.tcp.port in the file, off/-1 or 0 (a free port) from flags, nothing else negative', () => {
+    expect(DEFAULT_CONFIG.metricsPort).toBe(15692);
+    const readFile = files({ 'p.conf': 'prometheus.tcp.port = 9419\n' });
+    expect(resolveConfig(['--config', 'p.conf'], {}, readFile).config.metricsPort).toBe(9419);
+    expect(resolveConfig(['--config', 'p.conf', '--metrics-port', '-1'], {}, readFile).config.metricsPort).toBe(-1);
+    expect(resolveConfig([], { WARREN_METRICS_PORT: '0' }).config.metricsPort).toBe(0);
+    expect(resolveConfig([], { WARREN_METRICS_PORT: 'off' }).config.metricsPort).toBe(-1);
+    expect(() => resolveConfig(['--metrics-port', '-2'], {})).toThrow('--metrics-port -2: expected a port number, or off');
+    expect(() => resolveConfig(['--config', 'q.conf'], {}, files({ 'q.conf': 'prometheus.tcp.port = 70000\n' }))).toThrow(
+      'q.conf line 1: prometheus.tcp.port = 70000: must be a whole number from 0 to 65535',
+    );
   });
 
   it('takes a disk free limit larger than any disk', () => {

@@ -45,6 +45,7 @@ describe('a TLS connection', () => {
         tlsCa: path.join(dir, 'ca_certificate.pem'),
         tlsVerify: 'peer',
         managementPort: -1,
+        metricsPort: -1,
       },
       createLogger('silent'),
     );

@@ -89,7 +89,7 @@ export async function startFuzzBroker(opts: { keepLines?: boolean; args?: string
   const child: ChildProcess = spawn(
     process.execPath,
     [path.join(ROOT, 'dist', 'cli.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test', WARREN_MANAGEMENT_PORT: '-1' } },
+    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test', WARREN_MANAGEMENT_PORT: '-1', WARREN_METRICS_PORT: '-1' } },
   );
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not spawn Warren');

@@ -52,8 +52,9 @@ function spawnWarren(args: string[]): ChildProcess {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Management off unless a test asks: Warren processes run in parallel and would all want 15672.
-    env: { ...process.env, NODE_ENV: 'test', WARREN_MANAGEMENT_PORT: '-1' },
+    // Management and metrics off unless a test asks (a flag wins over the environment): Warren processes run in
+    // parallel and would all want 15672 and 15692.
+    env: { ...process.env, NODE_ENV: 'test', WARREN_MANAGEMENT_PORT: '-1', WARREN_METRICS_PORT: '-1' },
   });
 }
 

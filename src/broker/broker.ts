@@ -5,6 +5,7 @@ import { Alarms } from './alarms.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { DeduplicationStore } from './dedup.js';
 import type { Durability } from './durability.js';
+import { BrokerStats } from './stats.js';
 import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import { VHost, type VHostMetadata } from './vhost.js';
 
@@ -39,6 +40,8 @@ export class Broker {
   readonly sessions = new Set<Session>();
   /** Login attempts by outcome (for metrics). */
   readonly logins = { succeeded: 0, failed: 0 };
+  /** Message counters over every vhost, and the node's churn and dead-letter counters. */
+  readonly stats = new BrokerStats();
   /** The message log, given to every vhost, including those created later. */
   durability: Durability | null = null;
   /** Where durable queues and exchanges keep deduplication caches, given to every vhost. */
@@ -54,7 +57,7 @@ export class Broker {
   putVhost(name: string, metadata: Partial<VHostMetadata> = {}): VHost {
     let vhost = this.vhosts.get(name);
     if (vhost === undefined) {
-      vhost = new VHost(name, this.report);
+      vhost = new VHost(name, this.report, this.stats);
       vhost.durability = this.durability;
       vhost.deduplicationStore = this.deduplicationStore;
       vhost.definitions = this.definitions;

@@ -5,6 +5,7 @@ import { createRouter } from './exchanges/index.js';
 import { stringValue } from './field-values.js';
 import type { ExchangeType, Router } from './exchanges/router.js';
 import type { Queue } from './queue.js';
+import { MessageStats } from './stats.js';
 
 export type Destination = Queue | Exchange;
 
@@ -37,6 +38,8 @@ export class Exchange {
   /** The policy and the operator policy that apply to this exchange (the vhost sets them). */
   policy: Policy | undefined = undefined;
   operatorPolicy: Policy | undefined = undefined;
+  /** publish_in (published to it) and publish_out (routed on to a queue). */
+  readonly stats = new MessageStats();
   /** x-message-deduplication: the cache of the deduplication header values it routed (the vhost sets it). */
   deduplication: DeduplicationCache | null = null;
 

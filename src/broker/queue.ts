@@ -10,6 +10,7 @@ import { type QueueLimits, queueLimits, queueTypeOf } from './queue-arguments.js
 import { ConsumerOrder } from './queues/consumer-order.js';
 import { withDeliveryCount } from './queues/quorum.js';
 import { FifoReady, PriorityReady, type ReadyList } from './ready-list.js';
+import { MessageStats } from './stats.js';
 
 /** A stored queue keeps at most this many ready messages in memory; the rest wait in the log. */
 const RESIDENT_MAX_MESSAGES = 20_000;
@@ -81,6 +82,12 @@ export class Queue {
   readonly bindings = new Set<Binding>();
   /** Messages delivered to consumers (or got) and not yet acked. */
   unackedCount = 0;
+  /** Body bytes of those unacked messages. */
+  unackedBytes = 0;
+  /** Ready and unacked messages kept in the message log (RabbitMQ's messages_persistent). */
+  storedCount = 0;
+  /** publish (enqueued), deliveries, gets and acks; the channel counts all but publish. */
+  readonly stats = new MessageStats();
   /** Set when a consumer has ever subscribed: auto-delete applies only after that. */
   hadConsumer = false;
   deleted = false;
@@ -113,7 +120,7 @@ export class Queue {
   private readonly pageInWaiters: PageInWaiter[] = [];
   private readonly flowWaiters: FlowWaiter[] = [];
   /** Body bytes of all ready entries, resident or paged out (x-max-length-bytes counts these). */
-  private readyBytes = 0;
+  readyBytes = 0;
   /**
    * x-message-ttl, x-max-length(-bytes), x-overflow, x-expires, x-max-priority, x-single-active-consumer,
    * dead-lettering: the arguments combined with the policies that apply. Recomputed when those change, never per message.
@@ -266,6 +273,7 @@ export class Queue {
   ): void {
     const entry = new QueueEntry(message, this.nextSeq++, msgId, segment, offset, length, bodySize);
     entry.redelivered = redelivered;
+    if (msgId !== 0) this.storedCount++;
     if (this.limits.maxPriority >= 0) entry.priority = Math.min(priority, this.limits.maxPriority);
     // The TTL runs again from the restart: the log keeps no publish time.
     const ttl = message === null ? this.limits.messageTtl : this.restoredTtl(message);
@@ -297,6 +305,8 @@ export class Queue {
       stored && position !== undefined
         ? new QueueEntry(pageOut ? null : message, this.nextSeq++, message.msgId, position.segment, position.offset, position.length, message.bodySize)
         : new QueueEntry(message, this.nextSeq++, 0, 0, 0, 0, message.bodySize);
+    this.stats.publish++;
+    if (entry.msgId !== 0) this.storedCount++;
     const ttl = this.ttlOf(message);
     if (ttl >= 0) this.expireAt(entry, Date.now() + ttl);
     if (this.limits.maxPriority >= 0) entry.priority = Math.min(message.priority, this.limits.maxPriority);
@@ -596,7 +606,10 @@ export class Queue {
   /** An entry leaves the ready list for a consumer or basic.get. */
   private taken(entry: QueueEntry, noAck: boolean): void {
     if (noAck) this.forget(entry);
-    else this.unackedCount++;
+    else {
+      this.unackedCount++;
+      this.unackedBytes += entry.bodySize;
+    }
     const msgId = entry.msgId;
     if (msgId > this.deliveredUpTo && this.durability !== null) {
       this.deliveredUpTo = msgId;
@@ -615,12 +628,14 @@ export class Queue {
   /** An unacked entry was acked, or rejected without requeue. */
   settle(entry: QueueEntry): void {
     this.unackedCount--;
+    this.unackedBytes -= entry.bodySize;
     this.forget(entry);
   }
 
   /** The entry is gone for good: its stored message is settled for this queue. */
   private forget(entry: QueueEntry): void {
     const msgId = entry.msgId;
+    if (msgId !== 0) this.storedCount--;
     if (msgId !== 0 && this.durability !== null && !this.deleted) this.durability.log.appendSettle(msgId, this.storeKey);
   }
 
@@ -637,6 +652,7 @@ export class Queue {
     const sorted = entries.length > 1 ? [...entries].sort((a, b) => b.seq - a.seq) : entries;
     for (const entry of sorted) {
       this.unackedCount--;
+      this.unackedBytes -= entry.bodySize;
       entry.redelivered = true;
       this.ready.reinsert(entry);
       this.countIn(entry);

@@ -18,6 +18,7 @@ import type { Message } from './message.js';
 import { queueTypeOf, typeArguments, validateQueueArguments } from './queue-arguments.js';
 import { checkQuorumProperties, deleteFlagRefused } from './queues/quorum.js';
 import { Queue, type QueueOptions, type QueueOwner } from './queue.js';
+import { BrokerStats, MessageStats } from './stats.js';
 
 const DEFAULT_EXCHANGES: [string, string][] = [
   ['amq.direct', 'direct'],
@@ -69,14 +70,21 @@ export class VHost implements QueueOwner {
   readonly policies = new PolicyTable();
   readonly operatorPolicies = new PolicyTable();
   readonly metadata: VHostMetadata = { description: '', tags: [], defaultQueueType: 'classic' };
+  /** The vhost's message counters (its channels count into them). */
+  readonly stats = new MessageStats();
+  /** The default exchange, whose counters a publish to '' moves without a lookup. */
+  private readonly defaultExchange: Exchange;
 
   constructor(
     readonly name: string,
     /** Where errors raised in its queues' timers and callbacks go (the broker's log). */
     readonly reportError: UnexpectedErrorReporter = reportToStderr,
+    /** The node's counters: queue churn and dead letters are counted there. */
+    readonly brokerStats: BrokerStats = new BrokerStats(),
   ) {
     const options: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
-    this.exchanges.set('', new Exchange('', name, 'direct', options));
+    this.defaultExchange = new Exchange('', name, 'direct', options);
+    this.exchanges.set('', this.defaultExchange);
     for (const [exchangeName, type] of DEFAULT_EXCHANGES) {
       this.exchanges.set(exchangeName, new Exchange(exchangeName, name, type as 'direct', options));
     }
@@ -101,16 +109,19 @@ export class VHost implements QueueOwner {
       if (exchange.options.internal) {
         throw accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${this.name}'`);
       }
-      // x-message-deduplication on the exchange: a duplicate goes nowhere (not to the alternate exchange either).
-      const deduplication = exchange.deduplication;
-      if (deduplication !== null) {
-        if (deduplication.isDuplicate(message)) return routed;
-        deduplication.accept(message);
-      }
+    }
+    const exchangeStats = (exchange ?? this.defaultExchange).stats;
+    exchangeStats.publish_in++;
+    // x-message-deduplication on the exchange: a duplicate goes nowhere (not to the alternate exchange either).
+    const deduplication = exchange === undefined ? null : exchange.deduplication;
+    if (deduplication !== null) {
+      if (deduplication.isDuplicate(message)) return routed;
+      deduplication.accept(message);
     }
     this.routeKey(exchange, message.routingKey, message, routed);
     if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
     if (routed.length === 0) return routed;
+    exchangeStats.publish_out++;
     this.publishing = true;
     try {
       this.admit(message, routed, true);
@@ -191,7 +202,12 @@ export class VHost implements QueueOwner {
    * (else dropped, as in RabbitMQ).
    */
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void {
-    if (!this.hasDeadLetterExchange(queue)) return;
+    const counts = this.brokerStats.deadLettered[reason];
+    if (!this.hasDeadLetterExchange(queue)) {
+      counts.disabled++;
+      return;
+    }
+    counts.at_most_once++;
     this.deadLetters.push({ queue, message, reason });
     if (!this.publishing) this.publishDeadLetters();
   }
@@ -443,12 +459,14 @@ export class VHost implements QueueOwner {
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
       // As RabbitMQ 3.10: a redeclare is compared, not validated, and only in the arguments the queue's type has.
       checkArguments(what, options.arguments, existing.options.arguments, typeArguments(existing.type));
+      this.brokerStats.queuesDeclared++;
       return existing;
     }
     validateQueueArguments(name, this.name, options.arguments);
     const deduplicationProblem = validateDeduplicationArgs(options.arguments);
     if (deduplicationProblem !== null) throw preconditionFailed(deduplicationProblem);
     if (queueTypeOf(options.arguments) === 'quorum') checkQuorumProperties(name, this.name, options);
+    this.brokerStats.queuesDeclared++;
     const queue = this.createQueue(name, options, options.exclusive ? owner : null);
     if (isPersistentQueue(queue)) this.definitions?.changed();
     return queue;
@@ -480,6 +498,7 @@ export class VHost implements QueueOwner {
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
     const queue = new Queue(name, this.name, options, exclusiveOwner);
     queue.owner = this;
+    this.brokerStats.queuesCreated++;
     queue.deduplication = this.deduplicationCache('queue', name, isPersistentQueue(queue), options.arguments);
     this.applyQueuePolicies(queue);
     if (this.durability !== null && isPersistentQueue(queue)) queue.attachStorage(this.durability, this.storeKey(name));
@@ -535,6 +554,7 @@ export class VHost implements QueueOwner {
     queue.deduplication?.drop();
     queue.stopTimers();
     queue.deleted = true;
+    this.brokerStats.queuesDeleted++;
     this.queues.delete(queue.name);
     for (const binding of [...queue.bindings]) this.removeBinding(binding);
     if (isPersistentQueue(queue)) this.definitions?.changed();

@@ -5,6 +5,7 @@ import type { DurabilityWaiter } from '../broker/durability.js';
 import { hasProperty, Message, type QueueEntry, USER_ID_FLAG } from '../broker/message.js';
 import { randomName } from '../broker/names.js';
 import { senderSelected } from '../broker/sender-selected.js';
+import { type BrokerStats, MessageStats } from '../broker/stats.js';
 import type { PageInWaiter, Queue } from '../broker/queue.js';
 import { globalQosRefused } from '../broker/queues/quorum.js';
 import type { VHost } from '../broker/vhost.js';
@@ -127,22 +128,17 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private grantsVersion = -1;
   /** A reply held until what it depends on is stored (definitions, or a transaction's messages). */
   private heldReply: { id: keyof M.MethodArgsById; args: M.MethodArgsById[keyof M.MethodArgsById] } | undefined;
+  /** The channel's message_stats; each count moves the vhost's and the node's too. */
+  readonly stats = new MessageStats();
+  private readonly vhostStats: MessageStats;
+  private readonly brokerStats: BrokerStats;
 
   constructor(
     readonly connection: Connection,
     readonly number: number,
-  ) {}
-
-  /** What the management API shows of the channel. */
-  get stats(): { confirm: boolean; transactional: boolean; prefetchCount: number; unacked: number; uncommitted: number; acksUncommitted: number } {
-    return {
-      confirm: this.confirms !== undefined,
-      transactional: this.txMode,
-      prefetchCount: this.consumerPrefetch,
-      unacked: this.unacked.size,
-      uncommitted: this.txPublishes.length,
-      acksUncommitted: this.txAcks.length,
-    };
+  ) {
+    this.vhostStats = (connection.vhost as VHost).stats;
+    this.brokerStats = connection.broker.stats;
   }
 
   private get vhost(): VHost {
@@ -156,6 +152,41 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   open(): void {
     encodeMethod(this.connection.writer, this.number, M.CHANNEL_OPEN_OK, { channelId: Buffer.alloc(0) });
     this.connection.scheduleFlush();
+  }
+
+  /** RabbitMQ's channel name: the connection's, and the channel number in parentheses. */
+  get name(): string {
+    return `${this.connection.name} (${this.number})`;
+  }
+
+  /** What the management API and the metrics show of the channel's state. */
+  get confirmMode(): boolean {
+    return this.confirms !== undefined;
+  }
+
+  get transactional(): boolean {
+    return this.txMode;
+  }
+
+  get unackedMessages(): number {
+    return this.unacked.size;
+  }
+
+  get unconfirmedMessages(): number {
+    return this.confirms === undefined ? 0 : this.confirms.unconfirmed;
+  }
+
+  get uncommittedMessages(): number {
+    return this.txPublishes.length;
+  }
+
+  get uncommittedAcks(): number {
+    return this.txAcks.length;
+  }
+
+  /** basic.qos global=false: the prefetch of consumers subscribed from now on. */
+  get prefetchCount(): number {
+    return this.consumerPrefetch;
   }
 
   deliveriesFlowing(): boolean {
@@ -581,6 +612,23 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         if (routed[i].overloaded) this.connection.throttle(routed[i]);
       }
     }
+    const stats = this.stats;
+    const vhostStats = this.vhostStats;
+    const brokerStats = this.brokerStats;
+    stats.publish++;
+    vhostStats.publish++;
+    brokerStats.publish++;
+    if (this.confirms !== undefined) brokerStats.publish_confirm++;
+    if (reached > 0 || refused) brokerStats.routed++;
+    else if (mandatory) {
+      stats.return_unroutable++;
+      vhostStats.return_unroutable++;
+      brokerStats.return_unroutable++;
+    } else {
+      stats.drop_unroutable++;
+      vhostStats.drop_unroutable++;
+      brokerStats.drop_unroutable++;
+    }
     // A message a full queue turned away was routed: it is nacked, not returned.
     if (reached === 0 && mandatory && !refused) {
       const writer = this.connection.writer;
@@ -638,8 +686,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     this.confirms?.flush();
   }
 
-  sendAck(deliveryTag: number, multiple: boolean): void {
+  sendAck(deliveryTag: number, multiple: boolean, confirmed: number): void {
     encodeMethod(this.connection.writer, this.number, M.BASIC_ACK, { deliveryTag, multiple });
+    this.stats.confirm += confirmed;
+    this.vhostStats.confirm += confirmed;
+    this.brokerStats.confirm += confirmed;
   }
 
   sendNack(deliveryTag: number): void {
@@ -765,7 +816,17 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       this.unacked.set(tag, new Delivery(tag, queue, entry, consumer));
       consumer.unacked++;
       this.unackedByConsumers++;
+      this.stats.deliver++;
+      this.vhostStats.deliver++;
+      this.brokerStats.deliver++;
+      queue.stats.deliver++;
+    } else {
+      this.stats.deliver_no_ack++;
+      this.vhostStats.deliver_no_ack++;
+      this.brokerStats.deliver_no_ack++;
+      queue.stats.deliver_no_ack++;
     }
+    if (entry.redelivered) this.countRedelivered(queue);
     const writer = this.connection.writer;
     encodeMethod(writer, this.number, M.BASIC_DELIVER, {
       consumerTag: consumer.tag,
@@ -791,11 +852,27 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       return;
     }
     if (entry === undefined) {
+      this.stats.get_empty++;
+      this.vhostStats.get_empty++;
+      this.brokerStats.get_empty++;
+      queue.stats.get_empty++;
       this.reply(M.BASIC_GET_EMPTY, { clusterId: '' });
       return;
     }
     const tag = this.nextDeliveryTag++;
-    if (!noAck) this.unacked.set(tag, new Delivery(tag, queue, entry, null));
+    if (!noAck) {
+      this.unacked.set(tag, new Delivery(tag, queue, entry, null));
+      this.stats.get++;
+      this.vhostStats.get++;
+      this.brokerStats.get++;
+      queue.stats.get++;
+    } else {
+      this.stats.get_no_ack++;
+      this.vhostStats.get_no_ack++;
+      this.brokerStats.get_no_ack++;
+      queue.stats.get_no_ack++;
+    }
+    if (entry.redelivered) this.countRedelivered(queue);
     const message = entry.message as Message;
     const writer = this.connection.writer;
     encodeMethod(writer, this.number, M.BASIC_GET_OK, {
@@ -807,6 +884,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     });
     writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, queue.deliveryProperties(entry, message, true), message.body);
     this.connection.scheduleFlush();
+  }
+
+  private countRedelivered(queue: Queue): void {
+    this.stats.redeliver++;
+    this.vhostStats.redeliver++;
+    this.brokerStats.redeliver++;
+    queue.stats.redeliver++;
   }
 
   consumerCancelledByBroker(consumer: ChannelConsumer): void {
@@ -876,8 +960,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   /** Settled for good: gone from its queue (and its log), dead-lettered if rejected. */
   private finish(delivery: Delivery, kind: TxAck['kind']): void {
-    delivery.queue.settle(delivery.entry);
-    if (kind === 'nack') this.vhost.deadLetter(delivery.queue, delivery.entry.message as Message, 'rejected');
+    const queue = delivery.queue;
+    queue.settle(delivery.entry);
+    if (kind === 'nack') {
+      this.vhost.deadLetter(queue, delivery.entry.message as Message, 'rejected');
+      return;
+    }
+    this.stats.ack++;
+    this.vhostStats.ack++;
+    this.brokerStats.ack++;
+    queue.stats.ack++;
   }
 
   private forget(delivery: Delivery): void {

@@ -2,7 +2,8 @@ import { Deque } from '../broker/deque.js';
 
 /** Where a channel's publisher confirms go (the channel encodes them as frames). */
 export interface ConfirmSink {
-  sendAck(deliveryTag: number, multiple: boolean): void;
+  /** An ack of every tag above the previous answer up to deliveryTag: `confirmed` publishes (for message_stats). */
+  sendAck(deliveryTag: number, multiple: boolean, confirmed: number): void;
   sendNack(deliveryTag: number): void;
 }
 
@@ -57,6 +58,11 @@ export class PublisherConfirms {
     return head !== undefined;
   }
 
+  /** Publishes not answered yet (neither acked nor nacked). */
+  get unconfirmed(): number {
+    return this.publishSeq - this.answeredUpTo - this.nackedAhead.length;
+  }
+
   /** Whether a flush would send something. */
   get due(): boolean {
     return this.confirmable() > this.answeredUpTo;
@@ -77,7 +83,7 @@ export class PublisherConfirms {
         continue;
       }
       const end = nack !== undefined && nack <= upTo ? nack - 1 : upTo;
-      this.sink.sendAck(end, end - this.answeredUpTo > 1);
+      this.sink.sendAck(end, end - this.answeredUpTo > 1, end - this.answeredUpTo);
       this.answeredUpTo = end;
     }
   }

@@ -134,6 +134,19 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   /** Frames read (from the chunk in hand) after blocking: type, channel, payload, replayed when unblocked. */
   private heldFrames: (number | Buffer)[] = [];
   private closeReason = 'client closed the connection';
+  /** Bytes and socket reads/writes (RabbitMQ's recv_oct, recv_cnt, send_oct, send_cnt). */
+  recvOct = 0;
+  recvCnt = 0;
+  sendOct = 0;
+  sendCnt = 0;
+  /** When connection.open succeeded (ms since the epoch); 0 before. */
+  openedAt = 0;
+  /** recv_oct and send_oct per second over the last sampling period (RabbitMQ's *_details.rate). */
+  recvOctRate = 0;
+  sendOctRate = 0;
+  private sampledRecvOct = 0;
+  private sampledSendOct = 0;
+  private sampledAt = 0;
   /** SASL mechanisms offered in connection.start. */
   private readonly mechanisms: readonly string[];
 
@@ -195,6 +208,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
 
   private onData(chunk: Buffer): void {
     this.receivedSinceTick = true;
+    this.recvOct += chunk.length;
+    this.recvCnt++;
     if (this.state === 'closed') return;
     try {
       if (this.state === 'protocol-header') {
@@ -359,6 +374,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       }
       channel = new Channel(this, channelNumber);
       this.channels.set(channelNumber, channel);
+      this.broker.stats.channelsOpened++;
       channel.open();
       return;
     }
@@ -454,6 +470,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
         this.vhost = vhost;
         this.access = new Access(this.broker.permissions, user.name, name);
         this.broker.sessions.add(this);
+        this.broker.stats.connectionsOpened++;
+        this.openedAt = Date.now();
         this.state = 'opened';
         this.alarmReason = this.broker.alarms.reason;
         this.broker.alarms.listen(this);
@@ -634,7 +652,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.flowTimer);
     this.broker.alarms.unlisten(this);
-    this.broker.sessions.delete(this);
+    if (this.broker.sessions.delete(this)) this.broker.stats.connectionsClosed++;
     this.releaseChannels();
     this.vhost?.ownerClosed(this);
     this.log.info({ event: 'connection.closed', reason: this.closeReason }, 'connection closed');
@@ -642,13 +660,28 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   }
 
   private releaseChannels(): void {
+    this.broker.stats.channelsClosed += this.channels.size;
     for (const channel of this.channels.values()) channel.release();
     this.channels.clear();
   }
 
   /** The channel's close-ok arrived, or it was closed by the client: its number is free again. */
   channelClosed(channel: Channel): void {
-    if (this.channels.get(channel.number) === channel) this.channels.delete(channel.number);
+    if (this.channels.get(channel.number) !== channel) return;
+    this.channels.delete(channel.number);
+    this.broker.stats.channelsClosed++;
+  }
+
+  /** The statistics sampler's tick (`now` in ms): rates since the previous one. */
+  sampleTraffic(now: number): void {
+    const seconds = (now - this.sampledAt) / 1000;
+    if (this.sampledAt !== 0 && seconds > 0) {
+      this.recvOctRate = (this.recvOct - this.sampledRecvOct) / seconds;
+      this.sendOctRate = (this.sendOct - this.sampledSendOct) / seconds;
+    }
+    this.sampledRecvOct = this.recvOct;
+    this.sampledSendOct = this.sendOct;
+    this.sampledAt = now;
   }
 
   // ---- output -------------------------------------------------------------
@@ -661,12 +694,17 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     const buffers = this.writer.flush();
     if (buffers === null || this.socket.destroyed) return;
     this.sentSinceTick = true;
+    this.sendCnt++;
     const socket = this.socket;
     if (buffers.length === 1) {
+      this.sendOct += buffers[0].length;
       if (!socket.write(buffers[0])) this.writeBlocked = true;
     } else {
       socket.cork();
-      for (let i = 0; i < buffers.length; i++) socket.write(buffers[i]);
+      for (let i = 0; i < buffers.length; i++) {
+        this.sendOct += buffers[i].length;
+        socket.write(buffers[i]);
+      }
       socket.uncork();
       if (socket.writableNeedDrain) this.writeBlocked = true;
     }

@@ -15,7 +15,7 @@ afterEach(async () => {
 async function server(): Promise<RunningServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-alarms-'));
   cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-  const running = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: -1 }, createLogger('silent'));
+  const running = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: -1, metricsPort: -1 }, createLogger('silent'));
   cleanups.push(() => running.close());
   return running;
 }

@@ -26,7 +26,7 @@ async function server(): Promise<{ running: RunningServer; lines: Record<string,
       done();
     },
   });
-  const running = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: -1 }, pino({ level: 'info' }, sink));
+  const running = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: -1, metricsPort: -1 }, pino({ level: 'info' }, sink));
   cleanups.push(() => running.close());
   return { running, lines };
 }

@@ -94,7 +94,6 @@ function channelDetails(channel: Channel): ListItem {
 }
 
 export function channelJson(channel: Channel, context: ApiContext): ListItem {
-  const stats = channel.stats;
   const { peerHost, peerPort } = peer(channel.connection);
   return {
     name: channelName(channel),
@@ -105,15 +104,15 @@ export function channelJson(channel: Channel, context: ApiContext): ListItem {
     user_who_performed_action: channel.connection.user?.name,
     connection_details: { name: channel.connection.name, peer_host: peerHost, peer_port: peerPort },
     state: 'running',
-    confirm: stats.confirm,
-    transactional: stats.transactional,
-    prefetch_count: stats.prefetchCount,
+    confirm: channel.confirmMode,
+    transactional: channel.transactional,
+    prefetch_count: channel.prefetchCount,
     global_prefetch_count: channel.globalPrefetch,
     consumer_count: channel.consumers.size,
-    messages_unacknowledged: stats.unacked,
-    messages_unconfirmed: 0,
-    messages_uncommitted: stats.uncommitted,
-    acks_uncommitted: stats.acksUncommitted,
+    messages_unacknowledged: channel.unackedMessages,
+    messages_unconfirmed: channel.unconfirmedMessages,
+    messages_uncommitted: channel.uncommittedMessages,
+    acks_uncommitted: channel.uncommittedAcks,
   };
 }
 

@@ -1,0 +1,131 @@
+import type { DeadLetterReason } from './dead-letter.js';
+
+// Message statistics: plain integer fields on the objects the hot path already touches (channel, queue,
+// exchange, vhost, broker), incremented in place: no Map lookup, no allocation, no timer per message. The
+// edges (management API, Prometheus) read them; a sampler turns them into RabbitMQ's `*_details.rate` every 5 s.
+
+/** The counters of RabbitMQ's `message_stats`, by their RabbitMQ names. */
+export const MESSAGE_STAT_NAMES = [
+  'publish',
+  'publish_in',
+  'publish_out',
+  'confirm',
+  'deliver',
+  'deliver_no_ack',
+  'get',
+  'get_no_ack',
+  'get_empty',
+  'ack',
+  'redeliver',
+  'drop_unroutable',
+  'return_unroutable',
+] as const;
+
+export type MessageStatName = (typeof MESSAGE_STAT_NAMES)[number];
+
+/**
+ * One object's message counters. Which ones move depends on the object, as in RabbitMQ: a channel and a vhost
+ * count publish, confirm, deliveries, gets, acks and unroutables; a queue publish (messages enqueued),
+ * deliveries, gets and acks; an exchange publish_in (published to it) and publish_out (routed on from it).
+ */
+export class MessageStats {
+  publish = 0;
+  publish_in = 0;
+  publish_out = 0;
+  confirm = 0;
+  deliver = 0;
+  deliver_no_ack = 0;
+  get = 0;
+  get_no_ack = 0;
+  get_empty = 0;
+  ack = 0;
+  redeliver = 0;
+  drop_unroutable = 0;
+  return_unroutable = 0;
+  /** Per second over the last sampling period, by MESSAGE_STAT_NAMES index; null until sampled twice. */
+  rates: Float64Array | null = null;
+  /** The counters at the last sample, by MESSAGE_STAT_NAMES index. */
+  private sampled: Float64Array | null = null;
+  private sampledAt = 0;
+
+  /** RabbitMQ's deliver_get: every message handed out, by consume or get, with or without ack. */
+  get deliver_get(): number {
+    return this.deliver + this.deliver_no_ack + this.get + this.get_no_ack;
+  }
+
+  /** The rate of one counter per second over the last sampling period (0 before two samples). */
+  rate(name: MessageStatName | 'deliver_get'): number {
+    const rates = this.rates;
+    if (rates === null) return 0;
+    if (name === 'deliver_get') return rates[DELIVER] + rates[DELIVER_NO_ACK] + rates[GET] + rates[GET_NO_ACK];
+    return rates[STAT_INDEX[name]];
+  }
+
+  /** Records the counters at `now` (ms) and computes the rates since the previous sample. */
+  sample(now: number): void {
+    const values = this as unknown as Record<MessageStatName, number>;
+    let sampled = this.sampled;
+    if (sampled === null) {
+      sampled = this.sampled = new Float64Array(MESSAGE_STAT_NAMES.length);
+    } else {
+      const seconds = (now - this.sampledAt) / 1000;
+      if (seconds <= 0) return;
+      const rates = (this.rates ??= new Float64Array(MESSAGE_STAT_NAMES.length));
+      for (let i = 0; i < MESSAGE_STAT_NAMES.length; i++) rates[i] = (values[MESSAGE_STAT_NAMES[i]] - sampled[i]) / seconds;
+    }
+    for (let i = 0; i < MESSAGE_STAT_NAMES.length; i++) sampled[i] = values[MESSAGE_STAT_NAMES[i]];
+    this.sampledAt = now;
+  }
+}
+
+const STAT_INDEX = Object.fromEntries(MESSAGE_STAT_NAMES.map((name, i) => [name, i])) as Record<MessageStatName, number>;
+const DELIVER = STAT_INDEX.deliver;
+const DELIVER_NO_ACK = STAT_INDEX.deliver_no_ack;
+const GET = STAT_INDEX.get;
+const GET_NO_ACK = STAT_INDEX.get_no_ack;
+
+/** Why a message was dead-lettered (RabbitMQ's reasons; delivery_limit comes from quorum queues only). */
+export type DeadLetterCause = DeadLetterReason;
+
+/**
+ * The node's totals: message counters over every vhost (RabbitMQ's overview and `rabbitmq_global_*`), plus what
+ * only the node counts: churn, confirms asked for, routing outcomes and dead letters.
+ */
+export class BrokerStats extends MessageStats {
+  /** Messages published on channels in confirm mode (rabbitmq_global_messages_received_confirm_total). */
+  publish_confirm = 0;
+  /** Messages that reached at least one queue (rabbitmq_global_messages_routed_total). */
+  routed = 0;
+  connectionsOpened = 0;
+  connectionsClosed = 0;
+  channelsOpened = 0;
+  channelsClosed = 0;
+  queuesDeclared = 0;
+  queuesCreated = 0;
+  queuesDeleted = 0;
+  /**
+   * Dead letters by cause and by whether their queue had a dead-letter exchange that exists
+   * (RabbitMQ's dead_letter_strategy at_most_once) or not (disabled: the message is dropped).
+   */
+  readonly deadLettered: Record<DeadLetterCause, { at_most_once: number; disabled: number }> = {
+    expired: { at_most_once: 0, disabled: 0 },
+    rejected: { at_most_once: 0, disabled: 0 },
+    maxlen: { at_most_once: 0, disabled: 0 },
+    delivery_limit: { at_most_once: 0, disabled: 0 },
+  };
+}
+
+/** Every 5 s, as RabbitMQ's management agent (collect_statistics_interval). */
+export const SAMPLE_INTERVAL_MS = 5_000;
+
+/**
+ * Calls `sampleAll` with the time (ms) now and every SAMPLE_INTERVAL_MS (an unref'd timer: it never keeps the
+ * process alive); it samples every counter set that lives. Returns the function that stops it.
+ */
+export function startStatsSampler(sampleAll: (now: number) => void, intervalMs = SAMPLE_INTERVAL_MS): () => void {
+  const tick = (): void => sampleAll(performance.now());
+  tick();
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
