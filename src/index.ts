@@ -100,7 +100,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     throw new ConfigError("definitions: must be an object in RabbitMQ's definitions format");
   }
   const temporary = settings.dataDir === undefined ? await makeTemporaryDir() : undefined;
-  const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', managementPort: -1, dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
+  const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', managementPort: -1, managementTlsPort: -1, dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
   const config = applySettings(embedded, settings);
   checkCombination(config);
   const logger = given ?? createLogger(config.logLevel, config.logFormat);

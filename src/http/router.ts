@@ -48,6 +48,8 @@ export interface ApiContext {
   readonly diskFreeLimit: number;
   /** Users who may log in from loopback addresses only, over HTTP as over AMQP. */
   readonly loopbackUsers: readonly string[];
+  /** The amqps listener's certificate and CA files (re-read by the certificate-expiration check), when it runs. */
+  readonly amqpTlsFiles?: { readonly certfile: string; readonly cacertfile: string };
 }
 
 export interface ApiRequest {
