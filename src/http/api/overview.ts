@@ -41,6 +41,11 @@ function overview(context: ApiContext): ListItem {
   }
   const channels = openChannels(context);
   const http = context.listeners.find((l) => l.protocol === 'http');
+  const https = context.listeners.find((l) => l.protocol === 'https');
+  // RabbitMQ lists the HTTPS context first, its port a string and `ssl: "true"`.
+  const contexts: ListItem[] = [];
+  if (https !== undefined) contexts.push({ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', port: String(https.port), ssl: 'true' });
+  if (http !== undefined) contexts.push({ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', ip: http.host, port: String(http.port) });
   return {
     management_version: RABBITMQ_VERSION,
     rates_mode: 'basic',
@@ -65,10 +70,7 @@ function overview(context: ApiContext): ListItem {
     statistics_db_event_queue: 0,
     node: context.nodeName,
     listeners: listenersJson(context),
-    contexts:
-      http === undefined
-        ? []
-        : [{ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', ip: http.host, port: String(http.port) }],
+    contexts,
   };
 }
 
