@@ -68,7 +68,10 @@ export interface Config {
    * the management API is on and a certificate is configured (managementTls.tlsCert, or tlsCert).
    */
   managementTlsPort: number;
-  /** The HTTPS listener's own TLS settings (RabbitMQ: management.ssl.*); each one not given is the amqps listener's. */
+  /**
+   * The HTTPS listener's own TLS settings (RabbitMQ: management.ssl.*); the certificate, key, CA, versions and ciphers
+   * not given are the amqps listener's, verify is none unless given.
+   */
   managementTls: ManagementTlsSettings;
 }
 
@@ -191,9 +194,13 @@ const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined 
   },
 };
 
-/** The HTTPS management listener's TLS settings: management.ssl.* over the amqps listener's. */
+/**
+ * The HTTPS management listener's TLS settings: management.ssl.* over the amqps listener's certificate, key, CA,
+ * versions and ciphers. Client certificates are not asked for unless management.ssl.verify says so (RabbitMQ's
+ * default there; browsers rarely have one), whatever ssl_options.verify says.
+ */
 export function managementTlsSettings(config: Config): Config {
-  return applySettings(config, config.managementTls);
+  return applySettings({ ...config, tlsVerify: 'none', tlsFailIfNoPeerCert: false, tlsDepth: DEFAULT_CONFIG.tlsDepth }, config.managementTls);
 }
 
 /** Throws ConfigError when settings that are each fine do not go together. */

@@ -109,6 +109,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   readonly log: Logger;
   vhost: VHost | undefined;
   user: User | undefined;
+  /** The SASL mechanism the client logged in with (the management API's auth_mechanism). */
+  authMechanism: string | undefined;
   /** What the user may do in the vhost; set at connection.open. */
   access: Access | undefined;
   clientProperties: FieldTable = {};
@@ -443,6 +445,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
           }
           throw error;
         }
+        this.authMechanism = args.mechanism;
         this.state = 'tune-ok';
         encodeMethod(this.writer, 0, CONNECTION_TUNE, {
           channelMax: this.settings.channelMax,

@@ -52,6 +52,7 @@ export function connectionJson(connection: Connection, context: ApiContext): Lis
     peer_host: peerHost,
     peer_port: peerPort,
     ...sslFields(connection.tls),
+    auth_mechanism: connection.authMechanism ?? null,
     state: connection.flowState,
     channels: connection.channels.size,
     channel_max: negotiated.channelMax,
