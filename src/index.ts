@@ -37,6 +37,8 @@ export interface BrokerPorts {
   amqps: number | null;
   /** The management HTTP API's port, or null when it is off (the default here). */
   management: number | null;
+  /** The management API's HTTPS port, or null when it is off (the default here: give managementTlsPort and a certificate). */
+  managementTls: number | null;
 }
 
 export interface RunningBroker {
@@ -124,7 +126,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     port: server.port,
     tlsPort: server.tlsPort,
     host: server.host,
-    ports: { amqp: server.port, amqps: server.tlsPort ?? null, management: server.managementPort },
+    ports: { amqp: server.port, amqps: server.tlsPort ?? null, management: server.managementPort, managementTls: server.managementTlsPort },
     managementUrl: server.managementPort === null ? null : `http://${connectHost(server.host)}:${server.managementPort}`,
     dataDir: config.dataDir,
     reloadTls: server.reloadTls,

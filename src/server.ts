@@ -42,6 +42,8 @@ export interface RunningServer {
   readonly broker: Broker;
   /** The management HTTP API's port, or null when it is off. */
   readonly managementPort: number | null;
+  /** The management API's HTTPS port, or null when it is off. */
+  readonly managementTlsPort: number | null;
   /**
    * Reads the TLS certificate, key and CA files again; new TLS connections use them, open ones keep theirs. Files
    * that cannot be used are logged and the old certificates kept. Resolves to whether the new ones are in use.
@@ -232,6 +234,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     host: (plain ?? secure ?? listeners[0]).host,
     listeners,
     managementPort: management?.port ?? null,
+    managementTlsPort: secureManagement?.port ?? null,
     definitionsSkipped: persistence.skipped,
     broker,
     close,
