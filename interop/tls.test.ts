@@ -478,7 +478,7 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
       'required',
       async (target) => {
         const port = target.httpsPort as number;
-        const overview = (await httpsGet(dir, port, '/api/overview')).body as { listeners: { protocol: string; port: number }[] };
+        const overview = (await httpsGet(dir, port, '/api/overview')).body as { listeners: { protocol: string; port: number; socket_opts?: Record<string, unknown> }[] };
         const listeners = overview.listeners.filter((l) => l.protocol !== 'clustering').map((l) => l.protocol);
         const sslListener = overview.listeners.find((l) => l.protocol === 'amqp/ssl');
         const secure = await amqp.connect(`amqps://guest:guest@127.0.0.1:${target.tlsPort}`, socketOptions(dir, 'client'));
@@ -497,7 +497,11 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
           const fields = connections
             .map((c) => Object.fromEntries(SSL_FIELDS.map((key) => [key, c[key]])))
             .sort((a, b) => String(a.ssl).localeCompare(String(b.ssl)));
-          return { listeners, sslListenerPort: sslListener?.port === target.tlsPort, fields };
+          // The TLS options RabbitMQ lists for its amqps listener (it adds TCP ones Warren does not have; its
+          // versions come in reverse file order, Warren's in file order).
+          const TLS_OPTIONS = ['keyfile', 'certfile', 'cacertfile', 'fail_if_no_peer_cert', 'verify'];
+          const sslOptions = Object.fromEntries(TLS_OPTIONS.map((key) => [key, sslListener?.socket_opts?.[key]]));
+          return { listeners, sslListenerPort: sslListener?.port === target.tlsPort, sslOptions, fields };
         } finally {
           await Promise.all([secure.close(), plain.close()]);
         }
@@ -505,6 +509,7 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
       (answer) => {
         expect(answer.listeners).toEqual(['amqp', 'amqp/ssl', 'http', 'https']);
         expect(answer.sslListenerPort).toBe(true);
+        expect(answer.sslOptions).toMatchObject({ certfile: `${dir}/server_certificate.pem`, verify: 'verify_peer', fail_if_no_peer_cert: true });
         expect(answer.fields[1]).toMatchObject({ ssl: true, ssl_protocol: 'tlsv1.3', ssl_cipher: 'aes_256_gcm', ssl_hash: 'aead', peer_cert_subject: CLIENT_DN });
         expect(answer.fields[0]).toMatchObject({ ssl: false, ssl_protocol: null, peer_cert_subject: null });
       },

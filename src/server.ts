@@ -13,7 +13,7 @@ import { ReplyCode } from './protocol/reply-codes.js';
 import { Connection, type SessionSettings } from './session/connection.js';
 import { type ManagementServer, managementApp, type SecureManagementServer, startHttpManagementServer, startSecureManagementServer } from './http/server.js';
 import type { Listener } from './http/router.js';
-import { describeSession, listenerOptions, readCredentials, refusal } from './tls.js';
+import { describeSession, listenerOptions, rabbitSslOptions, readCredentials, refusal } from './tls.js';
 
 /** How long clients get to answer connection.close at shutdown. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -135,7 +135,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     }
     if (tlsServer !== undefined) {
       const address = await listenOn(tlsServer, config.tlsPort, config.host, logger);
-      listeners.push({ protocol: 'amqp/ssl', host: address.address, port: address.port });
+      listeners.push({ protocol: 'amqp/ssl', host: address.address, port: address.port, socketOpts: rabbitSslOptions(config) });
       logger.info({ protocol: 'amqp/ssl', host: address.address, port: address.port, tls: true }, 'listening');
     }
   } catch (error) {
@@ -171,7 +171,12 @@ export async function startServer(config: Config, logger: Logger, options: BootO
       if (httpsCredentials !== undefined) {
         const tls = { options: listenerOptions(httpsSettings, httpsCredentials), refusal: (socket: TLSSocket) => refusal(socket, httpsSettings) };
         secureManagement = await startSecureManagementServer(app, tls, config.managementTlsPort, config.host, logger);
-        listeners.push({ protocol: 'https', host: secureManagement.host, port: secureManagement.port });
+        listeners.push({
+          protocol: 'https',
+          host: secureManagement.host,
+          port: secureManagement.port,
+          socketOpts: { port: secureManagement.port, ssl: true, ssl_opts: rabbitSslOptions(httpsSettings) },
+        });
       }
     } catch (error) {
       server?.close();

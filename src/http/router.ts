@@ -31,6 +31,8 @@ export interface Listener {
   /** The address it is bound to, as the socket reports it (`::` or `0.0.0.0` for all addresses). */
   readonly host: string;
   readonly port: number;
+  /** RabbitMQ's socket_opts in /api/overview, for the TLS listeners (their files and verification). */
+  readonly socketOpts?: Record<string, unknown>;
 }
 
 /** What the API reads and acts on: the broker model, the live AMQP connections, the node's identity. */

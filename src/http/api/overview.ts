@@ -27,7 +27,13 @@ function messageTotals(vhosts: Iterable<VHost>): { messages: number; messages_re
 }
 
 function listenersJson(context: ApiContext): ListItem[] {
-  return context.listeners.map((l) => ({ node: context.nodeName, protocol: l.protocol, ip_address: l.host, port: l.port }));
+  return context.listeners.map((l) => ({
+    node: context.nodeName,
+    protocol: l.protocol,
+    ip_address: l.host,
+    port: l.port,
+    ...(l.socketOpts === undefined ? {} : { socket_opts: l.socketOpts }),
+  }));
 }
 
 /** GET /api/overview: totals, listeners and identity (message_stats and churn rates are not counted yet, so left out). */
