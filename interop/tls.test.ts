@@ -627,6 +627,43 @@ describe('Warren: TLS certificates and their files', () => {
     }
   }, 30_000);
 
+  it('management.ssl.verify = verify_peer with fail_if_no_peer_cert: HTTPS without a client certificate is refused and logged, with one served', async () => {
+    const conf = path.join(dir, 'https-verify.conf');
+    fs.writeFileSync(
+      conf,
+      [
+        `ssl_options.certfile = ${dir}/server_certificate.pem`,
+        `ssl_options.keyfile = ${dir}/server_key.pem`,
+        `management.ssl.cacertfile = ${dir}/ca_certificate.pem`,
+        'management.ssl.verify = verify_peer',
+        'management.ssl.fail_if_no_peer_cert = true',
+        '',
+      ].join('\n'),
+    );
+    const warren = await startWarren({ args: ['--config', conf, '--tls-port', '0', '--management-port', '0', '--management-tls-port', '0'] });
+    try {
+      const port = await warrenListenerPort(warren, 'https');
+      const get = (client?: 'client') =>
+        new Promise<number | string>((resolve) => {
+          const request = https.get(
+            { host: '127.0.0.1', port, path: '/api/overview', auth: 'guest:guest', ...socketOptions(dir, client) },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          );
+          request.on('error', (error) => resolve((error as NodeJS.ErrnoException).code ?? error.message));
+        });
+      expect(await get('client')).toBe(200);
+      expect(await get()).not.toBe(200);
+      await waitUntil(() => warren.output().includes('refusing HTTPS client: the client gave no certificate'), 5_000, 'the refusal log line');
+      // The amqps listener keeps its own settings (verify none): a client without a certificate is served there.
+      expect((await tryAmqps({ name: 'warren', plainPort: warren.port, tlsPort: await warrenTlsPort(warren) }, dir, undefined)).refused).toBe(false);
+    } finally {
+      await warren.stop();
+    }
+  }, 30_000);
+
   it('--port -1: TLS only, no plain listener', async () => {
     const warren = await startWarren({
       args: ['--port', '-1', '--tls-cert', path.join(dir, 'server_certificate.pem'), '--tls-key', path.join(dir, 'server_key.pem'), '--tls-port', '0'],
