@@ -53,7 +53,7 @@ describe('startBroker() with no settings', () => {
   it('listens on a free port of 127.0.0.1, gives a guest url, and keeps its data in a temporary directory removed at close', async () => {
     const broker = await start();
     expect(broker.url).toBe(`amqp://guest:guest@127.0.0.1:${broker.port}`);
-    expect(broker.ports).toEqual({ amqp: broker.port, amqps: null, management: null, metrics: null });
+    expect(broker.ports).toEqual({ amqp: broker.port, amqps: null, management: null, managementTls: null, metrics: null });
     expect(broker.managementUrl).toBeNull();
     expect(broker.metricsUrl).toBeNull();
     expect(broker.host).toBe('127.0.0.1');

@@ -7,6 +7,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -132,6 +133,51 @@ interface Target {
   name: string;
   plainPort: number;
   tlsPort: number;
+  /** The management API over HTTPS (the `required` brokers run it). */
+  httpsPort?: number;
+}
+
+/** management.ssl.* lines: the same certificate as AMQP, no client certificate asked for (both brokers read them). */
+function httpsConfig(dir: string): string[] {
+  return [
+    `management.ssl.cacertfile = ${dir}/ca_certificate.pem`,
+    `management.ssl.certfile = ${dir}/server_certificate.pem`,
+    `management.ssl.keyfile = ${dir}/server_key.pem`,
+  ];
+}
+
+/** The port of Warren's `listening` line for protocol. */
+async function warrenListenerPort(warren: WarrenProcess, protocol: string): Promise<number> {
+  let port: number | undefined;
+  await waitUntil(
+    () => {
+      const line = warren.output().split('\n').find((l) => l.includes(`"protocol":"${protocol}"`) && l.includes('"msg":"listening"'));
+      if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
+      return port !== undefined;
+    },
+    10_000,
+    `Warren logs its ${protocol} listener`,
+  );
+  return port as number;
+}
+
+/** GET over HTTPS as guest, trusting the test CA and checking the name localhost. */
+function httpsGet(dir: string, port: number, urlPath: string): Promise<{ status: number; body: unknown }> {
+  return timeout(
+    new Promise((resolve, reject) => {
+      const request = https.get(
+        { host: '127.0.0.1', port, path: urlPath, ca: file(dir, 'ca_certificate.pem'), servername: 'localhost', auth: 'guest:guest' },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text === '' ? undefined : (JSON.parse(text) as unknown) }));
+        },
+      );
+      request.on('error', reject);
+    }),
+    8_000,
+    `GET ${urlPath} over HTTPS`,
+  );
 }
 
 /** The TLS port from Warren's second "listening" line. */
@@ -212,22 +258,36 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
     fs.chmodSync(definitionsFile, 0o644);
     const [requiredPort, optionalPort] = (await freePorts(2)) as [number, number];
     const startRabbit = async (mode: Mode, port: number): Promise<RabbitNode> => {
+      const httpsPort = mode === 'required' ? ((await freePorts(1))[0] as number) : undefined;
       const node = await startRabbitMQ({
         definitions: DEFINITIONS,
         plugins: ['rabbitmq_auth_mechanism_ssl'],
-        extraConfig: [`listeners.ssl.default = 127.0.0.1:${port}`, ...tlsConfig(dir, mode)],
+        management: httpsPort !== undefined,
+        extraConfig: [
+          `listeners.ssl.default = 127.0.0.1:${port}`,
+          ...tlsConfig(dir, mode),
+          ...(httpsPort === undefined ? [] : [`management.ssl.port = ${httpsPort}`, 'management.ssl.ip = 127.0.0.1', ...httpsConfig(dir)]),
+        ],
       });
       stops.push(() => node.stop());
-      targets.set(`rabbitmq ${mode}`, { name: `rabbitmq ${mode}`, plainPort: node.port, tlsPort: port });
+      targets.set(`rabbitmq ${mode}`, { name: `rabbitmq ${mode}`, plainPort: node.port, tlsPort: port, httpsPort });
       return node;
     };
     const startOneWarren = async (mode: Mode): Promise<void> => {
       const conf = path.join(dir, `warren-${mode}.conf`);
-      fs.writeFileSync(conf, [...tlsConfig(dir, mode), `load_definitions = ${definitionsFile}`, ''].join('\n'));
-      const warren = await startWarren({ args: ['--config', conf, '--tls-port', '0'] });
+      const management = mode === 'required';
+      fs.writeFileSync(conf, [...tlsConfig(dir, mode), ...(management ? httpsConfig(dir) : []), `load_definitions = ${definitionsFile}`, ''].join('\n'));
+      const warren = await startWarren({
+        args: ['--config', conf, '--tls-port', '0', ...(management ? ['--management-port', '0', '--management-tls-port', '0'] : [])],
+      });
       stops.push(() => warren.stop());
       warrens.set(mode, warren);
-      targets.set(`warren ${mode}`, { name: `warren ${mode}`, plainPort: warren.port, tlsPort: await warrenTlsPort(warren) });
+      targets.set(`warren ${mode}`, {
+        name: `warren ${mode}`,
+        plainPort: warren.port,
+        tlsPort: await warrenTlsPort(warren),
+        httpsPort: management ? await warrenListenerPort(warren, 'https') : undefined,
+      });
     };
     await Promise.all([startRabbit('required', requiredPort), startRabbit('optional', optionalPort), startOneWarren('required'), startOneWarren('optional')]);
   }, 90_000);
@@ -412,6 +472,75 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
     );
   }, 20_000);
 
+  it('the management API over HTTPS: listeners in /api/overview, and a TLS connection\'s ssl fields in /api/connections', async () => {
+    const SSL_FIELDS = ['ssl', 'ssl_protocol', 'ssl_key_exchange', 'ssl_cipher', 'ssl_hash', 'peer_cert_subject', 'peer_cert_issuer', 'peer_cert_validity', 'protocol', 'auth_mechanism'];
+    await compare(
+      'required',
+      async (target) => {
+        const port = target.httpsPort as number;
+        const overview = (await httpsGet(dir, port, '/api/overview')).body as { listeners: { protocol: string; port: number; socket_opts?: Record<string, unknown> }[] };
+        const listeners = overview.listeners.filter((l) => l.protocol !== 'clustering').map((l) => l.protocol);
+        const sslListener = overview.listeners.find((l) => l.protocol === 'amqp/ssl');
+        const secure = await amqp.connect(`amqps://guest:guest@127.0.0.1:${target.tlsPort}`, socketOptions(dir, 'client'));
+        const plain = await amqp.connect(`amqp://guest:guest@127.0.0.1:${target.plainPort}`);
+        try {
+          // RabbitMQ lists a connection after its next statistics emission (1 s in the harness).
+          let connections: Record<string, unknown>[] = [];
+          await waitUntil(
+            () => {
+              void httpsGet(dir, port, '/api/connections').then((answer) => (connections = answer.body as Record<string, unknown>[]));
+              return connections.length >= 2;
+            },
+            10_000,
+            'both connections in /api/connections',
+          );
+          const fields = connections
+            .map((c) => Object.fromEntries(SSL_FIELDS.map((key) => [key, c[key]])))
+            .sort((a, b) => String(a.ssl).localeCompare(String(b.ssl)));
+          // The TLS options RabbitMQ lists for its amqps listener (it adds TCP ones Warren does not have; its
+          // versions come in reverse file order, Warren's in file order).
+          const TLS_OPTIONS = ['keyfile', 'certfile', 'cacertfile', 'fail_if_no_peer_cert', 'verify'];
+          const sslOptions = Object.fromEntries(TLS_OPTIONS.map((key) => [key, sslListener?.socket_opts?.[key]]));
+          return { listeners, sslListenerPort: sslListener?.port === target.tlsPort, sslOptions, fields };
+        } finally {
+          await Promise.all([secure.close(), plain.close()]);
+        }
+      },
+      (answer) => {
+        expect(answer.listeners).toEqual(['amqp', 'amqp/ssl', 'http', 'https']);
+        expect(answer.sslListenerPort).toBe(true);
+        expect(answer.sslOptions).toMatchObject({ certfile: `${dir}/server_certificate.pem`, verify: 'verify_peer', fail_if_no_peer_cert: true });
+        expect(answer.fields[1]).toMatchObject({ ssl: true, ssl_protocol: 'tlsv1.3', ssl_cipher: 'aes_256_gcm', ssl_hash: 'aead', peer_cert_subject: CLIENT_DN });
+        expect(answer.fields[0]).toMatchObject({ ssl: false, ssl_protocol: null, peer_cert_subject: null });
+      },
+    );
+  });
+
+  it('the certificate-expiration health check: ok within a day, the listener\'s expiring files within a week, 400 for a bad unit or number', async () => {
+    const paths = ['1/days', '1/weeks', '2/MONTHS', '0/days', '1/fortnights', 'x/days', '1.5/days'];
+    await compare(
+      'required',
+      async (target) => {
+        const answers: Record<string, { status: number; body: unknown }> = {};
+        for (const check of paths) answers[check] = await httpsGet(dir, target.httpsPort as number, `/api/health/checks/certificate-expiration/${check}`);
+        return answers;
+      },
+      (answers) => {
+        expect(answers['1/days']).toEqual({ status: 200, body: { status: 'ok' } });
+        expect(answers['1/weeks']?.status).toBe(503);
+        expect(answers['1/fortnights']).toEqual({ status: 400, body: { error: 'bad_request', reason: 'Time unit not recognised. Supported units: days, weeks, months, years.' } });
+        expect(answers['x/days']).toEqual({ status: 400, body: { error: 'bad_request', reason: 'Invalid expiration value.' } });
+      },
+      // The node name and the ports are each broker's own.
+      (answers) =>
+        JSON.parse(
+          JSON.stringify(answers)
+            .replace(/"node":"[^"]*"/g, '"node":"N"')
+            .replace(/"port":\d+/g, '"port":0'),
+        ) as unknown,
+    );
+  });
+
   it('a TLS handshake that stalls is cut after ssl_handshake_timeout, and logged with the peer', async () => {
     await compare(
       'required',
@@ -451,10 +580,14 @@ describe('Warren: TLS certificates and their files', () => {
     const live = fs.mkdtempSync(path.join(dir, 'live-'));
     fs.copyFileSync(path.join(dir, 'server_certificate.pem'), path.join(live, 'cert.pem'));
     fs.copyFileSync(path.join(dir, 'server_key.pem'), path.join(live, 'key.pem'));
-    const warren = await startWarren({ args: ['--tls-cert', path.join(live, 'cert.pem'), '--tls-key', path.join(live, 'key.pem'), '--tls-port', '0'] });
+    const warren = await startWarren({
+      args: ['--tls-cert', path.join(live, 'cert.pem'), '--tls-key', path.join(live, 'key.pem'), '--tls-port', '0', '--management-port', '0', '--management-tls-port', '0'],
+    });
     try {
       const port = await warrenTlsPort(warren);
+      const httpsPort = await warrenListenerPort(warren, 'https');
       expect(await serverOrganisation(port)).toBe('Example Org');
+      expect(await serverOrganisation(httpsPort)).toBe('Example Org');
       const old = await amqp.connect(`amqps://guest:guest@127.0.0.1:${port}`, socketOptions(dir));
       old.on('error', () => {});
       const channel = await old.createChannel();
@@ -463,8 +596,11 @@ describe('Warren: TLS certificates and their files', () => {
       fs.copyFileSync(path.join(dir, 'rotated_certificate.pem'), path.join(live, 'cert.pem'));
       fs.copyFileSync(path.join(dir, 'rotated_key.pem'), path.join(live, 'key.pem'));
       process.kill(warren.pid, 'SIGHUP');
-      await waitUntil(() => warren.output().includes('"event":"tls.reloaded"'), 5_000, 'the reload log line');
+      await waitUntil(() => warren.output().includes('"event":"tls.reloaded","protocol":"https"'), 5_000, 'the reload log lines');
       expect(await serverOrganisation(port)).toBe('Rotated Org');
+      // The HTTPS management listener reloads with the amqps one, and a new HTTPS request is served with the new one.
+      expect(await serverOrganisation(httpsPort)).toBe('Rotated Org');
+      expect((await httpsGet(dir, httpsPort, '/api/overview')).status).toBe(200);
       channel.sendToQueue(queue, Buffer.from('still here'));
       const message = await timeout(
         (async () => {
@@ -484,7 +620,45 @@ describe('Warren: TLS certificates and their files', () => {
       await waitUntil(() => warren.output().includes('"event":"tls.reload-failed"'), 5_000, 'the failed-reload log line');
       expect(warren.output()).toContain(`the TLS certificate file ${path.join(live, 'cert.pem')} holds no PEM certificate`);
       expect(await serverOrganisation(port)).toBe('Rotated Org');
+      expect(await serverOrganisation(httpsPort)).toBe('Rotated Org');
       await old.close();
+    } finally {
+      await warren.stop();
+    }
+  }, 30_000);
+
+  it('management.ssl.verify = verify_peer with fail_if_no_peer_cert: HTTPS without a client certificate is refused and logged, with one served', async () => {
+    const conf = path.join(dir, 'https-verify.conf');
+    fs.writeFileSync(
+      conf,
+      [
+        `ssl_options.certfile = ${dir}/server_certificate.pem`,
+        `ssl_options.keyfile = ${dir}/server_key.pem`,
+        `management.ssl.cacertfile = ${dir}/ca_certificate.pem`,
+        'management.ssl.verify = verify_peer',
+        'management.ssl.fail_if_no_peer_cert = true',
+        '',
+      ].join('\n'),
+    );
+    const warren = await startWarren({ args: ['--config', conf, '--tls-port', '0', '--management-port', '0', '--management-tls-port', '0'] });
+    try {
+      const port = await warrenListenerPort(warren, 'https');
+      const get = (client?: 'client') =>
+        new Promise<number | string>((resolve) => {
+          const request = https.get(
+            { host: '127.0.0.1', port, path: '/api/overview', auth: 'guest:guest', ...socketOptions(dir, client) },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          );
+          request.on('error', (error) => resolve((error as NodeJS.ErrnoException).code ?? error.message));
+        });
+      expect(await get('client')).toBe(200);
+      expect(await get()).not.toBe(200);
+      await waitUntil(() => warren.output().includes('refusing HTTPS client: the client gave no certificate'), 5_000, 'the refusal log line');
+      // The amqps listener keeps its own settings (verify none): a client without a certificate is served there.
+      expect((await tryAmqps({ name: 'warren', plainPort: warren.port, tlsPort: await warrenTlsPort(warren) }, dir, undefined)).refused).toBe(false);
     } finally {
       await warren.stop();
     }

@@ -4,7 +4,7 @@
 // is trimmed; blank lines and `#` comments are skipped; a key given twice takes its last value. Value formats
 // (integers, byte sizes, information units, ip:port) are cuttlefish's and rabbit.schema's, checked against both.
 import net from 'node:net';
-import type { Config } from './config.js';
+import type { Config, ManagementTlsSettings } from './config.js';
 
 /** A setting Warren cannot take; its message names where the setting came from (file and line, variable, flag). */
 export class ConfigError extends Error {
@@ -70,6 +70,9 @@ class ConfFileReader {
   private readonly mechanisms: string[] = [];
   private readonly tlsVersions: string[] = [];
   private readonly tlsCiphers: string[] = [];
+  private readonly managementTls: ManagementTlsSettings = {};
+  private readonly managementTlsVersions: string[] = [];
+  private readonly managementTlsCiphers: string[] = [];
 
   constructor(private readonly fileName: string) {}
 
@@ -80,6 +83,9 @@ class ConfFileReader {
     if (this.mechanisms.length > 0) this.settings.authMechanisms = this.mechanisms;
     if (this.tlsVersions.length > 0) this.settings.tlsVersions = this.tlsVersions;
     if (this.tlsCiphers.length > 0) this.settings.tlsCiphers = this.tlsCiphers;
+    if (this.managementTlsVersions.length > 0) this.managementTls.tlsVersions = this.managementTlsVersions;
+    if (this.managementTlsCiphers.length > 0) this.managementTls.tlsCiphers = this.managementTlsCiphers;
+    if (Object.keys(this.managementTls).length > 0) this.settings.managementTls = this.managementTls;
     return { settings: this.settings, origins: this.origins, warnings: this.warnings };
   }
 
@@ -134,13 +140,27 @@ class ConfFileReader {
       case 'ssl_options.password':
         return this.set(entry, 'tlsKeyPassphrase', value);
       case 'ssl_options.verify':
-        if (value === 'verify_peer') return this.set(entry, 'tlsVerify', 'peer');
-        if (value === 'verify_none') return this.set(entry, 'tlsVerify', 'none');
-        throw this.bad(entry, 'expected verify_peer or verify_none');
+        return this.set(entry, 'tlsVerify', this.verify(entry));
       case 'ssl_options.fail_if_no_peer_cert':
         return this.set(entry, 'tlsFailIfNoPeerCert', this.boolean(entry));
       case 'ssl_options.depth':
         return this.set(entry, 'tlsDepth', this.integer(entry));
+      case 'management.ssl.port':
+        return this.set(entry, 'managementTlsPort', this.integer(entry));
+      case 'management.ssl.certfile':
+        return this.setManagementTls(entry, 'tlsCert', value);
+      case 'management.ssl.keyfile':
+        return this.setManagementTls(entry, 'tlsKey', value);
+      case 'management.ssl.cacertfile':
+        return this.setManagementTls(entry, 'tlsCa', value);
+      case 'management.ssl.password':
+        return this.setManagementTls(entry, 'tlsKeyPassphrase', value);
+      case 'management.ssl.verify':
+        return this.setManagementTls(entry, 'tlsVerify', this.verify(entry));
+      case 'management.ssl.fail_if_no_peer_cert':
+        return this.setManagementTls(entry, 'tlsFailIfNoPeerCert', this.boolean(entry));
+      case 'management.ssl.depth':
+        return this.setManagementTls(entry, 'tlsDepth', this.integer(entry));
       case 'ssl_handshake_timeout':
         return this.set(entry, 'tlsHandshakeTimeout', this.integer(entry));
       case 'ssl_cert_login_from':
@@ -157,6 +177,11 @@ class ConfFileReader {
         this.tlsCiphers.push(value);
         this.origins.tlsCiphers = this.origin(entry);
       }
+      return;
+    }
+    if (words.length === 4 && words[0] === 'management' && words[1] === 'ssl' && (words[2] === 'versions' || words[2] === 'ciphers')) {
+      (words[2] === 'versions' ? this.managementTlsVersions : this.managementTlsCiphers).push(value);
+      this.origins.managementTls = this.origin(entry);
       return;
     }
     if (words.length === 2) {
@@ -215,6 +240,18 @@ class ConfFileReader {
       this.set(entry, 'host', host);
     }
     return Number(port);
+  }
+
+  private verify(entry: Entry): 'peer' | 'none' {
+    if (entry.value === 'verify_peer') return 'peer';
+    if (entry.value === 'verify_none') return 'none';
+    throw this.bad(entry, 'expected verify_peer or verify_none');
+  }
+
+  /** A management.ssl.* setting; its origin is the last such line (they are checked together). */
+  private setManagementTls<K extends keyof ManagementTlsSettings>(entry: Entry, key: K, value: ManagementTlsSettings[K]): void {
+    this.managementTls[key] = value;
+    this.origins.managementTls = this.origin(entry);
   }
 
   private set<K extends keyof Config>(entry: Entry, key: K, value: Config[K]): void {

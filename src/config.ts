@@ -65,7 +65,31 @@ export interface Config {
   tlsHandshakeTimeout: number;
   /** What EXTERNAL logs in as: the certificate subject's distinguished name or its common name (RabbitMQ: ssl_cert_login_from). */
   sslCertLoginFrom: 'distinguished_name' | 'common_name';
+  /**
+   * Port of the management API over HTTPS (RabbitMQ: management.ssl.port, 15671); -1 turns it off. It listens when
+   * the management API is on and a certificate is configured (managementTls.tlsCert, or tlsCert).
+   */
+  managementTlsPort: number;
+  /**
+   * The HTTPS listener's own TLS settings (RabbitMQ: management.ssl.*); the certificate, key, CA, versions and ciphers
+   * not given are the amqps listener's, verify is none unless given.
+   */
+  managementTls: ManagementTlsSettings;
 }
+
+/** The TLS settings of a listener, as the amqps one has them in Config. */
+export const LISTENER_TLS_KEYS = [
+  'tlsCert',
+  'tlsKey',
+  'tlsCa',
+  'tlsKeyPassphrase',
+  'tlsVerify',
+  'tlsFailIfNoPeerCert',
+  'tlsDepth',
+  'tlsVersions',
+  'tlsCiphers',
+] as const satisfies readonly (keyof Config)[];
+export type ManagementTlsSettings = Partial<Pick<Config, (typeof LISTENER_TLS_KEYS)[number]>>;
 
 export const DEFAULT_CONFIG: Config = {
   port: 5672,
@@ -100,6 +124,8 @@ export const DEFAULT_CONFIG: Config = {
   tlsCiphers: [],
   tlsHandshakeTimeout: 5000,
   sslCertLoginFrom: 'distinguished_name',
+  managementTlsPort: 15671,
+  managementTls: {},
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -160,7 +186,26 @@ const PROBLEMS: { [K in keyof Config]: (value: Config[K]) => string | undefined 
   tlsHandshakeTimeout: (ms) => wholeNumberIn(ms, 1, 3_600_000),
   sslCertLoginFrom: (from) =>
     from === 'distinguished_name' || from === 'common_name' ? undefined : 'must be distinguished_name or common_name',
+  managementTlsPort: (port) => (port === -1 ? undefined : wholeNumberIn(port, 0, 65535)),
+  managementTls: (settings) => {
+    for (const key of LISTENER_TLS_KEYS) {
+      const value = settings[key];
+      if (value === undefined) continue;
+      const problem = (PROBLEMS[key] as (v: typeof value) => string | undefined)(value);
+      if (problem !== undefined) return `${key}: ${problem}`;
+    }
+    return undefined;
+  },
 };
+
+/**
+ * The HTTPS management listener's TLS settings: management.ssl.* over the amqps listener's certificate, key, CA,
+ * versions and ciphers. Client certificates are not asked for unless management.ssl.verify says so (RabbitMQ's
+ * default there; browsers rarely have one), whatever ssl_options.verify says.
+ */
+export function managementTlsSettings(config: Config): Config {
+  return applySettings({ ...config, tlsVerify: 'none', tlsFailIfNoPeerCert: false, tlsDepth: DEFAULT_CONFIG.tlsDepth }, config.managementTls);
+}
 
 /** Throws ConfigError when settings that are each fine do not go together. */
 export function checkCombination(config: Config): void {
@@ -173,6 +218,10 @@ export function checkCombination(config: Config): void {
   }
   if (config.tlsFailIfNoPeerCert && config.tlsVerify !== 'peer') {
     throw new ConfigError('tls-fail-if-no-peer-cert needs tls-verify peer (a certificate that is not asked for cannot be required)');
+  }
+  const https = managementTlsSettings(config);
+  if (config.managementPort >= 0 && config.managementTlsPort >= 0 && https.tlsVerify === 'peer' && https.tlsCert !== '' && https.tlsCa === '') {
+    throw new ConfigError('management.ssl.verify = verify_peer needs a CA file (management.ssl.cacertfile or tls-ca) to verify client certificates against');
   }
 }
 
@@ -286,6 +335,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   option('tls-versions', 'tlsVersions', list, `TLS versions accepted, comma-separated: ${TLS_VERSIONS.join(', ')}`),
   option('tls-ciphers', 'tlsCiphers', list, "OpenSSL cipher names, comma-separated (default: Node's)"),
   option('tls-handshake-timeout', 'tlsHandshakeTimeout', wholeNumber, 'longest a TLS handshake may take, ms'),
+  option('management-tls-port', 'managementTlsPort', portOrOff, 'management API HTTPS port, with the TLS certificate (off turns HTTPS off)'),
   option('ssl-cert-login-from', 'sslCertLoginFrom', oneOf('distinguished_name', 'common_name'), 'what EXTERNAL logs in as: the certificate subject distinguished_name or its common_name'),
 ];
 
@@ -380,7 +430,7 @@ function readOptions(
     if (raw === undefined) continue;
     const origin = originOf(spec.flag, raw);
     const value = spec.read(raw);
-    if (typeof value === 'object' && !Array.isArray(value)) throw new ConfigError(`${origin}: ${value.problem}`);
+    if (typeof value === 'object' && 'problem' in value) throw new ConfigError(`${origin}: ${String(value.problem)}`);
     if (spec.key === undefined) {
       configFile = raw;
       continue;

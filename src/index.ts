@@ -39,6 +39,8 @@ export interface BrokerPorts {
   management: number | null;
   /** The Prometheus endpoint's port, or null when it is off (the default here). */
   metrics: number | null;
+  /** The management API's HTTPS port, or null when it is off (the default here: give managementTlsPort and a certificate). */
+  managementTls: number | null;
 }
 
 export interface RunningBroker {
@@ -104,7 +106,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     throw new ConfigError("definitions: must be an object in RabbitMQ's definitions format");
   }
   const temporary = settings.dataDir === undefined ? await makeTemporaryDir() : undefined;
-  const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', managementPort: -1, metricsPort: -1, dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
+  const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', managementPort: -1, managementTlsPort: -1, metricsPort: -1, dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
   const config = applySettings(embedded, settings);
   checkCombination(config);
   const logger = given ?? createLogger(config.logLevel, config.logFormat);
@@ -128,7 +130,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     port: server.port,
     tlsPort: server.tlsPort,
     host: server.host,
-    ports: { amqp: server.port, amqps: server.tlsPort ?? null, management: server.managementPort, metrics: server.metricsPort },
+    ports: { amqp: server.port, amqps: server.tlsPort ?? null, management: server.managementPort, managementTls: server.managementTlsPort, metrics: server.metricsPort },
     managementUrl: server.managementPort === null ? null : `http://${connectHost(server.host)}:${server.managementPort}`,
     metricsUrl: server.metricsPort === null ? null : `http://${connectHost(server.host)}:${server.metricsPort}/metrics`,
     dataDir: config.dataDir,

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
 import { createServer, isIPv6, type AddressInfo, type Server } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Broker } from './broker/broker.js';
 import type { DefinitionsDocument } from './broker/definitions.js';
 import { startStatsSampler } from './broker/stats.js';
-import type { Config } from './config.js';
+import { type Config, managementTlsSettings } from './config.js';
 import { type MetricsEndpoint, startMetricsServer } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { openPersistence, type Persistence } from './persistence.js';
@@ -14,9 +14,9 @@ import { startResourceMonitor } from './resource-monitor.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
 import { Connection, type SessionSettings } from './session/connection.js';
-import { type ManagementServer, startManagementServer } from './http/server.js';
+import { type ManagementServer, managementApp, type SecureManagementServer, startHttpManagementServer, startSecureManagementServer } from './http/server.js';
 import type { Listener } from './http/router.js';
-import { describeSession, listenerOptions, readCredentials, refusal } from './tls.js';
+import { describeSession, listenerOptions, rabbitSslOptions, readCredentials, refusal } from './tls.js';
 
 /** How long clients get to answer connection.close at shutdown. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -49,6 +49,8 @@ export interface RunningServer {
   readonly managementPort: number | null;
   /** The Prometheus endpoint's port, or null when it is off. */
   readonly metricsPort: number | null;
+  /** The management API's HTTPS port, or null when it is off. */
+  readonly managementTlsPort: number | null;
   /**
    * Reads the TLS certificate, key and CA files again; new TLS connections use them, open ones keep theirs. Files
    * that cannot be used are logged and the old certificates kept. Resolves to whether the new ones are in use.
@@ -63,6 +65,10 @@ export async function startServer(config: Config, logger: Logger, options: BootO
   const startedAt = Date.now();
   // Before anything is opened: a TLS file that cannot be used stops the start.
   const credentials = config.tlsCert === '' ? undefined : await readCredentials(config);
+  // The HTTPS management listener's: management.ssl.* over the amqps settings (by default the same certificate).
+  const httpsSettings = managementTlsSettings(config);
+  const httpsOn = config.managementPort >= 0 && config.managementTlsPort >= 0 && httpsSettings.tlsCert !== '';
+  const httpsCredentials = httpsOn ? await readCredentials(httpsSettings) : undefined;
   await mkdir(config.dataDir, { recursive: true });
   const broker = new Broker();
   broker.reportError = (error, what, context) =>
@@ -136,7 +142,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     }
     if (tlsServer !== undefined) {
       const address = await listenOn(tlsServer, config.tlsPort, config.host, logger);
-      listeners.push({ protocol: 'amqp/ssl', host: address.address, port: address.port });
+      listeners.push({ protocol: 'amqp/ssl', host: address.address, port: address.port, socketOpts: rabbitSslOptions(config) });
       logger.info({ protocol: 'amqp/ssl', host: address.address, port: address.port, tls: true }, 'listening');
     }
   } catch (error) {
@@ -149,6 +155,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
   const plain = listeners.find((listener) => listener.protocol === 'amqp');
   const secure = listeners.find((listener) => listener.protocol === 'amqp/ssl');
   let management: ManagementServer | undefined;
+  let secureManagement: SecureManagementServer | undefined;
   if (config.managementPort >= 0) {
     const nodeName = String(properties.cluster_name);
     const context = {
@@ -162,17 +169,30 @@ export async function startServer(config: Config, logger: Logger, options: BootO
       memoryLimit: config.memoryHighWatermark * totalmem(),
       loopbackUsers: config.loopbackUsers,
       diskFreeLimit: config.diskFreeLimit,
+      amqpTlsFiles: config.tlsCert === '' ? undefined : { certfile: config.tlsCert, cacertfile: config.tlsCa },
     };
     try {
-      management = await startManagementServer(context, config.managementPort, config.host, logger);
+      const app = managementApp(context, logger);
+      management = await startHttpManagementServer(app, config.managementPort, config.host, logger);
+      listeners.push({ protocol: 'http', host: management.host, port: management.port });
+      if (httpsCredentials !== undefined) {
+        const tls = { options: listenerOptions(httpsSettings, httpsCredentials), refusal: (socket: TLSSocket) => refusal(socket, httpsSettings) };
+        secureManagement = await startSecureManagementServer(app, tls, config.managementTlsPort, config.host, logger);
+        listeners.push({
+          protocol: 'https',
+          host: secureManagement.host,
+          port: secureManagement.port,
+          socketOpts: { port: secureManagement.port, ssl: true, ssl_opts: rabbitSslOptions(httpsSettings) },
+        });
+      }
     } catch (error) {
       server?.close();
       tlsServer?.close();
+      await management?.close();
       monitor.stop();
       await persistence.close();
       throw error;
     }
-    listeners.push({ protocol: 'http', host: management.host, port: management.port });
   }
 
   const stopSampler = startStatsSampler((now) => sampleStats(broker, connections, now));
@@ -197,7 +217,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
       stopSampler();
       server?.close();
       tlsServer?.close();
-      await management?.close();
+      await Promise.all([management?.close(), secureManagement?.close()]);
       monitor.stop();
       await persistence.close();
       throw error;
@@ -205,19 +225,25 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     listeners.push({ protocol: 'http/prometheus', host: metrics.host, port: metrics.port });
   }
 
+  /** Reads one listener's certificate files again and puts them in use; false (logged) when they cannot be used. */
+  const reload = async (protocol: string, settings: Config, use: (credentials: SecureContextOptions) => void): Promise<boolean> => {
+    try {
+      use(await readCredentials(settings));
+    } catch (error) {
+      logger.error({ event: 'tls.reload-failed', protocol }, `${protocol} TLS certificates not reloaded, the old ones stay in use: ${(error as Error).message}`);
+      return false;
+    }
+    logger.info({ event: 'tls.reloaded', protocol, cert: settings.tlsCert }, `${protocol} TLS certificates reloaded; new connections use them`);
+    return true;
+  };
   const reloadTls = async (): Promise<boolean> => {
-    if (tlsServer === undefined) {
+    if (tlsServer === undefined && secureManagement === undefined) {
       logger.info('no TLS listener: no certificates to reload');
       return false;
     }
-    try {
-      tlsServer.setSecureContext(await readCredentials(config));
-    } catch (error) {
-      logger.error({ event: 'tls.reload-failed' }, `TLS certificates not reloaded, the old ones stay in use: ${(error as Error).message}`);
-      return false;
-    }
-    logger.info({ event: 'tls.reloaded', cert: config.tlsCert }, 'TLS certificates reloaded; new connections use them');
-    return true;
+    const amqps = tlsServer === undefined || (await reload('amqp/ssl', config, (credentials) => tlsServer.setSecureContext(credentials)));
+    const https = secureManagement === undefined || (await reload('https', httpsSettings, (credentials) => secureManagement.setSecureContext(credentials)));
+    return amqps && https;
   };
 
   let closing: Promise<void> | undefined;
@@ -226,8 +252,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
       const stopped = Promise.all(
         [server, tlsServer].map((listener) => new Promise<void>((resolve) => (listener === undefined ? resolve() : listener.close(() => resolve())))),
       );
-      await management?.close();
-      await metrics?.close();
+      await Promise.all([management?.close(), secureManagement?.close(), metrics?.close()]);
       if (connections.size > 0) {
         const gone = new Promise<void>((resolve) => (allClosed = resolve));
         for (const connection of connections) {
@@ -253,6 +278,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     listeners,
     managementPort: management?.port ?? null,
     metricsPort: metrics?.port ?? null,
+    managementTlsPort: secureManagement?.port ?? null,
     definitionsSkipped: persistence.skipped,
     broker,
     connections,

@@ -171,3 +171,16 @@ function attributeLines(multiline: string): string[] {
 function unescapeValue(value: string): string {
   return value.replace(/\\(.)/g, '$1');
 }
+
+/** The TLS options as RabbitMQ lists them in a listener's socket_opts (/api/overview): its ssl_options keys. */
+export function rabbitSslOptions(settings: TlsSettings): Record<string, unknown> {
+  return {
+    versions: settings.tlsVersions,
+    keyfile: settings.tlsKey === '' ? settings.tlsCert : settings.tlsKey,
+    certfile: settings.tlsCert,
+    ...(settings.tlsCa === '' ? {} : { cacertfile: settings.tlsCa }),
+    fail_if_no_peer_cert: settings.tlsFailIfNoPeerCert,
+    verify: settings.tlsVerify === 'peer' ? 'verify_peer' : 'verify_none',
+    ...(settings.tlsCiphers.length === 0 ? {} : { ciphers: settings.tlsCiphers }),
+  };
+}

@@ -150,7 +150,7 @@ describe('rabbitmq.conf bad values and unknown keys', () => {
 
   it('warns about keys Warren does not have, naming key and line, and reads the rest', () => {
     const { settings, warnings } = parse(
-      'management.ssl.port = 15671',
+      'management.ssl.honor_cipher_order = true',
       'heartbeat = 5',
       'ssl_options.honor_cipher_order = true',
       'ssl_options.cacertfile = /ca.pem',
@@ -159,7 +159,7 @@ describe('rabbitmq.conf bad values and unknown keys', () => {
     );
     expect(settings).toEqual({ heartbeat: 5, tlsCa: '/ca.pem', metricsPort: 15693 });
     expect(warnings).toEqual([
-      'rabbitmq.conf line 1: unknown key management.ssl.port (not a Warren setting), ignored',
+      'rabbitmq.conf line 1: unknown key management.ssl.honor_cipher_order (not a Warren setting), ignored',
       'rabbitmq.conf line 3: unknown key ssl_options.honor_cipher_order (not a Warren setting), ignored',
       'rabbitmq.conf line 6: unknown key disk_free_limit.relative (not a Warren setting), ignored',
     ]);

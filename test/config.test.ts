@@ -1,6 +1,6 @@
 // resolveConfig: defaults ← config file ← WARREN_ environment ← flags, each value checked where it came from.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, OPTIONS, environmentName, resolveConfig } from '../src/config.js';
+import { ConfigError, DEFAULT_CONFIG, OPTIONS, environmentName, managementTlsSettings, resolveConfig } from '../src/config.js';
 import { startBroker } from '../src/index.js';
 
 const files = (contents: Record<string, string>) => (path: string) => {
@@ -73,6 +73,7 @@ describe('precedence', () => {
       'tls-ciphers': ['TLS_AES_256_GCM_SHA384,ECDHE-ECDSA-AES256-GCM-SHA384', ['TLS_AES_256_GCM_SHA384', 'ECDHE-ECDSA-AES256-GCM-SHA384']],
       'tls-handshake-timeout': ['1000', 1000],
       'ssl-cert-login-from': ['common_name', 'common_name'],
+      'management-tls-port': ['15675', 15675],
     };
     for (const spec of OPTIONS) {
       if (spec.key === undefined) continue;
@@ -128,10 +129,23 @@ describe('unknown and bad settings', () => {
   });
 
   it('passes on the config file warnings', () => {
-    const readFile = files({ 'w.conf': 'management.ssl.port = 15671\n' });
+    const readFile = files({ 'w.conf': 'management.ssl.honor_cipher_order = true\n' });
     expect(resolveConfig(['--config', 'w.conf'], {}, readFile).warnings).toEqual([
-      'w.conf line 1: unknown key management.ssl.port (not a Warren setting), ignored',
+      'w.conf line 1: unknown key management.ssl.honor_cipher_order (not a Warren setting), ignored',
     ]);
+  });
+
+  it('management.ssl.*: the HTTPS listener takes the amqps certificate, key, CA and versions unless given, and verify none unless given', () => {
+    const amqps = ['ssl_options.certfile = /amqp.pem', 'ssl_options.keyfile = /amqp-key.pem', 'ssl_options.cacertfile = /ca.pem', 'ssl_options.verify = verify_peer', 'ssl_options.fail_if_no_peer_cert = true', 'ssl_options.versions.1 = tlsv1.3'];
+    const inherit = resolveConfig(['--config', 'a.conf'], {}, files({ 'a.conf': `${amqps.join('\n')}\nmanagement.ssl.port = 15675\n` })).config;
+    expect(inherit.managementTlsPort).toBe(15675);
+    expect(managementTlsSettings(inherit)).toMatchObject({ tlsCert: '/amqp.pem', tlsKey: '/amqp-key.pem', tlsCa: '/ca.pem', tlsVersions: ['tlsv1.3'], tlsVerify: 'none', tlsFailIfNoPeerCert: false });
+    const own = [...amqps, 'management.ssl.certfile = /web.pem', 'management.ssl.keyfile = /web-key.pem', 'management.ssl.verify = verify_peer', 'management.ssl.depth = 2', 'management.ssl.versions.1 = tlsv1.2'];
+    const config = resolveConfig(['--config', 'b.conf'], {}, files({ 'b.conf': own.join('\n') })).config;
+    expect(managementTlsSettings(config)).toMatchObject({ tlsCert: '/web.pem', tlsKey: '/web-key.pem', tlsCa: '/ca.pem', tlsVerify: 'peer', tlsDepth: 2, tlsVersions: ['tlsv1.2'] });
+    expect(errorOf(() => resolveConfig(['--config', 'c.conf'], {}, files({ 'c.conf': 'management.ssl.versions.1 = tlsv1.1\n' })))).toContain(
+      'c.conf line 1: management.ssl.versions.1 = tlsv1.1: tlsVersions: tlsv1.1 is not supported',
+    );
   });
 
   it('refuses an unknown flag', () => {

@@ -32,6 +32,8 @@ export interface Listener {
   /** The address it is bound to, as the socket reports it (`::` or `0.0.0.0` for all addresses). */
   readonly host: string;
   readonly port: number;
+  /** RabbitMQ's socket_opts in /api/overview, for the TLS listeners (their files and verification). */
+  readonly socketOpts?: Record<string, unknown>;
 }
 
 /** What the API reads and acts on: the broker model, the live AMQP connections, the node's identity. */
@@ -49,6 +51,8 @@ export interface ApiContext {
   readonly diskFreeLimit: number;
   /** Users who may log in from loopback addresses only, over HTTP as over AMQP. */
   readonly loopbackUsers: readonly string[];
+  /** The amqps listener's certificate and CA files (re-read by the certificate-expiration check), when it runs. */
+  readonly amqpTlsFiles?: { readonly certfile: string; readonly cacertfile: string };
 }
 
 export interface ApiRequest {

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import { AmqpError } from '../protocol/errors.js';
@@ -16,6 +18,18 @@ export interface ManagementServer {
   close(): Promise<void>;
 }
 
+/** The HTTPS listener's: its TLS options, the check of a client's certificate (src/tls.ts refusal) and where it goes. */
+export interface ManagementTls {
+  readonly options: TlsOptions;
+  /** Why a client that completed the handshake is turned away, or undefined. */
+  refusal(socket: TLSSocket): string | undefined;
+}
+
+export interface SecureManagementServer extends ManagementServer {
+  /** New HTTPS connections use these certificates; open ones keep theirs. */
+  setSecureContext(options: SecureContextOptions): void;
+}
+
 /**
  * The management HTTP API on node:http, with RabbitMQ's conventions: routing
  * before authentication (an unknown route is a 404 even without credentials),
@@ -24,6 +38,19 @@ export interface ManagementServer {
  * request is guarded: a handler that throws gets a 500 and an error-level
  * log line, and the server goes on.
  */
+export function managementApp(context: ApiContext, logger: Logger, routes: readonly Route[] = apiRoutes): RequestListener {
+  const router = new Router(routes);
+  const log = logger.child({ component: 'management' });
+  return (request, response) => {
+    handle(router, context, request, response, log).catch((error: unknown) => {
+      log.error({ err: error, method: request.method, url: request.url }, 'management request failed');
+      if (!response.headersSent) send(response, { status: 500, body: { error: 'internal_server_error', reason: 'Internal Server Error' } }, false);
+      else response.destroy();
+    });
+  };
+}
+
+/** The management API over HTTP on port (0 picks a free one). */
 export async function startManagementServer(
   context: ApiContext,
   port: number,
@@ -31,21 +58,47 @@ export async function startManagementServer(
   logger: Logger,
   routes: readonly Route[] = apiRoutes,
 ): Promise<ManagementServer> {
-  const router = new Router(routes);
-  const log = logger.child({ component: 'management' });
-  const server: Server = createServer((request, response) => {
-    handle(router, context, request, response, log).catch((error: unknown) => {
-      log.error({ err: error, method: request.method, url: request.url }, 'management request failed');
-      if (!response.headersSent) send(response, { status: 500, body: { error: 'internal_server_error', reason: 'Internal Server Error' } }, false);
-      else response.destroy();
-    });
+  return startHttpManagementServer(managementApp(context, logger, routes), port, host, logger);
+}
+
+/** The management API over HTTP, serving `app` (see managementApp). */
+export function startHttpManagementServer(app: RequestListener, port: number, host: string, logger: Logger): Promise<ManagementServer> {
+  return listenManagement(createServer(app), 'http', port, host, logger);
+}
+
+/** The management API over HTTPS, serving `app` (the HTTP listener's, so both have one router). */
+export async function startSecureManagementServer(
+  app: RequestListener,
+  tls: ManagementTls,
+  port: number,
+  host: string,
+  logger: Logger,
+): Promise<SecureManagementServer> {
+  const server = createHttpsServer(tls.options, app);
+  // As the amqps listener: a refused certificate and a failed or stalled handshake are logged and the socket closed.
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const reason = tls.refusal(socket);
+    if (reason === undefined) return;
+    logger.warn({ event: 'tls.refused', protocol: 'https', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing HTTPS client: ${reason}`);
+    socket.destroy();
   });
+  server.on('tlsClientError', (error, socket) => {
+    const peer = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+    logger.warn({ event: 'tls.handshake-failed', protocol: 'https', peer, code: (error as NodeJS.ErrnoException).code }, `HTTPS TLS handshake failed: ${error.message}`);
+    socket.destroy();
+  });
+  const listening = await listenManagement(server, 'https', port, host, logger);
+  return { ...listening, setSecureContext: (options) => server.setSecureContext(options) };
+}
+
+async function listenManagement(server: Server | HttpsServer, protocol: 'http' | 'https', port: number, host: string, logger: Logger): Promise<ManagementServer> {
+  const log = logger.child({ component: 'management' });
   // A request that is not HTTP (an AMQP client on the wrong port sends "AMQP\0\0\9\1") gets 400 and the socket closes.
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
   });
-  server.on('error', (error) => log.error({ err: error }, 'management listener error'));
+  server.on('error', (error) => log.error({ err: error, protocol }, 'management listener error'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -54,7 +107,7 @@ export async function startManagementServer(
     });
   });
   const address = server.address() as AddressInfo;
-  logger.info({ protocol: 'http', host: address.address, port: address.port }, 'listening');
+  logger.info({ protocol, host: address.address, port: address.port }, 'listening');
   return {
     port: address.port,
     host: address.address,

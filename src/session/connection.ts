@@ -76,8 +76,22 @@ const OUTPUT_CAP_BYTES = 1024 * 1024;
 /** The longest a queue's flow control holds a publisher back at a time. */
 const FLOW_PAUSE_MS = 50;
 
-/** A read this large means the client has more waiting: it yields to others until the next turn. */
+/**
+ * A client that sent this much in one event-loop turn has more waiting: it yields to others until the next turn.
+ * Counted over the turn, not per read: a TLS socket hands over one record (16 KiB at most) at a time.
+ */
 const FAIR_SHARE_BYTES = 32 * 1024;
+
+/**
+ * The event-loop turn, for counting each connection's bytes per turn: it moves on in the check phase after a
+ * turn's reads, scheduled by the first read of the turn (one setImmediate per turn, shared by all connections).
+ */
+let readTurn = 0;
+let readTurnScheduled = false;
+function nextReadTurn(): void {
+  readTurn++;
+  readTurnScheduled = false;
+}
 
 /**
  * One client connection: the handshake, heartbeats, channel 0, and the
@@ -95,6 +109,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   readonly log: Logger;
   vhost: VHost | undefined;
   user: User | undefined;
+  /** The SASL mechanism the client logged in with (the management API's auth_mechanism). */
+  authMechanism: string | undefined;
   /** What the user may do in the vhost; set at connection.open. */
   access: Access | undefined;
   clientProperties: FieldTable = {};
@@ -125,6 +141,9 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   private readonly heartbeatTickBound = this.guard('heartbeat timer', () => this.heartbeatTick());
   /** Yielding to other connections until the next turn (fair share). */
   private inputPaused = false;
+  /** Bytes read in event-loop turn bytesReadTurn (see FAIR_SHARE_BYTES). */
+  private bytesReadThisTurn = 0;
+  private bytesReadTurn = -1;
   /** Held back by a queue's flow control, for at most FLOW_PAUSE_MS at a time. */
   private flowTimer: NodeJS.Timeout | undefined;
   /** A resource alarm is in effect: the next publish blocks this connection. */
@@ -210,6 +229,15 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     this.receivedSinceTick = true;
     this.recvOct += chunk.length;
     this.recvCnt++;
+    if (!readTurnScheduled) {
+      readTurnScheduled = true;
+      setImmediate(nextReadTurn);
+    }
+    if (this.bytesReadTurn !== readTurn) {
+      this.bytesReadTurn = readTurn;
+      this.bytesReadThisTurn = 0;
+    }
+    this.bytesReadThisTurn += chunk.length;
     if (this.state === 'closed') return;
     try {
       if (this.state === 'protocol-header') {
@@ -221,10 +249,10 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       this.onError(error);
       return;
     }
-    if (chunk.length >= FAIR_SHARE_BYTES && !this.inputPaused && this.state === 'opened') {
-      // A client that fills whole reads (a publisher flooding us) gets one read
-      // per event-loop turn, so that other connections' acks and consumers are
-      // served in between; libuv would otherwise read it dry (up to 32 reads) first.
+    if (this.bytesReadThisTurn >= FAIR_SHARE_BYTES && !this.inputPaused && this.state === 'opened') {
+      // A client that sends more than its share (a publisher flooding us) waits for the next event-loop turn, so
+      // that other connections' acks and consumers are served in between; libuv would otherwise read it dry (up
+      // to 32 reads) first.
       this.inputPaused = true;
       this.socket.pause();
       setImmediate(this.resumeInputBound);
@@ -433,6 +461,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
           }
           throw error;
         }
+        this.authMechanism = args.mechanism;
         this.state = 'tune-ok';
         encodeMethod(this.writer, 0, CONNECTION_TUNE, {
           channelMax: this.settings.channelMax,

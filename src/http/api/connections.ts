@@ -1,3 +1,4 @@
+import type { TlsSession } from '../../session/tls-session.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import type { Channel } from '../../session/channel.js';
 import type { Connection } from '../../session/connection.js';
@@ -66,14 +67,8 @@ export function connectionJson(connection: Connection, context: ApiContext): Lis
     port,
     peer_host: peerHost,
     peer_port: peerPort,
-    ssl: false,
-    ssl_protocol: '',
-    ssl_key_exchange: '',
-    ssl_cipher: '',
-    ssl_hash: '',
-    peer_cert_subject: '',
-    peer_cert_issuer: '',
-    peer_cert_validity: '',
+    ...sslFields(connection.tls),
+    auth_mechanism: connection.authMechanism ?? null,
     state: connection.flowState,
     channels: connection.channels.size,
     channel_max: negotiated.channelMax,
@@ -230,3 +225,46 @@ export const connectionRoutes: Route[] = [
     },
   },
 ];
+
+/**
+ * RabbitMQ's ssl_* fields: the suite in Erlang's names (RabbitMQ reports `ssl:connection_information`'s
+ * selected_cipher_suite), read from the IANA name: `TLS_<KX>_WITH_<CIPHER>_<HASH>` for TLS 1.2,
+ * `TLS_<CIPHER>_<HASH>` for TLS 1.3 (key exchange `any`). AEAD ciphers have hash `aead`. Nulls over plain TCP.
+ */
+export function sslFields(tls: TlsSession | undefined): Record<string, string | boolean | null> {
+  if (tls === undefined) {
+    return { ssl: false, ssl_protocol: null, ssl_key_exchange: null, ssl_cipher: null, ssl_hash: null, peer_cert_subject: null, peer_cert_issuer: null, peer_cert_validity: null };
+  }
+  const suite = erlangCipherSuite(tls.cipher);
+  const certificate = tls.peerCertificate;
+  return {
+    ssl: true,
+    ssl_protocol: tls.protocol,
+    ssl_key_exchange: suite.keyExchange,
+    ssl_cipher: suite.cipher,
+    ssl_hash: suite.hash,
+    peer_cert_subject: certificate?.subject ?? null,
+    peer_cert_issuer: certificate?.issuer ?? null,
+    peer_cert_validity: certificate === undefined ? null : `${isoSeconds(certificate.validFrom)} - ${isoSeconds(certificate.validTo)}`,
+  };
+}
+
+const AEAD = /(?:_GCM|_CCM|_CCM_8|CHACHA20_POLY1305)$/;
+
+export function erlangCipherSuite(iana: string): { keyExchange: string; cipher: string; hash: string } {
+  const name = iana.replace(/^TLS_/, '');
+  const withAt = name.indexOf('_WITH_');
+  const keyExchange = withAt < 0 ? 'any' : name.slice(0, withAt).toLowerCase();
+  const rest = withAt < 0 ? name : name.slice(withAt + '_WITH_'.length);
+  const hashAt = rest.lastIndexOf('_');
+  const cipher = hashAt < 0 ? rest : rest.slice(0, hashAt);
+  const hash = hashAt < 0 ? '' : rest.slice(hashAt + 1);
+  // CHACHA20_POLY1305 without a hash suffix (some TLS 1.2 names end with it).
+  if (AEAD.test(rest) && !AEAD.test(cipher)) return { keyExchange, cipher: rest.toLowerCase(), hash: 'aead' };
+  return { keyExchange, cipher: cipher.toLowerCase(), hash: AEAD.test(cipher) ? 'aead' : hash.toLowerCase() };
+}
+
+/** `2026-12-01T07:25:56Z`, as RabbitMQ prints a certificate's validity. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

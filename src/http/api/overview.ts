@@ -29,7 +29,13 @@ function messageTotals(vhosts: Iterable<VHost>): { messages: number; messages_re
 }
 
 function listenersJson(context: ApiContext): ListItem[] {
-  return context.listeners.map((l) => ({ node: context.nodeName, protocol: l.protocol, ip_address: l.host, port: l.port }));
+  return context.listeners.map((l) => ({
+    node: context.nodeName,
+    protocol: l.protocol,
+    ip_address: l.host,
+    port: l.port,
+    ...(l.socketOpts === undefined ? {} : { socket_opts: l.socketOpts }),
+  }));
 }
 
 /**
@@ -51,6 +57,11 @@ function overview(request: ApiRequest): ListItem {
     queues += vhost.queues.size;
   }
   const http = context.listeners.find((l) => l.protocol === 'http');
+  const https = context.listeners.find((l) => l.protocol === 'https');
+  // RabbitMQ lists the HTTPS context first, its port a string and `ssl: "true"`.
+  const contexts: ListItem[] = [];
+  if (https !== undefined) contexts.push({ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', port: String(https.port), ssl: 'true' });
+  if (http !== undefined) contexts.push({ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', ip: http.host, port: String(http.port) });
   const totals: ListItem = {
     management_version: RABBITMQ_VERSION,
     rates_mode: 'basic',
@@ -79,10 +90,7 @@ function overview(request: ApiRequest): ListItem {
     ...totals,
     node: context.nodeName,
     listeners: listenersJson(context),
-    contexts:
-      http === undefined
-        ? []
-        : [{ ssl_opts: [], node: context.nodeName, description: 'Warren Management', path: '/', ip: http.host, port: String(http.port) }],
+    contexts,
   };
 }
 
