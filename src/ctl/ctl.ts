@@ -102,7 +102,7 @@ const LISTS: Record<string, ListVerb> = {
     columns: ['auth_mechanism', 'channel_max', 'channels', 'client_properties', 'connected_at', 'frame_max', 'host', 'name', 'peer_cert_issuer', 'peer_cert_subject', 'peer_cert_validity', 'peer_host', 'peer_port', 'pid', 'port', 'protocol', 'recv_cnt', 'recv_oct', 'send_cnt', 'send_oct', 'send_pend', 'ssl', 'ssl_cipher', 'ssl_hash', 'ssl_key_exchange', 'ssl_protocol', 'state', 'timeout', 'user', 'vhost'],
     defaults: ['user', 'peer_host', 'peer_port', 'state'],
     // Warren has no Erlang pids: a connection's name is its identifier (close_connection takes it).
-    row: (c) => ({ ...c, pid: c.name }),
+    row: (c) => ({ ...c, pid: c.name, protocol: c.protocol === 'AMQP 0-9-1' ? '{0,9,1}' : c.protocol }),
     perVhost: false,
   },
   list_channels: {
@@ -254,8 +254,8 @@ const SWITCHES: Record<string, string> = {
   '--longnames': 'longnames',
 };
 
-function usageError(verb: string, message: string, argv: readonly string[]): CtlError {
-  return new CtlError(EXIT.usage, `Error (argument validation): ${message}\nArguments given:\n\t${argv.join(' ')}\n\nUsage\n\nwarren ctl ${USAGE[verb] ?? verb}\n`);
+function usageError(verb: string, message: string, argv: readonly string[], code: number = EXIT.usage): CtlError {
+  return new CtlError(code, `Error (argument validation): ${message}\nArguments given:\n\t${argv.join(' ')}\n\nUsage\n\nwarren ctl ${USAGE[verb] ?? verb}`);
 }
 
 /** Runs one `warren ctl` command line (the arguments after `ctl`); resolves with the exit code. */
@@ -333,7 +333,7 @@ export async function runCtl(argv: readonly string[], env: Readonly<Record<strin
     return await VERBS[verb]!(context, values);
   } catch (error) {
     if (error instanceof CtlError) {
-      io.stderr(error.message.endsWith('\n') ? error.message : `${error.message}\n`);
+      io.stderr(`${error.message}\n`);
       return error.code;
     }
     if (error instanceof Unreachable) {
@@ -444,7 +444,9 @@ const VERBS: Record<string, Verb> = {
     if (values.description !== undefined) body.description = values.description;
     if (values.tags !== undefined) body.tags = values.tags;
     if (values.defaultQueueType !== undefined) body.default_queue_type = values.defaultQueueType;
-    await expectStatus(ctx, call(ctx, 'PUT', apiPath('vhosts', name), body), [201, 204]);
+    const created = await expectStatus(ctx, call(ctx, 'PUT', apiPath('vhosts', name), body), [201, 204]);
+    // The HTTP API grants the creator .* .* .* on a new vhost; rabbitmqctl's add_vhost grants nobody anything.
+    if (created.status === 201) await expectStatus(ctx, call(ctx, 'DELETE', apiPath('permissions', name, ctx.target.username)), [204, 404]);
     return EXIT.ok;
   },
   async delete_vhost(ctx) {
@@ -525,7 +527,7 @@ const VERBS: Record<string, Verb> = {
       ctx.info('Importing definitions in JSON from standard input ...');
       text = await ctx.io.readStdin();
     } else {
-      if (!fs.existsSync(file)) throw usageError('import_definitions', `Bad argument: File ${file} does not exist`, ['import_definitions', file]);
+      if (!fs.existsSync(file)) throw usageError('import_definitions', `Bad argument: File ${file} does not exist`, ['import_definitions', file], EXIT.dataError);
       ctx.info(`Importing definitions in JSON from a file at "${file}" ...`);
       text = fs.readFileSync(file, 'utf8');
     }
