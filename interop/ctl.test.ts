@@ -85,7 +85,7 @@ describe.skipIf(rabbitMissing)(label('warren ctl and rabbitmqctl side by side', 
 
   it('list verbs: the same header lines, columns and values; -q; --formatter json', async () => {
     const ours = (r: CtlResult): string[] => r.stdout.split('\n').filter((l) => l.startsWith('ctl.') || l.startsWith('Listing') || l.startsWith('Timeout') || l.startsWith('name'));
-    const [queues, quiet, json, exchanges, bindings, consumers, connections, channels, users, vhosts] = await Promise.all([
+    const [queues, quiet, json, exchanges, bindings, consumers, connections, channels, users, vhosts, noVhost] = await Promise.all([
       both(['list_queues', 'name', 'messages', 'messages_ready', 'messages_unacknowledged', 'consumers', 'durable', 'auto_delete', 'exclusive', 'arguments']),
       both(['list_queues', '-q']),
       both(['list_queues', '--formatter', 'json', 'name', 'messages', 'consumers']),
@@ -96,8 +96,9 @@ describe.skipIf(rabbitMissing)(label('warren ctl and rabbitmqctl side by side', 
       both(['list_channels', 'user', 'consumer_count', 'messages_unacknowledged', 'prefetch_count', 'vhost']),
       both(['list_users']),
       both(['list_vhosts', 'name', 'tracing']),
+      both(['list_queues', '-p', 'ctl-novhost']),
     ]);
-    for (const [r, w] of [queues, quiet, json, exchanges, bindings, consumers, connections, channels, users, vhosts]) {
+    for (const [r, w] of [queues, quiet, json, exchanges, bindings, consumers, connections, channels, users, vhosts, noVhost]) {
       expect(w.code).toBe(0);
       expect(w.code).toBe(r.code);
       expect(w.stderr).toBe(r.stderr);
@@ -128,6 +129,9 @@ describe.skipIf(rabbitMissing)(label('warren ctl and rabbitmqctl side by side', 
     expect(channels[1].stdout).toBe(channels[0].stdout);
     expect(users[1].stdout).toBe(users[0].stdout);
     expect(vhosts[1].stdout).toBe(vhosts[0].stdout);
+    // An unknown vhost lists nothing and is no error.
+    expect(noVhost[1].stdout).toBe('Timeout: 60.0 seconds ...\nListing queues for vhost ctl-novhost ...\n');
+    expect(noVhost[1].stdout).toBe(noVhost[0].stdout);
   }, 60_000);
 
   it('user, vhost, permission and policy verbs: the same lines, exit codes and listings', async () => {
