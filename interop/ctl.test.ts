@@ -95,7 +95,7 @@ describe.skipIf(rabbitMissing)(label('warren ctl and rabbitmqctl side by side', 
       both(['list_connections', 'user', 'peer_host', 'state', 'vhost', 'channels', 'protocol']),
       both(['list_channels', 'user', 'consumer_count', 'messages_unacknowledged', 'prefetch_count', 'vhost']),
       both(['list_users']),
-      both(['list_vhosts', 'name', 'tracing']),
+      both(['list_vhosts', 'name', 'tracing', 'description', 'tags', 'default_queue_type']),
       both(['list_queues', '-p', 'ctl-novhost']),
     ]);
     for (const [r, w] of [queues, quiet, json, exchanges, bindings, consumers, connections, channels, users, vhosts, noVhost]) {
@@ -193,13 +193,17 @@ describe.skipIf(rabbitMissing)(label('warren ctl and rabbitmqctl side by side', 
       ['clear_policy', 'ctl-nopolicy'],
       ['purge_queue', 'ctl-noqueue'],
       ['delete_queue', 'ctl-noqueue'],
+      ['delete_queue', 'ctl.full', '--if-empty'],
+      ['delete_queue', 'ctl.consumed', '--if-unused'],
+      ['list_permissions', '-p', 'ctl-novhost'],
+      ['list_policies', '-p', 'ctl-novhost'],
     ];
     const results = await Promise.all(cases.map((args) => both(args)));
     results.forEach(([r, w], i) => {
       expect(w.code, cases[i]!.join(' ')).not.toBe(0);
       expect({ code: w.code, stdout: w.stdout, stderr: w.stderr }, cases[i]!.join(' ')).toEqual(r);
     });
-    expect(results.map(([, w]) => w.code)).toEqual([67, 67, 67, 70, 65, 69, 67, 67, 69, 69, 69, 69, 64]);
+    expect(results.map(([, w]) => w.code)).toEqual([67, 67, 67, 70, 65, 69, 67, 67, 69, 69, 69, 69, 64, 64, 64, 65, 65]);
     // Usage errors: the code and the first line (the rest names the program and its arguments).
     const usage = [['ctl-nosuchverb'], ['list_queues', 'nosuchcol'], ['add_user'], ['add_user', 'a', 'b', 'c']];
     const usageResults = await Promise.all(usage.map((args) => both(args)));
@@ -253,7 +257,9 @@ describe('warren ctl against Warren alone', () => {
     expect(missing.code).toBe(65);
     expect(missing.stderr).toContain(`Bad argument: File ${path.join(dir, 'none.json')} does not exist`);
     fs.writeFileSync(path.join(dir, 'bad.json'), '{not json');
-    expect((await ctl(['import_definitions', path.join(dir, 'bad.json')])).code).toBe(65);
+    const bad = await ctl(['import_definitions', path.join(dir, 'bad.json')]);
+    expect(bad.code).toBe(65);
+    expect(bad.stderr).toMatch(/^Error:\nFailed to deserialise input \(format: JSON\)/);
   }, 30_000);
 
   it('close_connection by the name list_connections shows: the client gets 320 with the reason', async () => {
@@ -276,9 +282,11 @@ describe('warren ctl against Warren alone', () => {
       ch.sendToQueue('ctl.purge', Buffer.from('x'));
       ch.sendToQueue('ctl.purge', Buffer.from('y'));
       await ch.checkQueue('ctl.purge');
-      const refused = await ctl(['delete_queue', 'ctl.purge', '--if-empty']);
-      expect(refused.code).toBe(69);
-      expect(refused.stderr).toBe('Error:\nQueue is not empty\n');
+      expect(await ctl(['delete_queue', 'ctl.purge', '--if-empty'])).toEqual({
+        code: 64,
+        stdout: "Deleting queue 'ctl.purge' on vhost '/' if queue is empty ...\n",
+        stderr: 'Error:\nQueue is not empty\n',
+      });
       expect(await ctl(['purge_queue', 'ctl.purge'])).toEqual({ code: 0, stdout: "Purging queue 'ctl.purge' in vhost '/' ...\n", stderr: '' });
       expect((await ch.checkQueue('ctl.purge')).messageCount).toBe(0);
       ch.sendToQueue('ctl.purge', Buffer.from('z'));

@@ -53,8 +53,8 @@ interface ListVerb {
   columns: readonly string[];
   defaults: readonly string[];
   row: (item: Record<string, unknown>) => Row;
-  /** An unknown vhost lists nothing, as in rabbitmqctl (which answers 0 with no rows). */
-  perVhost: boolean;
+  /** What an unknown vhost gets: no rows and exit 0, or rabbitmqctl's "does not exist" and 65 (permissions, policies). */
+  unknownVhost: 'empty' | 'error' | 'not-per-vhost';
 }
 
 type Item = Record<string, unknown>;
@@ -78,7 +78,7 @@ const LISTS: Record<string, ListVerb> = {
       synchronised_slave_pids: '',
       policy: q.policy ?? '',
     }),
-    perVhost: true,
+    unknownVhost: 'empty',
   },
   list_exchanges: {
     header: (o) => `Listing exchanges for vhost ${o.vhost} ...`,
@@ -86,7 +86,7 @@ const LISTS: Record<string, ListVerb> = {
     columns: ['arguments', 'auto_delete', 'durable', 'internal', 'name', 'policy', 'type'],
     defaults: ['name', 'type'],
     row: (x) => ({ ...x, policy: x.policy ?? '' }),
-    perVhost: true,
+    unknownVhost: 'empty',
   },
   list_bindings: {
     header: (o) => `Listing bindings for vhost ${o.vhost}...`,
@@ -94,7 +94,7 @@ const LISTS: Record<string, ListVerb> = {
     columns: ['arguments', 'destination_kind', 'destination_name', 'routing_key', 'source_kind', 'source_name'],
     defaults: ['source_name', 'source_kind', 'destination_name', 'destination_kind', 'routing_key', 'arguments'],
     row: (b) => ({ source_name: b.source, source_kind: 'exchange', destination_name: b.destination, destination_kind: b.destination_type, routing_key: b.routing_key, arguments: b.arguments }),
-    perVhost: true,
+    unknownVhost: 'empty',
   },
   list_connections: {
     header: () => 'Listing connections ...',
@@ -103,7 +103,7 @@ const LISTS: Record<string, ListVerb> = {
     defaults: ['user', 'peer_host', 'peer_port', 'state'],
     // Warren has no Erlang pids: a connection's name is its identifier (close_connection takes it).
     row: (c) => ({ ...c, pid: c.name, protocol: c.protocol === 'AMQP 0-9-1' ? '{0,9,1}' : c.protocol }),
-    perVhost: false,
+    unknownVhost: 'not-per-vhost',
   },
   list_channels: {
     header: () => 'Listing channels ...',
@@ -111,7 +111,7 @@ const LISTS: Record<string, ListVerb> = {
     columns: ['acks_uncommitted', 'confirm', 'connection', 'consumer_count', 'global_prefetch_count', 'messages_unacknowledged', 'messages_uncommitted', 'messages_unconfirmed', 'name', 'number', 'pid', 'prefetch_count', 'transactional', 'user', 'vhost'],
     defaults: ['pid', 'user', 'consumer_count', 'messages_unacknowledged'],
     row: (c) => ({ ...c, pid: c.name, connection: field(c, 'connection_details', 'name') }),
-    perVhost: false,
+    unknownVhost: 'not-per-vhost',
   },
   list_consumers: {
     header: (o) => `Listing consumers in vhost ${o.vhost} ...`,
@@ -119,7 +119,7 @@ const LISTS: Record<string, ListVerb> = {
     columns: ['ack_required', 'active', 'activity_status', 'arguments', 'channel_pid', 'consumer_tag', 'prefetch_count', 'queue_name'],
     defaults: ['queue_name', 'channel_pid', 'consumer_tag', 'ack_required', 'prefetch_count', 'active', 'arguments'],
     row: (c) => ({ ...c, queue_name: field(c, 'queue', 'name'), channel_pid: field(c, 'channel_details', 'name') }),
-    perVhost: true,
+    unknownVhost: 'empty',
   },
   list_users: {
     header: () => 'Listing users ...',
@@ -127,15 +127,19 @@ const LISTS: Record<string, ListVerb> = {
     columns: ['user', 'tags'],
     defaults: ['user', 'tags'],
     row: (u) => ({ user: u.name, tags: u.tags }),
-    perVhost: false,
+    unknownVhost: 'not-per-vhost',
   },
   list_vhosts: {
     header: () => 'Listing vhosts ...',
     path: () => apiPath('vhosts'),
     columns: ['cluster_state', 'default_queue_type', 'description', 'name', 'tags', 'tracing'],
     defaults: ['name'],
-    row: (v) => ({ ...v, cluster_state: field(v, 'cluster_state') ?? '' }),
-    perVhost: false,
+    row: (v) => ({
+      ...v,
+      default_queue_type: v.default_queue_type ?? 'undefined',
+      cluster_state: Object.entries((v.cluster_state ?? {}) as Item).map(([node, state]) => `{'${node}', ${String(state)}}`),
+    }),
+    unknownVhost: 'not-per-vhost',
   },
   list_permissions: {
     header: (o) => `Listing permissions for vhost "${o.vhost}" ...`,
@@ -143,7 +147,7 @@ const LISTS: Record<string, ListVerb> = {
     columns: ['user', 'configure', 'write', 'read'],
     defaults: ['user', 'configure', 'write', 'read'],
     row: (p) => p,
-    perVhost: true,
+    unknownVhost: 'error',
   },
   list_policies: {
     header: (o) => `Listing policies for vhost "${o.vhost}" ...`,
@@ -151,7 +155,7 @@ const LISTS: Record<string, ListVerb> = {
     columns: ['vhost', 'name', 'pattern', 'apply-to', 'definition', 'priority'],
     defaults: ['vhost', 'name', 'pattern', 'apply-to', 'definition', 'priority'],
     row: (p) => ({ ...p, definition: JSON.stringify(p.definition) }),
-    perVhost: true,
+    unknownVhost: 'error',
   },
 };
 
@@ -367,11 +371,12 @@ async function runList(ctx: Context, list: ListVerb, verb: string, argv: readonl
   const unknown = columns.filter((c) => !list.columns.includes(c));
   if (unknown.length > 0) throw usageError(verb, `Info key(s) ${unknown.join(',')} are not supported`, argv);
   const answer = await call(ctx, 'GET', list.path(ctx.options));
+  ctx.info(list.header(ctx.options));
   let items: Item[];
-  if (answer.status === 404 && list.perVhost) items = [];
+  if (answer.status === 404 && list.unknownVhost === 'empty') items = [];
+  else if (answer.status === 404 && list.unknownVhost === 'error') throw new CtlError(EXIT.dataError, `Virtual host '${ctx.options.vhost}' does not exist`);
   else if (answer.status === 200 && Array.isArray(answer.body)) items = answer.body as Item[];
   else throw unexpected(answer, ctx.target);
-  ctx.info(list.header(ctx.options));
   const rows = items.map(list.row);
   if (ctx.options.formatter === 'json') ctx.io.stdout(jsonList(columns, rows));
   // rabbitmqctl prints an empty line for a vhost without permissions.
@@ -534,7 +539,7 @@ const VERBS: Record<string, Verb> = {
     try {
       JSON.parse(text);
     } catch (error) {
-      throw new CtlError(EXIT.dataError, `Error:\nFailed to decode definitions: ${(error as Error).message}`);
+      throw new CtlError(EXIT.dataError, `Error:\nFailed to deserialise input (format: JSON) (error: ${(error as Error).message})`);
     }
     const answer = await call(ctx, 'POST', apiPath('definitions'), text);
     if (answer.status === 400) throw new CtlError(EXIT.dataError, `Error:\n${JSON.stringify((answer.body as { reason?: unknown } | undefined)?.reason ?? answer.body)}`);
@@ -561,7 +566,8 @@ const VERBS: Record<string, Verb> = {
   async delete_queue(ctx) {
     const [name] = ctx.args as [string];
     const { vhost, ifEmpty, ifUnused } = ctx.options;
-    ctx.info(`Deleting queue '${name}' on vhost '${vhost}' ...`);
+    const condition = ifEmpty && ifUnused ? ' if queue is empty and unused' : ifEmpty ? ' if queue is empty' : ifUnused ? ' if queue is unused' : '';
+    ctx.info(`Deleting queue '${name}' on vhost '${vhost}'${condition} ...`);
     const path = apiPath('queues', vhost, name);
     const found = await call(ctx, 'GET', path);
     if (found.status === 404) throw new CtlError(EXIT.usage, 'Error:\nQueue not found');
@@ -570,7 +576,7 @@ const VERBS: Record<string, Verb> = {
     const answer = await call(ctx, 'DELETE', query === '' ? path : `${path}?${query}`);
     if (answer.status === 400) {
       const reason = ifEmpty && Number((found.body as Item).messages ?? 0) > 0 ? 'Queue is not empty' : 'Queue is in use';
-      throw new CtlError(EXIT.unavailable, `Error:\n${reason}`);
+      throw new CtlError(EXIT.usage, `Error:\n${reason}`);
     }
     if (answer.status !== 204) throw unexpected(answer, ctx.target);
     ctx.info(`Queue was successfully deleted with ${Number((found.body as Item).messages_ready ?? (found.body as Item).messages ?? 0)} ready messages`);
