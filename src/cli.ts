@@ -5,6 +5,19 @@ import { createLogger } from './logger.js';
 import { type RunningServer, startServer } from './server.js';
 
 const argv = hideBin(process.argv);
+if (argv[0] === 'ctl') {
+  // `warren ctl …` is a client of the management API; nothing of the broker is loaded.
+  const { runCtl } = await import('./ctl/ctl.js');
+  const readStdin = async (): Promise<string> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const stdout = (text: string): void => void process.stdout.write(text);
+  const stderr = (text: string): void => void process.stderr.write(text);
+  // Writes to pipes and files are synchronous on Linux, so exiting here loses no output.
+  process.exit(await runCtl(argv.slice(1), process.env, { stdout, stderr, readStdin }));
+}
 // --help, --version and unknown flags are answered the yargs way (usage text, exit 0 or 1).
 await commandLine(argv).help().parseAsync();
 let resolved: ResolvedConfig;

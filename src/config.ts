@@ -394,7 +394,8 @@ export function resolveConfig(
   const fromFlags = readOptions((flag) => flags[flag] as string | undefined, (flag, value) => `--${flag} ${value}`);
   const known = new Set(OPTIONS.map((spec) => environmentName(spec.flag)));
   for (const name of Object.keys(env).sort()) {
-    if (name.startsWith('WARREN_') && !known.has(name)) warnings.push(`environment variable ${name} is not a Warren option, ignored`);
+    // WARREN_CTL_* belong to `warren ctl`; a shell that exports them also starts brokers.
+    if (name.startsWith('WARREN_') && !name.startsWith('WARREN_CTL_') && !known.has(name)) warnings.push(`environment variable ${name} is not a Warren option, ignored`);
   }
 
   let config = DEFAULT_CONFIG;

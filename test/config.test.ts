@@ -128,6 +128,10 @@ describe('unknown and bad settings', () => {
     expect(warnings).toEqual(['environment variable WARREN_DATA is not a Warren option, ignored']);
   });
 
+  it('does not warn about the WARREN_CTL_ variables of warren ctl', () => {
+    expect(resolveConfig([], { WARREN_CTL_URL: 'http://127.0.0.1:15672', WARREN_CTL_PASSWORD: 'x' }).warnings).toEqual([]);
+  });
+
   it('passes on the config file warnings', () => {
     const readFile = files({ 'w.conf': 'management.ssl.honor_cipher_order = true\n' });
     expect(resolveConfig(['--config', 'w.conf'], {}, readFile).warnings).toEqual([
