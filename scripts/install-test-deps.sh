@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interop suites (interop/) need from Debian: RabbitMQ (the
 # reference broker, run privately per test file), pika, Go + amqp091-go,
-# kombu (+ py-amqp), Ruby + Bunny, PHP CLI + php-amqplib.
+# kombu (+ py-amqp), Ruby + Bunny, PHP CLI + php-amqplib,
+# chromium-headless-shell (the web UI suite drives it with puppeteer-core).
 # Idempotent: does nothing when everything is already installed.
 # Leaves no system RabbitMQ node / epmd running.
 set -euo pipefail
@@ -18,6 +19,7 @@ PACKAGES=(
   php-cli
   php-mbstring
   php-amqplib
+  chromium-headless-shell
 )
 
 missing=()
