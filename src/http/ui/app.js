@@ -24,6 +24,8 @@ const PAGES = {
 
 /** What the page being left must stop (timers), set by the page's function. */
 let leaveCurrent = () => {};
+/** The page shown: a 401 on the login page itself stays there. */
+let shown = null;
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map((part) => decodeURIComponent(part));
@@ -34,14 +36,18 @@ function route() {
 async function show() {
   leaveCurrent();
   leaveCurrent = () => {};
-  const main = document.getElementById('main');
+  // A fresh element per page, so no page's event listeners outlive it.
+  const main = document.createElement('main');
+  main.id = 'main';
+  main.dataset.route = location.hash;
+  document.getElementById('main').replaceWith(main);
   let { name, args } = route();
   if (session.authorization === null) name = 'login';
+  shown = name;
   const header = document.getElementById('top');
   header.hidden = name === 'login';
   if (name !== 'login') await showSession();
   for (const a of header.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.page === name || a.dataset.page === `${name}s`);
-  render(main, html``);
   document.title = `Warren: ${name}`;
   try {
     leaveCurrent = (await PAGES[name](main, ...args)) ?? (() => {});
@@ -67,7 +73,7 @@ async function showSession() {
 whenUnauthorized(() => {
   session.clear();
   sessionShown = null;
-  if (route().name !== 'login') location.hash = '#/login';
+  if (shown !== 'login') location.hash = '#/login';
 });
 
 document.getElementById('logout').addEventListener('click', () => {
