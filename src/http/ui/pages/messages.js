@@ -33,7 +33,7 @@ export async function publish(vhost, exchange, values) {
 export function bindingRows(bindings, side) {
   return bindings.map((b) => html`<tr>
     <td>${side === 'source' ? b.destination : b.source || '(default exchange)'}</td>
-    <td>${side === 'source' ? b.destination_type : ''}</td>
+    ${side === 'source' ? html`<td>${b.destination_type}</td>` : ''}
     <td>${b.routing_key}</td><td><code>${Object.keys(b.arguments ?? {}).length ? JSON.stringify(b.arguments) : ''}</code></td>
     <td>${b.source === '' ? '' : html`<button type="button" class="danger" data-action="unbind" data-source="${b.source}" data-destination="${b.destination}" data-type="${b.destination_type}" data-key="${b.properties_key}">Unbind</button>`}</td>
   </tr>`);

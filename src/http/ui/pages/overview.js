@@ -55,7 +55,8 @@ function chart(title, series, unit) {
   const points = samples.filter((s) => series.some((line) => s[line.key] !== null));
   const max = Math.max(1, ...points.flatMap((s) => series.map((line) => s[line.key] ?? 0)));
   const now = Date.now();
-  const span = KEEP_SAMPLES * POLL_MS;
+  // From the oldest sample kept (at least a minute), so a fresh page is not a sliver at the right edge.
+  const span = Math.min(KEEP_SAMPLES * POLL_MS, Math.max(60_000, samples.length ? now - samples[0].at : 0));
   const x = (at) => pad.left + (1 - (now - at) / span) * (width - pad.left - pad.right);
   const y = (value) => pad.top + (1 - value / max) * (height - pad.top - pad.bottom);
   const grid = [0, 0.5, 1].map((f) => html`
@@ -69,7 +70,7 @@ function chart(title, series, unit) {
       <h2>${title}</h2>
       <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${title}">
         ${grid}
-        <text x="${pad.left}" y="${height - 4}" font-size="11" fill="#5c6b66">${Math.round(span / 60000)} min ago</text>
+        <text x="${pad.left}" y="${height - 4}" font-size="11" fill="#5c6b66">${span >= 120_000 ? `${Math.round(span / 60000)} min ago` : `${Math.round(span / 1000)} s ago`}</text>
         <text x="${width - pad.right}" y="${height - 4}" font-size="11" fill="#5c6b66" text-anchor="end">now</text>
         ${empty ? html`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#5c6b66">${unit === 'msg/s' ? 'No message statistics reported' : 'Waiting for samples'}</text>` : lines}
       </svg>

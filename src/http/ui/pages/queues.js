@@ -60,7 +60,7 @@ export async function queuePage(main, vhost, name) {
       <dt>Messages</dt><dd id="depth">${number(queue.messages_ready)} ready, ${number(queue.messages_unacknowledged)} unacknowledged, ${number(queue.messages)} total</dd>
     </dl>`);
     const bindings = await api('GET', `${path}/bindings`);
-    render(main.querySelector('#bindings'), html`<table><thead><tr><th>From</th><th></th><th>Routing key</th><th>Arguments</th><th></th></tr></thead>
+    render(main.querySelector('#bindings'), html`<table><thead><tr><th>From</th><th>Routing key</th><th>Arguments</th><th></th></tr></thead>
       <tbody>${bindingRows(bindings, 'destination')}</tbody></table>`);
   };
   await api('GET', path);
