@@ -291,6 +291,24 @@ describe.skipIf(skip)(label('web UI in a browser', browserDependency), () => {
     await page.waitForSelector('#totals');
   }, 30_000);
 
+  it('a user without the administrator tag stays logged in and sees why an admin page is refused', async () => {
+    await page.click('#logout');
+    await page.waitForSelector('#login');
+    await submit('#login', { username: 'ui-user', password: 'secret' });
+    await page.waitForSelector('#totals');
+    expect(await text('#whoami')).toBe('ui-user (monitoring)');
+    expectedFailures.push(/^GET .*\/api\/users\?/);
+    await visit('admin/users', '#list');
+    await waitForText('#notice', 'Not administrator user');
+    expectedFailures.pop();
+    expect(await page.evaluate(() => location.hash)).toBe('#/admin/users');
+    await page.click('#logout');
+    await page.waitForSelector('#login');
+    expect(await page.evaluate(() => sessionStorage.getItem('warren.authorization'))).toBeNull();
+    await submit('#login', { username: 'guest', password: 'guest' });
+    await page.waitForSelector('#totals');
+  }, 30_000);
+
   it('with 10,000 queues the queues page shows its first page and the total', async () => {
     const client = await connect(broker.url);
     clients.push(client);

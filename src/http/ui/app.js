@@ -52,7 +52,7 @@ async function show() {
   try {
     leaveCurrent = (await PAGES[name](main, ...args)) ?? (() => {});
   } catch (error) {
-    if (error?.status === 401) return;
+    if (error?.loggedOut) return;
     render(main, html`<h1>${error?.status === 404 ? 'Not found' : 'Error'}</h1><p class="muted" id="page-error">${error.message}</p>`);
   }
 }

@@ -52,10 +52,12 @@ export class ApiError extends Error {
     super(body && typeof body === 'object' && 'reason' in body ? `${status}: ${typeof body.reason === 'string' ? body.reason : JSON.stringify(body.reason)}` : `HTTP ${status}`);
     this.status = status;
     this.body = body;
+    /** The credentials were refused (not merely this operation): the UI has gone back to the login page. */
+    this.loggedOut = false;
   }
 }
 
-/** Called on a 401: the stored credentials no longer work, back to the login page. */
+/** Called when the stored credentials no longer work: back to the login page. */
 let onUnauthorized = () => {};
 export function whenUnauthorized(callback) { onUnauthorized = callback; }
 
@@ -74,9 +76,13 @@ export async function api(method, path, body, headers = {}) {
   if (text !== '') {
     try { parsed = JSON.parse(text); } catch { parsed = text; }
   }
-  if (response.status === 401) {
+  // A refused login carries the Basic challenge (and a user without any management tag may not use the API at
+  // all); other 401s refuse one operation ("Not administrator user", "Access refused.") and are shown as errors.
+  if (response.status === 401 && (response.headers.has('www-authenticate') || parsed?.reason === 'Not management user')) {
+    const error = new ApiError(401, parsed);
+    error.loggedOut = true;
     onUnauthorized();
-    throw new ApiError(401, parsed);
+    throw error;
   }
   if (!response.ok) throw new ApiError(response.status, parsed);
   return parsed;
@@ -105,7 +111,7 @@ export async function attempt(action, success) {
     if (success) notify(success);
     return result;
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) notify(error.message, true);
+    if (!error.loggedOut) notify(error.message, true);
     return undefined;
   }
 }
@@ -199,7 +205,7 @@ export class ListView {
         this.page = 1;
         return this.load();
       }
-      if (!(error instanceof ApiError && error.status === 401)) notify(error.message, true);
+      if (!error.loggedOut) notify(error.message, true);
       return;
     }
     if (!this.element.isConnected) return; // the page was left while loading

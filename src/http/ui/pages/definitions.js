@@ -54,7 +54,7 @@ export async function definitionsPage(main) {
       await api('POST', '/api/definitions', definitions);
       notify(`Imported ${file.name}`);
     } catch (error) {
-      if (error.status !== 401) notify(error.message, true);
+      if (!error.loggedOut) notify(error.message, true);
     }
   });
 }

@@ -23,9 +23,7 @@ export function loginPage(main) {
       location.hash = '#/overview';
     } catch (failure) {
       session.clear();
-      error.textContent = failure instanceof ApiError && failure.status === 401
-        ? `Login failed: ${failure.body?.reason ?? 'not authorised'}`
-        : `Login failed: ${failure.message}`;
+      error.textContent = `Login failed: ${failure instanceof ApiError && failure.body?.reason ? failure.body.reason : failure.message}`;
     }
   });
 }
