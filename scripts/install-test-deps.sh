@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the interop suites (interop/) need from Debian: RabbitMQ (the
 # reference broker, run privately per test file), pika, Go + amqp091-go,
-# kombu (+ py-amqp), Ruby + Bunny, PHP CLI + php-amqplib, and Prometheus
-# (prometheus + promtool, for interop/metrics.test.ts).
+# kombu (+ py-amqp), Ruby + Bunny, PHP CLI + php-amqplib, Prometheus
+# (prometheus + promtool, for interop/metrics.test.ts) and
+# chromium-headless-shell (the web UI suite drives it with puppeteer-core).
 # Idempotent: does nothing when everything is already installed.
 # Leaves no system RabbitMQ node / epmd running.
 set -euo pipefail
@@ -20,6 +21,7 @@ PACKAGES=(
   php-mbstring
   php-amqplib
   prometheus
+  chromium-headless-shell
 )
 
 missing=()

@@ -8,6 +8,7 @@ import { ReplyCode } from '../protocol/reply-codes.js';
 import { apiRoutes } from './api/routes.js';
 import { ANONYMOUS, authenticateHttp } from './auth.js';
 import { allowHeader, type ApiContext, type ApiReply, HttpError, type Method, objectNotFound, type Route, Router } from './router.js';
+import { loadStaticFiles, type StaticFile, UI_DIRECTORY } from './static.js';
 
 /** Larger request bodies are refused with 413 (RabbitMQ's management.http.max_body_size is 20 MB). */
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -41,8 +42,10 @@ export interface SecureManagementServer extends ManagementServer {
 export function managementApp(context: ApiContext, logger: Logger, routes: readonly Route[] = apiRoutes): RequestListener {
   const router = new Router(routes);
   const log = logger.child({ component: 'management' });
+  const ui = loadStaticFiles();
+  if (ui.size === 0) log.warn({ directory: UI_DIRECTORY }, 'web UI files not found; serving the API only');
   return (request, response) => {
-    handle(router, context, request, response, log).catch((error: unknown) => {
+    handle(router, ui, context, request, response, log).catch((error: unknown) => {
       log.error({ err: error, method: request.method, url: request.url }, 'management request failed');
       if (!response.headersSent) send(response, { status: 500, body: { error: 'internal_server_error', reason: 'Internal Server Error' } }, false);
       else response.destroy();
@@ -119,10 +122,11 @@ async function listenManagement(server: Server | HttpsServer, protocol: 'http' |
   };
 }
 
-async function handle(router: Router, context: ApiContext, request: IncomingMessage, response: ServerResponse, log: Logger): Promise<void> {
+async function handle(router: Router, ui: Map<string, StaticFile>, context: ApiContext, request: IncomingMessage, response: ServerResponse, log: Logger): Promise<void> {
   const url = request.url ?? '/';
   const queryAt = url.indexOf('?');
   const path = queryAt < 0 ? url : url.slice(0, queryAt);
+  if (path !== '/api' && !path.startsWith('/api/')) return serveStatic(ui, path, request, response);
   const query = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
   const body = await readBody(request);
   if (body === 'aborted') return;
@@ -169,6 +173,22 @@ async function handle(router: Router, context: ApiContext, request: IncomingMess
   if (reply.body !== undefined) reply.headers = { 'cache-control': 'no-cache', ...reply.headers };
   send(response, reply, head);
   log.debug({ method: request.method, url, status: reply.status }, 'management request');
+}
+
+/** The web UI: public files (the UI logs in through the API), revalidated by ETag. */
+function serveStatic(ui: Map<string, StaticFile>, path: string, request: IncomingMessage, response: ServerResponse): void {
+  request.resume();
+  const head = request.method === 'HEAD';
+  const file = ui.get(path);
+  if (file === undefined) return sendError(response, objectNotFound(), head);
+  if (!head && request.method !== 'GET') return send(response, { status: 405, headers: { allow: 'GET, HEAD' } }, head);
+  if (request.headers['if-none-match'] === file.headers.etag) {
+    response.writeHead(304, { etag: file.headers.etag, 'cache-control': file.headers['cache-control'] });
+    response.end();
+    return;
+  }
+  response.writeHead(200, { ...file.headers, 'content-length': file.body.length });
+  response.end(head ? undefined : file.body);
 }
 
 /**

@@ -147,7 +147,7 @@ export const overviewRoutes: Route[] = [
     public: true,
     handlers: { GET: () => ({ status: 200, body: { enable_uaa: false, uaa_client_id: '', uaa_location: '' } }) },
   },
-  // Warren serves no web UI yet, so there are no UI extensions.
+  // Warren's web UI is its own (src/http/ui), so there are no extensions of RabbitMQ's UI to load.
   { pattern: 'extensions', handlers: { GET: () => ({ status: 200, body: [] }) } },
   { pattern: 'cluster-name', handlers: { GET: ({ context }) => ({ status: 200, body: { name: context.clusterName } }) } },
   {
