@@ -57,7 +57,7 @@ describe.skipIf(rabbitMissing)(label('warren ctl and rabbitmqctl side by side', 
     dataDir = tempDir();
     [rabbit, warren] = await Promise.all([
       startRabbitMQ(),
-      startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: 0 }, pino({ level: 'silent' })),
+      startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: 0, metricsPort: -1 }, pino({ level: 'silent' })),
     ]);
     url = `http://127.0.0.1:${warren.managementPort}`;
     // The same objects on both: a queue with two messages and an argument, a queue with a consumer holding one
@@ -224,7 +224,7 @@ describe('warren ctl against Warren alone', () => {
   beforeAll(async () => {
     ensureWarrenBuilt();
     dataDir = tempDir();
-    warren = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: 0 }, pino({ level: 'silent' }));
+    warren = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: 0, metricsPort: -1 }, pino({ level: 'silent' }));
     url = `http://127.0.0.1:${warren.managementPort}`;
   }, 60_000);
   afterAll(async () => {
