@@ -13,6 +13,9 @@ import type { Message } from './message.js';
  */
 
 export const DEFAULT_DEDUPLICATION_HEADER = 'x-deduplication-header';
+
+/** The arguments that set deduplication up: a redeclare must repeat them (LavinMQ compares every argument). */
+export const DEDUPLICATION_ARGUMENTS: readonly string[] = ['x-message-deduplication', 'x-cache-size', 'x-cache-ttl', 'x-deduplication-header'];
 export const DEFAULT_CACHE_SIZE = 128;
 /** The message header that sets one entry's lifetime in ms. */
 const MESSAGE_TTL_HEADER = 'x-cache-ttl';

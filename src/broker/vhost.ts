@@ -5,7 +5,7 @@ import { type Policy, type PolicyInput, type PolicyKind, PolicyTable, validatePo
 import type { Access } from './access/permissions.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
 import { deadLetter, deadLetterExchange, type DeadLetterReason, isDeadLetterCycle } from './dead-letter.js';
-import { DeduplicationCache, type DeduplicationStore, deduplicationSettings, validateDeduplicationArgs } from './dedup.js';
+import { DEDUPLICATION_ARGUMENTS, DeduplicationCache, type DeduplicationStore, deduplicationSettings, validateDeduplicationArgs } from './dedup.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
@@ -457,8 +457,10 @@ export class VHost implements QueueOwner {
       const what = `for queue '${name}' in vhost '${this.name}'`;
       checkEquivalent('durable', what, options.durable, existing.options.durable);
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
-      // As RabbitMQ 3.10: a redeclare is compared, not validated, and only in the arguments the queue's type has.
-      checkArguments(what, options.arguments, existing.options.arguments, typeArguments(existing.type));
+      // As RabbitMQ 3.10: a redeclare is compared, not validated, and only in the arguments the queue's type has
+      // (and Warren's deduplication ones, which LavinMQ compares).
+      const compared = typeArguments(existing.type);
+      checkArguments(what, options.arguments, existing.options.arguments, compared === undefined ? undefined : [...compared, ...DEDUPLICATION_ARGUMENTS]);
       this.brokerStats.queuesDeclared++;
       return existing;
     }
