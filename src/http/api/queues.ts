@@ -9,22 +9,23 @@ import { type ApiContext, type ApiReply, type ApiRequest, badRequest, objectNotF
 import { queueBindings } from './bindings.js';
 import { accessOf, visibleVhostOf, bodyObject, booleanField, requireKeys, HTTP_OWNER, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostsIn } from './common.js';
 import { consumerItems } from './connections.js';
+import { depthJson, messageStatsField, QUEUE_GROUPS, statsDisabled } from './stats-json.js';
 
-/** A queue's fields: its settings and depths (message_stats and byte counts are not kept yet, so they are left out). */
-export function queueJson(queue: Queue, context: ApiContext): ListItem {
+/** A queue's fields: its settings, depths and (unless `withStats` is false) message_stats and depth rates (byte counts are left out). */
+export function queueJson(queue: Queue, context: ApiContext, withStats = true): ListItem {
   const exclusiveConsumer = queue.hasExclusiveConsumer() ? queue.consumers[0].tag : null;
   const activeConsumer = queue.limits.singleActiveConsumer && queue.consumers.length > 0 ? queue.consumers[0].tag : null;
   if (queue.type === 'quorum') {
     // RabbitMQ's fields for a quorum queue: its members (this node alone) instead of exclusive_consumer_tag, and
     // single_active_consumer_ctag rather than _tag.
     const node = context.nodeName;
-    const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null);
+    const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null, withStats);
     return { ...common, type: 'quorum', leader: node, members: [node], online: [node], single_active_consumer_ctag: activeConsumer };
   }
-  return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer);
+  return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer, withStats);
 }
 
-function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: string | null, activeConsumer: string | null): ListItem {
+function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: string | null, activeConsumer: string | null, withStats: boolean): ListItem {
   return {
     name: queue.name,
     vhost: queue.vhost,
@@ -41,9 +42,8 @@ function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: 
     consumers: queue.consumerCount,
     exclusive_consumer_tag: exclusiveConsumer,
     single_active_consumer_tag: activeConsumer,
-    messages: queue.messageCount + queue.unackedCount,
-    messages_ready: queue.messageCount,
-    messages_unacknowledged: queue.unackedCount,
+    ...depthJson(queue.messageCount, queue.unackedCount, withStats ? queue.depthRates : undefined),
+    ...(withStats ? messageStatsField(queue.stats, QUEUE_GROUPS) : {}),
   };
 }
 
@@ -55,7 +55,7 @@ function queueOf(request: ApiRequest): Queue {
 
 function listQueues(request: ApiRequest): ApiReply {
   return listReply(
-    vhostsIn(request).flatMap((vhost) => [...vhost.queues.values()].map((q) => queueJson(q, request.context))),
+    vhostsIn(request).flatMap((vhost) => [...vhost.queues.values()].map((q) => queueJson(q, request.context, !statsDisabled(request.query)))),
     request,
   );
 }
@@ -209,7 +209,7 @@ export const queueRoutes: Route[] = [
           const q = c.queue as { name: string; vhost: string };
           return q.name === queue.name && q.vhost === queue.vhost;
         });
-        return objectReply({ ...queueJson(queue, request.context), consumer_details: consumers, incoming: [], deliveries: [] }, request);
+        return objectReply({ ...queueJson(queue, request.context, !statsDisabled(request.query)), consumer_details: consumers, incoming: [], deliveries: [] }, request);
       },
       PUT: declare,
       DELETE: remove,
