@@ -11,21 +11,37 @@ import { accessOf, visibleVhostOf, bodyObject, booleanField, requireKeys, HTTP_O
 import { consumerItems } from './connections.js';
 import { depthJson, messageStatsField, QUEUE_GROUPS, statsDisabled } from './stats-json.js';
 
-/** A queue's fields: its settings, depths and (unless `withStats` is false) message_stats and depth rates (byte counts are left out). */
+/** A queue's fields: its settings, depths with their rates and message_stats (byte counts are left out); its record alone when `withStats` is false. */
 export function queueJson(queue: Queue, context: ApiContext, withStats = true): ListItem {
+  if (!withStats) return queueRecordJson(queue, context);
   const exclusiveConsumer = queue.hasExclusiveConsumer() ? queue.consumers[0].tag : null;
   const activeConsumer = queue.limits.singleActiveConsumer && queue.consumers.length > 0 ? queue.consumers[0].tag : null;
   if (queue.type === 'quorum') {
     // RabbitMQ's fields for a quorum queue: its members (this node alone) instead of exclusive_consumer_tag, and
     // single_active_consumer_ctag rather than _tag.
     const node = context.nodeName;
-    const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null, withStats);
+    const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null);
     return { ...common, type: 'quorum', leader: node, members: [node], online: [node], single_active_consumer_ctag: activeConsumer };
   }
-  return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer, withStats);
+  return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer);
 }
 
-function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: string | null, activeConsumer: string | null, withStats: boolean): ListItem {
+/** With disable_stats=true RabbitMQ answers from the queue's record alone: no depths, consumers or policies (measured). */
+function queueRecordJson(queue: Queue, context: ApiContext): ListItem {
+  return {
+    name: queue.name,
+    vhost: queue.vhost,
+    type: queue.type === 'quorum' ? 'quorum' : 'classic',
+    durable: queue.options.durable,
+    auto_delete: queue.options.autoDelete,
+    exclusive: queue.options.exclusive,
+    arguments: tableToJson(queue.options.arguments),
+    node: context.nodeName,
+    state: 'running',
+  };
+}
+
+function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: string | null, activeConsumer: string | null): ListItem {
   return {
     name: queue.name,
     vhost: queue.vhost,
@@ -42,8 +58,8 @@ function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: 
     consumers: queue.consumerCount,
     exclusive_consumer_tag: exclusiveConsumer,
     single_active_consumer_tag: activeConsumer,
-    ...depthJson(queue.messageCount, queue.unackedCount, withStats ? queue.depthRates : undefined),
-    ...(withStats ? messageStatsField(queue.stats, QUEUE_GROUPS) : {}),
+    ...depthJson(queue.messageCount, queue.unackedCount, queue.depthRates),
+    ...messageStatsField(queue.stats, QUEUE_GROUPS),
   };
 }
 
@@ -205,6 +221,7 @@ export const queueRoutes: Route[] = [
     handlers: {
       GET: (request) => {
         const queue = queueOf(request);
+        if (statsDisabled(request.query)) return objectReply(queueRecordJson(queue, request.context), request);
         const consumers = consumerItems(request.context).filter((c) => {
           const q = c.queue as { name: string; vhost: string };
           return q.name === queue.name && q.vhost === queue.vhost;
