@@ -496,6 +496,109 @@ describe.skipIf(rabbitMissing)(label('management API: Warren and RabbitMQ side b
     });
   });
 
+  it('message_stats: the same keys and counts for a queue, exchange, channels, vhost and overview; rates as {rate}', async () => {
+    type Stats = Record<string, number | { rate: number }>;
+    const statsOf = (body: unknown): Stats => ((body as { message_stats?: Stats }).message_stats ?? {});
+    const counts = (stats: Stats) => Object.fromEntries(Object.entries(stats).filter(([, v]) => typeof v === 'number'));
+    /** The node's totals once two reads a stats interval apart agree (RabbitMQ's lag from earlier tests is over). */
+    const settled = async (t: Target, url: string): Promise<Stats> => {
+      let before = JSON.stringify(counts(statsOf((await call(t, 'GET', url)).body)));
+      for (;;) {
+        await sleep(t.name === 'RabbitMQ' ? 1_200 : 0);
+        const now = JSON.stringify(counts(statsOf((await call(t, 'GET', url)).body)));
+        if (now === before) return JSON.parse(now) as Stats;
+        before = now;
+      }
+    };
+    const delta = (after: Stats, before: Stats, names: string[]) => Object.fromEntries(names.map((n) => [n, (after[n] as number) - ((before[n] as number | undefined) ?? 0)]));
+    const [r, w] = await both(async (t, id) => {
+      const conn = await connect(t.amqpUrl, { clientProperties: { connection_name: id } });
+      try {
+        const publisher = await conn.createConfirmChannel();
+        const consumer = await channel(conn);
+        await publisher.assertExchange(`${id}-x`, 'direct', { autoDelete: false, durable: false });
+        await publisher.assertQueue(`${id}-q`, { durable: false });
+        await publisher.bindQueue(`${id}-q`, `${id}-x`, 'k');
+        await publisher.assertQueue(`${id}-idle`, { durable: false });
+        const [overviewBefore, vhostBefore] = await Promise.all([settled(t, '/api/overview'), settled(t, '/api/vhosts/%2F')]);
+        for (let i = 0; i < 5; i++) publisher.publish(`${id}-x`, 'k', Buffer.from(`m${i}`));
+        publisher.publish(`${id}-x`, 'nowhere', Buffer.from('dropped'));
+        publisher.publish(`${id}-x`, 'nowhere', Buffer.from('returned'), { mandatory: true });
+        await publisher.waitForConfirms();
+        expect(await consumer.get(`${id}-idle`)).toBe(false);
+        let first = true;
+        let acked = 0;
+        await new Promise<void>((resolve) => {
+          void consumer.consume(`${id}-q`, (m) => {
+            if (m === null) return;
+            if (first) {
+              first = false;
+              consumer.nack(m, false, true);
+              return;
+            }
+            consumer.ack(m);
+            if (++acked === 5) resolve();
+          });
+        });
+        const name = ((await until(t, '/api/connections', (b) => (b as { user_provided_name?: string }[]).some((c) => c.user_provided_name === id))).body as Record<string, string>[]).find((c) => c.user_provided_name === id)!.name;
+        const queue = await until(t, `/api/queues/%2F/${id}-q`, (b) => statsOf(b).ack === 5);
+        const idle = await until(t, `/api/queues/%2F/${id}-idle`, (b) => statsOf(b).get_empty === 1);
+        const exchange = await until(t, `/api/exchanges/%2F/${id}-x`, (b) => statsOf(b).publish_in === 7);
+        const channels = await until(t, `/api/connections/${encodeURIComponent(name)}/channels`, (b) => {
+          const list = b as { number: number; message_stats?: Stats }[];
+          return list.length === 2 && list.find((c) => c.number === 1)?.message_stats?.confirm === 7 && list.find((c) => c.number === 2)?.message_stats?.ack === 5;
+        });
+        const vhost = await until(t, '/api/vhosts/%2F', (b) => (statsOf(b).ack as number) - ((vhostBefore.ack as number | undefined) ?? 0) >= 5);
+        const overview = await until(t, '/api/overview', (b) => (statsOf(b).ack as number) - ((overviewBefore.ack as number | undefined) ?? 0) >= 5);
+        const disabled = await call(t, 'GET', `/api/queues/%2F/${id}-q?disable_stats=true`);
+        const ranged = await call(t, 'GET', '/api/overview?lengths_age=60&lengths_incr=5&msg_rates_age=60&msg_rates_incr=5');
+        const connection = await call(t, 'GET', `/api/connections/${encodeURIComponent(name)}`);
+        const channelList = channels.body as { number: number; message_stats: Stats }[];
+        const moved = ['publish', 'confirm', 'deliver', 'deliver_get', 'ack', 'redeliver', 'get_empty', 'drop_unroutable', 'return_unroutable'];
+        return {
+          queue: statsOf(queue.body),
+          queueDepthRates: ['messages_details', 'messages_ready_details', 'messages_unacknowledged_details'].map((k) => typeof ((queue.body as Record<string, { rate?: unknown }>)[k]?.rate)),
+          idle: statsOf(idle.body),
+          exchange: statsOf(exchange.body),
+          publisher: channelList.find((c) => c.number === 1)!.message_stats,
+          consumer: channelList.find((c) => c.number === 2)!.message_stats,
+          vhostKeys: keys(statsOf(vhost.body)),
+          vhostDelta: delta(statsOf(vhost.body), vhostBefore, moved),
+          vhostDepthRates: ['messages_details', 'messages_ready_details', 'messages_unacknowledged_details', 'recv_oct_details', 'send_oct_details'].map((k) => typeof ((vhost.body as Record<string, { rate?: unknown }>)[k]?.rate)),
+          // disk_reads and disk_writes: RabbitMQ's message store counters, which Warren does not keep.
+          overviewKeys: keys(statsOf(overview.body)).filter((k) => !k.startsWith('disk_')),
+          overviewDelta: delta(statsOf(overview.body), overviewBefore, moved),
+          churnKeys: keys((overview.body as { churn_rates: unknown }).churn_rates),
+          queueTotalsKeys: keys((overview.body as { queue_totals: unknown }).queue_totals),
+          disabled: keys(disabled.body),
+          rangedStatus: ranged.status,
+          rangedPublish: (statsOf(ranged.body).publish_details as { rate: unknown }).rate,
+          connectionTraffic: ['recv_oct', 'recv_cnt', 'send_oct', 'send_cnt'].map((k) => typeof (connection.body as Record<string, unknown>)[k]).concat(
+            ['recv_oct_details', 'send_oct_details'].map((k) => typeof ((connection.body as Record<string, { rate?: unknown }>)[k]?.rate)),
+          ),
+        };
+      } finally {
+        await conn.close();
+      }
+    });
+    // Every counter has its {rate} (RabbitMQ adds samples with the range parameters; Warren answers the rate alone).
+    for (const stats of [w.queue, w.exchange, w.publisher, w.consumer]) {
+      for (const [key, value] of Object.entries(stats)) if (typeof value === 'number') expect(typeof (stats[`${key}_details`] as { rate: unknown }).rate, key).toBe('number');
+    }
+    expect(counts(w.queue)).toMatchObject({ publish: 5, deliver: 6, deliver_get: 6, ack: 5, redeliver: 1 });
+    expect(typeof w.rangedPublish).toBe('number');
+    const pick = (side: typeof w) => ({
+      ...side,
+      queue: counts(side.queue),
+      idle: counts(side.idle),
+      exchange: counts(side.exchange),
+      publisher: counts(side.publisher),
+      consumer: counts(side.consumer),
+      rangedPublish: null,
+    });
+    expect(pick(w)).toEqual(pick(r));
+  }, 90_000);
+
   // rabbitmqadmin ships with Debian's rabbitmq-server package (/usr/bin/rabbitmqadmin, Python 3).
   it.skipIf(!fs.existsSync(RABBITMQADMIN))('rabbitmqadmin: declare, publish, get, purge, list, delete, close connection', async () => {
     const [r, w] = await both(async (t, id) => {

@@ -147,6 +147,13 @@ describe.skipIf(skip)(label('web UI in a browser', browserDependency), () => {
     expect(await text('#listeners')).toContain(String(broker.port));
     expect(await text('#alarms')).toContain('none');
     expect(await page.$$eval('.chart > svg', (svgs) => svgs.length)).toBe(2);
+    // A fresh node's message_stats is {} (nothing moved yet): the rate chart draws publish, deliver and ack at 0.
+    const rates = await page.$$eval('.chart', (charts) => {
+      const chart = charts.find((c) => c.querySelector('h2')?.textContent === 'Message rates');
+      return { lines: chart?.querySelectorAll('polyline').length, text: (chart as HTMLElement | undefined)?.innerText };
+    });
+    expect(rates.lines).toBe(3);
+    expect(rates.text).not.toContain('No message statistics reported');
     expect(await page.evaluate(() => sessionStorage.getItem('warren.authorization'))).toBe(GUEST);
   }, 30_000);
 

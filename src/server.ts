@@ -292,7 +292,10 @@ function sampleStats(broker: Broker, connections: ReadonlySet<Connection>, now: 
   broker.stats.sample(now);
   for (const vhost of broker.vhosts.values()) {
     vhost.stats.sample(now);
-    for (const queue of vhost.queues.values()) queue.stats.sample(now);
+    for (const queue of vhost.queues.values()) {
+      queue.stats.sample(now);
+      queue.depthRates.sample(queue.messageCount, queue.unackedCount, now);
+    }
     for (const exchange of vhost.exchanges.values()) exchange.stats.sample(now);
   }
   for (const connection of connections) {

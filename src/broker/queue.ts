@@ -10,7 +10,7 @@ import { type QueueLimits, queueLimits, queueTypeOf } from './queue-arguments.js
 import { ConsumerOrder } from './queues/consumer-order.js';
 import { withDeliveryCount } from './queues/quorum.js';
 import { FifoReady, PriorityReady, type ReadyList } from './ready-list.js';
-import { MessageStats } from './stats.js';
+import { DepthRates, MessageStats } from './stats.js';
 
 /** A stored queue keeps at most this many ready messages in memory; the rest wait in the log. */
 const RESIDENT_MAX_MESSAGES = 20_000;
@@ -88,6 +88,8 @@ export class Queue {
   storedCount = 0;
   /** publish (enqueued), deliveries, gets and acks; the channel counts all but publish. */
   readonly stats = new MessageStats();
+  /** Its depth's rates, sampled with the counters. */
+  readonly depthRates = new DepthRates();
   /** Set when a consumer has ever subscribed: auto-delete applies only after that. */
   hadConsumer = false;
   deleted = false;

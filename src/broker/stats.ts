@@ -113,6 +113,46 @@ export class BrokerStats extends MessageStats {
     maxlen: { at_most_once: 0, disabled: 0 },
     delivery_limit: { at_most_once: 0, disabled: 0 },
   };
+  /** Opened and closed connections and channels, declared, created and deleted queues per second (RabbitMQ's churn_rates). */
+  readonly churnRates = { connectionsOpened: 0, connectionsClosed: 0, channelsOpened: 0, channelsClosed: 0, queuesDeclared: 0, queuesCreated: 0, queuesDeleted: 0 };
+  private readonly sampledChurn = { ...this.churnRates };
+  private churnSampledAt = 0;
+
+  override sample(now: number): void {
+    super.sample(now);
+    const seconds = (now - this.churnSampledAt) / 1000;
+    if (seconds <= 0) return;
+    const rates = this.churnRates;
+    const sampled = this.sampledChurn;
+    for (const name of Object.keys(rates) as (keyof typeof rates)[]) {
+      if (this.churnSampledAt !== 0) rates[name] = (this[name] - sampled[name]) / seconds;
+      sampled[name] = this[name];
+    }
+    this.churnSampledAt = now;
+  }
+}
+
+/**
+ * A queue's depth (ready and unacknowledged messages) per second over the last sampling period (RabbitMQ's
+ * messages_ready_details and messages_unacknowledged_details), from the depths the sampler reads.
+ */
+export class DepthRates {
+  ready = 0;
+  unacked = 0;
+  private sampledReady = 0;
+  private sampledUnacked = 0;
+  private sampledAt = 0;
+
+  sample(ready: number, unacked: number, now: number): void {
+    const seconds = (now - this.sampledAt) / 1000;
+    if (this.sampledAt !== 0 && seconds > 0) {
+      this.ready = (ready - this.sampledReady) / seconds;
+      this.unacked = (unacked - this.sampledUnacked) / seconds;
+    }
+    this.sampledReady = ready;
+    this.sampledUnacked = unacked;
+    this.sampledAt = now;
+  }
 }
 
 /** Every 5 s, as RabbitMQ's management agent (collect_statistics_interval). */

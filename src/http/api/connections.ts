@@ -6,6 +6,7 @@ import { tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type Route } from '../router.js';
 import { isAdministrator, isMonitor } from '../auth.js';
+import { CHANNEL_GROUPS, details, messageStatsField, statsDisabled } from './stats-json.js';
 import { listReply, listsVhost, notAuthorisedObject, objectReply, vhostOf, visibleVhostOf } from './common.js';
 
 /** A management user sees its own connections and channels; monitoring users and administrators see all. */
@@ -48,8 +49,8 @@ function unmapped(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-/** The fields of a connection RabbitMQ's tools read (traffic counters are not kept yet). */
-export function connectionJson(connection: Connection, context: ApiContext): ListItem {
+/** The fields of a connection RabbitMQ's tools read, with its traffic counters and rates unless `withStats` is false. */
+export function connectionJson(connection: Connection, context: ApiContext, withStats = true): ListItem {
   const { host, port, peerHost, peerPort } = peer(connection);
   const negotiated = connection.negotiated;
   const clientProperties = tableToJson(connection.clientProperties);
@@ -76,6 +77,18 @@ export function connectionJson(connection: Connection, context: ApiContext): Lis
     timeout: negotiated.heartbeat,
     connected_at: connection.connectedAt,
     client_properties: clientProperties,
+    ...(withStats ? trafficJson(connection) : {}),
+  };
+}
+
+function trafficJson(connection: Connection): ListItem {
+  return {
+    recv_oct: connection.recvOct,
+    recv_oct_details: details(connection.recvOctRate),
+    recv_cnt: connection.recvCnt,
+    send_oct: connection.sendOct,
+    send_oct_details: details(connection.sendOctRate),
+    send_cnt: connection.sendCnt,
   };
 }
 
@@ -88,7 +101,7 @@ function channelDetails(channel: Channel): ListItem {
   return { name: channelName(channel), number: channel.number, connection_name: channel.connection.name, peer_host: peerHost, peer_port: peerPort };
 }
 
-export function channelJson(channel: Channel, context: ApiContext): ListItem {
+export function channelJson(channel: Channel, context: ApiContext, withStats = true): ListItem {
   const { peerHost, peerPort } = peer(channel.connection);
   return {
     name: channelName(channel),
@@ -108,6 +121,7 @@ export function channelJson(channel: Channel, context: ApiContext): ListItem {
     messages_unconfirmed: channel.unconfirmedMessages,
     messages_uncommitted: channel.uncommittedMessages,
     acks_uncommitted: channel.uncommittedAcks,
+    ...(withStats ? messageStatsField(channel.stats, CHANNEL_GROUPS) : {}),
   };
 }
 
@@ -143,7 +157,7 @@ function listConnections(request: ApiRequest): ApiReply {
   if (params.vhost !== undefined) visibleVhostOf(request, params.vhost);
   const connections = openConnections(context).filter((c) => (params.vhost === undefined || c.vhost?.name === params.vhost) && ownedBy(request, c));
   return listReply(
-    connections.map((c) => connectionJson(c, context)),
+    connections.map((c) => connectionJson(c, context, !statsDisabled(request.query))),
     request,
   );
 }
@@ -155,7 +169,7 @@ function listChannels(request: ApiRequest): ApiReply {
     (c) => (params.vhost === undefined || c.connection.vhost?.name === params.vhost) && ownedBy(request, c.connection),
   );
   return listReply(
-    channels.map((c) => channelJson(c, context)),
+    channels.map((c) => channelJson(c, context, !statsDisabled(request.query))),
     request,
   );
 }
@@ -169,7 +183,7 @@ export const connectionRoutes: Route[] = [
       GET: (request) => {
         const connection = connectionNamed(request.context, request.params.name);
         requireConnectionAccess(request, connection, false);
-        return objectReply(connectionJson(connection, request.context), request);
+        return objectReply(connectionJson(connection, request.context, !statsDisabled(request.query)), request);
       },
       DELETE: (request) => {
         const { context, params, headers } = request;
@@ -190,7 +204,7 @@ export const connectionRoutes: Route[] = [
         const connection = connectionNamed(request.context, request.params.name);
         requireConnectionAccess(request, connection, false);
         return listReply(
-          [...connection.channels.values()].map((c) => channelJson(c, request.context)),
+          [...connection.channels.values()].map((c) => channelJson(c, request.context, !statsDisabled(request.query))),
           request,
         );
       },
@@ -205,7 +219,7 @@ export const connectionRoutes: Route[] = [
         const channel = openChannels(request.context).find((c) => channelName(c) === request.params.name);
         if (channel === undefined) throw objectNotFound();
         requireConnectionAccess(request, channel.connection, false);
-        return objectReply(channelJson(channel, request.context), request);
+        return objectReply(channelJson(channel, request.context, !statsDisabled(request.query)), request);
       },
     },
   },

@@ -5,11 +5,12 @@ import { encodeProperties } from '../../protocol/methods.generated.js';
 import { jsonToProperties, jsonToTable, tableToJson } from '../format.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, badRequest, objectNotFound, type Route } from '../router.js';
+import { EXCHANGE_GROUPS, messageStatsField, statsDisabled } from './stats-json.js';
 import { bindingJson, exchangeNameInPath, sortedBindings } from './bindings.js';
 import { accessOf, visibleVhostOf, bodyObject, booleanField, requireKeys, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostsIn } from './common.js';
 
-/** An exchange's fields (message_stats are not counted yet, so they are left out). */
-export function exchangeJson(exchange: Exchange): ListItem {
+/** An exchange's fields, with message_stats (publish_in, publish_out) once it was published to unless `withStats` is false. */
+export function exchangeJson(exchange: Exchange, withStats = true): ListItem {
   return {
     name: exchange.name,
     vhost: exchange.vhost,
@@ -20,6 +21,7 @@ export function exchangeJson(exchange: Exchange): ListItem {
     arguments: tableToJson(exchange.options.arguments),
     // RabbitMQ shows the policy of an exchange only when one applies.
     ...(exchange.policy === undefined ? {} : { policy: exchange.policy.name }),
+    ...(withStats ? messageStatsField(exchange.stats, EXCHANGE_GROUPS) : {}),
   };
 }
 
@@ -87,12 +89,12 @@ function publish(request: ApiRequest): ApiReply {
 }
 
 export const exchangeRoutes: Route[] = [
-  { pattern: 'exchanges', handlers: { GET: (request) => listReply(vhostsIn(request).flatMap((v) => [...v.exchanges.values()].map(exchangeJson)), request) } },
-  { pattern: 'exchanges/:vhost', handlers: { GET: (request) => listReply(vhostsIn(request).flatMap((v) => [...v.exchanges.values()].map(exchangeJson)), request) } },
+  { pattern: 'exchanges', handlers: { GET: (request) => listReply(vhostsIn(request).flatMap((v) => [...v.exchanges.values()].map((e) => exchangeJson(e, !statsDisabled(request.query)))), request) } },
+  { pattern: 'exchanges/:vhost', handlers: { GET: (request) => listReply(vhostsIn(request).flatMap((v) => [...v.exchanges.values()].map((e) => exchangeJson(e, !statsDisabled(request.query)))), request) } },
   {
     pattern: 'exchanges/:vhost/:name',
     handlers: {
-      GET: (request) => objectReply({ ...exchangeJson(exchangeOf(request)), incoming: [], outgoing: [] }, request),
+      GET: (request) => objectReply({ ...exchangeJson(exchangeOf(request), !statsDisabled(request.query)), incoming: [], outgoing: [] }, request),
       PUT: declare,
       DELETE: remove,
     },

@@ -6,6 +6,7 @@ import { type ApiContext, type ApiReply, type ApiRequest, objectNotFound, type R
 import { bodyObject, listReply, objectReply, requireAdministrator, requireMonitor, vhostOf, visibleVhosts, whenStored } from './common.js';
 import { isMonitor } from '../auth.js';
 import { openConnections } from './connections.js';
+import { CHANNEL_GROUPS, churnRatesJson, depthJson, details, messageStatsField, messageStatsJson, statsDisabled } from './stats-json.js';
 
 const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
   name,
@@ -16,16 +17,48 @@ const EXCHANGE_TYPES = ['direct', 'fanout', 'headers', 'topic'].map((name) => ({
 /** The RabbitMQ release whose API this one follows; tools branch on rabbitmq_version. */
 export const RABBITMQ_VERSION = '3.10.8';
 
-function messageTotals(vhosts: Iterable<VHost>): { messages: number; messages_ready: number; messages_unacknowledged: number } {
+/** messages, messages_ready, messages_unacknowledged over the vhosts' queues, with their rates when `withStats`. */
+function messageTotals(vhosts: Iterable<VHost>, withStats: boolean): ListItem {
   let ready = 0;
   let unacked = 0;
+  const rates = { ready: 0, unacked: 0 };
   for (const vhost of vhosts) {
     for (const queue of vhost.queues.values()) {
       ready += queue.messageCount;
       unacked += queue.unackedCount;
+      rates.ready += queue.depthRates.ready;
+      rates.unacked += queue.depthRates.unacked;
     }
   }
-  return { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked };
+  return depthJson(ready, unacked, withStats ? rates : undefined);
+}
+
+/** The overview's message_stats: the node's for a monitoring user, the sum of its vhosts' for another. */
+function overviewMessageStats(request: ApiRequest, monitor: boolean, vhosts: VHost[]): ListItem {
+  if (monitor) return messageStatsJson(request.context.broker.stats, CHANNEL_GROUPS) ?? {};
+  const sum: ListItem = {};
+  for (const vhost of vhosts) {
+    for (const [key, value] of Object.entries(messageStatsJson(vhost.stats, CHANNEL_GROUPS) ?? {})) {
+      const before = sum[key];
+      if (typeof value === 'number') sum[key] = (typeof before === 'number' ? before : 0) + value;
+      else sum[key] = details(((before as { rate: number } | undefined)?.rate ?? 0) + (value as { rate: number }).rate);
+    }
+  }
+  return Object.fromEntries(Object.entries(sum).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** A vhost's traffic: its connections' byte counters and rates (RabbitMQ's vhost recv_oct, send_oct), when it has any. */
+function vhostTraffic(vhost: VHost, context: ApiContext): ListItem {
+  const connections = openConnections(context).filter((c) => c.vhost === vhost);
+  if (connections.length === 0) return {};
+  let recvOct = 0, sendOct = 0, recvRate = 0, sendRate = 0;
+  for (const c of connections) {
+    recvOct += c.recvOct;
+    sendOct += c.sendOct;
+    recvRate += c.recvOctRate;
+    sendRate += c.sendOctRate;
+  }
+  return { recv_oct: recvOct, recv_oct_details: details(recvRate), send_oct: sendOct, send_oct_details: details(sendRate) };
 }
 
 function listenersJson(context: ApiContext): ListItem[] {
@@ -39,14 +72,14 @@ function listenersJson(context: ApiContext): ListItem[] {
 }
 
 /**
- * GET /api/overview: totals, listeners and identity (message_stats and churn
- * rates are not counted yet, so left out). As in RabbitMQ, a user without
+ * GET /api/overview: totals, statistics, listeners and identity. As in RabbitMQ, a user without
  * the monitoring tag gets the totals of its own vhosts and connections, and
  * no node, listeners or contexts.
  */
 function overview(request: ApiRequest): ListItem {
   const { context, user } = request;
   const monitor = isMonitor(user);
+  const withStats = !statsDisabled(request.query);
   const vhosts = monitor ? [...context.broker.vhosts.values()] : visibleVhosts(request);
   const connections = openConnections(context).filter((c) => monitor || c.user?.name === user.name);
   const channels = connections.flatMap((connection) => [...connection.channels.values()]);
@@ -75,7 +108,8 @@ function overview(request: ApiRequest): ListItem {
     erlang_full_version: `Node.js ${process.version}`,
     disable_stats: false,
     enable_queue_totals: false,
-    queue_totals: messageTotals(vhosts),
+    ...(withStats ? { message_stats: overviewMessageStats(request, monitor, vhosts), churn_rates: churnRatesJson(context.broker.stats) } : {}),
+    queue_totals: messageTotals(vhosts, withStats),
     object_totals: {
       channels: channels.length,
       connections: connections.length,
@@ -121,7 +155,7 @@ function nodeJson(context: ApiContext): ListItem {
   };
 }
 
-function vhostJson(vhost: VHost, context: ApiContext): ListItem {
+function vhostJson(vhost: VHost, context: ApiContext, withStats: boolean): ListItem {
   const { tags, defaultQueueType } = vhost.metadata;
   // RabbitMQ creates / with this description; Warren's / has it unless one was set.
   const description = vhost.metadata.description === '' && vhost.name === '/' ? 'Default virtual host' : vhost.metadata.description;
@@ -135,7 +169,8 @@ function vhostJson(vhost: VHost, context: ApiContext): ListItem {
     metadata: { description, tags: [...tags], ...(queueType === 'undefined' ? {} : { default_queue_type: queueType }) },
     tracing: false,
     cluster_state: { [context.nodeName]: 'running' },
-    ...messageTotals([vhost]),
+    ...messageTotals([vhost], withStats),
+    ...(withStats ? { ...messageStatsField(vhost.stats, CHANNEL_GROUPS), ...vhostTraffic(vhost, context) } : {}),
   };
 }
 
@@ -169,14 +204,14 @@ export const overviewRoutes: Route[] = [
       },
     },
   },
-  { pattern: 'vhosts', handlers: { GET: (request: ApiRequest) => listReply(visibleVhosts(request).map((v) => vhostJson(v, request.context)), request) } },
+  { pattern: 'vhosts', handlers: { GET: (request: ApiRequest) => listReply(visibleVhosts(request).map((v) => vhostJson(v, request.context, !statsDisabled(request.query))), request) } },
   {
     pattern: 'vhosts/:vhost',
     handlers: {
       // RabbitMQ shows one vhost to administrators only (its list shows each user its own).
       GET: (request) => {
         requireAdministrator(request);
-        return objectReply(vhostJson(vhostOf(request.context, request.params.vhost), request.context), request);
+        return objectReply(vhostJson(vhostOf(request.context, request.params.vhost), request.context, !statsDisabled(request.query)), request);
       },
       PUT: putVhost,
       DELETE: (request) => {

@@ -9,9 +9,11 @@ import { type ApiContext, type ApiReply, type ApiRequest, badRequest, objectNotF
 import { queueBindings } from './bindings.js';
 import { accessOf, visibleVhostOf, bodyObject, booleanField, requireKeys, HTTP_OWNER, listReply, objectReply, whenStored, channelRefusal, vhostAccessRefused, vhostForAction, vhostNotFound, vhostsIn } from './common.js';
 import { consumerItems } from './connections.js';
+import { depthJson, messageStatsField, QUEUE_GROUPS, statsDisabled } from './stats-json.js';
 
-/** A queue's fields: its settings and depths (message_stats and byte counts are not kept yet, so they are left out). */
-export function queueJson(queue: Queue, context: ApiContext): ListItem {
+/** A queue's fields: its settings, depths with their rates and message_stats (byte counts are left out); its record alone when `withStats` is false. */
+export function queueJson(queue: Queue, context: ApiContext, withStats = true): ListItem {
+  if (!withStats) return queueRecordJson(queue, context);
   const exclusiveConsumer = queue.hasExclusiveConsumer() ? queue.consumers[0].tag : null;
   const activeConsumer = queue.limits.singleActiveConsumer && queue.consumers.length > 0 ? queue.consumers[0].tag : null;
   if (queue.type === 'quorum') {
@@ -22,6 +24,21 @@ export function queueJson(queue: Queue, context: ApiContext): ListItem {
     return { ...common, type: 'quorum', leader: node, members: [node], online: [node], single_active_consumer_ctag: activeConsumer };
   }
   return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer);
+}
+
+/** With disable_stats=true RabbitMQ answers from the queue's record alone: no depths, consumers or policies (measured). */
+function queueRecordJson(queue: Queue, context: ApiContext): ListItem {
+  return {
+    name: queue.name,
+    vhost: queue.vhost,
+    type: queue.type === 'quorum' ? 'quorum' : 'classic',
+    durable: queue.options.durable,
+    auto_delete: queue.options.autoDelete,
+    exclusive: queue.options.exclusive,
+    arguments: tableToJson(queue.options.arguments),
+    node: context.nodeName,
+    state: 'running',
+  };
 }
 
 function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: string | null, activeConsumer: string | null): ListItem {
@@ -41,9 +58,8 @@ function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: 
     consumers: queue.consumerCount,
     exclusive_consumer_tag: exclusiveConsumer,
     single_active_consumer_tag: activeConsumer,
-    messages: queue.messageCount + queue.unackedCount,
-    messages_ready: queue.messageCount,
-    messages_unacknowledged: queue.unackedCount,
+    ...depthJson(queue.messageCount, queue.unackedCount, queue.depthRates),
+    ...messageStatsField(queue.stats, QUEUE_GROUPS),
   };
 }
 
@@ -55,7 +71,7 @@ function queueOf(request: ApiRequest): Queue {
 
 function listQueues(request: ApiRequest): ApiReply {
   return listReply(
-    vhostsIn(request).flatMap((vhost) => [...vhost.queues.values()].map((q) => queueJson(q, request.context))),
+    vhostsIn(request).flatMap((vhost) => [...vhost.queues.values()].map((q) => queueJson(q, request.context, !statsDisabled(request.query)))),
     request,
   );
 }
@@ -205,11 +221,12 @@ export const queueRoutes: Route[] = [
     handlers: {
       GET: (request) => {
         const queue = queueOf(request);
+        if (statsDisabled(request.query)) return objectReply(queueRecordJson(queue, request.context), request);
         const consumers = consumerItems(request.context).filter((c) => {
           const q = c.queue as { name: string; vhost: string };
           return q.name === queue.name && q.vhost === queue.vhost;
         });
-        return objectReply({ ...queueJson(queue, request.context), consumer_details: consumers, incoming: [], deliveries: [] }, request);
+        return objectReply({ ...queueJson(queue, request.context, !statsDisabled(request.query)), consumer_details: consumers, incoming: [], deliveries: [] }, request);
       },
       PUT: declare,
       DELETE: remove,

@@ -20,10 +20,12 @@ const RATE_SERIES = [
 /**
  * Rates per second: message_stats' own `_details.rate` when the broker
  * reports it, else the counters' change since the last sample; null when the
- * broker counts no message statistics.
+ * broker counts no message statistics (no message_stats, as with
+ * disable_stats). A counter that never moved is left out of message_stats: 0.
  */
 function rate(stats, previous, key, seconds) {
-  if (!stats || typeof stats[key] !== 'number') return null;
+  if (!stats) return null;
+  if (typeof stats[key] !== 'number') return 0;
   const details = stats[`${key}_details`];
   if (details && typeof details.rate === 'number') return details.rate;
   const before = previous?.stats?.[key];
