@@ -361,7 +361,8 @@ export function commandLine(argv: readonly string[]): Argv {
       defaultDescription: spec.shownDefault,
     });
   }
-  return parser;
+  // yargs reads --no-management as management=false.
+  return parser.option('management', { type: 'boolean', describe: '--no-management turns the management API off (as --management-port off)' });
 }
 
 export interface ResolvedConfig {
@@ -414,6 +415,7 @@ export function resolveConfig(
   }
   config = applySettings(config, fromEnv.settings);
   config = applySettings(config, fromFlags.settings);
+  if (flags.management === false) config = applySettings(config, { managementPort: -1 });
   checkCombination(config);
   return { config, warnings };
 }

@@ -99,6 +99,13 @@ describe('precedence', () => {
     expect(resolveConfig([], { WARREN_LOOPBACK_USERS: '' }).config.loopbackUsers).toEqual([]);
   });
 
+  it('--no-management turns the management API off, over the file and the environment', () => {
+    const readFile = files({ 'm.conf': 'management.tcp.port = 15673\n' });
+    expect(resolveConfig(['--config', 'm.conf'], {}, readFile).config.managementPort).toBe(15673);
+    expect(resolveConfig(['--config', 'm.conf', '--no-management'], { WARREN_MANAGEMENT_PORT: '15674' }, readFile).config.managementPort).toBe(-1);
+    expect(resolveConfig(['--management'], {}).config.managementPort).toBe(DEFAULT_CONFIG.managementPort);
+  });
+
   it('metrics port: prometheus.tcp.port in the file, off/-1 or 0 (a free port) from flags, nothing else negative', () => {
     expect(DEFAULT_CONFIG.metricsPort).toBe(15692);
     const readFile = files({ 'p.conf': 'prometheus.tcp.port = 9419\n' });
