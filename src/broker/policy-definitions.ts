@@ -44,7 +44,8 @@ export function exportPolicies(broker: Broker): { policies: PolicyDocument[]; pa
   return { policies, parameters };
 }
 
-function policyDocument(policy: Policy): PolicyDocument {
+/** A policy as definitions (and the management API) show it. */
+export function policyDocument(policy: Policy): PolicyDocument {
   return {
     vhost: policy.vhost,
     name: policy.name,

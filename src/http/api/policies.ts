@@ -1,4 +1,5 @@
 import { type Policy, PolicyValidationError } from '../../broker/access/policies.js';
+import { policyDocument } from '../../broker/policy-definitions.js';
 import type { VHost } from '../../broker/vhost.js';
 import type { ListItem } from '../list-query.js';
 import { type ApiReply, type ApiRequest, badRequest, objectNotFound, type Route } from '../router.js';
@@ -14,14 +15,7 @@ import { bodyObject, requireKeys, listReply, objectReply, requireAdministrator, 
 type Kind = 'policies' | 'operator-policies';
 
 export function policyJson(policy: Policy): ListItem {
-  return {
-    vhost: policy.vhost,
-    name: policy.name,
-    pattern: policy.pattern,
-    'apply-to': policy.applyTo,
-    definition: { ...policy.definition },
-    priority: policy.priority,
-  };
+  return { ...policyDocument(policy) };
 }
 
 const tableOf = (vhost: VHost, kind: Kind) => (kind === 'policies' ? vhost.policies : vhost.operatorPolicies);
