@@ -11,11 +11,11 @@ import { globalQosRefused } from '../broker/queues/quorum.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
-import { decodeProperties, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
-import { basicPropertiesDecode } from '../protocol/property-check.js';
+import { encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
+import { PublishContent } from './content.js';
 
 /** An unacked delivery: what an ack, nack or reject settles. */
 class Delivery {
@@ -64,16 +64,6 @@ class ChannelConsumer implements Consumer {
   }
 }
 
-interface PendingPublish {
-  exchange: string;
-  routingKey: string;
-  mandatory: boolean;
-  rawProperties: Buffer | undefined;
-  bodySize: number;
-  received: number;
-  parts: Buffer[];
-}
-
 interface TxAck {
   kind: 'ack' | 'nack';
   tag: number;
@@ -81,9 +71,10 @@ interface TxAck {
   requeue: boolean;
 }
 
-/** One AMQP channel: its methods, content assembly, consumers, unacked deliveries and confirms. */
 /** Input held back while a basic.get waits for its queue to read a message back from the log. */
 type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
+
+/** One AMQP channel: its methods, consumers, unacked deliveries and transactions; the content of a publish and its confirms have their own modules. */
 
 export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink {
   readonly consumers = new Map<string, ChannelConsumer>();
@@ -95,7 +86,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private consumerPrefetch = 0;
   /** basic.qos global=true: one window shared by the channel's consumers. */
   globalPrefetch = 0;
-  private pending: PendingPublish | undefined;
+  private readonly content = new PublishContent();
   private lastQueueName: string | undefined;
   /** The channel's direct reply-to consumer: its tag and the address replies go to. */
   private replyTo: { tag: string; address: string } | undefined;
@@ -206,7 +197,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       else if (method.id === M.CHANNEL_CLOSE) this.reply(M.CHANNEL_CLOSE_OK, {});
       return;
     }
-    if (this.pending !== undefined) {
+    if (this.content.active) {
       throw AmqpError.connection(
         ReplyCode.UNEXPECTED_FRAME,
         'expected content header for class 60, got non content header frame instead',
@@ -245,31 +236,18 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       return;
     }
     if (this.awaitingCloseOk) return;
-    const pending = this.pending;
-    if (pending === undefined || pending.rawProperties !== undefined) {
-      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
+    let complete: boolean;
+    try {
+      complete = this.content.header(payload, this.connection.settings.maxMessageSize);
+    } catch (error) {
+      // Too large a message closes the channel; a bad frame, the connection.
+      if (error instanceof AmqpError && error.scope === 'channel') {
+        this.fail(error);
+        return;
+      }
+      throw error;
     }
-    if (payload.length < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
-    const classId = payload.readUInt16BE(0);
-    if (classId !== M.CLASS_BASIC) {
-      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
-    }
-    const rawProperties = payload.subarray(12);
-    if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
-    // Exact below 2^53, which is far above any limit; the text below prints the exact value.
-    const bodySize = payload.readUInt32BE(4) * 0x1_0000_0000 + payload.readUInt32BE(8);
-    pending.rawProperties = rawProperties;
-    pending.bodySize = bodySize;
-    const limit = this.connection.settings.maxMessageSize;
-    if (bodySize > limit) {
-      this.pending = undefined;
-      const exactSize = payload.readBigUInt64BE(4).toString();
-      this.fail(
-        AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `message size ${exactSize} is larger than configured max size ${limit}`, 60, 40),
-      );
-      return;
-    }
-    if (bodySize === 0) this.completePublish(pending);
+    if (complete) this.completePublish();
   }
 
   onContentBody(payload: Buffer): void {
@@ -278,19 +256,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       return;
     }
     if (this.awaitingCloseOk) return;
-    const pending = this.pending;
-    if (pending === undefined || pending.rawProperties === undefined) {
-      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
-    }
-    pending.received += payload.length;
-    if (pending.received > pending.bodySize) {
-      throw AmqpError.connection(
-        ReplyCode.FRAME_ERROR,
-        `content body exceeds the declared size ${pending.bodySize}`,
-      );
-    }
-    pending.parts.push(payload);
-    if (pending.received === pending.bodySize) this.completePublish(pending);
+    if (this.content.body(payload)) this.completePublish();
   }
 
   private handle(method: IncomingMethod): void {
@@ -298,15 +264,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       case M.BASIC_PUBLISH: {
         const a = method.args;
         if (a.immediate) throw AmqpError.connection(ReplyCode.NOT_IMPLEMENTED, 'immediate=true', 60, 40);
-        this.pending = {
-          exchange: a.exchange,
-          routingKey: a.routingKey,
-          mandatory: a.mandatory,
-          rawProperties: undefined,
-          bodySize: 0,
-          received: 0,
-          parts: [],
-        };
+        this.content.start(a.exchange, a.routingKey, a.mandatory);
         return;
       }
       case M.BASIC_ACK:
@@ -557,15 +515,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   // ---- publishing -------------------------------------------------------------
 
-  private completePublish(pending: PendingPublish): void {
-    this.pending = undefined;
-    const parts = pending.parts;
-    const body = parts.length === 1 ? parts[0] : parts.length === 0 ? EMPTY : parts;
-    let message = new Message(pending.exchange, pending.routingKey, pending.rawProperties as Buffer, body, pending.bodySize);
+  private completePublish(): void {
+    const content = this.content;
+    const mandatory = content.mandatory;
+    const bodySize = content.bodySize;
+    const body = content.takeBody();
+    let message = new Message(content.exchange, content.routingKey, content.rawProperties as Buffer, body, bodySize);
     if (this.replyTo !== undefined && message.properties.replyTo === DIRECT_REPLY_QUEUE) {
       // A request from a direct reply-to client: tell the server where to reply.
       const properties = encodeProperties({ ...message.properties, replyTo: this.replyTo.address });
-      message = new Message(message.exchange, message.routingKey, properties, body, pending.bodySize);
+      message = new Message(message.exchange, message.routingKey, properties, body, bodySize);
     }
     try {
       this.checkPublish(message);
@@ -582,10 +541,10 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         if (message.exchange !== '' && !this.vhost.exchanges.has(message.exchange)) {
           throw AmqpError.channel(ReplyCode.NOT_FOUND, `no exchange '${message.exchange}' in vhost '${this.vhost.name}'`, 60, 40);
         }
-        this.txPublishes.push({ message, mandatory: pending.mandatory, extraKeys });
+        this.txPublishes.push({ message, mandatory, extraKeys });
         return;
       }
-      this.route(message, pending.mandatory, extraKeys);
+      this.route(message, mandatory, extraKeys);
     } catch (error) {
       if (error instanceof AmqpError && error.scope === 'channel') {
         error.classId = 60;
@@ -1015,7 +974,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.pending = undefined;
+    this.content.clear();
     this.parked = undefined;
     this.heldReply = undefined;
     this.stopReplyConsumer();
@@ -1033,8 +992,6 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-
 function requeueByQueue(deliveries: readonly Delivery[]): void {
   if (deliveries.length === 0) return;
   const byQueue = new Map<Queue, QueueEntry[]>();
@@ -1044,20 +1001,4 @@ function requeueByQueue(deliveries: readonly Delivery[]): void {
     entries.push(delivery.entry);
   }
   for (const [queue, entries] of byQueue) queue.requeue(entries);
-}
-
-/**
- * RabbitMQ's answer to a content header whose properties do not decode:
- * connection.close 541 with the bare text INTERNAL_ERROR. The log gets why.
- */
-function undecodableProperties(raw: Buffer): AmqpError {
-  let why = 'basic properties do not decode';
-  try {
-    decodeProperties(raw);
-  } catch (error) {
-    if (error instanceof Error) why = error.message;
-  }
-  const error = AmqpError.connection(ReplyCode.INTERNAL_ERROR, `content header refused: ${why}`);
-  error.nameOnly = true;
-  return error;
 }
