@@ -16,6 +16,7 @@ import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
 import { PublishContent } from './content.js';
+import { Transaction, type TxAck } from './transactions.js';
 
 /** An unacked delivery: what an ack, nack or reject settles. */
 class Delivery {
@@ -64,17 +65,10 @@ class ChannelConsumer implements Consumer {
   }
 }
 
-interface TxAck {
-  kind: 'ack' | 'nack';
-  tag: number;
-  multiple: boolean;
-  requeue: boolean;
-}
-
 /** Input held back while a basic.get waits for its queue to read a message back from the log. */
 type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
 
-/** One AMQP channel: its methods, consumers, unacked deliveries and transactions; the content of a publish and its confirms have their own modules. */
+/** One AMQP channel: its methods, consumers and unacked deliveries; a publish's content, confirms and transactions have their own modules. */
 
 export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink {
   readonly consumers = new Map<string, ChannelConsumer>();
@@ -94,9 +88,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private confirms: PublisherConfirms | undefined;
   /** In the connection's list of channels with confirms to send at the next flush. */
   private confirmsQueued = false;
-  private txMode = false;
-  private txPublishes: { message: Message; mandatory: boolean; extraKeys: readonly string[] | null }[] = [];
-  private txAcks: TxAck[] = [];
+  /** Set by tx.select. */
+  private transaction: Transaction | undefined;
   awaitingCloseOk = false;
   private released = false;
   /**
@@ -156,7 +149,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   get transactional(): boolean {
-    return this.txMode;
+    return this.transaction !== undefined;
   }
 
   get unackedMessages(): number {
@@ -168,11 +161,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   get uncommittedMessages(): number {
-    return this.txPublishes.length;
+    return this.transaction === undefined ? 0 : this.transaction.uncommittedMessages;
   }
 
   get uncommittedAcks(): number {
-    return this.txAcks.length;
+    return this.transaction === undefined ? 0 : this.transaction.uncommittedAcks;
   }
 
   /** basic.qos global=false: the prefetch of consumers subscribed from now on. */
@@ -390,23 +383,22 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         return;
       }
       case M.CONFIRM_SELECT: {
-        if (this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from tx to confirm mode');
+        if (this.transaction !== undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from tx to confirm mode');
         this.confirms ??= new PublisherConfirms(this);
         if (!method.args.nowait) this.reply(M.CONFIRM_SELECT_OK, {});
         return;
       }
       case M.TX_SELECT: {
         if (this.confirms !== undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from confirm to tx mode');
-        this.txMode = true;
+        this.transaction ??= new Transaction();
         this.reply(M.TX_SELECT_OK, {});
         return;
       }
       case M.TX_COMMIT: {
-        if (!this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
-        const publishes = this.txPublishes;
-        const acks = this.txAcks;
-        this.txPublishes = [];
-        this.txAcks = [];
+        const transaction = this.transaction;
+        if (transaction === undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
+        const publishes = transaction.takePublishes();
+        const acks = transaction.takeAcks();
         let ticket = 0;
         for (const { message, mandatory, extraKeys } of publishes) {
           this.route(message, mandatory, extraKeys);
@@ -426,9 +418,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         return;
       }
       case M.TX_ROLLBACK: {
-        if (!this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
-        this.txPublishes = [];
-        this.txAcks = [];
+        if (this.transaction === undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
+        this.transaction.rollback();
         this.reply(M.TX_ROLLBACK_OK, {});
         return;
       }
@@ -536,12 +527,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         message = selected.message;
         extraKeys = selected.keys;
       }
-      if (this.txMode) {
+      const transaction = this.transaction;
+      if (transaction !== undefined) {
         // The exchange must exist now even though routing waits for the commit.
         if (message.exchange !== '' && !this.vhost.exchanges.has(message.exchange)) {
           throw AmqpError.channel(ReplyCode.NOT_FOUND, `no exchange '${message.exchange}' in vhost '${this.vhost.name}'`, 60, 40);
         }
-        this.txPublishes.push({ message, mandatory, extraKeys });
+        transaction.publish(message, mandatory, extraKeys);
         return;
       }
       this.route(message, mandatory, extraKeys);
@@ -877,9 +869,10 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   // ---- acks -------------------------------------------------------------------
 
   private settleOrDefer(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
-    if (this.txMode) {
+    const transaction = this.transaction;
+    if (transaction !== undefined) {
       this.checkTag(tag, multiple);
-      this.txAcks.push({ kind, tag, multiple, requeue });
+      transaction.ack(kind, tag, multiple, requeue);
       return;
     }
     this.settle(kind, tag, multiple, requeue);
