@@ -16,21 +16,11 @@ import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
 import { PublishContent } from './content.js';
+import { type Delivery, requeueByQueue, UnackedDeliveries } from './deliveries.js';
 import { Transaction, type TxAck } from './transactions.js';
 
-/** An unacked delivery: what an ack, nack or reject settles. */
-class Delivery {
-  constructor(
-    readonly tag: number,
-    readonly queue: Queue,
-    readonly entry: QueueEntry,
-    /** null for basic.get. */
-    readonly consumer: ChannelConsumer | null,
-  ) {}
-}
-
 /** A basic.consume subscription as the queue sees it. */
-class ChannelConsumer implements Consumer {
+export class ChannelConsumer implements Consumer {
   unacked = 0;
 
   constructor(
@@ -49,7 +39,7 @@ class ChannelConsumer implements Consumer {
     if (!channel.deliveriesFlowing()) return false;
     if (this.noAck) return true;
     if (this.prefetch !== 0 && this.unacked >= this.prefetch) return false;
-    return channel.globalPrefetch === 0 || channel.unackedByConsumers < channel.globalPrefetch;
+    return channel.globalPrefetch === 0 || channel.unacked.byConsumers < channel.globalPrefetch;
   }
 
   deliver(queue: Queue, entry: QueueEntry, message: Message): void {
@@ -68,13 +58,15 @@ class ChannelConsumer implements Consumer {
 /** Input held back while a basic.get waits for its queue to read a message back from the log. */
 type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
 
-/** One AMQP channel: its methods, consumers and unacked deliveries; a publish's content, confirms and transactions have their own modules. */
+/**
+ * One AMQP channel: its method dispatch and state (open, waiting, closing),
+ * consumers, acks and replies; a publish's content, the unacked deliveries,
+ * confirms and transactions have their own modules.
+ */
 
 export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink {
   readonly consumers = new Map<string, ChannelConsumer>();
-  /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
-  private readonly unacked = new Map<number, Delivery>();
-  unackedByConsumers = 0;
+  readonly unacked = new UnackedDeliveries();
   private nextDeliveryTag = 1;
   /** basic.qos global=false: the window given to consumers created from now on. */
   private consumerPrefetch = 0;
@@ -764,9 +756,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   deliver(consumer: ChannelConsumer, queue: Queue, entry: QueueEntry, message: Message): void {
     const tag = this.nextDeliveryTag++;
     if (!consumer.noAck) {
-      this.unacked.set(tag, new Delivery(tag, queue, entry, consumer));
-      consumer.unacked++;
-      this.unackedByConsumers++;
+      this.unacked.add(tag, queue, entry, consumer);
       this.stats.deliver++;
       this.vhostStats.deliver++;
       this.brokerStats.deliver++;
@@ -812,7 +802,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     }
     const tag = this.nextDeliveryTag++;
     if (!noAck) {
-      this.unacked.set(tag, new Delivery(tag, queue, entry, null));
+      this.unacked.add(tag, queue, entry, null);
       this.stats.get++;
       this.vhostStats.get++;
       this.brokerStats.get++;
@@ -871,24 +861,18 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private settleOrDefer(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
     const transaction = this.transaction;
     if (transaction !== undefined) {
-      this.checkTag(tag, multiple);
+      this.unacked.check(tag, multiple);
       transaction.ack(kind, tag, multiple, requeue);
       return;
     }
     this.settle(kind, tag, multiple, requeue);
   }
 
-  private checkTag(tag: number, multiple: boolean): void {
-    if (tag === 0 && multiple) return;
-    if (!this.unacked.has(tag)) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
-  }
-
   /** ack, nack or reject: single acks (the common case) allocate nothing. */
   private settle(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
-    this.checkTag(tag, multiple);
+    this.unacked.check(tag, multiple);
     if (!multiple) {
-      const delivery = this.unacked.get(tag) as Delivery;
-      this.forget(delivery);
+      const delivery = this.unacked.take(tag);
       if (kind === 'nack' && requeue) delivery.queue.requeue([delivery.entry]);
       else this.finish(delivery, kind);
       const consumer = delivery.consumer;
@@ -899,12 +883,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       this.resumeDeliveries();
       return;
     }
-    const settled: Delivery[] = [];
-    for (const delivery of this.unacked.values()) {
-      if (tag !== 0 && delivery.tag > tag) break;
-      settled.push(delivery);
-    }
-    for (const delivery of settled) this.forget(delivery);
+    const settled = this.unacked.takeUpTo(tag);
     if (kind === 'nack' && requeue) requeueByQueue(settled);
     else for (const delivery of settled) this.finish(delivery, kind);
     this.resumeDeliveries();
@@ -924,19 +903,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     queue.stats.ack++;
   }
 
-  private forget(delivery: Delivery): void {
-    this.unacked.delete(delivery.tag);
-    const consumer = delivery.consumer;
-    if (consumer !== null) {
-      consumer.unacked--;
-      this.unackedByConsumers--;
-    }
-  }
-
   private requeueAll(): void {
-    const all = [...this.unacked.values()];
-    for (const delivery of all) this.forget(delivery);
-    requeueByQueue(all);
+    requeueByQueue(this.unacked.takeAll());
   }
 
   // ---- closing ----------------------------------------------------------------
@@ -983,15 +951,4 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     encodeMethod(this.connection.writer, this.number, id, args);
     this.connection.scheduleFlush();
   }
-}
-
-function requeueByQueue(deliveries: readonly Delivery[]): void {
-  if (deliveries.length === 0) return;
-  const byQueue = new Map<Queue, QueueEntry[]>();
-  for (const delivery of deliveries) {
-    let entries = byQueue.get(delivery.queue);
-    if (entries === undefined) byQueue.set(delivery.queue, (entries = []));
-    entries.push(delivery.entry);
-  }
-  for (const [queue, entries] of byQueue) queue.requeue(entries);
 }
