@@ -16,6 +16,8 @@
  *   a Message, routed to nothing and dropped.
  */
 import Benchmark from 'benchmark';
+import { Access, PermissionTable } from '../src/broker/access/permissions.js';
+import { BrokerStats } from '../src/broker/stats.js';
 import { VHost } from '../src/broker/vhost.js';
 import { DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_HEADER, FRAME_METHOD } from '../src/protocol/constants.js';
 import { FrameReader, type FrameSink } from '../src/protocol/frame-reader.js';
@@ -185,6 +187,8 @@ for (const bodySize of [100, 1024]) {
   const vhost = new VHost('/');
   const fakeConnection = {
     vhost,
+    broker: { stats: new BrokerStats() },
+    access: allowAll(),
     writer: new FrameWriter(),
     writeBlocked: false,
     settings: { maxMessageSize: 128 * 1024 * 1024 },
@@ -265,3 +269,10 @@ suite
     if (keep < 0 || sink.frames < 0) console.log(keep);
   })
   .run();
+
+/** The access of a user with every permission on '/', as the default guest has. */
+function allowAll(): Access {
+  const table = new PermissionTable();
+  table.set({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
+  return new Access(table, 'guest', '/');
+}

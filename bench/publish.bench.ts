@@ -10,6 +10,8 @@
  * an array), the case the property check at the content header walks.
  */
 import Benchmark from 'benchmark';
+import { Access, PermissionTable } from '../src/broker/access/permissions.js';
+import { BrokerStats } from '../src/broker/stats.js';
 import { VHost } from '../src/broker/vhost.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD } from '../src/protocol/constants.js';
 import { FrameReader, type FrameSink } from '../src/protocol/frame-reader.js';
@@ -33,9 +35,18 @@ function publishStream(props: BasicProperties): Buffer {
   return Buffer.concat(w.flush() ?? []);
 }
 
+/** The access of a user with every permission on '/', as the default guest has. */
+function allowAll(): Access {
+  const table = new PermissionTable();
+  table.set({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
+  return new Access(table, 'guest', '/');
+}
+
 function channelSink(): FrameSink {
   const fakeConnection = {
     vhost: new VHost('/'),
+    broker: { stats: new BrokerStats() },
+    access: allowAll(),
     writer: new FrameWriter(),
     writeBlocked: false,
     settings: { maxMessageSize: 128 * 1024 * 1024 },

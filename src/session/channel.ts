@@ -11,25 +11,16 @@ import { globalQosRefused } from '../broker/queues/quorum.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
-import { decodeProperties, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
-import { basicPropertiesDecode } from '../protocol/property-check.js';
+import { encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
-
-/** An unacked delivery: what an ack, nack or reject settles. */
-class Delivery {
-  constructor(
-    readonly tag: number,
-    readonly queue: Queue,
-    readonly entry: QueueEntry,
-    /** null for basic.get. */
-    readonly consumer: ChannelConsumer | null,
-  ) {}
-}
+import { PublishContent } from './content.js';
+import { type Delivery, requeueByQueue, UnackedDeliveries } from './deliveries.js';
+import { Transaction, type TxAck } from './transactions.js';
 
 /** A basic.consume subscription as the queue sees it. */
-class ChannelConsumer implements Consumer {
+export class ChannelConsumer implements Consumer {
   unacked = 0;
 
   constructor(
@@ -48,7 +39,7 @@ class ChannelConsumer implements Consumer {
     if (!channel.deliveriesFlowing()) return false;
     if (this.noAck) return true;
     if (this.prefetch !== 0 && this.unacked >= this.prefetch) return false;
-    return channel.globalPrefetch === 0 || channel.unackedByConsumers < channel.globalPrefetch;
+    return channel.globalPrefetch === 0 || channel.unacked.byConsumers < channel.globalPrefetch;
   }
 
   deliver(queue: Queue, entry: QueueEntry, message: Message): void {
@@ -64,38 +55,24 @@ class ChannelConsumer implements Consumer {
   }
 }
 
-interface PendingPublish {
-  exchange: string;
-  routingKey: string;
-  mandatory: boolean;
-  rawProperties: Buffer | undefined;
-  bodySize: number;
-  received: number;
-  parts: Buffer[];
-}
-
-interface TxAck {
-  kind: 'ack' | 'nack';
-  tag: number;
-  multiple: boolean;
-  requeue: boolean;
-}
-
-/** One AMQP channel: its methods, content assembly, consumers, unacked deliveries and confirms. */
 /** Input held back while a basic.get waits for its queue to read a message back from the log. */
 type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
 
+/**
+ * One AMQP channel: its method dispatch and state (open, waiting, closing),
+ * consumers, acks and replies; a publish's content, the unacked deliveries,
+ * confirms and transactions have their own modules.
+ */
+
 export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink {
   readonly consumers = new Map<string, ChannelConsumer>();
-  /** Unacked deliveries by delivery tag; Map iteration order is tag order. */
-  private readonly unacked = new Map<number, Delivery>();
-  unackedByConsumers = 0;
+  readonly unacked = new UnackedDeliveries();
   private nextDeliveryTag = 1;
   /** basic.qos global=false: the window given to consumers created from now on. */
   private consumerPrefetch = 0;
   /** basic.qos global=true: one window shared by the channel's consumers. */
   globalPrefetch = 0;
-  private pending: PendingPublish | undefined;
+  private readonly content = new PublishContent();
   private lastQueueName: string | undefined;
   /** The channel's direct reply-to consumer: its tag and the address replies go to. */
   private replyTo: { tag: string; address: string } | undefined;
@@ -103,9 +80,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private confirms: PublisherConfirms | undefined;
   /** In the connection's list of channels with confirms to send at the next flush. */
   private confirmsQueued = false;
-  private txMode = false;
-  private txPublishes: { message: Message; mandatory: boolean; extraKeys: readonly string[] | null }[] = [];
-  private txAcks: TxAck[] = [];
+  /** Set by tx.select. */
+  private transaction: Transaction | undefined;
   awaitingCloseOk = false;
   private released = false;
   /**
@@ -165,7 +141,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   get transactional(): boolean {
-    return this.txMode;
+    return this.transaction !== undefined;
   }
 
   get unackedMessages(): number {
@@ -177,11 +153,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   get uncommittedMessages(): number {
-    return this.txPublishes.length;
+    return this.transaction === undefined ? 0 : this.transaction.uncommittedMessages;
   }
 
   get uncommittedAcks(): number {
-    return this.txAcks.length;
+    return this.transaction === undefined ? 0 : this.transaction.uncommittedAcks;
   }
 
   /** basic.qos global=false: the prefetch of consumers subscribed from now on. */
@@ -206,7 +182,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       else if (method.id === M.CHANNEL_CLOSE) this.reply(M.CHANNEL_CLOSE_OK, {});
       return;
     }
-    if (this.pending !== undefined) {
+    if (this.content.active) {
       throw AmqpError.connection(
         ReplyCode.UNEXPECTED_FRAME,
         'expected content header for class 60, got non content header frame instead',
@@ -245,31 +221,18 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       return;
     }
     if (this.awaitingCloseOk) return;
-    const pending = this.pending;
-    if (pending === undefined || pending.rawProperties !== undefined) {
-      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
+    let complete: boolean;
+    try {
+      complete = this.content.header(payload, this.connection.settings.maxMessageSize);
+    } catch (error) {
+      // Too large a message closes the channel; a bad frame, the connection.
+      if (error instanceof AmqpError && error.scope === 'channel') {
+        this.fail(error);
+        return;
+      }
+      throw error;
     }
-    if (payload.length < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
-    const classId = payload.readUInt16BE(0);
-    if (classId !== M.CLASS_BASIC) {
-      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
-    }
-    const rawProperties = payload.subarray(12);
-    if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
-    // Exact below 2^53, which is far above any limit; the text below prints the exact value.
-    const bodySize = payload.readUInt32BE(4) * 0x1_0000_0000 + payload.readUInt32BE(8);
-    pending.rawProperties = rawProperties;
-    pending.bodySize = bodySize;
-    const limit = this.connection.settings.maxMessageSize;
-    if (bodySize > limit) {
-      this.pending = undefined;
-      const exactSize = payload.readBigUInt64BE(4).toString();
-      this.fail(
-        AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `message size ${exactSize} is larger than configured max size ${limit}`, 60, 40),
-      );
-      return;
-    }
-    if (bodySize === 0) this.completePublish(pending);
+    if (complete) this.completePublish();
   }
 
   onContentBody(payload: Buffer): void {
@@ -278,19 +241,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       return;
     }
     if (this.awaitingCloseOk) return;
-    const pending = this.pending;
-    if (pending === undefined || pending.rawProperties === undefined) {
-      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
-    }
-    pending.received += payload.length;
-    if (pending.received > pending.bodySize) {
-      throw AmqpError.connection(
-        ReplyCode.FRAME_ERROR,
-        `content body exceeds the declared size ${pending.bodySize}`,
-      );
-    }
-    pending.parts.push(payload);
-    if (pending.received === pending.bodySize) this.completePublish(pending);
+    if (this.content.body(payload)) this.completePublish();
   }
 
   private handle(method: IncomingMethod): void {
@@ -298,15 +249,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       case M.BASIC_PUBLISH: {
         const a = method.args;
         if (a.immediate) throw AmqpError.connection(ReplyCode.NOT_IMPLEMENTED, 'immediate=true', 60, 40);
-        this.pending = {
-          exchange: a.exchange,
-          routingKey: a.routingKey,
-          mandatory: a.mandatory,
-          rawProperties: undefined,
-          bodySize: 0,
-          received: 0,
-          parts: [],
-        };
+        this.content.start(a.exchange, a.routingKey, a.mandatory);
         return;
       }
       case M.BASIC_ACK:
@@ -432,23 +375,22 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         return;
       }
       case M.CONFIRM_SELECT: {
-        if (this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from tx to confirm mode');
+        if (this.transaction !== undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from tx to confirm mode');
         this.confirms ??= new PublisherConfirms(this);
         if (!method.args.nowait) this.reply(M.CONFIRM_SELECT_OK, {});
         return;
       }
       case M.TX_SELECT: {
         if (this.confirms !== undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'cannot switch from confirm to tx mode');
-        this.txMode = true;
+        this.transaction ??= new Transaction();
         this.reply(M.TX_SELECT_OK, {});
         return;
       }
       case M.TX_COMMIT: {
-        if (!this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
-        const publishes = this.txPublishes;
-        const acks = this.txAcks;
-        this.txPublishes = [];
-        this.txAcks = [];
+        const transaction = this.transaction;
+        if (transaction === undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
+        const publishes = transaction.takePublishes();
+        const acks = transaction.takeAcks();
         let ticket = 0;
         for (const { message, mandatory, extraKeys } of publishes) {
           this.route(message, mandatory, extraKeys);
@@ -468,9 +410,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         return;
       }
       case M.TX_ROLLBACK: {
-        if (!this.txMode) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
-        this.txPublishes = [];
-        this.txAcks = [];
+        if (this.transaction === undefined) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, 'channel is not transactional');
+        this.transaction.rollback();
         this.reply(M.TX_ROLLBACK_OK, {});
         return;
       }
@@ -557,15 +498,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   // ---- publishing -------------------------------------------------------------
 
-  private completePublish(pending: PendingPublish): void {
-    this.pending = undefined;
-    const parts = pending.parts;
-    const body = parts.length === 1 ? parts[0] : parts.length === 0 ? EMPTY : parts;
-    let message = new Message(pending.exchange, pending.routingKey, pending.rawProperties as Buffer, body, pending.bodySize);
+  private completePublish(): void {
+    const content = this.content;
+    const mandatory = content.mandatory;
+    const bodySize = content.bodySize;
+    const body = content.takeBody();
+    let message = new Message(content.exchange, content.routingKey, content.rawProperties as Buffer, body, bodySize);
     if (this.replyTo !== undefined && message.properties.replyTo === DIRECT_REPLY_QUEUE) {
       // A request from a direct reply-to client: tell the server where to reply.
       const properties = encodeProperties({ ...message.properties, replyTo: this.replyTo.address });
-      message = new Message(message.exchange, message.routingKey, properties, body, pending.bodySize);
+      message = new Message(message.exchange, message.routingKey, properties, body, bodySize);
     }
     try {
       this.checkPublish(message);
@@ -577,15 +519,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         message = selected.message;
         extraKeys = selected.keys;
       }
-      if (this.txMode) {
+      const transaction = this.transaction;
+      if (transaction !== undefined) {
         // The exchange must exist now even though routing waits for the commit.
         if (message.exchange !== '' && !this.vhost.exchanges.has(message.exchange)) {
           throw AmqpError.channel(ReplyCode.NOT_FOUND, `no exchange '${message.exchange}' in vhost '${this.vhost.name}'`, 60, 40);
         }
-        this.txPublishes.push({ message, mandatory: pending.mandatory, extraKeys });
+        transaction.publish(message, mandatory, extraKeys);
         return;
       }
-      this.route(message, pending.mandatory, extraKeys);
+      this.route(message, mandatory, extraKeys);
     } catch (error) {
       if (error instanceof AmqpError && error.scope === 'channel') {
         error.classId = 60;
@@ -813,9 +756,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   deliver(consumer: ChannelConsumer, queue: Queue, entry: QueueEntry, message: Message): void {
     const tag = this.nextDeliveryTag++;
     if (!consumer.noAck) {
-      this.unacked.set(tag, new Delivery(tag, queue, entry, consumer));
-      consumer.unacked++;
-      this.unackedByConsumers++;
+      this.unacked.add(tag, queue, entry, consumer);
       this.stats.deliver++;
       this.vhostStats.deliver++;
       this.brokerStats.deliver++;
@@ -861,7 +802,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     }
     const tag = this.nextDeliveryTag++;
     if (!noAck) {
-      this.unacked.set(tag, new Delivery(tag, queue, entry, null));
+      this.unacked.add(tag, queue, entry, null);
       this.stats.get++;
       this.vhostStats.get++;
       this.brokerStats.get++;
@@ -918,25 +859,20 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   // ---- acks -------------------------------------------------------------------
 
   private settleOrDefer(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
-    if (this.txMode) {
-      this.checkTag(tag, multiple);
-      this.txAcks.push({ kind, tag, multiple, requeue });
+    const transaction = this.transaction;
+    if (transaction !== undefined) {
+      this.unacked.check(tag, multiple);
+      transaction.ack(kind, tag, multiple, requeue);
       return;
     }
     this.settle(kind, tag, multiple, requeue);
   }
 
-  private checkTag(tag: number, multiple: boolean): void {
-    if (tag === 0 && multiple) return;
-    if (!this.unacked.has(tag)) throw AmqpError.channel(ReplyCode.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
-  }
-
   /** ack, nack or reject: single acks (the common case) allocate nothing. */
   private settle(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
-    this.checkTag(tag, multiple);
+    this.unacked.check(tag, multiple);
     if (!multiple) {
-      const delivery = this.unacked.get(tag) as Delivery;
-      this.forget(delivery);
+      const delivery = this.unacked.take(tag);
       if (kind === 'nack' && requeue) delivery.queue.requeue([delivery.entry]);
       else this.finish(delivery, kind);
       const consumer = delivery.consumer;
@@ -947,12 +883,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       this.resumeDeliveries();
       return;
     }
-    const settled: Delivery[] = [];
-    for (const delivery of this.unacked.values()) {
-      if (tag !== 0 && delivery.tag > tag) break;
-      settled.push(delivery);
-    }
-    for (const delivery of settled) this.forget(delivery);
+    const settled = this.unacked.takeUpTo(tag);
     if (kind === 'nack' && requeue) requeueByQueue(settled);
     else for (const delivery of settled) this.finish(delivery, kind);
     this.resumeDeliveries();
@@ -972,19 +903,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     queue.stats.ack++;
   }
 
-  private forget(delivery: Delivery): void {
-    this.unacked.delete(delivery.tag);
-    const consumer = delivery.consumer;
-    if (consumer !== null) {
-      consumer.unacked--;
-      this.unackedByConsumers--;
-    }
-  }
-
   private requeueAll(): void {
-    const all = [...this.unacked.values()];
-    for (const delivery of all) this.forget(delivery);
-    requeueByQueue(all);
+    requeueByQueue(this.unacked.takeAll());
   }
 
   // ---- closing ----------------------------------------------------------------
@@ -1015,7 +935,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.pending = undefined;
+    this.content.clear();
     this.parked = undefined;
     this.heldReply = undefined;
     this.stopReplyConsumer();
@@ -1031,33 +951,4 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     encodeMethod(this.connection.writer, this.number, id, args);
     this.connection.scheduleFlush();
   }
-}
-
-const EMPTY = Buffer.alloc(0);
-
-function requeueByQueue(deliveries: readonly Delivery[]): void {
-  if (deliveries.length === 0) return;
-  const byQueue = new Map<Queue, QueueEntry[]>();
-  for (const delivery of deliveries) {
-    let entries = byQueue.get(delivery.queue);
-    if (entries === undefined) byQueue.set(delivery.queue, (entries = []));
-    entries.push(delivery.entry);
-  }
-  for (const [queue, entries] of byQueue) queue.requeue(entries);
-}
-
-/**
- * RabbitMQ's answer to a content header whose properties do not decode:
- * connection.close 541 with the bare text INTERNAL_ERROR. The log gets why.
- */
-function undecodableProperties(raw: Buffer): AmqpError {
-  let why = 'basic properties do not decode';
-  try {
-    decodeProperties(raw);
-  } catch (error) {
-    if (error instanceof Error) why = error.message;
-  }
-  const error = AmqpError.connection(ReplyCode.INTERNAL_ERROR, `content header refused: ${why}`);
-  error.nameOnly = true;
-  return error;
 }

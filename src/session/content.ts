@@ -1,0 +1,125 @@
+import { AmqpError } from '../protocol/errors.js';
+import * as M from '../protocol/methods.generated.js';
+import { decodeProperties } from '../protocol/methods.generated.js';
+import { basicPropertiesDecode } from '../protocol/property-check.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The content of a basic.publish being assembled on one channel: the method,
+ * then its content header, then body frames up to the declared size. One per
+ * channel, reused for every publish.
+ */
+export class PublishContent {
+  /** Between a basic.publish and its last body frame. */
+  active = false;
+  exchange = '';
+  routingKey = '';
+  mandatory = false;
+  /** Set by the content header. */
+  rawProperties: Buffer | undefined;
+  bodySize = 0;
+  private received = 0;
+  private parts: Buffer[] = [];
+
+  /** basic.publish: its content follows. */
+  start(exchange: string, routingKey: string, mandatory: boolean): void {
+    this.active = true;
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.mandatory = mandatory;
+    this.rawProperties = undefined;
+    this.bodySize = 0;
+    this.received = 0;
+  }
+
+  /**
+   * The content header: returns whether the content is complete (an empty
+   * body). A body above `maxMessageSize` is a channel error; a frame out of
+   * order or a header that does not decode, a connection error.
+   */
+  header(payload: Buffer, maxMessageSize: number): boolean {
+    if (!this.active || this.rawProperties !== undefined) {
+      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
+    }
+    if (payload.length < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
+    const classId = payload.readUInt16BE(0);
+    if (classId !== M.CLASS_BASIC) {
+      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
+    }
+    const rawProperties = payload.subarray(12);
+    if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
+    // Exact below 2^53, which is far above any limit; the text below prints the exact value.
+    const bodySize = payload.readUInt32BE(4) * 0x1_0000_0000 + payload.readUInt32BE(8);
+    this.rawProperties = rawProperties;
+    this.bodySize = bodySize;
+    if (bodySize > maxMessageSize) {
+      this.clear();
+      const exactSize = payload.readBigUInt64BE(4).toString();
+      throw AmqpError.channel(
+        ReplyCode.PRECONDITION_FAILED,
+        `message size ${exactSize} is larger than configured max size ${maxMessageSize}`,
+        60,
+        40,
+      );
+    }
+    return bodySize === 0;
+  }
+
+  /** A content body frame: returns whether the content is complete. */
+  body(payload: Buffer): boolean {
+    if (!this.active || this.rawProperties === undefined) {
+      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
+    }
+    this.received += payload.length;
+    if (this.received > this.bodySize) {
+      throw AmqpError.connection(
+        ReplyCode.FRAME_ERROR,
+        `content body exceeds the declared size ${this.bodySize}`,
+      );
+    }
+    this.parts.push(payload);
+    return this.received === this.bodySize;
+  }
+
+  /**
+   * The complete body, ending the assembly (read the other fields first).
+   * A single frame's body is that frame's buffer, so the parts array is kept
+   * for the next publish; only a body of several frames takes it along.
+   */
+  takeBody(): Buffer | Buffer[] {
+    this.active = false;
+    const parts = this.parts;
+    if (parts.length === 0) return EMPTY;
+    if (parts.length === 1) {
+      const body = parts[0];
+      parts.length = 0;
+      return body;
+    }
+    this.parts = [];
+    return parts;
+  }
+
+  /** Drops a publish in progress (a channel error, or the channel's release). */
+  clear(): void {
+    this.active = false;
+    this.parts.length = 0;
+  }
+}
+
+/**
+ * RabbitMQ's answer to a content header whose properties do not decode:
+ * connection.close 541 with the bare text INTERNAL_ERROR. The log gets why.
+ */
+function undecodableProperties(raw: Buffer): AmqpError {
+  let why = 'basic properties do not decode';
+  try {
+    decodeProperties(raw);
+  } catch (error) {
+    if (error instanceof Error) why = error.message;
+  }
+  const error = AmqpError.connection(ReplyCode.INTERNAL_ERROR, `content header refused: ${why}`);
+  error.nameOnly = true;
+  return error;
+}
