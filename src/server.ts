@@ -10,6 +10,7 @@ import { type Config, managementTlsSettings } from './config.js';
 import { type MetricsEndpoint, startMetricsServer } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { openPersistence, type Persistence } from './persistence.js';
+import { listen } from './listen.js';
 import { startResourceMonitor } from './resource-monitor.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
@@ -330,16 +331,6 @@ async function listenOn(server: Server, port: number, host: string, logger: Logg
     logger.info({ host: '0.0.0.0' }, 'no IPv6 on this machine: listening on IPv4 only');
     return listen(server, port, '0.0.0.0');
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise<AddressInfo>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */
