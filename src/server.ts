@@ -196,7 +196,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     }
   }
 
-  const stopSampler = startStatsSampler((now) => sampleStats(broker, connections, now));
+  const stopSampler = startStatsSampler((now) => sampleStats(broker, connections, now), broker.report);
   let metrics: MetricsEndpoint | undefined;
   if (config.metricsPort >= 0) {
     try {
