@@ -117,13 +117,19 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     credentials === undefined
       ? undefined
       : createTlsServer(listenerOptions(config, credentials), (socket: TLSSocket) => {
-          const reason = refusal(socket, config);
-          if (reason !== undefined) {
-            logger.warn({ event: 'tls.refused', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing TLS client: ${reason}`);
+          // Reading the session can throw (a socket reset as its handshake ends has no handle): only this client goes.
+          try {
+            const reason = refusal(socket, config);
+            if (reason !== undefined) {
+              logger.warn({ event: 'tls.refused', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing TLS client: ${reason}`);
+              socket.destroy();
+              return;
+            }
+            connections.add(new Connection(socket, broker, settings, logger, onClosed, describeSession(socket)));
+          } catch (error) {
+            logger.error({ event: 'tls.accept-failed', peer: `${socket.remoteAddress}:${socket.remotePort}`, err: error }, 'accepting a TLS client failed; its socket is closed');
             socket.destroy();
-            return;
           }
-          connections.add(new Connection(socket, broker, settings, logger, onClosed, describeSession(socket)));
         });
   server?.on('error', (error) => logger.error({ err: error }, 'listener error'));
   tlsServer?.on('error', (error) => logger.error({ err: error }, 'TLS listener error'));
