@@ -498,6 +498,8 @@ export async function startMetricsServer(source: MetricsSource, port: number, ho
   }
 
   const scrape = async (path: string): Promise<string | undefined> => {
+    // A request target that is no URL (`//[`) names no endpoint either: a 404, not a failed scrape.
+    if (!URL.canParse(path, 'http://localhost')) return undefined;
     const url = new URL(path, 'http://localhost');
     const route = url.pathname.replace(/\/+$/, '');
     if (route === '/metrics') return aggregated.metrics();
