@@ -57,7 +57,7 @@ export async function openPersistence(
     const started = performance.now();
     // Before any queue or exchange is declared, so that durable ones find their deduplication caches.
     broker.deduplicationStore = new DedupFileStore(join(dataDir, 'dedup'), (file, error) =>
-      logger.error({ event: 'storage.dedup-write-failed', file, err: error }, `cannot write a deduplication cache; its new entries are kept in memory only: ${error.message}`),
+      logger.error({ event: 'storage.dedup-write-failed', file, err: error }, `cannot write or remove a deduplication cache file; new entries are kept in memory only: ${error.message}`),
     );
     for (const vhost of broker.vhosts.values()) vhost.deduplicationStore = broker.deduplicationStore;
     const document = await readStoredDefinitions(dataDir, logger);

@@ -10,6 +10,7 @@ import { type Config, managementTlsSettings } from './config.js';
 import { type MetricsEndpoint, startMetricsServer } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { openPersistence, type Persistence } from './persistence.js';
+import { listen } from './listen.js';
 import { startResourceMonitor } from './resource-monitor.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { ReplyCode } from './protocol/reply-codes.js';
@@ -116,13 +117,19 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     credentials === undefined
       ? undefined
       : createTlsServer(listenerOptions(config, credentials), (socket: TLSSocket) => {
-          const reason = refusal(socket, config);
-          if (reason !== undefined) {
-            logger.warn({ event: 'tls.refused', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing TLS client: ${reason}`);
+          // Reading the session can throw (a socket reset as its handshake ends has no handle): only this client goes.
+          try {
+            const reason = refusal(socket, config);
+            if (reason !== undefined) {
+              logger.warn({ event: 'tls.refused', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing TLS client: ${reason}`);
+              socket.destroy();
+              return;
+            }
+            connections.add(new Connection(socket, broker, settings, logger, onClosed, describeSession(socket)));
+          } catch (error) {
+            logger.error({ event: 'tls.accept-failed', peer: `${socket.remoteAddress}:${socket.remotePort}`, err: error }, 'accepting a TLS client failed; its socket is closed');
             socket.destroy();
-            return;
           }
-          connections.add(new Connection(socket, broker, settings, logger, onClosed, describeSession(socket)));
         });
   server?.on('error', (error) => logger.error({ err: error }, 'listener error'));
   tlsServer?.on('error', (error) => logger.error({ err: error }, 'TLS listener error'));
@@ -195,7 +202,7 @@ export async function startServer(config: Config, logger: Logger, options: BootO
     }
   }
 
-  const stopSampler = startStatsSampler((now) => sampleStats(broker, connections, now));
+  const stopSampler = startStatsSampler((now) => sampleStats(broker, connections, now), broker.report);
   let metrics: MetricsEndpoint | undefined;
   if (config.metricsPort >= 0) {
     try {
@@ -330,16 +337,6 @@ async function listenOn(server: Server, port: number, host: string, logger: Logg
     logger.info({ host: '0.0.0.0' }, 'no IPv6 on this machine: listening on IPv4 only');
     return listen(server, port, '0.0.0.0');
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise<AddressInfo>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
 }
 
 /** The file named by loadDefinitions; one that cannot be read or parsed stops the start (as RabbitMQ). */

@@ -1,4 +1,5 @@
 import type { DeadLetterReason } from './dead-letter.js';
+import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 
 // Message statistics: plain integer fields on the objects the hot path already touches (channel, queue,
 // exchange, vhost, broker), incremented in place: no Map lookup, no allocation, no timer per message. The
@@ -160,10 +161,21 @@ export const SAMPLE_INTERVAL_MS = 5_000;
 
 /**
  * Calls `sampleAll` with the time (ms) now and every SAMPLE_INTERVAL_MS (an unref'd timer: it never keeps the
- * process alive); it samples every counter set that lives. Returns the function that stops it.
+ * process alive); it samples every counter set that lives. An error it throws goes to `reportError` (a timer has
+ * no caller to take it) and the next tick samples again. Returns the function that stops it.
  */
-export function startStatsSampler(sampleAll: (now: number) => void, intervalMs = SAMPLE_INTERVAL_MS): () => void {
-  const tick = (): void => sampleAll(performance.now());
+export function startStatsSampler(
+  sampleAll: (now: number) => void,
+  reportError: UnexpectedErrorReporter = reportToStderr,
+  intervalMs = SAMPLE_INTERVAL_MS,
+): () => void {
+  const tick = (): void => {
+    try {
+      sampleAll(performance.now());
+    } catch (error) {
+      reportError(error, 'sampling message statistics');
+    }
+  };
   tick();
   const timer = setInterval(tick, intervalMs);
   timer.unref();

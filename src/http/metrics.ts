@@ -4,7 +4,7 @@
 // updated on the hot path but the counters the broker keeps anyway).
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import type { Exchange } from '../broker/exchange.js';
@@ -498,6 +498,8 @@ export async function startMetricsServer(source: MetricsSource, port: number, ho
   }
 
   const scrape = async (path: string): Promise<string | undefined> => {
+    // A request target that is no URL (`//[`) names no endpoint either: a 404, not a failed scrape.
+    if (!URL.canParse(path, 'http://localhost')) return undefined;
     const url = new URL(path, 'http://localhost');
     const route = url.pathname.replace(/\/+$/, '');
     if (route === '/metrics') return aggregated.metrics();
@@ -540,14 +542,7 @@ export async function startMetricsServer(source: MetricsSource, port: number, ho
     );
   });
   server.on('error', (error) => logger.error({ err: error }, 'metrics listener error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listen(server, port, host);
   logger.info({ protocol: 'http/prometheus', host: address.address, port: address.port }, 'listening');
   return {
     port: address.port,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.js';
 import type { Logger } from '../logger.js';
 import { AmqpError } from '../protocol/errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
@@ -102,14 +102,7 @@ async function listenManagement(server: Server | HttpsServer, protocol: 'http' |
     else socket.destroy();
   });
   server.on('error', (error) => log.error({ err: error, protocol }, 'management listener error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listen(server, port, host);
   logger.info({ protocol, host: address.address, port: address.port }, 'listening');
   return {
     port: address.port,

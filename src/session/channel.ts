@@ -870,7 +870,6 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   /** ack, nack or reject: single acks (the common case) allocate nothing. */
   private settle(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
-    this.unacked.check(tag, multiple);
     if (!multiple) {
       const delivery = this.unacked.take(tag);
       if (kind === 'nack' && requeue) delivery.queue.requeue([delivery.entry]);
@@ -883,6 +882,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       this.resumeDeliveries();
       return;
     }
+    this.unacked.check(tag, multiple);
     const settled = this.unacked.takeUpTo(tag);
     if (kind === 'nack' && requeue) requeueByQueue(settled);
     else for (const delivery of settled) this.finish(delivery, kind);

@@ -18,7 +18,7 @@ import type { DeduplicationJournal, DeduplicationStore } from '../broker/dedup.j
 export class DedupFileStore implements DeduplicationStore {
   constructor(
     private readonly dir: string,
-    /** Told when a cache file cannot be written (once, until a write succeeds again). */
+    /** Told when a cache file cannot be written or removed (once, until a write succeeds again). */
     private readonly onError: (file: string, error: Error) => void = () => {},
   ) {}
 
@@ -121,7 +121,12 @@ class DedupFile implements DeduplicationJournal {
 
   remove(): void {
     this.close();
-    fs.rmSync(this.file, { force: true });
+    // Called while its queue or exchange is deleted: a file that stays is reported, and the deletion goes on.
+    try {
+      fs.rmSync(this.file, { force: true });
+    } catch (error) {
+      this.failed(error as Error);
+    }
   }
 
   close(): void {

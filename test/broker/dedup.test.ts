@@ -173,6 +173,20 @@ describe('DedupFileStore (a durable object\'s cache)', () => {
     reopened.drop();
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.dedup'))).toEqual([]);
   });
+
+  it('reports a cache file that cannot be removed, and the deletion goes on', () => {
+    const dir = tempDir();
+    const failures: string[] = [];
+    const cache = new DeduplicationCache(settings(), new DedupFileStore(dir, (file, error) => failures.push(`${path.basename(file)}: ${(error as NodeJS.ErrnoException).code}`)).open('queue\0/\0q'));
+    offer(cache, withId('a'));
+    // What stands at the file's name cannot be removed by rmSync (as a file on a failing disk).
+    const [file] = fs.readdirSync(dir).filter((f) => f.endsWith('.dedup'));
+    fs.rmSync(path.join(dir, file!));
+    fs.mkdirSync(path.join(dir, file!, 'inside'), { recursive: true });
+    expect(() => cache.drop()).not.toThrow();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(/^[0-9a-f]{32}\.dedup: /);
+  });
 });
 
 describe('VHost with deduplicating queues and exchanges', () => {

@@ -1,7 +1,9 @@
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../src/index.js';
 
@@ -61,6 +63,26 @@ describe('the metrics listener of startBroker', () => {
       await again.close();
     } finally {
       await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});
+
+describe('the metrics listener, given a request target that is no URL', () => {
+  it('answers 404, as for any other path, and logs no error', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const broker = await startBroker({ port: 0, host: '127.0.0.1', dataDir: dataDir(), metricsPort: 0, logger });
+    try {
+      const socket = net.connect(broker.ports.metrics as number, '127.0.0.1');
+      socket.end('GET //[ HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      await once(socket, 'close');
+      // Before: new URL() threw, a 500 and an error-level "metrics scrape failed" line for a client's bad input.
+      expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+      expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+    } finally {
+      await broker.close();
     }
   });
 });

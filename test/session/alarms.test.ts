@@ -56,6 +56,7 @@ describe('resource alarms', () => {
     running.broker.alarms.set('memory', true);
     for (const body of ['a', 'b', 'c']) publisherChannel.sendToQueue(queue, Buffer.from(body));
     await until(() => events.length === 1, 'connection.blocked');
+    // A window in which a delivery or a second blocked would show if the publisher's input were still read.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(events).toEqual(['blocked: low on memory']);
     expect(bodies).toEqual([]);

@@ -5,9 +5,6 @@ export const SHA256 = 'rabbit_password_hashing_sha256';
 export const SHA512 = 'rabbit_password_hashing_sha512';
 export type HashingAlgorithm = typeof SHA256 | typeof SHA512;
 
-/** The tags RabbitMQ knows; any other string is kept as given (RabbitMQ does too). */
-export const KNOWN_TAGS = ['administrator', 'monitoring', 'policymaker', 'management', 'impersonator'] as const;
-
 export interface User {
   readonly name: string;
   /** base64(salt4 ‖ H(salt4 ‖ utf8 password)); '' means no password login. */

@@ -43,15 +43,7 @@ function queueRecordJson(queue: Queue, context: ApiContext): ListItem {
 
 function classicQueueJson(queue: Queue, context: ApiContext, exclusiveConsumer: string | null, activeConsumer: string | null): ListItem {
   return {
-    name: queue.name,
-    vhost: queue.vhost,
-    type: 'classic',
-    durable: queue.options.durable,
-    auto_delete: queue.options.autoDelete,
-    exclusive: queue.options.exclusive,
-    arguments: tableToJson(queue.options.arguments),
-    node: context.nodeName,
-    state: 'running',
+    ...queueRecordJson(queue, context),
     policy: queue.policy?.name ?? null,
     operator_policy: queue.operatorPolicy?.name ?? null,
     effective_policy_definition: { ...effectiveDefinition(queue.policy, queue.operatorPolicy) },
