@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DelayIndex } from '../../src/broker/delay-index.js';
 import { DelayedMessages, delayOf, isDelayed } from '../../src/broker/delayed.js';
 import { Message } from '../../src/broker/message.js';
+import { VHost } from '../../src/broker/vhost.js';
+import { exchangeJson } from '../../src/http/api/exchanges.js';
+import { encodeProperties } from '../../src/protocol/methods.generated.js';
 
 function drain(index: DelayIndex): number[][] {
   const out = new Float64Array(6);
@@ -112,5 +115,37 @@ describe('DelayedMessages (in memory, fake timers)', () => {
     vi.advanceTimersByTime(100);
     expect(released).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('an x-delayed-message exchange in a vhost (no message log, fake timers)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds a delayed publish (messages_delayed in the management API), then routes it through the headers bindings of the moment', () => {
+    vi.useFakeTimers({ now: 0 });
+    const vhost = new VHost('/');
+    const owner = {};
+    const plain = { durable: false, exclusive: false, autoDelete: false, arguments: {} };
+    vhost.declareExchange('dh', 'x-delayed-message', false, { durable: false, autoDelete: false, internal: false, arguments: { 'x-delayed-type': 'headers' } });
+    vhost.declareQueue('q', false, plain, owner);
+    const properties = encodeProperties({ headers: { 'x-delay': 1000, colour: 'red' } });
+    const routed = vhost.publish(new Message('dh', '', properties, Buffer.from('b'), 1));
+    expect(routed.length).toBe(0);
+    const exchange = vhost.exchanges.get('dh')!;
+    expect(exchangeJson(exchange, false)).toMatchObject({ type: 'x-delayed-message', messages_delayed: 1 });
+    vhost.bindQueue('q', 'dh', '', { colour: 'red' }, owner);
+    vi.advanceTimersByTime(999);
+    expect(vhost.queues.get('q')!.messageCount).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(vhost.queues.get('q')!.messageCount).toBe(1);
+    expect(exchangeJson(exchange, false)).toMatchObject({ messages_delayed: 0 });
+    // No x-delay: routed at once, through the headers rules.
+    vhost.publish(new Message('dh', '', encodeProperties({ headers: { colour: 'red' } }), Buffer.from('b'), 1));
+    vhost.publish(new Message('dh', '', encodeProperties({ headers: { colour: 'blue' } }), Buffer.from('b'), 1));
+    expect(vhost.queues.get('q')!.messageCount).toBe(2);
+    expect(exchangeJson(vhost.exchanges.get('amq.direct')!, false)).not.toHaveProperty('messages_delayed');
+    vhost.stop();
   });
 });
