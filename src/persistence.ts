@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Broker, DefaultAccess } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
 import { Durability, messageFromLog } from './broker/durability.js';
+import { DELAYED_KEY_PREFIX } from './broker/delayed.js';
 import { DedupFileStore } from './storage/dedup-store.js';
 import { rawPriority } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
@@ -111,9 +112,16 @@ export async function openPersistence(
       for (const queue of vhost.queues.values()) {
         if (isPersistentQueue(queue)) queue.attachStorage(durability, vhost.storeKey(queue.name));
       }
+      for (const exchange of vhost.exchanges.values()) {
+        exchange.delayed?.attachStorage(durability, vhost.delayedStoreKey(exchange.name));
+      }
     }
     let messages = 0;
     for (const [key, stored] of recovered.queues) {
+      if (key.startsWith(DELAYED_KEY_PREFIX)) {
+        await restoreDelayed(broker, log, key, stored, logger);
+        continue;
+      }
       const queue = queueForKey(broker, key, logger);
       if (queue === undefined) continue;
       try {
@@ -167,6 +175,31 @@ async function readStoredDefinitions(dataDir: string, logger: Logger): Promise<D
       `${error.message}; kept as ${aside}, starting without its exchanges, bindings and queue arguments`,
     );
     return undefined;
+  }
+}
+
+/**
+ * The pending messages of a durable x-delayed-message exchange go back into
+ * its delay index (overdue ones are routed at once); those of an exchange that
+ * is gone (deleted, or not durable) are discarded from the log.
+ */
+async function restoreDelayed(broker: Broker, log: MessageLog, key: string, stored: RecoveredQueue, logger: Logger): Promise<void> {
+  const rest = key.slice(DELAYED_KEY_PREFIX.length);
+  const separator = rest.indexOf('\u0000');
+  const vhostName = rest.slice(0, separator);
+  const exchangeName = rest.slice(separator + 1);
+  const delayed = broker.vhost(vhostName)?.exchanges.get(exchangeName)?.delayed ?? null;
+  if (delayed === null) {
+    log.appendQueueDeleted(key);
+    return;
+  }
+  try {
+    await delayed.restore(log, stored);
+  } catch (error) {
+    logger.error(
+      { event: 'storage.delayed-skipped', vhost: vhostName, exchange: exchangeName, err: error },
+      `delayed messages of exchange '${exchangeName}' not restored: ${(error as Error).message}`,
+    );
   }
 }
 

@@ -1,9 +1,10 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import { effectiveDefinition, type Policy } from './access/policies.js';
 import type { DeduplicationCache } from './dedup.js';
-import { createRouter } from './exchanges/index.js';
+import type { DelayedMessages } from './delayed.js';
+import { createRouter, delayedType } from './exchanges/index.js';
 import { stringValue } from './field-values.js';
-import type { ExchangeType, Router } from './exchanges/router.js';
+import type { ExchangeType, Router, RoutingType } from './exchanges/router.js';
 import type { Queue } from './queue.js';
 import { MessageStats } from './stats.js';
 
@@ -42,6 +43,10 @@ export class Exchange {
   readonly stats = new MessageStats();
   /** x-message-deduplication: the cache of the deduplication header values it routed (the vhost sets it). */
   deduplication: DeduplicationCache | null = null;
+  /** How it routes: its type, or for x-delayed-message its x-delayed-type. */
+  readonly routingType: RoutingType;
+  /** x-delayed-message: its pending delayed messages (the vhost sets it). */
+  delayed: DelayedMessages | null = null;
 
   constructor(
     readonly name: string,
@@ -50,6 +55,7 @@ export class Exchange {
     readonly options: ExchangeOptions,
   ) {
     this.router = createRouter<Destination>(type, options.arguments);
+    this.routingType = type === 'x-delayed-message' ? (delayedType(options.arguments) as RoutingType) : type;
     this.alternate = stringValue(options.arguments['alternate-exchange']);
   }
 

@@ -10,7 +10,8 @@ import type { DefinitionsJournal } from './definitions.js';
 import type { Durability } from './durability.js';
 import { type Binding, type Destination, Exchange, type ExchangeOptions, isExchange } from './exchange.js';
 import { validateHeadersBindingArgs } from './exchanges/headers.js';
-import { bindingWeight, isExchangeType, validateConsistentHashArgs } from './exchanges/index.js';
+import { DELAYED_KEY_PREFIX, DelayedMessages, delayOf, isDelayed } from './delayed.js';
+import { bindingWeight, delayedTypeProblem, isExchangeType, validateConsistentHashArgs } from './exchanges/index.js';
 import { canonicalTable, describeValue, rabbitTypeName, stringValue } from './field-values.js';
 import { randomName } from './names.js';
 import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
@@ -118,6 +119,16 @@ export class VHost implements QueueOwner {
       if (deduplication.isDuplicate(message)) return routed;
       deduplication.accept(message);
     }
+    // x-delayed-message: the message waits and is routed when due. Like the plugin, nothing is routed now
+    // (a mandatory publish is returned at once); its confirm waits for the delay store.
+    const delayed = exchange === undefined ? null : exchange.delayed;
+    if (delayed !== null) {
+      const delay = delayOf(message.properties.headers?.['x-delay']);
+      if (isDelayed(delay)) {
+        delayed.add(message, delay);
+        return routed;
+      }
+    }
     this.routeKey(exchange, message.routingKey, message, routed);
     if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
     if (routed.length === 0) return routed;
@@ -131,6 +142,28 @@ export class VHost implements QueueOwner {
     }
     if (this.deadLetters.length > 0) this.publishDeadLetters();
     return routed;
+  }
+
+  /** A delayed message falls due: routed through `exchange`'s bindings as they are now (no publisher to refuse). */
+  publishDue(exchange: Exchange, message: Message): void {
+    const routed = this.routed;
+    routed.length = 0;
+    this.routeKey(exchange, message.routingKey, message, routed);
+    if (routed.length === 0) return;
+    exchange.stats.publish_out++;
+    this.publishing = true;
+    try {
+      this.admit(message, routed, false);
+      this.enqueue(message, routed);
+    } finally {
+      this.publishing = false;
+    }
+    if (this.deadLetters.length > 0) this.publishDeadLetters();
+  }
+
+  /** The log's name for the delayed messages of an exchange of this vhost. */
+  delayedStoreKey(exchangeName: string): string {
+    return `${DELAYED_KEY_PREFIX}${this.name}\u0000${exchangeName}`;
   }
 
   /** x-overflow reject-publish: takes the queues that turn the message away out of `routed`. */
@@ -253,13 +286,19 @@ export class VHost implements QueueOwner {
       queue.stopTimers();
       queue.deduplication?.close();
     }
-    for (const exchange of this.exchanges.values()) exchange.deduplication?.close();
+    for (const exchange of this.exchanges.values()) {
+      exchange.deduplication?.close();
+      exchange.delayed?.stop();
+    }
   }
 
   /** The vhost is deleted: every queue goes, with its stored messages, and every exchange. */
   deleteAll(): void {
     for (const queue of [...this.queues.values()]) this.removeQueue(queue);
-    for (const exchange of this.exchanges.values()) exchange.deduplication?.drop();
+    for (const exchange of this.exchanges.values()) {
+      exchange.deduplication?.drop();
+      exchange.delayed?.drop();
+    }
     this.exchanges.clear();
     this.replyConsumers.clear();
   }
@@ -287,7 +326,7 @@ export class VHost implements QueueOwner {
     exchange.routeMark = mark;
     const matched = this.matched;
     const start = matched.length;
-    const headers = exchange.type === 'headers' ? message.properties.headers : undefined;
+    const headers = exchange.routingType === 'headers' ? message.properties.headers : undefined;
     exchange.router.route(routingKey, headers, matched, message);
     const end = matched.length;
     // Nothing matched: the alternate exchange, if any, routes it instead (each exchange once per publish).
@@ -363,7 +402,7 @@ export class VHost implements QueueOwner {
       checkEquivalent('auto_delete', what, options.autoDelete, existing.options.autoDelete);
       checkEquivalent('internal', what, options.internal, existing.options.internal);
       // RabbitMQ compares only this one of an exchange's arguments.
-      checkArguments(what, options.arguments, existing.options.arguments, EXCHANGE_EQUIVALENCE_ARGS);
+      checkArguments(what, options.arguments, existing.options.arguments, type === 'x-delayed-message' ? DELAYED_EQUIVALENCE_ARGS : EXCHANGE_EQUIVALENCE_ARGS);
       return existing;
     }
     if (name.startsWith('amq.')) {
@@ -374,9 +413,17 @@ export class VHost implements QueueOwner {
       access.check('read', 'exchange', name);
       access.check('write', 'exchange', alternate);
     }
-    const problem = (type === 'x-consistent-hash' ? validateConsistentHashArgs(options.arguments) : null) ?? validateDeduplicationArgs(options.arguments);
+    if (type === 'x-delayed-message') {
+      const invalid = delayedTypeProblem(options.arguments);
+      if (invalid !== null) {
+        throw invalid.connection ? AmqpError.connection(ReplyCode.COMMAND_INVALID, invalid.text) : preconditionFailed(invalid.text);
+      }
+    }
+    const routingType = type === 'x-delayed-message' ? stringValue(options.arguments['x-delayed-type']) : type;
+    const problem = (routingType === 'x-consistent-hash' ? validateConsistentHashArgs(options.arguments) : null) ?? validateDeduplicationArgs(options.arguments);
     if (problem !== null) throw preconditionFailed(problem);
     const exchange = new Exchange(name, this.name, type, options);
+    if (type === 'x-delayed-message') this.attachDelayed(exchange);
     exchange.deduplication = this.deduplicationCache('exchange', name, options.durable, options.arguments);
     this.applyExchangePolicies(exchange);
     this.exchanges.set(name, exchange);
@@ -397,9 +444,21 @@ export class VHost implements QueueOwner {
     this.removeExchange(exchange);
   }
 
+  /** Gives an x-delayed-message exchange its delay store: in the message log when the broker has one. */
+  attachDelayed(exchange: Exchange): void {
+    const delayed = new DelayedMessages(
+      exchange.name,
+      (message) => this.publishDue(exchange, message),
+      (error, what) => this.reportError(error, what, { vhost: this.name, exchange: exchange.name }),
+    );
+    if (this.durability !== null) delayed.attachStorage(this.durability, this.delayedStoreKey(exchange.name));
+    exchange.delayed = delayed;
+  }
+
   private removeExchange(exchange: Exchange): void {
     this.exchanges.delete(exchange.name);
     exchange.deduplication?.drop();
+    exchange.delayed?.drop();
     if (exchange.options.durable) this.definitions?.changed();
     for (const binding of exchange.bindings.values()) this.detachDestination(binding);
     exchange.bindings.clear();
@@ -687,10 +746,10 @@ export class VHost implements QueueOwner {
   private addBinding(source: Exchange, destination: Destination, bindingKey: string, args: FieldTable): void {
     const id = bindingId(destination, bindingKey, args);
     if (source.bindings.has(id)) return;
-    if (source.type === 'headers') {
+    if (source.routingType === 'headers') {
       const problem = validateHeadersBindingArgs(args);
       if (problem !== null) throw preconditionFailed(problem);
-    } else if (source.type === 'x-consistent-hash') {
+    } else if (source.routingType === 'x-consistent-hash') {
       const weight = bindingWeight(bindingKey);
       if (typeof weight === 'string') throw preconditionFailed(weight);
     }
@@ -756,6 +815,8 @@ function checkEquivalent(arg: string, what: string, received: boolean, current: 
 }
 
 const EXCHANGE_EQUIVALENCE_ARGS: readonly string[] = ['alternate-exchange'];
+/** The plugin accepts any x-delayed-type on a redeclare; comparing it is safer (as LavinMQ). */
+const DELAYED_EQUIVALENCE_ARGS: readonly string[] = ['alternate-exchange', 'x-delayed-type'];
 
 /** RabbitMQ compares the arguments of a redeclare with the original's: those in `only` (the queue type's, or the exchange's one), else every x- argument. */
 function checkArguments(what: string, received: FieldTable, current: FieldTable, only?: readonly string[]): void {

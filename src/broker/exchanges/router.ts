@@ -23,7 +23,10 @@ export interface RoutedMessage {
   readonly rawProperties: Buffer;
 }
 
-export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers' | 'x-consistent-hash';
+export type ExchangeType = RoutingType | 'x-delayed-message';
+
+/** The types that route by themselves: an x-delayed-message exchange routes as one of these (its x-delayed-type). */
+export type RoutingType = 'direct' | 'fanout' | 'topic' | 'headers' | 'x-consistent-hash';
 
 /** Removes the first occurrence of `item` from `list` in place. Returns whether one was found. */
 export function removeOne<T>(list: T[], item: T): boolean {

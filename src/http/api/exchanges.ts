@@ -21,6 +21,8 @@ export function exchangeJson(exchange: Exchange, withStats = true): ListItem {
     arguments: tableToJson(exchange.options.arguments),
     // RabbitMQ shows the policy of an exchange only when one applies.
     ...(exchange.policy === undefined ? {} : { policy: exchange.policy.name }),
+    // x-delayed-message: the messages waiting for their delay (the plugin's name for the count).
+    ...(exchange.delayed === null ? {} : { messages_delayed: exchange.delayed.pending }),
     ...(withStats ? messageStatsField(exchange.stats, EXCHANGE_GROUPS) : {}),
   };
 }

@@ -110,10 +110,10 @@ describe('FanoutRouter', () => {
 });
 
 describe('createRouter / isExchangeType', () => {
-  it.each(['direct', 'fanout', 'topic', 'headers'])('isExchangeType(%j) is true', (t) => {
+  it.each(['direct', 'fanout', 'topic', 'headers', 'x-consistent-hash', 'x-delayed-message'])('isExchangeType(%j) is true', (t) => {
     expect(isExchangeType(t)).toBe(true);
   });
-  it.each(['', 'Direct', 'x-delayed-message', 'match', 'system', 'topic '])('isExchangeType(%j) is false', (t) => {
+  it.each(['', 'Direct', 'match', 'system', 'topic '])('isExchangeType(%j) is false', (t) => {
     expect(isExchangeType(t)).toBe(false);
   });
 

@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DelayIndex } from '../../src/broker/delay-index.js';
+import { DelayedMessages, delayOf, isDelayed } from '../../src/broker/delayed.js';
+import { Message } from '../../src/broker/message.js';
+import { VHost } from '../../src/broker/vhost.js';
+import { exchangeJson } from '../../src/http/api/exchanges.js';
+import { encodeProperties } from '../../src/protocol/methods.generated.js';
+
+function drain(index: DelayIndex): number[][] {
+  const out = new Float64Array(6);
+  const entries: number[][] = [];
+  while (index.pop(out)) entries.push([...out]);
+  return entries;
+}
+
+describe('DelayIndex', () => {
+  it('pops by due time, equal due times in publish order', () => {
+    const index = new DelayIndex();
+    const dues = [50, 10, 30, 10, 20, 50, 10];
+    dues.forEach((due, seq) => index.push(due, seq, seq * 10, 1, 2, 3));
+    expect(index.size).toBe(7);
+    expect(index.peekDue()).toBe(10);
+    const popped = drain(index);
+    expect(popped.map(([due, seq]) => [due, seq])).toEqual([[10, 1], [10, 3], [10, 6], [20, 4], [30, 2], [50, 0], [50, 5]]);
+    expect(popped[0]!.slice(2)).toEqual([10, 1, 2, 3]);
+    expect(index.peekDue()).toBe(Infinity);
+  });
+
+  it('keeps order over many random entries (grows past its first array)', () => {
+    const index = new DelayIndex();
+    const dues: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const due = Math.floor(Math.random() * 100);
+      dues.push(due);
+      index.push(due, i, i, 0, 0, 0);
+    }
+    const popped = drain(index);
+    const expected = dues.map((due, seq) => [due, seq]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+    expect(popped.map(([due, seq]) => [due, seq])).toEqual(expected);
+  });
+
+  it('clear forgets every entry', () => {
+    const index = new DelayIndex();
+    for (let i = 0; i < 100; i++) index.push(i, i, 0, 0, 0, 0);
+    index.clear();
+    expect(index.size).toBe(0);
+    expect(index.pop(new Float64Array(6))).toBe(false);
+  });
+});
+
+describe('x-delay header', () => {
+  it('reads integers, numeric strings and floats as the plugin; others are no delay', () => {
+    expect(delayOf(1500)).toBe(1500);
+    expect(delayOf(10n)).toBe(10);
+    expect(delayOf('250')).toBe(250);
+    expect(delayOf(99.9)).toBe(99);
+    expect(delayOf(undefined)).toBe(0);
+    expect(delayOf('soon')).toBe(0);
+    expect(delayOf(true)).toBe(0);
+    expect(isDelayed(delayOf(-5))).toBe(false);
+    expect(isDelayed(0)).toBe(false);
+    expect(isDelayed(4_294_967_295)).toBe(true);
+    expect(isDelayed(4_294_967_296)).toBe(false);
+  });
+});
+
+describe('DelayedMessages (in memory, fake timers)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const message = (key: string) => new Message('dx', key, Buffer.alloc(0), Buffer.from(key), key.length);
+
+  it('releases each message at its due time, never earlier, in due order with ties in publish order', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const released: [string, number][] = [];
+    const delayed = new DelayedMessages('dx', (m) => released.push([m.routingKey, Date.now()]), (error) => { throw error; });
+    delayed.add(message('late'), 300);
+    delayed.add(message('early'), 100);
+    delayed.add(message('tie-1'), 200);
+    delayed.add(message('tie-2'), 200);
+    expect(delayed.pending).toBe(4);
+    vi.advanceTimersByTime(99);
+    expect(released).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(released).toEqual([['early', 1_000_100]]);
+    vi.advanceTimersByTime(200);
+    expect(released.map(([k]) => k)).toEqual(['early', 'tie-1', 'tie-2', 'late']);
+    expect(released[3]![1]).toBe(1_000_300);
+    expect(delayed.pending).toBe(0);
+  });
+
+  it('a delay past 2^31 − 1 ms re-arms its timer and is released on time', () => {
+    vi.useFakeTimers({ now: 0 });
+    const released: number[] = [];
+    const delayed = new DelayedMessages('dx', () => released.push(Date.now()), (error) => { throw error; });
+    const delay = 2 ** 32 - 1;
+    delayed.add(message('far'), delay);
+    vi.advanceTimersByTime(2 ** 31);
+    expect(released).toEqual([]);
+    vi.advanceTimersByTime(delay - 2 ** 31 - 1);
+    expect(released).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(released).toEqual([delay]);
+  });
+
+  it('dropping (exchange deleted) discards pending messages and stops the timer', () => {
+    vi.useFakeTimers({ now: 0 });
+    const released: string[] = [];
+    const delayed = new DelayedMessages('dx', (m) => released.push(m.routingKey), (error) => { throw error; });
+    delayed.add(message('a'), 10);
+    delayed.add(message('b'), 20);
+    delayed.drop();
+    expect(delayed.pending).toBe(0);
+    vi.advanceTimersByTime(100);
+    expect(released).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('an x-delayed-message exchange in a vhost (no message log, fake timers)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds a delayed publish (messages_delayed in the management API), then routes it through the headers bindings of the moment', () => {
+    vi.useFakeTimers({ now: 0 });
+    const vhost = new VHost('/');
+    const owner = {};
+    const plain = { durable: false, exclusive: false, autoDelete: false, arguments: {} };
+    vhost.declareExchange('dh', 'x-delayed-message', false, { durable: false, autoDelete: false, internal: false, arguments: { 'x-delayed-type': 'headers' } });
+    vhost.declareQueue('q', false, plain, owner);
+    const properties = encodeProperties({ headers: { 'x-delay': 1000, colour: 'red' } });
+    const routed = vhost.publish(new Message('dh', '', properties, Buffer.from('b'), 1));
+    expect(routed.length).toBe(0);
+    const exchange = vhost.exchanges.get('dh')!;
+    expect(exchangeJson(exchange, false)).toMatchObject({ type: 'x-delayed-message', messages_delayed: 1 });
+    vhost.bindQueue('q', 'dh', '', { colour: 'red' }, owner);
+    vi.advanceTimersByTime(999);
+    expect(vhost.queues.get('q')!.messageCount).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(vhost.queues.get('q')!.messageCount).toBe(1);
+    expect(exchangeJson(exchange, false)).toMatchObject({ messages_delayed: 0 });
+    // No x-delay: routed at once, through the headers rules.
+    vhost.publish(new Message('dh', '', encodeProperties({ headers: { colour: 'red' } }), Buffer.from('b'), 1));
+    vhost.publish(new Message('dh', '', encodeProperties({ headers: { colour: 'blue' } }), Buffer.from('b'), 1));
+    expect(vhost.queues.get('q')!.messageCount).toBe(2);
+    expect(exchangeJson(vhost.exchanges.get('amq.direct')!, false)).not.toHaveProperty('messages_delayed');
+    vhost.stop();
+  });
+});
