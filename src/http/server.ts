@@ -80,9 +80,18 @@ export async function startSecureManagementServer(
   const server = createHttpsServer(tls.options, app);
   // As the amqps listener: a refused certificate and a failed or stalled handshake are logged and the socket closed.
   server.on('secureConnection', (socket: TLSSocket) => {
-    const reason = tls.refusal(socket);
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    let reason: string | undefined;
+    try {
+      reason = tls.refusal(socket);
+    } catch (error) {
+      // An unexpected error closes this client only, as on the amqps listener.
+      logger.error({ event: 'tls.accept-failed', protocol: 'https', peer, err: error }, 'cannot check an HTTPS client; closing it');
+      socket.destroy();
+      return;
+    }
     if (reason === undefined) return;
-    logger.warn({ event: 'tls.refused', protocol: 'https', peer: `${socket.remoteAddress}:${socket.remotePort}` }, `refusing HTTPS client: ${reason}`);
+    logger.warn({ event: 'tls.refused', protocol: 'https', peer }, `refusing HTTPS client: ${reason}`);
     socket.destroy();
   });
   server.on('tlsClientError', (error, socket) => {
