@@ -16,10 +16,9 @@
  *   a Message, routed to nothing and dropped.
  */
 import Benchmark from 'benchmark';
-import { Access, PermissionTable } from '../src/broker/access/permissions.js';
-import { BrokerStats } from '../src/broker/stats.js';
+import { channelSink } from './channel-sink.js';
 import { VHost } from '../src/broker/vhost.js';
-import { DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_HEADER, FRAME_METHOD } from '../src/protocol/constants.js';
+import { DEFAULT_FRAME_MAX } from '../src/protocol/constants.js';
 import { FrameReader, type FrameSink } from '../src/protocol/frame-reader.js';
 import { FrameWriter } from '../src/protocol/frame-writer.js';
 import {
@@ -31,8 +30,6 @@ import {
   encodeMethod,
   encodeProperties,
 } from '../src/protocol/methods.generated.js';
-import { Channel } from '../src/session/channel.js';
-import type { Connection } from '../src/session/connection.js';
 
 const MAX_TIME = 3; // seconds per case
 const CHUNK = 64 * 1024;
@@ -185,31 +182,7 @@ for (const bodySize of [100, 1024]) {
 {
   const BIG = 256 * 1024;
   const vhost = new VHost('/');
-  const fakeConnection = {
-    vhost,
-    broker: { stats: new BrokerStats() },
-    access: allowAll(),
-    writer: new FrameWriter(),
-    writeBlocked: false,
-    settings: { maxMessageSize: 128 * 1024 * 1024 },
-    confirmingChannels: [] as Channel[],
-    capabilities: {},
-    scheduleFlush(): void {},
-    throttle(): void {},
-    channelClosed(): void {},
-    fail(error: unknown): void {
-      throw error;
-    },
-  };
-  const channel = new Channel(fakeConnection as unknown as Connection, 1);
-  // What Connection.onFrame does for channel frames.
-  const channelSink: FrameSink = {
-    onFrame(type, _ch, payload) {
-      if (type === FRAME_METHOD) channel.onMethod(decodeMethod(payload));
-      else if (type === FRAME_HEADER) channel.onContentHeader(payload);
-      else if (type === FRAME_BODY) channel.onContentBody(payload);
-    },
-  };
+  const channel = channelSink(vhost);
   const w = new FrameWriter();
   w.frameMax = DEFAULT_FRAME_MAX;
   encodeMethod(w, 1, BASIC_PUBLISH, { ticket: 0, exchange: '', routingKey: 'no-such-queue', mandatory: false, immediate: false });
@@ -227,7 +200,7 @@ for (const bodySize of [100, 1024]) {
     encodeMethod(cw, 1, BASIC_PUBLISH, { ticket: 0, exchange: '', routingKey: 'check', mandatory: false, immediate: false });
     cw.writeContent(1, CLASS_BASIC, BIG, props, Buffer.alloc(BIG, 0x63));
     const reader = new FrameReader();
-    for (const c of fixedChunks([Buffer.concat(cw.flush() ?? [])], CHUNK)) reader.push(c, channelSink);
+    for (const c of fixedChunks([Buffer.concat(cw.flush() ?? [])], CHUNK)) reader.push(c, channel);
     const m = check.ready.peek()?.message;
     const parts = m === undefined || m === null ? -1 : Buffer.isBuffer(m.body) ? 1 : m.body.length;
     if (m?.bodySize !== BIG || parts !== 3) throw new Error(`assembly check failed: ${m?.bodySize} bytes in ${parts} parts`);
@@ -240,14 +213,14 @@ for (const bodySize of [100, 1024]) {
     name: `assembly via Channel (fake Connection), 256 KiB publish at frame_max ${DEFAULT_FRAME_MAX}: ${frameCount} frames in one 256 KiB chunk (zero-copy subarrays: MB/s is not a copy rate)`,
     messages: 1,
     bytes: stream.length,
-    fn: () => whole.push(stream, channelSink),
+    fn: () => whole.push(stream, channel),
   });
   cases.push({
     name: `assembly via Channel (fake Connection), 256 KiB publish at frame_max ${DEFAULT_FRAME_MAX}: ${frameCount} frames over ${splitChunks.length} x 64 KiB chunks`,
     messages: 1,
     bytes: stream.length,
     fn: () => {
-      for (let i = 0; i < splitChunks.length; i++) split.push(splitChunks[i]!, channelSink);
+      for (let i = 0; i < splitChunks.length; i++) split.push(splitChunks[i]!, channel);
     },
   });
 }
@@ -269,10 +242,3 @@ suite
     if (keep < 0 || sink.frames < 0) console.log(keep);
   })
   .run();
-
-/** The access of a user with every permission on '/', as the default guest has. */
-function allowAll(): Access {
-  const table = new PermissionTable();
-  table.set({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
-  return new Access(table, 'guest', '/');
-}

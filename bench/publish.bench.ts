@@ -10,15 +10,10 @@
  * an array), the case the property check at the content header walks.
  */
 import Benchmark from 'benchmark';
-import { Access, PermissionTable } from '../src/broker/access/permissions.js';
-import { BrokerStats } from '../src/broker/stats.js';
-import { VHost } from '../src/broker/vhost.js';
-import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD } from '../src/protocol/constants.js';
-import { FrameReader, type FrameSink } from '../src/protocol/frame-reader.js';
+import { channelSink } from './channel-sink.js';
+import { FrameReader } from '../src/protocol/frame-reader.js';
 import { FrameWriter } from '../src/protocol/frame-writer.js';
-import { BASIC_PUBLISH, CLASS_BASIC, decodeMethod, encodeMethod, encodeProperties, type BasicProperties } from '../src/protocol/methods.generated.js';
-import { Channel } from '../src/session/channel.js';
-import type { Connection } from '../src/session/connection.js';
+import { BASIC_PUBLISH, CLASS_BASIC, encodeMethod, encodeProperties, type BasicProperties } from '../src/protocol/methods.generated.js';
 
 const MAX_TIME = 3; // seconds per case
 const MESSAGES = 1000;
@@ -33,40 +28,6 @@ function publishStream(props: BasicProperties): Buffer {
     w.writeContent(1, CLASS_BASIC, BODY, raw, body);
   }
   return Buffer.concat(w.flush() ?? []);
-}
-
-/** The access of a user with every permission on '/', as the default guest has. */
-function allowAll(): Access {
-  const table = new PermissionTable();
-  table.set({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
-  return new Access(table, 'guest', '/');
-}
-
-function channelSink(): FrameSink {
-  const fakeConnection = {
-    vhost: new VHost('/'),
-    broker: { stats: new BrokerStats() },
-    access: allowAll(),
-    writer: new FrameWriter(),
-    writeBlocked: false,
-    settings: { maxMessageSize: 128 * 1024 * 1024 },
-    confirmingChannels: [] as Channel[],
-    capabilities: {},
-    scheduleFlush(): void {},
-    throttle(): void {},
-    channelClosed(): void {},
-    fail(error: unknown): void {
-      throw error;
-    },
-  };
-  const channel = new Channel(fakeConnection as unknown as Connection, 1);
-  return {
-    onFrame(type, _ch, payload) {
-      if (type === FRAME_METHOD) channel.onMethod(decodeMethod(payload));
-      else if (type === FRAME_HEADER) channel.onContentHeader(payload);
-      else if (type === FRAME_BODY) channel.onContentBody(payload);
-    },
-  };
 }
 
 const plain: BasicProperties = { contentType: 'application/json', deliveryMode: 2 };

@@ -1,0 +1,48 @@
+/**
+ * A real Channel behind a minimal fake Connection, fed frames as
+ * Connection.onFrame feeds a channel's frames: what the publish benchmarks
+ * drive (not a benchmark itself).
+ */
+import { Access, PermissionTable } from '../src/broker/access/permissions.js';
+import { BrokerStats } from '../src/broker/stats.js';
+import { VHost } from '../src/broker/vhost.js';
+import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD } from '../src/protocol/constants.js';
+import type { FrameSink } from '../src/protocol/frame-reader.js';
+import { FrameWriter } from '../src/protocol/frame-writer.js';
+import { decodeMethod } from '../src/protocol/methods.generated.js';
+import { Channel } from '../src/session/channel.js';
+import type { Connection } from '../src/session/connection.js';
+
+/** The access of a user with every permission on '/', as the default guest has. */
+function allowAll(): Access {
+  const table = new PermissionTable();
+  table.set({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
+  return new Access(table, 'guest', '/');
+}
+
+export function channelSink(vhost: VHost = new VHost('/')): FrameSink {
+  const fakeConnection = {
+    vhost,
+    broker: { stats: new BrokerStats() },
+    access: allowAll(),
+    writer: new FrameWriter(),
+    writeBlocked: false,
+    settings: { maxMessageSize: 128 * 1024 * 1024 },
+    confirmingChannels: [] as Channel[],
+    capabilities: {},
+    scheduleFlush(): void {},
+    throttle(): void {},
+    channelClosed(): void {},
+    fail(error: unknown): void {
+      throw error;
+    },
+  };
+  const channel = new Channel(fakeConnection as unknown as Connection, 1);
+  return {
+    onFrame(type, _ch, payload) {
+      if (type === FRAME_METHOD) channel.onMethod(decodeMethod(payload));
+      else if (type === FRAME_HEADER) channel.onContentHeader(payload);
+      else if (type === FRAME_BODY) channel.onContentBody(payload);
+    },
+  };
+}
