@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import {
   channel,
   confirmChannel,
+  deaths,
   asServerError,
   drain,
   expectChannelError,
@@ -18,19 +19,6 @@ import {
   withConnection,
 } from './support/amqp.js';
 import { compareBrokers, scenario } from './support/compare.js';
-
-/** The parts of an x-death entry that do not depend on the clock. */
-function deaths(m: Message): unknown[] {
-  const list = (m.properties.headers?.['x-death'] ?? []) as unknown as Record<string, unknown>[];
-  return list.map((d) => ({
-    count: Number(d['count']),
-    reason: d['reason'],
-    queue: d['queue'],
-    exchange: d['exchange'],
-    'routing-keys': d['routing-keys'],
-    'original-expiration': d['original-expiration'],
-  }));
-}
 
 /** Publishes on a confirm channel; each publish's answer, 'ack' or 'nack', in order. */
 /** Polls a passive declare until the queue holds `count` messages. */

@@ -8,7 +8,7 @@
 // there after a restart and after kill -9.
 import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { asServerError, channel, confirmChannel, connect, type ServerError, timeout, waitUntil, withConnection } from './support/amqp.js';
+import { asServerError, channel, confirmChannel, connect, deaths, type ServerError, timeout, waitUntil, withConnection } from './support/amqp.js';
 import { runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
 import { pikaDependency } from './support/deps.js';
@@ -19,19 +19,6 @@ const QUORUM = { 'x-queue-type': 'quorum' };
 /** A delivery as the scenarios compare it: body, redelivered, and the x-delivery-count header (absent: undefined). */
 function seen(m: Message): { body: string; redelivered: boolean; count: unknown } {
   return { body: m.content.toString(), redelivered: m.fields.redelivered, count: m.properties.headers?.['x-delivery-count'] };
-}
-
-/** The parts of an x-death entry that do not depend on the clock. */
-function deaths(m: Message): unknown[] {
-  const list = (m.properties.headers?.['x-death'] ?? []) as unknown as Record<string, unknown>[];
-  return list.map((d) => ({
-    count: Number(d['count']),
-    reason: d['reason'],
-    queue: d['queue'],
-    exchange: d['exchange'],
-    'routing-keys': d['routing-keys'],
-    'original-expiration': d['original-expiration'],
-  }));
 }
 
 /** Publishes on a confirm channel and waits for the confirms (a quorum queue has stored them by then). */

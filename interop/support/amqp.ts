@@ -125,3 +125,16 @@ export const tx = {
   commit: (ch: Channel) => (ch as unknown as Rpc).rpc(TX.commit, {}, TX.commitOk),
   rollback: (ch: Channel) => (ch as unknown as Rpc).rpc(TX.rollback, {}, TX.rollbackOk),
 };
+
+/** The parts of an x-death entry that do not depend on the clock. */
+export function deaths(m: Message): unknown[] {
+  const list = (m.properties.headers?.['x-death'] ?? []) as unknown as Record<string, unknown>[];
+  return list.map((d) => ({
+    count: Number(d['count']),
+    reason: d['reason'],
+    queue: d['queue'],
+    exchange: d['exchange'],
+    'routing-keys': d['routing-keys'],
+    'original-expiration': d['original-expiration'],
+  }));
+}
