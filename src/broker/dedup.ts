@@ -128,19 +128,17 @@ export class DeduplicationCache {
   }
 
   /**
-   * Whether the message is a duplicate of one accepted before. A message that
-   * is not one is not recorded yet: call accept() once it is taken in.
+   * Whether a message with this key (keyOf) is a duplicate of one accepted
+   * before. One that is not is not recorded yet: call accept() once it is taken in.
    */
-  isDuplicate(message: Message): boolean {
-    const key = this.keyOf(message);
+  isDuplicate(key: string | undefined): boolean {
     if (key === undefined || !this.has(key)) return false;
     this.deduplicated++;
     return true;
   }
 
-  /** Records a message that was taken in (no-op without the header). */
-  accept(message: Message): void {
-    const key = this.keyOf(message);
+  /** Records a message that was taken in, by its key (keyOf; no-op without the header). */
+  accept(key: string | undefined, message: Message): void {
     if (key === undefined) return;
     const own = integerValue(message.properties.headers?.[MESSAGE_TTL_HEADER]);
     const ttlMs = own !== undefined && own >= 0 ? own : this.settings.ttlMs;

@@ -116,8 +116,9 @@ export class VHost implements QueueOwner {
     // x-message-deduplication on the exchange: a duplicate goes nowhere (not to the alternate exchange either).
     const deduplication = exchange === undefined ? null : exchange.deduplication;
     if (deduplication !== null) {
-      if (deduplication.isDuplicate(message)) return routed;
-      deduplication.accept(message);
+      const key = deduplication.keyOf(message);
+      if (deduplication.isDuplicate(key)) return routed;
+      deduplication.accept(key, message);
     }
     // x-delayed-message: the message waits and is routed when due. Like the plugin, nothing is routed now
     // (a mandatory publish is returned at once); its confirm waits for the delay store.
@@ -172,11 +173,12 @@ export class VHost implements QueueOwner {
     for (let i = 0; i < routed.length; i++) {
       const queue = routed[i];
       const deduplication = queue.deduplication;
+      const key = deduplication === null ? undefined : deduplication.keyOf(message);
       // A duplicate is dropped by this queue alone, and the publisher's confirm is still an ack.
-      if (deduplication !== null && deduplication.isDuplicate(message)) continue;
+      if (deduplication !== null && deduplication.isDuplicate(key)) continue;
       if (!queue.refuses(message)) {
         routed[kept++] = queue;
-        deduplication?.accept(message);
+        deduplication?.accept(key, message);
       } else if (isPublish) {
         this.refused = true;
         if (queue.limits.overflow === 'reject-publish-dlx') this.deadLetter(queue, message, 'maxlen');

@@ -18,8 +18,9 @@ const withId = (id: unknown, extra: FieldTable = {}): Message => message({ 'x-de
 
 /** Offers a message as a queue does: a duplicate is dropped, anything else taken in. Returns whether it was taken. */
 function offer(cache: DeduplicationCache, m: Message): boolean {
-  if (cache.isDuplicate(m)) return false;
-  cache.accept(m);
+  const key = cache.keyOf(m);
+  if (cache.isDuplicate(key)) return false;
+  cache.accept(key, m);
   return true;
 }
 
