@@ -484,11 +484,17 @@ describe.skipIf(skip)(label('TLS: Warren and RabbitMQ with the same certificates
         const secure = await amqp.connect(`amqps://guest:guest@127.0.0.1:${target.tlsPort}`, socketOptions(dir, 'client'));
         const plain = await amqp.connect(`amqp://guest:guest@127.0.0.1:${target.plainPort}`);
         try {
+          // Only this test's two connections (by their client ports): RabbitMQ may still list one an earlier test
+          // closed, as it drops a closed connection from its statistics some time later.
+          const clientPort = (c: unknown) => (c as { connection: { stream: { localPort: number } } }).connection.stream.localPort;
+          const ours = new Set([clientPort(secure), clientPort(plain)]);
           // RabbitMQ lists a connection after its next statistics emission (1 s in the harness).
           let connections: Record<string, unknown>[] = [];
           await waitUntil(
             () => {
-              void httpsGet(dir, port, '/api/connections').then((answer) => (connections = answer.body as Record<string, unknown>[]));
+              void httpsGet(dir, port, '/api/connections').then(
+                (answer) => (connections = (answer.body as Record<string, unknown>[]).filter((c) => ours.has(c.peer_port as number))),
+              );
               return connections.length >= 2;
             },
             10_000,
