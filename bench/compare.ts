@@ -78,6 +78,8 @@ interface PerfResult {
   recv_rate?: number | null;
   lat_us?: { p50?: number; p99?: number } | null;
   rss_peak_mb?: number | null;
+  broker_cpu_pct?: number | null;
+  client_cpu_pct?: number | null;
   failed?: boolean;
   errors?: string[];
 }
@@ -92,6 +94,10 @@ interface SideStats {
   p50: number | null;
   p99: number | null;
   rssPeak: number | null;
+  /** Broker CPU time per received message over the measured window, µs (broker CPU % / received msg/s). */
+  cpuUsPerMessage: number | null;
+  /** amqpperf's own CPU over the run, % of one core: near 100 × its busy threads, the client may be what limits msg/s. */
+  clientCpuPct: number | null;
   failedRounds: number;
   errors: string[];
 }
@@ -101,6 +107,12 @@ function median(values: (number | null | undefined)[]): number | null {
   if (v.length === 0) return null;
   const mid = Math.floor(v.length / 2);
   return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+}
+
+function cpuPerMessage(r: PerfResult): number | null {
+  const rate = r.consumers === 0 ? r.sent_rate : r.recv_rate;
+  if (typeof r.broker_cpu_pct !== 'number' || !rate) return null;
+  return (r.broker_cpu_pct / 100) * 1e6 / rate;
 }
 
 function readResults(file: string): Map<string, { A: SideStats; B: SideStats }> {
@@ -122,6 +134,8 @@ function readResults(file: string): Map<string, { A: SideStats; B: SideStats }> 
         p50: median(ok.map((r) => r.lat_us?.p50)),
         p99: median(ok.map((r) => r.lat_us?.p99)),
         rssPeak: median(ok.map((r) => r.rss_peak_mb)),
+        cpuUsPerMessage: median(ok.map((r) => cpuPerMessage(r))),
+        clientCpuPct: median(ok.map((r) => r.client_cpu_pct)),
         failedRounds: mine.length - ok.length,
         errors: mine.flatMap((l) => l.result.errors ?? []),
       };
@@ -135,6 +149,7 @@ function readResults(file: string): Map<string, { A: SideStats; B: SideStats }> 
 
 const int = (x: number | null) => (x === null ? '–' : Math.round(x).toLocaleString('en-US'));
 const mb = (x: number | null) => (x === null ? '–' : x.toFixed(1));
+const us = (x: number | null) => (x === null ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 
 interface Target {
@@ -156,9 +171,32 @@ function ratioTarget(name: string, s: { A: SideStats; B: SideStats }): Target {
   return { goal, measured, status: `**missed** by ${pct(1 - r / need)} (Warren needs ${(need / r).toFixed(2)}× its rate)` };
 }
 
+/** Issue 13's broker CPU budgets, µs per received message (fanout-1p4c: per delivered message, which is the same here). */
+const CPU_TARGETS_US: Record<string, number> = {
+  'transient-1p1c': 2.5,
+  'fanout-1p4c': 1.0,
+  'transient-ack-q100': 7,
+  'confirm-persistent': 20,
+  'large-256k': 100,
+};
+
+function cpuTarget(name: string, s: { A: SideStats; B: SideStats }): Target | undefined {
+  const budget = CPU_TARGETS_US[name];
+  if (budget === undefined) return undefined;
+  const goal = `${name}: Warren broker CPU ≤ ${budget} µs per received message`;
+  const w = s.B.cpuUsPerMessage;
+  if (w === null) return { goal, measured: 'no result', status: '**not measured** (run failed or no broker PID)' };
+  const measured = `${w.toFixed(1)} µs (RabbitMQ ${s.A.cpuUsPerMessage === null ? '–' : s.A.cpuUsPerMessage.toFixed(1)} µs)`;
+  return { goal, measured, status: w <= budget ? `met (${pct(1 - w / budget)} under)` : `**missed** by ${pct(w / budget - 1)}` };
+}
+
 function targets(results: Map<string, { A: SideStats; B: SideStats }>, warren: IdleRssResult | null, rabbit: IdleRssResult | null): Target[] {
   const out: Target[] = [];
   for (const [name, s] of results) out.push(ratioTarget(name, s));
+  for (const [name, s] of results) {
+    const cpu = cpuTarget(name, s);
+    if (cpu) out.push(cpu);
+  }
   const lat = results.get('latency-1k');
   if (lat) {
     const goal = 'latency-1k: Warren p99 ≤ RabbitMQ p50';
@@ -196,14 +234,14 @@ function targets(results: Map<string, { A: SideStats; B: SideStats }>, warren: I
 
 function compareTable(results: Map<string, { A: SideStats; B: SideStats }>): string {
   const rows = [
-    '| scenario | Warren msg/s | RabbitMQ msg/s | Warren/RabbitMQ | Warren p50 µs | RabbitMQ p50 µs | Warren p99 µs | RabbitMQ p99 µs | Warren peak RSS MB | RabbitMQ peak RSS MB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | Warren msg/s | RabbitMQ msg/s | Warren/RabbitMQ | Warren CPU µs/msg | RabbitMQ CPU µs/msg | Warren p50 µs | RabbitMQ p50 µs | Warren p99 µs | RabbitMQ p99 µs | Warren peak RSS MB | RabbitMQ peak RSS MB | amqpperf CPU % (Warren run) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, { A, B }] of results) {
     const ratio = A.rate && B.rate !== null ? `${(B.rate / A.rate).toFixed(2)}×` : '–';
     const fail = (s: SideStats) => (s.failedRounds ? ` (${s.failedRounds} failed)` : '');
     rows.push(
-      `| ${name} | ${int(B.rate)}${fail(B)} | ${int(A.rate)}${fail(A)} | ${ratio} | ${int(B.p50)} | ${int(A.p50)} | ${int(B.p99)} | ${int(A.p99)} | ${mb(B.rssPeak)} | ${mb(A.rssPeak)} |`,
+      `| ${name} | ${int(B.rate)}${fail(B)} | ${int(A.rate)}${fail(A)} | ${ratio} | ${us(B.cpuUsPerMessage)} | ${us(A.cpuUsPerMessage)} | ${int(B.p50)} | ${int(A.p50)} | ${int(B.p99)} | ${int(A.p99)} | ${mb(B.rssPeak)} | ${mb(A.rssPeak)} | ${int(B.clientCpuPct)} |`,
     );
   }
   return rows.join('\n');
@@ -372,7 +410,11 @@ ${short ? `> **A short run: ${seconds} s per scenario (${seconds - 1} s measured
 
 Both brokers run during the whole bench, on 127.0.0.1; compare.sh runs each scenario against RabbitMQ,
 then Warren (the order flips every other round). msg/s is messages received per second by all consumers;
-latency is end-to-end (publish to delivery); peak RSS is the broker's during the run.
+latency is end-to-end (publish to delivery); peak RSS is the broker's during the run. CPU µs/msg is the
+broker process's CPU time (user + system, all its threads, from /proc) over the measured window divided by the
+messages received in it. amqpperf runs on the same 2 cores: where its own CPU (last column, % of one core)
+approaches what the machine has left, the client, not Warren, limits msg/s — CPU µs/msg is then the figure that
+says how good Warren is.
 
 ## Throughput and latency
 
