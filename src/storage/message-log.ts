@@ -59,115 +59,43 @@
  *     a header whose length fails its check stops the reading of that segment
  *     (logged) and recovery goes on with the next; a segment listed as existing by
  *     the newest segment but absent is logged as missing.
+ *
+ * Where the parts live
+ *   message-log.ts    the index (queues, live pairs per segment, watermarks), appends,
+ *                     segment roll, startup and the wait for space, close
+ *   group-commit.ts   batches and chunks, flush scheduling, write + fdatasync, tickets on disk
+ *   replay.ts         recovery: reading segments record by record, collecting RecoveredQueues
+ *   segment-gc.ts     which settled segments may be deleted, and deleting them
+ *   segment-reads.ts  reading records back (merged reads, records still in the batch)
+ *   record-codec.ts   record payload writers, header sealing, decoding a publish record
+ *   record.ts, segment.ts, crc32.ts   the on-disk format, one segment's index, the checksum
  */
 import * as fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { crc32 } from './crc32.js';
+import { GroupCommit, type Chunk } from './group-commit.js';
+import { HEADER_BYTES, T_DELIVERED, T_PUBLISH, T_QDELETED, T_SEGDELETED, T_SETTLE, segmentFileName } from './record.js';
 import {
-  HEADER_BYTES,
-  MAX_PAYLOAD,
-  SEGMENT_FILE_RE,
-  T_DELIVERED,
-  T_PUBLISH,
-  T_QDELETED,
-  T_SEGDELETED,
-  T_SETTLE,
-  T_START,
-  headerCheck,
-  segmentFileName,
-} from './record.js';
+  type LogPosition,
+  type StoredMessage,
+  bodyOf,
+  messageOf,
+  sealRecord,
+  strLen,
+  writeIdQueueRecord,
+  writeStartRecord,
+  writeStr,
+} from './record-codec.js';
+import type { RecoveredState } from './recovered-queue.js';
+import { type ReplayIndex, type StorageLogger, recoverSegments } from './replay.js';
 import { Segment } from './segment.js';
+import { pickVictims, unlinkSegments } from './segment-gc.js';
+import { SegmentReader } from './segment-reads.js';
 
-/** Where a message's whole record is: read it back with readBodies. */
-export interface LogPosition {
-  segment: number;
-  offset: number;
-  length: number;
-}
-
-/**
- * A queue's unsettled messages after recovery, in publish order, kept as
- * parallel arrays of numbers: a million recovered messages cost tens of MB,
- * not an object each. Exchange, routing key and properties stay in the log
- * (readMessages); `at(i)` makes one message's reference on demand.
- */
-export class RecoveredQueue {
-  private count = 0;
-  msgIds = new Float64Array(16);
-  segments = new Uint32Array(16);
-  offsets = new Float64Array(16);
-  lengths = new Uint32Array(16);
-  bodySizes = new Uint32Array(16);
-  redelivered = new Uint8Array(16);
-  /** The message's priority, as MessageLogOptions.priorityOf read it. */
-  priorities = new Uint8Array(16);
-
-  get length(): number {
-    return this.count;
-  }
-
-  push(msgId: number, segment: number, offset: number, length: number, bodySize: number, redelivered: boolean, priority: number): void {
-    const i = this.count;
-    if (i === this.msgIds.length) this.grow();
-    this.msgIds[i] = msgId;
-    this.segments[i] = segment;
-    this.offsets[i] = offset;
-    this.lengths[i] = length;
-    this.bodySizes[i] = bodySize;
-    this.redelivered[i] = redelivered ? 1 : 0;
-    this.priorities[i] = priority;
-    this.count = i + 1;
-  }
-
-  position(i: number): LogPosition {
-    return { segment: this.segments[i]!, offset: this.offsets[i]!, length: this.lengths[i]! };
-  }
-
-  at(i: number): RecoveredMessage {
-    return { msgId: this.msgIds[i]!, position: this.position(i), bodySize: this.bodySizes[i]!, redelivered: this.redelivered[i] === 1 };
-  }
-
-  /** Every message as an object: for tests and small queues. */
-  toArray(): RecoveredMessage[] {
-    return Array.from({ length: this.count }, (_, i) => this.at(i));
-  }
-
-  private grow(): void {
-    const size = this.msgIds.length * 2;
-    this.msgIds = grown(this.msgIds, new Float64Array(size));
-    this.segments = grown(this.segments, new Uint32Array(size));
-    this.offsets = grown(this.offsets, new Float64Array(size));
-    this.lengths = grown(this.lengths, new Uint32Array(size));
-    this.bodySizes = grown(this.bodySizes, new Uint32Array(size));
-    this.redelivered = grown(this.redelivered, new Uint8Array(size));
-    this.priorities = grown(this.priorities, new Uint8Array(size));
-  }
-}
-
-function grown<T extends Float64Array | Uint32Array | Uint8Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
-}
-
-export interface RecoveredMessage {
-  msgId: number;
-  bodySize: number;
-  position: LogPosition;
-  redelivered: boolean;
-}
-
-export interface RecoveredState {
-  /** Queue name → its unsettled messages, in publish order. */
-  queues: Map<string, RecoveredQueue>;
-  nextMsgId: number;
-  stats: { segments: number; records: number; corrupt: number; truncatedBytes: number; missingSegments: number; ms: number };
-}
-
-export interface StorageLogger {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-}
+export type { LogPosition, StoredMessage } from './record-codec.js';
+export { RecoveredQueue, type RecoveredMessage, type RecoveredState } from './recovered-queue.js';
+export type { StorageLogger } from './replay.js';
 
 export interface MessageLogOptions {
   dir: string;
@@ -191,14 +119,6 @@ export interface MessageLogOptions {
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
-const INITIAL_BATCH_BYTES = 256 * 1024;
-/** Batch buffers larger than this are not kept for reuse. */
-const KEEP_BATCH_BYTES = 8 * 1024 * 1024;
-const RECOVERY_READ_BYTES = 8 * 1024 * 1024;
-/** readBodies merges records at most this far apart into one read... */
-const READ_GAP_BYTES = 16 * 1024;
-/** ...up to this many bytes per read. */
-const READ_RUN_BYTES = 1024 * 1024;
 
 const noLog: StorageLogger = { warn() {}, info() {} };
 
@@ -218,20 +138,9 @@ interface WaitingForSpace {
   attempt: Promise<void> | undefined;
 }
 
-/** A slice of the pending batch destined for one segment. */
-interface Chunk {
-  seg: Segment;
-  buf: Buffer;
-  len: number;
-  /** File offset of buf[0]. */
-  fileOffset: number;
-  maxTicket: number;
-  sealed: boolean;
-}
-
 const NO_POSITION: LogPosition = Object.freeze({ segment: -1, offset: 0, length: 0 });
 
-export class MessageLog {
+export class MessageLog implements ReplayIndex {
   private readonly dir: string;
   private readonly segmentBytes: number;
   private readonly onDurable: (upTo: number) => void;
@@ -259,13 +168,9 @@ export class MessageLog {
   private readonly wmSlotOffset: number[] = [];
   private readonly wmSlotTicket: number[] = [];
 
-  // batching
-  private chunks: Chunk[] = [];
-  private inflight: Chunk[] = [];
-  private readonly spareBuffers: Buffer[] = [];
-  private flushQueued = false;
-  private flushing = false;
-  private batchPromise: Promise<void> | undefined;
+  // writing and reading
+  private readonly writer: GroupCommit;
+  private readonly reader: SegmentReader;
   private failure: Error | undefined;
   private waiting: WaitingForSpace | undefined;
   private closed = false;
@@ -276,12 +181,12 @@ export class MessageLog {
   private closing = false;
   private gcPromise: Promise<void> | undefined;
 
-  private readonly flushBound = this.flushNow.bind(this);
-  private readonly batchDoneBound = this.batchDone.bind(this);
-  private readonly batchFailedBound = this.batchFailed.bind(this);
   private readonly gcDoneBound = this.gcDone.bind(this);
   private readonly gcFailedBound = this.gcFailed.bind(this);
   private readonly retrySpaceBound = this.retrySpace.bind(this);
+  private readonly rewriteWatermarkBound = this.rewriteWatermark.bind(this);
+
+  private highestSeenSegment = 0;
 
   private constructor(options: MessageLogOptions) {
     this.dir = options.dir;
@@ -292,17 +197,28 @@ export class MessageLog {
     this.priorityOf = options.priorityOf;
     this.onNoSpace = options.onNoSpace;
     this.onWritable = options.onWritable;
+    this.writer = new GroupCommit({
+      isActive: (seg) => seg === this.active,
+      syncDir: () => this.dirFh.sync(),
+      batchWritten: (upTo) => this.batchWritten(upTo),
+      batchFailed: (err) => this.batchFailed(err),
+    });
+    this.reader = new SegmentReader(this.segById, this.writer);
   }
 
   private readonly onNoSpace: ((error: Error) => void) | undefined;
   private readonly onWritable: (() => void) | undefined;
+  /** @internal read by replay */
+  readonly priorityOf: MessageLogOptions['priorityOf'];
 
   static async open(options: MessageLogOptions): Promise<{ log: MessageLog; recovered: RecoveredState }> {
     const log = new MessageLog(options);
     await fsp.mkdir(options.dir, { recursive: true });
     log.dirFh = await fsp.open(options.dir, 'r');
     try {
-      const recovered = await log.recover();
+      const { recovered, lastMsgId, highestSeenSegment } = await recoverSegments(log.dir, log, log.logger);
+      log.lastMsgId = lastMsgId;
+      log.highestSeenSegment = highestSeenSegment;
       await log.startActiveSegment();
       log.maybeGc();
       if (log.gcPromise !== undefined) await log.gcPromise;
@@ -371,7 +287,7 @@ export class MessageLog {
     o += properties.copy(buf, o);
     if (Buffer.isBuffer(body)) o += body.copy(buf, o);
     else for (let i = 0; i < body.length; i++) o += body[i]!.copy(buf, o);
-    this.seal(c, start, o, ticket);
+    this.writer.seal(c, start, o, ticket);
     return { ticket, position: { segment: seg.id, offset: c.fileOffset + start, length: o - start } };
   }
 
@@ -391,7 +307,7 @@ export class MessageLog {
     const c = this.reserve(HEADER_BYTES + 1 + 6 + 2 + strLen(queue));
     if (c.seg !== msgSeg) c.seg.deps.add(msgSeg);
     const start = c.len;
-    this.seal(c, start, writeIdQueueRecord(c.buf, start, T_SETTLE, msgId, queue), ticket);
+    this.writer.seal(c, start, writeIdQueueRecord(c.buf, start, T_SETTLE, msgId, queue), ticket);
     return ticket;
   }
 
@@ -424,16 +340,13 @@ export class MessageLog {
     let o = start + HEADER_BYTES;
     buf[o++] = T_QDELETED;
     o = writeStr(buf, o, queue);
-    this.seal(c, start, o, ticket);
+    this.writer.seal(c, start, o, ticket);
     return ticket;
   }
 
   /** Bytes appended but not yet on disk (pending and in-flight batches). */
   get pendingBytes(): number {
-    let n = 0;
-    for (const c of this.chunks) n += c.len;
-    for (const c of this.inflight) n += c.len;
-    return n;
+    return this.writer.pendingBytes;
   }
 
   /** Size of the live segment files, counting batches not yet written. */
@@ -467,97 +380,12 @@ export class MessageLog {
    * position in a deleted segment, rejects the whole call.
    */
   async readBodies(positions: readonly LogPosition[]): Promise<Buffer[]> {
-    return this.readRecords(positions, bodyOf);
+    return this.reader.readRecords(positions, bodyOf);
   }
 
   /** Reads whole messages back (exchange, routing key, properties, body), as readBodies does bodies. */
   async readMessages(positions: readonly LogPosition[]): Promise<StoredMessage[]> {
-    return this.readRecords(positions, messageOf);
-  }
-
-  private async readRecords<T>(positions: readonly LogPosition[], decode: (record: Buffer, pos: LogPosition) => T): Promise<T[]> {
-    const out: T[] = new Array<T>(positions.length);
-    const reads: Promise<void>[] = [];
-    let runSeg: Segment | undefined;
-    let runFrom = 0;
-    let runStart = 0;
-    let runEnd = 0;
-    for (let i = 0; i < positions.length; i++) {
-      const pos = positions[i]!;
-      const seg = this.segById.get(pos.segment);
-      if (seg === undefined || seg.deleting) {
-        throw new Error(`message log: segment ${pos.segment} is gone (position ${pos.offset}+${pos.length})`);
-      }
-      const end = pos.offset + pos.length;
-      if (end > seg.written) {
-        // not written yet: serve it from the batch in memory
-        if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, i, runStart, runEnd, out, decode));
-        runSeg = undefined;
-        out[i] = decode(this.copyFromBatch(seg, pos), pos);
-        continue;
-      }
-      if (
-        runSeg === seg &&
-        pos.offset >= runEnd &&
-        pos.offset - runEnd <= READ_GAP_BYTES &&
-        end - runStart <= READ_RUN_BYTES
-      ) {
-        runEnd = end;
-        continue;
-      }
-      if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, i, runStart, runEnd, out, decode));
-      runSeg = seg;
-      runFrom = i;
-      runStart = pos.offset;
-      runEnd = end;
-    }
-    if (runSeg !== undefined) reads.push(this.readRun(runSeg, positions, runFrom, positions.length, runStart, runEnd, out, decode));
-    await Promise.all(reads);
-    return out;
-  }
-
-  private async readRun<T>(
-    seg: Segment,
-    positions: readonly LogPosition[],
-    from: number,
-    to: number,
-    start: number,
-    end: number,
-    out: T[],
-    decode: (record: Buffer, pos: LogPosition) => T,
-  ): Promise<void> {
-    const buf = Buffer.allocUnsafe(end - start);
-    seg.readRefs++;
-    try {
-      const fh = seg.readFh ?? (await (seg.readOpening ??= fsp.open(seg.path, 'r')));
-      seg.readFh = fh;
-      let got = 0;
-      while (got < buf.length) {
-        const { bytesRead } = await fh.read(buf, got, buf.length - got, start + got);
-        if (bytesRead === 0) throw new Error(`message log: ${seg.path} ends before ${end}`);
-        got += bytesRead;
-      }
-    } finally {
-      seg.readRefs--;
-      if (seg.deleted) void this.closeReadHandle(seg);
-    }
-    for (let i = from; i < to; i++) {
-      const pos = positions[i]!;
-      const rel = pos.offset - start;
-      out[i] = decode(buf.subarray(rel, rel + pos.length), pos);
-    }
-  }
-
-  private copyFromBatch(seg: Segment, pos: LogPosition): Buffer {
-    for (const list of [this.inflight, this.chunks]) {
-      for (const c of list) {
-        if (c.seg === seg && pos.offset >= c.fileOffset && pos.offset + pos.length <= c.fileOffset + c.len) {
-          const rel = pos.offset - c.fileOffset;
-          return Buffer.from(c.buf.subarray(rel, rel + pos.length));
-        }
-      }
-    }
-    throw new Error(`message log: no record at segment ${pos.segment} offset ${pos.offset}`);
+    return this.reader.readRecords(positions, messageOf);
   }
 
   /**
@@ -565,10 +393,11 @@ export class MessageLog {
    * (for tests and orderly shutdown; not needed on the hot path).
    */
   async whenIdle(): Promise<void> {
+    const w = this.writer;
     for (;;) {
       if (this.gcPromise !== undefined) await this.gcPromise;
-      else if (this.flushing) await this.batchPromise;
-      else if (this.chunks.length > 0 && this.failure === undefined && this.waiting === undefined) this.flushNow();
+      else if (w.flushing) await w.batchPromise;
+      else if (w.chunks.length > 0 && this.failure === undefined && this.waiting === undefined) w.flushNow();
       else return;
     }
   }
@@ -579,16 +408,17 @@ export class MessageLog {
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
+    const w = this.writer;
     if (this.waiting !== undefined) {
       clearTimeout(this.waiting.timer);
       await this.waiting.attempt;
       // still no space: what waited cannot be written (none of it was reported durable)
-      if (this.waiting !== undefined) this.chunks = [];
+      if (this.waiting !== undefined) w.discardPending();
     }
     while (this.gcPromise !== undefined) await this.gcPromise;
-    while (this.flushing || (this.chunks.length > 0 && this.failure === undefined)) {
-      if (!this.flushing) this.flushNow();
-      await this.batchPromise;
+    while (w.flushing || (w.chunks.length > 0 && this.failure === undefined)) {
+      if (!w.flushing) w.flushNow();
+      await w.batchPromise;
     }
     this.closed = true;
     await this.closeHandles();
@@ -598,20 +428,12 @@ export class MessageLog {
     for (const seg of this.segments) {
       await seg.fh?.close().catch(() => {});
       seg.fh = undefined;
-      await this.closeReadHandle(seg);
+      await this.reader.closeReadHandle(seg);
     }
     await this.dirFh?.close().catch(() => {});
   }
 
-  private async closeReadHandle(seg: Segment): Promise<void> {
-    if (seg.readRefs > 0) return;
-    const fh = seg.readFh;
-    seg.readFh = undefined;
-    seg.readOpening = undefined;
-    if (fh !== undefined) await fh.close().catch(() => {});
-  }
-
-  // ------------------------------------------------------------------ batching internals
+  // ------------------------------------------------------------------ index and batching
 
   private checkOpen(): void {
     if (this.closed) throw new Error('message log is closed');
@@ -664,46 +486,7 @@ export class MessageLog {
       this.roll();
       seg = this.active;
     }
-    let c = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]! : undefined;
-    if (c === undefined || c.seg !== seg) {
-      c = { seg, buf: this.takeBuffer(n), len: 0, fileOffset: seg.size, maxTicket: 0, sealed: false };
-      this.pushChunk(c);
-    } else if (c.buf.length - c.len < n) {
-      let size = c.buf.length * 2;
-      while (size - c.len < n) size *= 2;
-      const bigger = Buffer.allocUnsafe(size);
-      c.buf.copy(bigger, 0, 0, c.len);
-      c.buf = bigger;
-    }
-    return c;
-  }
-
-  private pushChunk(c: Chunk): void {
-    this.chunks.push(c);
-    if (!this.flushQueued && !this.flushing) {
-      this.flushQueued = true;
-      setImmediate(this.flushBound);
-    }
-  }
-
-  /** Fills in the header of the record at buf[start, end) and accounts for it. */
-  private seal(c: Chunk, start: number, end: number, ticket: number): void {
-    const buf = c.buf;
-    const len = end - start - HEADER_BYTES;
-    buf.writeUInt32LE(len, start);
-    buf.writeUInt32LE(headerCheck(len), start + 4);
-    buf.writeUInt32LE(crc32(buf, start + HEADER_BYTES, end), start + 8);
-    c.len = end;
-    c.seg.size += end - start;
-    c.maxTicket = ticket;
-  }
-
-  private takeBuffer(min: number): Buffer {
-    const b = this.spareBuffers.pop();
-    if (b !== undefined && b.length >= min) return b;
-    let size = INITIAL_BATCH_BYTES;
-    while (size < min) size *= 2;
-    return Buffer.allocUnsafe(size);
+    return this.writer.chunkFor(seg, n);
   }
 
   private roll(): void {
@@ -714,13 +497,12 @@ export class MessageLog {
     this.segById.set(seg.id, seg);
     this.active = seg;
     this.gcDirty = true;
-    const c: Chunk = { seg, buf: this.takeBuffer(64 + 4 * existing.length), len: 0, fileOffset: 0, maxTicket: 0, sealed: false };
-    this.pushChunk(c);
+    const c = this.writer.newSegmentChunk(seg, 64 + 4 * existing.length);
     const ticket = ++this.lastTicket;
     const end = writeStartRecord(c.buf, 0, seg.id, existing);
-    this.seal(c, 0, end, ticket);
+    this.writer.seal(c, 0, end, ticket);
     seg.startBytes = end;
-    if (prev.fh !== undefined && !this.hasChunkFor(prev) && !this.inflight.some((x) => x.seg === prev)) {
+    if (prev.fh !== undefined && !this.writer.hasChunkFor(prev) && !this.writer.inflightFor(prev)) {
       const fh = prev.fh;
       prev.fh = undefined;
       void fh.close().catch(() => {});
@@ -744,7 +526,7 @@ export class MessageLog {
     const name = this.qNames[qid]!;
     const c = this.reserve(HEADER_BYTES + 1 + 6 + 2 + strLen(name));
     const start = c.len;
-    this.seal(c, start, writeIdQueueRecord(c.buf, start, T_DELIVERED, upTo, name), ticket);
+    this.writer.seal(c, start, writeIdQueueRecord(c.buf, start, T_DELIVERED, upTo, name), ticket);
     this.wmSlotChunk[qid] = c;
     this.wmSlotOffset[qid] = start;
     this.wmSlotTicket[qid] = ticket;
@@ -759,105 +541,32 @@ export class MessageLog {
     this.wmSeg[qid] = to;
   }
 
-  private flushNow(): void {
-    this.flushQueued = false;
-    if (this.flushing || this.chunks.length === 0 || this.waiting !== undefined) return;
-    if (this.failure !== undefined) {
-      this.releaseChunks(this.chunks);
-      this.chunks = [];
-      return;
-    }
-    const batch = this.chunks;
-    for (const c of batch) c.sealed = true;
-    this.chunks = [];
-    this.inflight = batch;
-    this.flushing = true;
-    this.batchPromise = this.writeBatch(batch).then(this.batchDoneBound, this.batchFailedBound);
-  }
-
-  private async writeBatch(batch: Chunk[]): Promise<void> {
-    let created = false;
-    for (let i = 0; i < batch.length; i++) {
-      const c = batch[i]!;
-      const seg = c.seg;
-      if (seg.fh === undefined) {
-        seg.fh = await fsp.open(seg.path, seg.created ? 'r+' : 'wx');
-        created ||= !seg.created;
-        seg.created = true;
-      }
-      let off = 0;
-      while (off < c.len) {
-        const { bytesWritten } = await seg.fh.write(c.buf, off, c.len - off, c.fileOffset + off);
-        if (bytesWritten <= 0) throw new Error(`message log: write to ${seg.path} made no progress`);
-        off += bytesWritten;
-      }
-      seg.written = c.fileOffset + c.len;
-      const next = batch[i + 1];
-      if (next === undefined || next.seg !== seg) {
-        await seg.fh.datasync();
-        seg.synced = seg.written;
-        if (seg !== this.active && !this.hasChunkFor(seg)) {
-          const fh = seg.fh;
-          seg.fh = undefined;
-          await fh.close();
-        }
-      }
-    }
-    if (created) await this.dirFh.sync();
-  }
-
-  /** Whether the pending batch (not the one in flight) has data for seg. */
-  private hasChunkFor(seg: Segment): boolean {
-    for (const c of this.chunks) if (c.seg === seg) return true;
-    return false;
-  }
-
-  private batchDone(): void {
-    const batch = this.inflight;
-    this.inflight = [];
-    this.flushing = false;
-    const upTo = this.lastTicketOf(batch);
-    this.releaseChunks(batch);
+  private batchWritten(upTo: number): void {
     if (this.gcAfterSync) {
       this.gcAfterSync = false;
       this.gcDirty = true;
     }
     for (const seg of this.segments) {
-      if (seg !== this.active && seg.fh !== undefined && !this.hasChunkFor(seg)) {
+      if (seg !== this.active && seg.fh !== undefined && !this.writer.hasChunkFor(seg)) {
         const fh = seg.fh;
         seg.fh = undefined;
         void fh.close().catch(() => {});
       }
     }
     if (upTo > this.durable) this.durable = upTo;
-    if (this.chunks.length > 0) this.flushNow();
+    if (this.writer.chunks.length > 0) this.writer.flushNow();
     this.onDurable(this.durable);
     this.maybeGc();
   }
 
-  private lastTicketOf(batch: Chunk[]): number {
-    let t = 0;
-    for (const c of batch) if (c.maxTicket > t) t = c.maxTicket;
-    return t;
-  }
-
   private batchFailed(err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err));
-    this.flushing = false;
-    this.releaseChunks(this.inflight);
-    this.inflight = [];
-    this.releaseChunks(this.chunks);
-    this.chunks = [];
+    this.writer.failAll();
     if (this.failure !== undefined) return;
     this.failure = error;
+    this.writer.dropping = true;
     this.logger.warn({ err: error, dir: this.dir }, 'message log write failed; nothing more will be confirmed');
     this.onError(error);
-  }
-
-  private releaseChunks(list: Chunk[]): void {
-    for (const c of list) {
-      if (c.buf.length <= KEEP_BATCH_BYTES && this.spareBuffers.length < 2) this.spareBuffers.push(c.buf);
-    }
   }
 
   // ------------------------------------------------------------------ segment deletion
@@ -878,51 +587,21 @@ export class MessageLog {
     this.logger.warn({ err, dir: this.dir }, 'message log: deleting settled segments failed');
   }
 
+  private rewriteWatermark(qid: number): void {
+    if (this.failure === undefined) this.writeWatermark(qid, this.wmUpTo[qid]!);
+  }
+
   private async gc(): Promise<void> {
-    const victims: Segment[] = [];
-    for (const seg of this.segments) {
-      if (seg === this.active || seg.deleting) continue;
-      if (seg.live > 0) continue;
-      if (seg.synced < seg.size || seg.carryTicket > this.durable) {
-        this.gcAfterSync = true;
-        continue;
-      }
-      let blocked = false;
-      for (const d of seg.deps) {
-        if (!d.deleted) {
-          blocked = true;
-          break;
-        }
-      }
-      if (blocked) continue;
-      for (let qid = 0; qid < this.wmSeg.length; qid++) {
-        if (this.wmSeg[qid] === seg && this.qLive[qid]! > 0) {
-          // the queue's latest watermark still matters: write it again, delete later
-          if (this.failure === undefined) this.writeWatermark(qid, this.wmUpTo[qid]!);
-          blocked = true;
-        }
-      }
-      if (blocked) {
-        this.gcAfterSync = true;
-        continue;
-      }
-      seg.deleting = true;
-      victims.push(seg);
-    }
+    const view = { segments: this.segments, active: this.active, durable: this.durable, wmSeg: this.wmSeg, qLive: this.qLive };
+    const { victims, retryAfterSync } = pickVictims(view, this.rewriteWatermarkBound);
+    if (retryAfterSync) this.gcAfterSync = true;
     if (victims.length === 0) return;
-    for (const seg of victims) {
-      try {
-        await fsp.unlink(seg.path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-    await this.dirFh.sync();
+    await unlinkSegments(victims, this.dirFh);
     for (const seg of victims) {
       seg.deleted = true;
       seg.clearIndex();
       this.segById.delete(seg.id);
-      void this.closeReadHandle(seg);
+      void this.reader.closeReadHandle(seg);
       for (let qid = 0; qid < this.wmSeg.length; qid++) if (this.wmSeg[qid] === seg) this.wmSeg[qid] = undefined;
     }
     this.segments = this.segments.filter((s) => !s.deleted);
@@ -939,7 +618,7 @@ export class MessageLog {
     c.buf[o++] = T_SEGDELETED;
     c.buf.writeUInt32LE(id, o);
     o += 4;
-    this.seal(c, start, o, ticket);
+    this.writer.seal(c, start, o, ticket);
   }
 
   // ------------------------------------------------------------------ startup
@@ -950,10 +629,7 @@ export class MessageLog {
     const seg = new Segment(id, path.join(this.dir, segmentFileName(id)));
     const buf = Buffer.allocUnsafe(64 + 4 * this.segments.length);
     const end = writeStartRecord(buf, 0, id, this.segments.map((s) => s.id));
-    const len = end - HEADER_BYTES;
-    buf.writeUInt32LE(len, 0);
-    buf.writeUInt32LE(headerCheck(len), 4);
-    buf.writeUInt32LE(crc32(buf, HEADER_BYTES, end), 8);
+    sealRecord(buf, 0, end);
     seg.startBytes = seg.size = end;
     this.segments.push(seg);
     this.segById.set(id, seg);
@@ -986,6 +662,7 @@ export class MessageLog {
 
   private waitForSpace(segment: Segment, startRecord: Buffer, error: Error): void {
     this.waiting = { segment, startRecord: Buffer.from(startRecord), timer: setTimeout(this.retrySpaceBound, SPACE_RETRY_MS).unref(), attempt: undefined };
+    this.writer.held = true;
     this.logger.warn({ err: error, dir: this.dir }, 'message log: no space to start a segment; appends wait in memory until there is');
     this.onNoSpace?.(error);
   }
@@ -999,10 +676,11 @@ export class MessageLog {
     waiting.attempt = this.createSegmentFile(waiting.segment, waiting.startRecord).then(
       () => {
         this.waiting = undefined;
+        this.writer.held = false;
         this.logger.info({ dir: this.dir, pendingBytes: this.pendingBytes }, 'message log: space found; writing what waited');
         this.onWritable?.();
         this.gcDirty = true;
-        this.flushNow();
+        this.writer.flushNow();
         this.maybeGc();
       },
       (err: unknown) => {
@@ -1012,55 +690,10 @@ export class MessageLog {
           return;
         }
         this.waiting = undefined;
+        this.writer.held = false;
         this.batchFailed(err);
       },
     );
-  }
-
-  private highestSeenSegment = 0;
-
-  private async recover(): Promise<RecoveredState> {
-    const t0 = performance.now();
-    const names = await fsp.readdir(this.dir);
-    const ids: number[] = [];
-    for (const n of names) {
-      const m = SEGMENT_FILE_RE.exec(n);
-      if (m !== null) ids.push(Number(m[1]));
-    }
-    ids.sort((a, b) => a - b);
-    const r = new Replay(this);
-    for (const id of ids) {
-      const seg = new Segment(id, path.join(this.dir, segmentFileName(id)));
-      seg.created = true;
-      this.segments.push(seg);
-      this.segById.set(id, seg);
-      await r.readSegment(seg);
-    }
-    if (ids.length > 0) this.highestSeenSegment = ids[ids.length - 1]!;
-    // missing segments: the newest START record lists what existed when it was written
-    let missing = 0;
-    if (r.newestStartList !== undefined) {
-      const found = new Set(ids);
-      for (const id of r.newestStartList) {
-        if (!found.has(id) && !r.deletedAfterNewestStart.has(id)) {
-          missing++;
-          this.logger.warn({ dir: this.dir, segment: id, file: segmentFileName(id) }, 'message log: segment file missing; its messages are lost');
-        }
-        if (id > this.highestSeenSegment) this.highestSeenSegment = id;
-      }
-    }
-    const queues = r.collect();
-    this.lastMsgId = r.lastMsgId;
-    const stats = {
-      segments: ids.length,
-      records: r.records,
-      corrupt: r.corrupt,
-      truncatedBytes: r.truncatedBytes,
-      missingSegments: missing,
-      ms: Math.round(performance.now() - t0),
-    };
-    if (ids.length > 0) this.logger.info({ dir: this.dir, ...stats, queues: queues.size }, 'message log recovered');
-    return { queues, nextMsgId: r.lastMsgId + 1, stats };
   }
 
   /** @internal used by Replay */
@@ -1114,289 +747,9 @@ export class MessageLog {
     return this.segments;
   }
   /** @internal */
-  get warnLog(): StorageLogger {
-    return this.logger;
-  }
-  /** @internal */
-  readonly priorityOf: MessageLogOptions['priorityOf'];
-}
-
-// ---------------------------------------------------------------------- recovery
-
-/** Reads segments record by record and rebuilds the index and the recovered messages. */
-class Replay {
-  records = 0;
-  corrupt = 0;
-  truncatedBytes = 0;
-  lastMsgId = 0;
-  newestStartList: number[] | undefined;
-  deletedAfterNewestStart = new Set<number>();
-  /** Per segment, its publish records in order (only what recovery needs, as numbers). */
-  private readonly recs = new Map<Segment, RecoveredQueue>();
-  private buf = Buffer.allocUnsafe(RECOVERY_READ_BYTES);
-  /** Queue ids of the record being applied (reused). */
-  private readonly qids: number[] = [];
-
-  constructor(private readonly log: MessageLog) {}
-
-  async readSegment(seg: Segment): Promise<void> {
-    const logger = this.log.warnLog;
-    let fh: FileHandle;
-    try {
-      fh = await fsp.open(seg.path, 'r+');
-    } catch (err) {
-      logger.warn({ err, file: seg.path }, 'message log: cannot open segment; skipped');
-      return;
-    }
-    const recs = new RecoveredQueue();
-    this.recs.set(seg, recs);
-    try {
-      const { size: fileSize } = await fh.stat();
-      let bufStart = 0; // file offset of buf[0]
-      let bufLen = 0;
-      let pos = 0; // file offset of the next record
-      let truncateAt = -1;
-      for (;;) {
-        // make sure the header (and later the record) is in the buffer
-        let rel = pos - bufStart;
-        if (rel + HEADER_BYTES > bufLen) {
-          if (pos + HEADER_BYTES > fileSize) {
-            if (pos < fileSize) truncateAt = pos;
-            break;
-          }
-          ({ bufStart, bufLen } = await this.fill(fh, pos, HEADER_BYTES, fileSize));
-          rel = 0;
-        }
-        const buf = this.buf;
-        const len = buf.readUInt32LE(rel);
-        const check = buf.readUInt32LE(rel + 4);
-        if (check !== headerCheck(len) || len < 1 || len > MAX_PAYLOAD) {
-          logger.warn({ file: seg.path, offset: pos }, 'message log: damaged record header; rest of segment skipped');
-          this.corrupt++;
-          break;
-        }
-        const total = HEADER_BYTES + len;
-        if (pos + total > fileSize) {
-          truncateAt = pos;
-          break;
-        }
-        if (rel + total > bufLen) {
-          ({ bufStart, bufLen } = await this.fill(fh, pos, total, fileSize));
-          rel = 0;
-        }
-        const b = this.buf;
-        const payloadStart = rel + HEADER_BYTES;
-        if (crc32(b, payloadStart, payloadStart + len) !== b.readUInt32LE(rel + 8)) {
-          logger.warn({ file: seg.path, offset: pos, length: total }, 'message log: record checksum mismatch; record skipped');
-          this.corrupt++;
-        } else {
-          this.records++;
-          this.apply(seg, recs, b, payloadStart, len, pos, total);
-        }
-        pos += total;
-      }
-      if (truncateAt >= 0) {
-        this.truncatedBytes += fileSize - truncateAt;
-        logger.warn({ file: seg.path, offset: truncateAt, bytes: fileSize - truncateAt }, 'message log: torn tail truncated');
-        await fh.truncate(truncateAt);
-        await fh.datasync();
-        seg.size = truncateAt;
-      } else seg.size = fileSize;
-      seg.written = seg.synced = seg.size;
-    } finally {
-      await fh.close();
-    }
-  }
-
-  /** Reads from file offset `pos` at least `need` bytes into the buffer (growing it if a record is bigger). */
-  private async fill(fh: FileHandle, pos: number, need: number, fileSize: number): Promise<{ bufStart: number; bufLen: number }> {
-    if (this.buf.length < need) this.buf = Buffer.allocUnsafe(need);
-    const want = Math.min(this.buf.length, fileSize - pos);
-    let got = 0;
-    while (got < want) {
-      const { bytesRead } = await fh.read(this.buf, got, want - got, pos + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return { bufStart: pos, bufLen: got };
-  }
-
-  private apply(seg: Segment, recs: RecoveredQueue, b: Buffer, p: number, len: number, recordOffset: number, total: number): void {
-    const end = p + len;
-    const type = b[p]!;
-    let o = p + 1;
-    const log = this.log;
-    switch (type) {
-      case T_PUBLISH: {
-        const msgId = b.readUIntLE(o, 6);
-        o += 6;
-        const bodySize = b.readUInt32LE(o);
-        o += 4;
-        if (msgId <= this.lastMsgId) {
-          log.warnLog.warn({ file: seg.path, offset: recordOffset, msgId }, 'message log: message id out of order; record skipped');
-          return;
-        }
-        const nq = b.readUInt16LE(o);
-        o += 2;
-        const qids = this.qids;
-        qids.length = 0;
-        for (let i = 0; i < nq; i++) {
-          const l = b.readUInt16LE(o);
-          qids.push(log.queueId(b.toString('utf8', o + 2, o + 2 + l)));
-          o += 2 + l;
-        }
-        // Exchange, routing key and properties stay in the log; skip over them.
-        o += 2 + b.readUInt16LE(o);
-        o += 2 + b.readUInt16LE(o);
-        const pl = b.readUInt32LE(o);
-        o += 4;
-        if (o + pl + bodySize !== end) {
-          log.warnLog.warn({ file: seg.path, offset: recordOffset }, 'message log: malformed publish record; skipped');
-          this.corrupt++;
-          return;
-        }
-        log.replayPublish(seg, msgId, qids);
-        this.lastMsgId = msgId;
-        recs.push(msgId, seg.id, recordOffset, total, bodySize, false, log.priorityOf === undefined ? 0 : log.priorityOf(b, o, o + pl));
-        return;
-      }
-      case T_SETTLE: {
-        const msgId = b.readUIntLE(o, 6);
-        o += 6;
-        const l = b.readUInt16LE(o);
-        log.replaySettle(seg, msgId, log.queueId(b.toString('utf8', o + 2, o + 2 + l)));
-        return;
-      }
-      case T_DELIVERED: {
-        const upTo = b.readUIntLE(o, 6);
-        o += 6;
-        const l = b.readUInt16LE(o);
-        log.replayDelivered(seg, log.queueId(b.toString('utf8', o + 2, o + 2 + l)), upTo);
-        return;
-      }
-      case T_QDELETED: {
-        const l = b.readUInt16LE(o);
-        log.replayQueueDeleted(seg, log.queueId(b.toString('utf8', o + 2, o + 2 + l)));
-        return;
-      }
-      case T_START: {
-        const id = b.readUInt32LE(o);
-        const n = b.readUInt32LE(o + 4);
-        if (id !== seg.id) log.warnLog.warn({ file: seg.path, recorded: id }, 'message log: segment file carries another segment number');
-        const list: number[] = [];
-        for (let i = 0; i < n; i++) list.push(b.readUInt32LE(o + 8 + 4 * i));
-        this.newestStartList = list;
-        this.deletedAfterNewestStart.clear();
-        return;
-      }
-      case T_SEGDELETED:
-        this.deletedAfterNewestStart.add(b.readUInt32LE(o));
-        return;
-      default:
-        log.warnLog.warn({ file: seg.path, offset: recordOffset, type }, 'message log: unknown record type; skipped');
-    }
-  }
-
-  /** Builds queue name → unsettled messages in publish order. */
-  collect(): Map<string, RecoveredQueue> {
-    const out = new Map<string, RecoveredQueue>();
-    const log = this.log;
-    for (const seg of log.allSegments) {
-      const recs = this.recs.get(seg);
-      if (recs === undefined) continue;
-      for (let i = 0; i < seg.count; i++) {
-        const msgId = recs.msgIds[i]!;
-        for (let p = seg.pairStart[i]!, end = seg.pairStart[i + 1]!; p < end; p++) {
-          if (seg.pairDone[p] !== 0) continue;
-          const qid = seg.pairQ[p]!;
-          const name = log.queueName(qid);
-          let queue = out.get(name);
-          if (queue === undefined) out.set(name, (queue = new RecoveredQueue()));
-          queue.push(msgId, seg.id, recs.offsets[i]!, recs.lengths[i]!, recs.bodySizes[i]!, msgId <= log.watermark(qid), recs.priorities[i]!);
-        }
-      }
-      // Free each segment's records as soon as they are folded in: recovery's peak memory.
-      this.recs.delete(seg);
-    }
-    return out;
+  addSegment(seg: Segment): void {
+    this.segments.push(seg);
+    this.segById.set(seg.id, seg);
   }
 }
 
-// ---------------------------------------------------------------------- helpers
-
-function strLen(s: string): number {
-  const n = Buffer.byteLength(s, 'utf8');
-  if (n > 0xffff) throw new RangeError('name longer than 65535 bytes');
-  return n;
-}
-
-function writeStr(buf: Buffer, o: number, s: string): number {
-  const n = buf.write(s, o + 2, 'utf8');
-  buf.writeUInt16LE(n, o);
-  return o + 2 + n;
-}
-
-function writeStartRecord(buf: Buffer, start: number, id: number, existing: readonly number[]): number {
-  let o = start + HEADER_BYTES;
-  buf[o++] = T_START;
-  buf.writeUInt32LE(id, o);
-  buf.writeUInt32LE(existing.length, o + 4);
-  o += 8;
-  for (const e of existing) {
-    buf.writeUInt32LE(e, o);
-    o += 4;
-  }
-  return o;
-}
-
-/** Writes the payload of a SETTLE or DELIVERED record (type, u48 id, queue) after its header; returns its end. */
-function writeIdQueueRecord(buf: Buffer, start: number, type: number, id: number, queue: string): number {
-  let o = start + HEADER_BYTES;
-  buf[o++] = type;
-  buf.writeUIntLE(id, o, 6);
-  return writeStr(buf, o + 6, queue);
-}
-
-/** A message as the log holds it. */
-export interface StoredMessage {
-  msgId: number;
-  exchange: string;
-  routingKey: string;
-  properties: Buffer;
-  body: Buffer;
-}
-
-function messageOf(rec: Buffer, pos: LogPosition): StoredMessage {
-  const body = bodyOf(rec, pos);
-  let o = HEADER_BYTES + 1;
-  const msgId = rec.readUIntLE(o, 6);
-  o += 6 + 4;
-  const queues = rec.readUInt16LE(o);
-  o += 2;
-  for (let i = 0; i < queues; i++) o += 2 + rec.readUInt16LE(o);
-  const exchangeLength = rec.readUInt16LE(o);
-  const exchange = rec.toString('utf8', o + 2, o + 2 + exchangeLength);
-  o += 2 + exchangeLength;
-  const routingKeyLength = rec.readUInt16LE(o);
-  const routingKey = rec.toString('utf8', o + 2, o + 2 + routingKeyLength);
-  o += 2 + routingKeyLength;
-  const propertiesLength = rec.readUInt32LE(o);
-  o += 4;
-  return { msgId, exchange, routingKey, properties: rec.subarray(o, o + propertiesLength), body };
-}
-
-/** Checks a whole publish record read back and returns its body (a view). */
-function bodyOf(rec: Buffer, pos: LogPosition): Buffer {
-  const len = rec.length - HEADER_BYTES;
-  if (
-    rec.length < HEADER_BYTES + 11 ||
-    rec.readUInt32LE(0) !== len ||
-    rec.readUInt32LE(4) !== headerCheck(len) ||
-    rec.readUInt32LE(8) !== crc32(rec, HEADER_BYTES, rec.length) ||
-    rec[HEADER_BYTES] !== T_PUBLISH
-  ) {
-    throw new Error(`message log: record at segment ${pos.segment} offset ${pos.offset} is damaged or not a message`);
-  }
-  const bodyLen = rec.readUInt32LE(HEADER_BYTES + 7);
-  return rec.subarray(rec.length - bodyLen);
-}

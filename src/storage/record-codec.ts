@@ -1,0 +1,103 @@
+/**
+ * Encoding and decoding of message-log records in memory (the format itself is
+ * described in record.ts): writing payloads into a batch buffer, sealing their
+ * header, and reading a publish record back into a message.
+ */
+import { crc32 } from './crc32.js';
+import { HEADER_BYTES, T_PUBLISH, T_START, headerCheck } from './record.js';
+
+/** Where a message's whole record is: read it back with readBodies. */
+export interface LogPosition {
+  segment: number;
+  offset: number;
+  length: number;
+}
+
+/** A message as the log holds it. */
+export interface StoredMessage {
+  msgId: number;
+  exchange: string;
+  routingKey: string;
+  properties: Buffer;
+  body: Buffer;
+}
+
+/** Byte length of a str16 name's text; a name past 65535 bytes cannot be stored. */
+export function strLen(s: string): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n > 0xffff) throw new RangeError('name longer than 65535 bytes');
+  return n;
+}
+
+/** Writes s as a str16 at o; returns the offset after it. */
+export function writeStr(buf: Buffer, o: number, s: string): number {
+  const n = buf.write(s, o + 2, 'utf8');
+  buf.writeUInt16LE(n, o);
+  return o + 2 + n;
+}
+
+/** Fills in the header (length, its check, CRC of the payload) of the record at buf[start, end). */
+export function sealRecord(buf: Buffer, start: number, end: number): void {
+  const len = end - start - HEADER_BYTES;
+  buf.writeUInt32LE(len, start);
+  buf.writeUInt32LE(headerCheck(len), start + 4);
+  buf.writeUInt32LE(crc32(buf, start + HEADER_BYTES, end), start + 8);
+}
+
+/** Writes the payload of a START record after its header; returns its end. */
+export function writeStartRecord(buf: Buffer, start: number, id: number, existing: readonly number[]): number {
+  let o = start + HEADER_BYTES;
+  buf[o++] = T_START;
+  buf.writeUInt32LE(id, o);
+  buf.writeUInt32LE(existing.length, o + 4);
+  o += 8;
+  for (const e of existing) {
+    buf.writeUInt32LE(e, o);
+    o += 4;
+  }
+  return o;
+}
+
+/** Writes the payload of a SETTLE or DELIVERED record (type, u48 id, queue) after its header; returns its end. */
+export function writeIdQueueRecord(buf: Buffer, start: number, type: number, id: number, queue: string): number {
+  let o = start + HEADER_BYTES;
+  buf[o++] = type;
+  buf.writeUIntLE(id, o, 6);
+  return writeStr(buf, o + 6, queue);
+}
+
+/** Decodes a whole publish record read back (checked as bodyOf does). */
+export function messageOf(rec: Buffer, pos: LogPosition): StoredMessage {
+  const body = bodyOf(rec, pos);
+  let o = HEADER_BYTES + 1;
+  const msgId = rec.readUIntLE(o, 6);
+  o += 6 + 4;
+  const queues = rec.readUInt16LE(o);
+  o += 2;
+  for (let i = 0; i < queues; i++) o += 2 + rec.readUInt16LE(o);
+  const exchangeLength = rec.readUInt16LE(o);
+  const exchange = rec.toString('utf8', o + 2, o + 2 + exchangeLength);
+  o += 2 + exchangeLength;
+  const routingKeyLength = rec.readUInt16LE(o);
+  const routingKey = rec.toString('utf8', o + 2, o + 2 + routingKeyLength);
+  o += 2 + routingKeyLength;
+  const propertiesLength = rec.readUInt32LE(o);
+  o += 4;
+  return { msgId, exchange, routingKey, properties: rec.subarray(o, o + propertiesLength), body };
+}
+
+/** Checks a whole publish record read back and returns its body (a view). */
+export function bodyOf(rec: Buffer, pos: LogPosition): Buffer {
+  const len = rec.length - HEADER_BYTES;
+  if (
+    rec.length < HEADER_BYTES + 11 ||
+    rec.readUInt32LE(0) !== len ||
+    rec.readUInt32LE(4) !== headerCheck(len) ||
+    rec.readUInt32LE(8) !== crc32(rec, HEADER_BYTES, rec.length) ||
+    rec[HEADER_BYTES] !== T_PUBLISH
+  ) {
+    throw new Error(`message log: record at segment ${pos.segment} offset ${pos.offset} is damaged or not a message`);
+  }
+  const bodyLen = rec.readUInt32LE(HEADER_BYTES + 7);
+  return rec.subarray(rec.length - bodyLen);
+}
