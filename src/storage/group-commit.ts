@@ -5,9 +5,7 @@
  * One batch is in flight at a time; appends made meanwhile go to the next one.
  */
 import * as fsp from 'node:fs/promises';
-import { crc32 } from './crc32.js';
-import type { LogPosition } from './record-codec.js';
-import { HEADER_BYTES, headerCheck } from './record.js';
+import { type LogPosition, sealRecord } from './record-codec.js';
 import type { Segment } from './segment.js';
 
 const INITIAL_BATCH_BYTES = 256 * 1024;
@@ -84,11 +82,7 @@ export class GroupCommit {
 
   /** Fills in the header of the record at buf[start, end) and accounts for it. */
   seal(c: Chunk, start: number, end: number, ticket: number): void {
-    const buf = c.buf;
-    const len = end - start - HEADER_BYTES;
-    buf.writeUInt32LE(len, start);
-    buf.writeUInt32LE(headerCheck(len), start + 4);
-    buf.writeUInt32LE(crc32(buf, start + HEADER_BYTES, end), start + 8);
+    sealRecord(c.buf, start, end);
     c.len = end;
     c.seg.size += end - start;
     c.maxTicket = ticket;

@@ -75,17 +75,15 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { crc32 } from './crc32.js';
 import { GroupCommit, type Chunk } from './group-commit.js';
-import { HEADER_BYTES, T_DELIVERED, T_PUBLISH, T_QDELETED, T_SEGDELETED, T_SETTLE, segmentFileName } from './record.js';
+import { HEADER_BYTES, T_DELIVERED, T_PUBLISH, T_QDELETED, T_SEGDELETED, T_SETTLE, segmentFileName, strLen, writeStr } from './record.js';
 import {
   type LogPosition,
   type StoredMessage,
   bodyOf,
   messageOf,
   sealRecord,
-  strLen,
   writeIdQueueRecord,
   writeStartRecord,
-  writeStr,
 } from './record-codec.js';
 import type { RecoveredState } from './recovered-queue.js';
 import { type ReplayIndex, type StorageLogger, recoverSegments } from './replay.js';

@@ -4,7 +4,7 @@
  * header, and reading a publish record back into a message.
  */
 import { crc32 } from './crc32.js';
-import { HEADER_BYTES, T_PUBLISH, T_START, headerCheck } from './record.js';
+import { HEADER_BYTES, T_PUBLISH, T_START, headerCheck, writeRecordHeader, writeStr } from './record.js';
 
 /** Where a message's whole record is: read it back with readBodies. */
 export interface LogPosition {
@@ -22,26 +22,9 @@ export interface StoredMessage {
   body: Buffer;
 }
 
-/** Byte length of a str16 name's text; a name past 65535 bytes cannot be stored. */
-export function strLen(s: string): number {
-  const n = Buffer.byteLength(s, 'utf8');
-  if (n > 0xffff) throw new RangeError('name longer than 65535 bytes');
-  return n;
-}
-
-/** Writes s as a str16 at o; returns the offset after it. */
-export function writeStr(buf: Buffer, o: number, s: string): number {
-  const n = buf.write(s, o + 2, 'utf8');
-  buf.writeUInt16LE(n, o);
-  return o + 2 + n;
-}
-
 /** Fills in the header (length, its check, CRC of the payload) of the record at buf[start, end). */
 export function sealRecord(buf: Buffer, start: number, end: number): void {
-  const len = end - start - HEADER_BYTES;
-  buf.writeUInt32LE(len, start);
-  buf.writeUInt32LE(headerCheck(len), start + 4);
-  buf.writeUInt32LE(crc32(buf, start + HEADER_BYTES, end), start + 8);
+  writeRecordHeader(buf, start, end - start - HEADER_BYTES, crc32(buf, start + HEADER_BYTES, end));
 }
 
 /** Writes the payload of a START record after its header; returns its end. */
