@@ -1,8 +1,14 @@
 import { AmqpError } from './errors.js';
-import { BAD_FRAME_REPLY_CODE, DEFAULT_FRAME_MAX, FRAME_END, FRAME_OVERHEAD } from './constants.js';
+import { BAD_FRAME_REPLY_CODE, DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_OVERHEAD } from './constants.js';
 
 export interface FrameSink {
   onFrame(type: number, channel: number, payload: Buffer): void;
+  /**
+   * A body frame that arrived across several reads, as subarrays of those
+   * reads in order (at least two, none copied). A sink without it gets such a
+   * frame through onFrame, assembled into one new buffer.
+   */
+  onBodyFrame?(channel: number, pieces: Buffer[]): void;
 }
 
 const enum State {
@@ -16,9 +22,12 @@ const enum State {
 
 /**
  * Splits a byte stream (after the protocol header) into frames. A frame that
- * lies whole within one chunk is delivered as a subarray of that chunk; only
- * frames split across chunks are assembled into a new buffer. Frame types are
- * not interpreted. After it throws, the reader is not usable.
+ * lies whole within one chunk is delivered as a subarray of that chunk. A
+ * body frame split across chunks goes to a sink's onBodyFrame as subarrays of
+ * those chunks: a large message's body (frames of up to frame_max, reads of
+ * 64 KiB) is never copied nor given a second allocation here. Other frames
+ * split across chunks are assembled into a new buffer. Frame types are not
+ * otherwise interpreted. After it throws, the reader is not usable.
  */
 export class FrameReader {
   /** The negotiated frame_max: the largest payload taken (see checkSize); 0 = no limit. */
@@ -34,6 +43,10 @@ export class FrameReader {
   private channel = 0;
   private payload: Buffer = Buffer.alloc(0);
   private plen = 0;
+  /** The frame's size while collecting a payload. */
+  private size = 0;
+  /** A split body frame's pieces so far (in place of `payload`), when the sink takes pieces. */
+  private pieces: Buffer[] | null = null;
 
   constructor(frameMax = DEFAULT_FRAME_MAX) {
     this.frameMax = frameMax;
@@ -94,11 +107,9 @@ export class FrameReader {
       // The frame continues in a later chunk.
       this.type = type;
       this.channel = channel;
-      this.payload = Buffer.allocUnsafe(size);
-      const have = len - off - 7;
-      chunk.copy(this.payload, 0, off + 7, len);
-      this.plen = have;
-      this.state = have === size ? State.End : State.Payload;
+      this.startPayload(type, size, sink);
+      this.take(chunk, off + 7, len);
+      this.state = this.plen === size ? State.End : State.Payload;
       return;
     }
   }
@@ -119,26 +130,48 @@ export class FrameReader {
       this.channel = h.readUInt16BE(1);
       const size = h.readUInt32BE(3);
       this.checkSize(this.type, size);
-      this.payload = Buffer.allocUnsafe(size);
-      this.plen = 0;
+      this.startPayload(this.type, size, sink);
       this.state = size === 0 ? State.End : State.Payload;
     }
     if (this.state === State.Payload) {
-      const take = Math.min(this.payload.length - this.plen, len - off);
-      chunk.copy(this.payload, this.plen, off, off + take);
-      this.plen += take;
-      off += take;
-      if (this.plen < this.payload.length) return -1;
+      const until = Math.min(off + this.size - this.plen, len);
+      this.take(chunk, off, until);
+      off = until;
+      if (this.plen < this.size) return -1;
       this.state = State.End;
     }
     if (off >= len) return -1;
     const end = chunk[off]!;
     if (end !== FRAME_END) throw this.badEnd(end);
-    const payload = this.payload;
-    this.payload = EMPTY;
     this.state = State.Header;
-    sink.onFrame(this.type, this.channel, payload);
+    const pieces = this.pieces;
+    if (pieces !== null) {
+      this.pieces = null;
+      // A frame whose payload came whole in one chunk (only its header or end octet was split) is one buffer.
+      if (pieces.length === 1) sink.onFrame(this.type, this.channel, pieces[0]!);
+      else sink.onBodyFrame!(this.channel, pieces);
+    } else {
+      const payload = this.payload;
+      this.payload = EMPTY;
+      sink.onFrame(this.type, this.channel, payload);
+    }
     return off + 1;
+  }
+
+  /** Prepares to collect a split frame's payload: pieces for a body frame if the sink takes them, else one buffer. */
+  private startPayload(type: number, size: number, sink: FrameSink): void {
+    this.size = size;
+    this.plen = 0;
+    if (type === FRAME_BODY && sink.onBodyFrame !== undefined && size > 0) this.pieces = [];
+    else this.payload = Buffer.allocUnsafe(size);
+  }
+
+  /** Takes chunk[from, to) as the next part of the payload. */
+  private take(chunk: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    if (this.pieces !== null) this.pieces.push(chunk.subarray(from, to));
+    else chunk.copy(this.payload, this.plen, from, to);
+    this.plen += to - from;
   }
 }
 

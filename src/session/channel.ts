@@ -15,7 +15,7 @@ import { encodeMethod, encodeProperties, type IncomingMethod, methodName } from 
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
-import { PublishContent } from './content.js';
+import { PublishContent, type BodyFramePayload } from './content.js';
 import { type Delivery, requeueByQueue, UnackedDeliveries } from './deliveries.js';
 import { Transaction, type TxAck } from './transactions.js';
 
@@ -56,7 +56,10 @@ export class ChannelConsumer implements Consumer {
 }
 
 /** Input held back while a basic.get waits for its queue to read a message back from the log. */
-type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header' | 'body'; payload: Buffer };
+type ParkedFrame =
+  | { kind: 'method'; method: IncomingMethod }
+  | { kind: 'header'; payload: Buffer }
+  | { kind: 'body'; payload: BodyFramePayload };
 
 /**
  * One AMQP channel: its method dispatch and state (open, waiting, closing),
@@ -235,7 +238,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (complete) this.completePublish();
   }
 
-  onContentBody(payload: Buffer): void {
+  onContentBody(payload: BodyFramePayload): void {
     if (this.parked !== undefined) {
       this.parked.push({ kind: 'body', payload });
       return;

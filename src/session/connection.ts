@@ -151,7 +151,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   /** Blocked by an alarm at a publish: not read until it clears. */
   private blockedByAlarm = false;
   /** Frames read (from the chunk in hand) after blocking: type, channel, payload, replayed when unblocked. */
-  private heldFrames: (number | Buffer)[] = [];
+  private heldFrames: (number | Buffer | Buffer[])[] = [];
   private closeReason = 'client closed the connection';
   /** Bytes and socket reads/writes (RabbitMQ's recv_oct, recv_cnt, send_oct, send_cnt). */
   recvOct = 0;
@@ -302,7 +302,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     const held = this.heldFrames;
     this.heldFrames = [];
     try {
-      for (let i = 0; i < held.length; i += 3) this.onFrame(held[i] as number, held[i + 1] as number, held[i + 2] as Buffer);
+      for (let i = 0; i < held.length; i += 3) {
+        const payload = held[i + 2] as Buffer | Buffer[];
+        if (Array.isArray(payload)) this.onBodyFrame(held[i + 1] as number, payload);
+        else this.onFrame(held[i] as number, held[i + 1] as number, payload);
+      }
     } catch (error) {
       this.onError(error);
     }
@@ -363,15 +367,10 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       const method = decodeMethod(payload);
       if (channelNumber === 0) this.onConnectionMethod(method);
       else this.onChannelMethod(channelNumber, method);
-    } else if (type === FRAME_HEADER || type === FRAME_BODY) {
-      if (this.state === 'closing') return;
-      const channel = this.channels.get(channelNumber);
-      if (channelNumber === 0 || this.state !== 'opened') {
-        throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `unexpected content frame on channel ${channelNumber}`);
-      }
-      if (channel === undefined) throw AmqpError.connection(ReplyCode.CHANNEL_ERROR, "expected 'channel.open'");
-      if (type === FRAME_HEADER) channel.onContentHeader(payload);
-      else channel.onContentBody(payload);
+    } else if (type === FRAME_HEADER) {
+      this.contentChannel(channelNumber)?.onContentHeader(payload);
+    } else if (type === FRAME_BODY) {
+      this.contentChannel(channelNumber)?.onContentBody(payload);
     } else if (type === FRAME_HEARTBEAT) {
       if (channelNumber !== 0) {
         throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `heartbeat frame on channel ${channelNumber}`);
@@ -379,6 +378,28 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     } else {
       throw AmqpError.connection(ReplyCode.FRAME_ERROR, `unknown frame type ${type}`);
     }
+  }
+
+  /** A body frame that arrived across several reads: its pieces, not copied. */
+  onBodyFrame(channelNumber: number, pieces: Buffer[]): void {
+    if (this.state === 'closed') return;
+    // Only a method frame blocks; a body frame is held behind one already held.
+    if (this.alarmReason !== null && this.blockedByAlarm) {
+      this.heldFrames.push(FRAME_BODY, channelNumber, pieces);
+      return;
+    }
+    this.contentChannel(channelNumber)?.onContentBody(pieces);
+  }
+
+  /** The channel a content frame is for; undefined while closing (frames are then dropped). */
+  private contentChannel(channelNumber: number): Channel | undefined {
+    if (this.state === 'closing') return undefined;
+    const channel = this.channels.get(channelNumber);
+    if (channelNumber === 0 || this.state !== 'opened') {
+      throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `unexpected content frame on channel ${channelNumber}`);
+    }
+    if (channel === undefined) throw AmqpError.connection(ReplyCode.CHANNEL_ERROR, "expected 'channel.open'");
+    return channel;
   }
 
   private onChannelMethod(channelNumber: number, method: IncomingMethod): void {

@@ -6,6 +6,9 @@ import { ReplyCode } from '../protocol/reply-codes.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/** A body frame's payload: one buffer, or the pieces of the reads it arrived in (see FrameSink.onBodyFrame). */
+export type BodyFramePayload = Buffer | readonly Buffer[];
+
 /**
  * The content of a basic.publish being assembled on one channel: the method,
  * then its content header, then body frames up to the declared size. One per
@@ -67,19 +70,29 @@ export class PublishContent {
     return bodySize === 0;
   }
 
-  /** A content body frame: returns whether the content is complete. */
-  body(payload: Buffer): boolean {
+  /**
+   * A content body frame: returns whether the content is complete. Its
+   * buffers become the body's parts as they are: the body is never copied.
+   */
+  body(payload: BodyFramePayload): boolean {
     if (!this.active || this.rawProperties === undefined) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
     }
-    this.received += payload.length;
+    let size: number;
+    if (Buffer.isBuffer(payload)) size = payload.length;
+    else {
+      size = 0;
+      for (let i = 0; i < payload.length; i++) size += payload[i]!.length;
+    }
+    this.received += size;
     if (this.received > this.bodySize) {
       throw AmqpError.connection(
         ReplyCode.FRAME_ERROR,
         `content body exceeds the declared size ${this.bodySize}`,
       );
     }
-    this.parts.push(payload);
+    if (Buffer.isBuffer(payload)) this.parts.push(payload);
+    else for (let i = 0; i < payload.length; i++) this.parts.push(payload[i]!);
     return this.received === this.bodySize;
   }
 

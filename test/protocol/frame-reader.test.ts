@@ -109,6 +109,57 @@ describe('FrameReader', () => {
     expect(got[2]!.buffer).toBe(b.buffer);
   });
 
+  it('a body frame split across chunks goes to onBodyFrame as subarrays of the chunks, other frames are assembled', () => {
+    // A piece-taking sink, flattened to the same Got records as collector() for comparison.
+    const piecewise = () => {
+      const got: Got[] = [];
+      const pieces: Buffer[][] = [];
+      const sink: FrameSink = {
+        onFrame: (type, channel, payload) => got.push({ type, channel, payload: Buffer.from(payload) }),
+        onBodyFrame: (channel, p) => {
+          pieces.push(p);
+          got.push({ type: 3, channel, payload: Buffer.concat(p) });
+        },
+      };
+      return { got, pieces, sink };
+    };
+    const body = Buffer.alloc(300);
+    for (let i = 0; i < body.length; i++) body[i] = i & 0xff;
+    const stream = Buffer.concat([F1, frame(3, 7, body), F2]);
+    const expected = [EXPECTED[0], { type: 3, channel: 7, payload: body }, EXPECTED[1]];
+    // every first split point around the body frame's header and end; a few second ones
+    const firstSplits = [...Array(30).keys()].map((k) => k).concat([...Array(30).keys()].map((k) => stream.length - 30 + k));
+    for (const i of firstSplits) {
+      for (const j of [i, i + 1, i + 100, stream.length]) {
+        if (j > stream.length) continue;
+        const chunks = [stream.subarray(0, i), Buffer.from(stream.subarray(i, j)), Buffer.from(stream.subarray(j))];
+        const s = piecewise();
+        const r = new FrameReader();
+        for (const c of chunks) r.push(c, s.sink);
+        expect(s.got, `split at ${i},${j}`).toEqual(expected);
+        for (const p of s.pieces) {
+          expect(p.length).toBeGreaterThan(1);
+          for (const piece of p) expect(chunks.some((c) => c.buffer === piece.buffer && piece.length > 0)).toBe(true);
+        }
+      }
+    }
+    // a body frame over three chunks: three pieces, in order
+    const big = frame(3, 1, body);
+    const s = piecewise();
+    const r = new FrameReader();
+    r.push(big.subarray(0, 100), s.sink);
+    r.push(big.subarray(100, 200), s.sink);
+    r.push(big.subarray(200), s.sink);
+    expect(s.pieces.map((p) => p.map((b) => b.length))).toEqual([[93, 100, 107]]);
+    // a bad end octet after the pieces: nothing delivered
+    const bad = frame(3, 1, body, 0x00);
+    const s2 = piecewise();
+    const r2 = new FrameReader();
+    r2.push(bad.subarray(0, 150), s2.sink);
+    expectFrameError(() => r2.push(bad.subarray(150), s2.sink));
+    expect(s2.got).toEqual([]);
+  });
+
   it('a payload of up to frameMax is taken, one more octet is a FRAME_ERROR, as RabbitMQ', () => {
     // RabbitMQ 3.10 takes payloads up to frame_max (the overhead not counted) and refuses frame_max + 1.
     const ok = frame(3, 1, Buffer.alloc(4096));
