@@ -39,10 +39,10 @@ export function channelSink(vhost: VHost = new VHost('/')): FrameSink {
   };
   const channel = new Channel(fakeConnection as unknown as Connection, 1);
   return {
-    onFrame(type, _ch, payload) {
-      if (type === FRAME_METHOD) channel.onMethod(decodeMethod(payload));
-      else if (type === FRAME_HEADER) channel.onContentHeader(payload);
-      else if (type === FRAME_BODY) channel.onContentBody(payload);
+    onFrame(type, _ch, buf, start, end) {
+      if (type === FRAME_METHOD) channel.onMethod(decodeMethod(buf.subarray(start, end)));
+      else if (type === FRAME_HEADER) channel.onContentHeader(buf, start, end);
+      else if (type === FRAME_BODY) channel.onContentBody(buf.subarray(start, end));
     },
   };
 }

@@ -1,8 +1,14 @@
 import { AmqpError } from './errors.js';
 import { BAD_FRAME_REPLY_CODE, DEFAULT_FRAME_MAX, FRAME_END, FRAME_OVERHEAD } from './constants.js';
 
+/**
+ * Gets each frame's payload as `buf[start, end)`: the bytes are valid during
+ * the call only unless the sink keeps a subarray (which shares the chunk's
+ * memory). Passing bounds rather than a subarray saves a Buffer object per
+ * frame; the sink cuts one only for what it keeps (a body, the properties).
+ */
 export interface FrameSink {
-  onFrame(type: number, channel: number, payload: Buffer): void;
+  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void;
 }
 
 const enum State {
@@ -16,8 +22,8 @@ const enum State {
 
 /**
  * Splits a byte stream (after the protocol header) into frames. A frame that
- * lies whole within one chunk is delivered as a subarray of that chunk; only
- * frames split across chunks are assembled into a new buffer. Frame types are
+ * lies whole within one chunk is delivered in place, as bounds within that
+ * chunk; only frames split across chunks are assembled into a new buffer. Frame types are
  * not interpreted. After it throws, the reader is not usable.
  */
 export class FrameReader {
@@ -87,7 +93,7 @@ export class FrameReader {
       if (endAt < len) {
         const end = chunk[endAt]!;
         if (end !== FRAME_END) throw this.badEnd(end);
-        sink.onFrame(type, channel, chunk.subarray(off + 7, endAt));
+        sink.onFrame(type, channel, chunk, off + 7, endAt);
         off = endAt + 1;
         continue;
       }
@@ -137,7 +143,7 @@ export class FrameReader {
     const payload = this.payload;
     this.payload = EMPTY;
     this.state = State.Header;
-    sink.onFrame(this.type, this.channel, payload);
+    sink.onFrame(this.type, this.channel, payload, 0, payload.length);
     return off + 1;
   }
 }

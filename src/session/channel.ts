@@ -215,15 +215,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (this.heldReply === undefined) this.sendCancels();
   }
 
-  onContentHeader(payload: Buffer): void {
+  /** A content header frame, its payload `buf[start, end)` (as FrameSink passes it). */
+  onContentHeader(buf: Buffer, start: number, end: number): void {
     if (this.parked !== undefined) {
-      this.parked.push({ kind: 'header', payload });
+      this.parked.push({ kind: 'header', payload: buf.subarray(start, end) });
       return;
     }
     if (this.awaitingCloseOk) return;
     let complete: boolean;
     try {
-      complete = this.content.header(payload, this.connection.settings.maxMessageSize);
+      complete = this.content.header(buf, start, end, this.connection.settings.maxMessageSize);
     } catch (error) {
       // Too large a message closes the channel; a bad frame, the connection.
       if (error instanceof AmqpError && error.scope === 'channel') {
@@ -745,7 +746,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       for (let i = 0; i < frames.length; i++) {
         const frame = frames[i];
         if (frame.kind === 'method') this.onMethod(frame.method);
-        else if (frame.kind === 'header') this.onContentHeader(frame.payload);
+        else if (frame.kind === 'header') this.onContentHeader(frame.payload, 0, frame.payload.length);
         else this.onContentBody(frame.payload);
       }
     } catch (error) {

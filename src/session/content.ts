@@ -35,28 +35,28 @@ export class PublishContent {
   }
 
   /**
-   * The content header: returns whether the content is complete (an empty
+   * The content header, `buf[start, end)`: returns whether the content is complete (an empty
    * body). A body above `maxMessageSize` is a channel error; a frame out of
    * order or a header that does not decode, a connection error.
    */
-  header(payload: Buffer, maxMessageSize: number): boolean {
+  header(buf: Buffer, start: number, end: number, maxMessageSize: number): boolean {
     if (!this.active || this.rawProperties !== undefined) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
     }
-    if (payload.length < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
-    const classId = payload.readUInt16BE(0);
+    if (end - start < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
+    const classId = buf.readUInt16BE(start);
     if (classId !== M.CLASS_BASIC) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
     }
-    const rawProperties = payload.subarray(12);
+    const rawProperties = buf.subarray(start + 12, end);
     if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
     // Exact below 2^53, which is far above any limit; the text below prints the exact value.
-    const bodySize = payload.readUInt32BE(4) * 0x1_0000_0000 + payload.readUInt32BE(8);
+    const bodySize = buf.readUInt32BE(start + 4) * 0x1_0000_0000 + buf.readUInt32BE(start + 8);
     this.rawProperties = rawProperties;
     this.bodySize = bodySize;
     if (bodySize > maxMessageSize) {
       this.clear();
-      const exactSize = payload.readBigUInt64BE(4).toString();
+      const exactSize = buf.readBigUInt64BE(start + 4).toString();
       throw AmqpError.channel(
         ReplyCode.PRECONDITION_FAILED,
         `message size ${exactSize} is larger than configured max size ${maxMessageSize}`,

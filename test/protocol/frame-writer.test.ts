@@ -10,7 +10,7 @@ function parse(out: Buffer[] | null, frameMax = 0): Got[] {
   expect(out).not.toBeNull();
   const r = new FrameReader(frameMax);
   const got: Got[] = [];
-  for (const b of out!) r.push(b, { onFrame: (type, channel, payload) => got.push({ type, channel, payload: Buffer.from(payload) }) });
+  for (const b of out!) r.push(b, { onFrame: (type, channel, buf, start, end) => got.push({ type, channel, payload: Buffer.from(buf.subarray(start, end)) }) });
   return got;
 }
 
