@@ -9,7 +9,7 @@ import { VHost } from '../src/broker/vhost.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD } from '../src/protocol/constants.js';
 import type { FrameSink } from '../src/protocol/frame-reader.js';
 import { FrameWriter } from '../src/protocol/frame-writer.js';
-import { decodeMethod } from '../src/protocol/methods.generated.js';
+import { BASIC_PUBLISH, decodeMethod } from '../src/protocol/methods.generated.js';
 import { Channel } from '../src/session/channel.js';
 import type { Connection } from '../src/session/connection.js';
 
@@ -40,7 +40,10 @@ export function channelSink(vhost: VHost = new VHost('/')): FrameSink {
   const channel = new Channel(fakeConnection as unknown as Connection, 1);
   return {
     onFrame(type, _ch, buf, start, end) {
-      if (type === FRAME_METHOD) channel.onMethod(decodeMethod(buf.subarray(start, end)));
+      if (type === FRAME_METHOD) {
+        if (end - start >= 4 && buf.readUInt32BE(start) === BASIC_PUBLISH) channel.onPublish(buf, start, end);
+        else channel.onMethod(decodeMethod(buf.subarray(start, end)));
+      }
       else if (type === FRAME_HEADER) channel.onContentHeader(buf, start, end);
       else if (type === FRAME_BODY) channel.onContentBody(buf.subarray(start, end));
     },

@@ -11,7 +11,8 @@ import { globalQosRefused } from '../broker/queues/quorum.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
-import { encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { decodeMethod, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { ShortstrCache } from '../protocol/shortstr-cache.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
@@ -73,6 +74,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   /** basic.qos global=true: one window shared by the channel's consumers. */
   globalPrefetch = 0;
   private readonly content = new PublishContent();
+  /** The exchange and routing key of the last basic.publish, as read (see onPublish). */
+  private readonly publishExchanges = new ShortstrCache();
+  private readonly publishRoutingKeys = new ShortstrCache();
   private lastQueueName: string | undefined;
   /** The channel's direct reply-to consumer: its tag and the address replies go to. */
   private replyTo: { tag: string; address: string } | undefined;
@@ -170,6 +174,37 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   }
 
   // ---- input ----------------------------------------------------------------
+
+  /**
+   * A basic.publish frame, `buf[start, end)`, read in place: the hot path
+   * makes no method object, and repeated exchange and routing-key bytes give
+   * the strings read last. A frame that is not a plain publish in a
+   * channel ready for one (parked, closing, content pending, immediate set,
+   * malformed) takes the generic way, which raises the errors.
+   */
+  onPublish(buf: Buffer, start: number, end: number): void {
+    if (this.parked === undefined && !this.awaitingCloseOk && !this.content.active) {
+      // class and method ids (4), ticket (2), exchange, routing key, flags.
+      let p = start + 6;
+      if (p < end) {
+        const exchangeAt = p + 1;
+        const exchangeLength = buf[p]!;
+        p = exchangeAt + exchangeLength;
+        if (p < end) {
+          const keyAt = p + 1;
+          const keyLength = buf[p]!;
+          p = keyAt + keyLength;
+          if (p + 1 === end && (buf[p]! & 2) === 0) {
+            const exchange = this.publishExchanges.read(buf, exchangeAt, exchangeLength);
+            const routingKey = this.publishRoutingKeys.read(buf, keyAt, keyLength);
+            this.content.start(exchange, routingKey, (buf[p]! & 1) !== 0);
+            return;
+          }
+        }
+      }
+    }
+    this.onMethod(decodeMethod(buf.subarray(start, end)));
+  }
 
   onMethod(method: IncomingMethod): void {
     if (this.parked !== undefined) {

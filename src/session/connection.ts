@@ -363,6 +363,13 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       return;
     }
     if (type === FRAME_METHOD) {
+      if (channelNumber !== 0 && this.state === 'opened' && end - start >= 4 && buf.readUInt32BE(start) === BASIC_PUBLISH) {
+        const channel = this.channels.get(channelNumber);
+        if (channel !== undefined) {
+          channel.onPublish(buf, start, end);
+          return;
+        }
+      }
       const method = decodeMethod(buf.subarray(start, end));
       if (channelNumber === 0) this.onConnectionMethod(method);
       else this.onChannelMethod(channelNumber, method);
