@@ -805,13 +805,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     }
     if (entry.redelivered) this.countRedelivered(queue);
     const writer = this.connection.writer;
-    encodeMethod(writer, this.number, M.BASIC_DELIVER, {
-      consumerTag: consumer.tag,
-      deliveryTag: tag,
-      redelivered: entry.redelivered,
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-    });
+    writer.writeBasicDeliver(this.number, consumer.tag, tag, entry.redelivered, message.exchange, message.routingKey);
     writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, queue.deliveryProperties(entry, message, false), message.body);
     this.connection.scheduleFlush();
   }
