@@ -3,6 +3,7 @@ import type { Access } from '../broker/access/permissions.js';
 import type { DefinitionsWaiter } from '../broker/definitions.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
 import { hasProperty, Message, type QueueEntry, USER_ID_FLAG } from '../broker/message.js';
+import { truncate } from '../broker/arrays.js';
 import { randomName } from '../broker/names.js';
 import { senderSelected } from '../broker/sender-selected.js';
 import { type BrokerStats, MessageStats } from '../broker/stats.js';
@@ -876,7 +877,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private sendCancels(): void {
     const tags = this.cancelsDue;
     for (let i = 0; i < tags.length; i++) this.reply(M.BASIC_CANCEL, { consumerTag: tags[i], nowait: true });
-    tags.length = 0;
+    truncate(tags, 0);
   }
 
   /** A window may have opened (ack, qos, drain): let the queues deliver again. */

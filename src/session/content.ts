@@ -1,3 +1,4 @@
+import { truncate } from '../broker/arrays.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
 import { decodeProperties } from '../protocol/methods.generated.js';
@@ -94,7 +95,7 @@ export class PublishContent {
     if (parts.length === 0) return EMPTY;
     if (parts.length === 1) {
       const body = parts[0];
-      parts.length = 0;
+      truncate(parts, 0);
       return body;
     }
     this.parts = [];
@@ -104,7 +105,7 @@ export class PublishContent {
   /** Drops a publish in progress (a channel error, or the channel's release). */
   clear(): void {
     this.active = false;
-    this.parts.length = 0;
+    truncate(this.parts, 0);
   }
 }
 
