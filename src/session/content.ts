@@ -7,6 +7,9 @@ import { ReplyCode } from '../protocol/reply-codes.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/** Properties up to this long are remembered for the next publish on the channel (see header()). */
+const MAX_REPEATED_PROPERTIES = 256;
+
 /**
  * The content of a basic.publish being assembled on one channel: the method,
  * then its content header, then body frames up to the declared size. One per
@@ -23,6 +26,12 @@ export class PublishContent {
   bodySize = 0;
   private received = 0;
   private parts: Buffer[] = [];
+  /**
+   * The last content header's properties, validated, in a buffer of their
+   * own: a publisher that sends the same properties again (the common case)
+   * gets this buffer, already checked, shared by its messages.
+   */
+  private lastProperties: Buffer | undefined;
 
   /** basic.publish: its content follows. */
   start(exchange: string, routingKey: string, mandatory: boolean): void {
@@ -49,8 +58,19 @@ export class PublishContent {
     if (classId !== M.CLASS_BASIC) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
     }
-    const rawProperties = buf.subarray(start + 12, end);
-    if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
+    const propertiesAt = start + 12;
+    let rawProperties = this.lastProperties;
+    if (rawProperties === undefined || !sameBytes(rawProperties, buf, propertiesAt, end)) {
+      const length = end - propertiesAt;
+      if (length <= MAX_REPEATED_PROPERTIES) {
+        // A copy rather than a subarray: as the next publishes' properties it must not hold the chunk it came in.
+        rawProperties = Buffer.allocUnsafe(length);
+        buf.copy(rawProperties, 0, propertiesAt, end);
+      } else rawProperties = buf.subarray(propertiesAt, end);
+      this.lastProperties = undefined;
+      if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
+      if (length <= MAX_REPEATED_PROPERTIES) this.lastProperties = rawProperties;
+    }
     // Exact below 2^53, which is far above any limit; the text below prints the exact value.
     const bodySize = buf.readUInt32BE(start + 4) * 0x1_0000_0000 + buf.readUInt32BE(start + 8);
     this.rawProperties = rawProperties;
@@ -107,6 +127,14 @@ export class PublishContent {
     this.active = false;
     truncate(this.parts, 0);
   }
+}
+
+/** Whether `buf[start, end)` holds the bytes of `bytes`. */
+function sameBytes(bytes: Buffer, buf: Buffer, start: number, end: number): boolean {
+  const n = bytes.length;
+  if (end - start !== n) return false;
+  for (let i = 0; i < n; i++) if (bytes[i] !== buf[start + i]) return false;
+  return true;
 }
 
 /**
