@@ -217,14 +217,15 @@ export class FrameWriter extends ByteSink {
     b.writeUInt16BE(0, p + 9);
     b.writeUInt32BE(0, p + 11);
     b.writeUInt32BE(bodySize, p + 15);
-    rawProperties.copy(b, p + 19);
+    // TypedArray set: for a few bytes, cheaper than Buffer.copy's argument checks.
+    b.set(rawProperties, p + 19);
     p += 19 + propLen;
     b[p++] = FRAME_END;
     if (bodySize > 0) {
       b[p] = FRAME_BODY;
       b.writeUInt16BE(channel, p + 1);
       b.writeUInt32BE(bodySize, p + 3);
-      body.copy(b, p + 7);
+      b.set(body, p + 7);
       p += 7 + bodySize;
       b[p++] = FRAME_END;
     }
