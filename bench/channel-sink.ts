@@ -9,7 +9,7 @@ import { VHost } from '../src/broker/vhost.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD } from '../src/protocol/constants.js';
 import type { FrameSink } from '../src/protocol/frame-reader.js';
 import { FrameWriter } from '../src/protocol/frame-writer.js';
-import { decodeMethod } from '../src/protocol/methods.generated.js';
+import { BASIC_PUBLISH, decodeMethod } from '../src/protocol/methods.generated.js';
 import { Channel } from '../src/session/channel.js';
 import type { Connection } from '../src/session/connection.js';
 
@@ -21,11 +21,20 @@ function allowAll(): Access {
 }
 
 export function channelSink(vhost: VHost = new VHost('/')): FrameSink {
+  return benchChannel(vhost).sink;
+}
+
+/** The sink, its Channel (number 1) and the FrameWriter its deliveries and replies go to (flush it yourself). */
+export function benchChannel(vhost: VHost = new VHost('/')): { sink: FrameSink; channel: Channel; writer: FrameWriter } {
+  const writer = new FrameWriter();
   const fakeConnection = {
     vhost,
     broker: { stats: new BrokerStats() },
     access: allowAll(),
-    writer: new FrameWriter(),
+    writer,
+    acceptsDeliveries: true,
+    name: 'bench',
+    user: { name: 'guest', tags: [] },
     writeBlocked: false,
     settings: { maxMessageSize: 128 * 1024 * 1024 },
     confirmingChannels: [] as Channel[],
@@ -38,11 +47,14 @@ export function channelSink(vhost: VHost = new VHost('/')): FrameSink {
     },
   };
   const channel = new Channel(fakeConnection as unknown as Connection, 1);
-  return {
-    onFrame(type, _ch, payload) {
-      if (type === FRAME_METHOD) channel.onMethod(decodeMethod(payload));
-      else if (type === FRAME_HEADER) channel.onContentHeader(payload);
-      else if (type === FRAME_BODY) channel.onContentBody(payload);
+  const sink: FrameSink = {
+    onFrame(type, _ch, buf, start, end) {
+      if (type === FRAME_METHOD) {
+        if (end - start >= 4 && buf.readUInt32BE(start) === BASIC_PUBLISH) channel.onPublish(buf, start, end);
+        else channel.onMethod(decodeMethod(buf.subarray(start, end)));
+      } else if (type === FRAME_HEADER) channel.onContentHeader(buf, start, end);
+      else if (type === FRAME_BODY) channel.onContentBody(buf.subarray(start, end));
     },
   };
+  return { sink, channel, writer };
 }

@@ -86,9 +86,9 @@ function fixedChunks(frames: Buffer[], size: number): Buffer[] {
 class CountingSink implements FrameSink {
   frames = 0;
   bytes = 0;
-  onFrame(_type: number, _channel: number, payload: Buffer): void {
+  onFrame(_type: number, _channel: number, _buf: Buffer, start: number, end: number): void {
     this.frames++;
-    this.bytes += payload.length;
+    this.bytes += end - start;
   }
 }
 

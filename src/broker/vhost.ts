@@ -1,6 +1,7 @@
 import { AmqpError, accessRefused, notFound, preconditionFailed } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
+import { truncate } from './arrays.js';
 import { type Policy, type PolicyInput, type PolicyKind, PolicyTable, validatePolicy } from './access/policies.js';
 import type { Access } from './access/permissions.js';
 import { type Consumer, DIRECT_REPLY_PREFIX, type ReplyConsumer } from './consumer.js';
@@ -100,7 +101,7 @@ export class VHost implements QueueOwner {
    */
   publish(message: Message, extraKeys: readonly string[] | null = null): readonly Queue[] {
     const routed = this.routed;
-    routed.length = 0;
+    truncate(routed, 0);
     this.refused = false;
     const exchangeName = message.exchange;
     let exchange: Exchange | undefined;
@@ -148,7 +149,7 @@ export class VHost implements QueueOwner {
   /** A delayed message falls due: routed through `exchange`'s bindings as they are now (no publisher to refuse). */
   publishDue(exchange: Exchange, message: Message): void {
     const routed = this.routed;
-    routed.length = 0;
+    truncate(routed, 0);
     this.routeKey(exchange, message.routingKey, message, routed);
     if (routed.length === 0) return;
     exchange.stats.publish_out++;
@@ -184,7 +185,7 @@ export class VHost implements QueueOwner {
         if (queue.limits.overflow === 'reject-publish-dlx') this.deadLetter(queue, message, 'maxlen');
       }
     }
-    routed.length = kept;
+    truncate(routed, kept);
   }
 
   private enqueue(message: Message, routed: readonly Queue[]): void {
@@ -200,7 +201,7 @@ export class VHost implements QueueOwner {
    */
   private store(message: Message, routed: readonly Queue[], persistent: boolean): void {
     const keys = this.storeKeys;
-    keys.length = 0;
+    truncate(keys, 0);
     for (let i = 0; i < routed.length; i++) {
       const queue = routed[i];
       if (queue.isStored && (persistent || queue.storesEveryMessage)) keys.push(queue.storeKey);
@@ -347,7 +348,7 @@ export class VHost implements QueueOwner {
         routed.push(destination);
       }
     }
-    matched.length = start;
+    truncate(matched, start);
   }
 
   /**

@@ -54,6 +54,19 @@ export class ByteSink {
     this.ensure(1 + len * 3);
     const buf = this.buf;
     const start = this.pos;
+    // ASCII (names, routing keys, consumer tags nearly always are) is copied here: cheaper than a call into
+    // Buffer.write for a few bytes, and the length is the character count.
+    let i = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[start + 1 + i] = c;
+    }
+    if (i === len) {
+      buf[start] = len;
+      this.pos = start + 1 + len;
+      return;
+    }
     const n = buf.write(s, start + 1, 'utf8');
     if (n > 255) throw new RangeError(`shortstr longer than 255 bytes (${n} bytes)`);
     buf[start] = n;

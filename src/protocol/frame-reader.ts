@@ -1,8 +1,14 @@
 import { AmqpError } from './errors.js';
 import { BAD_FRAME_REPLY_CODE, DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_OVERHEAD } from './constants.js';
 
+/**
+ * Gets each frame's payload as `buf[start, end)`: the bytes are valid during
+ * the call only unless the sink keeps a subarray (which shares the chunk's
+ * memory). Passing bounds rather than a subarray saves a Buffer object per
+ * frame; the sink cuts one only for what it keeps (a body, the properties).
+ */
 export interface FrameSink {
-  onFrame(type: number, channel: number, payload: Buffer): void;
+  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void;
   /**
    * A body frame that arrived across several reads, as subarrays of those
    * reads in order (at least two, none copied). A sink without it gets such a
@@ -22,7 +28,7 @@ const enum State {
 
 /**
  * Splits a byte stream (after the protocol header) into frames. A frame that
- * lies whole within one chunk is delivered as a subarray of that chunk. A
+ * lies whole within one chunk is delivered in place, as bounds within that chunk. A
  * body frame split across chunks goes to a sink's onBodyFrame as subarrays of
  * those chunks: a large message's body (frames of up to frame_max, reads of
  * 64 KiB) is never copied nor given a second allocation here. Other frames
@@ -100,7 +106,7 @@ export class FrameReader {
       if (endAt < len) {
         const end = chunk[endAt]!;
         if (end !== FRAME_END) throw this.badEnd(end);
-        sink.onFrame(type, channel, chunk.subarray(off + 7, endAt));
+        sink.onFrame(type, channel, chunk, off + 7, endAt);
         off = endAt + 1;
         continue;
       }
@@ -148,12 +154,12 @@ export class FrameReader {
     if (pieces !== null) {
       this.pieces = null;
       // A frame whose payload came whole in one chunk (only its header or end octet was split) is one buffer.
-      if (pieces.length === 1) sink.onFrame(this.type, this.channel, pieces[0]!);
+      if (pieces.length === 1) sink.onFrame(this.type, this.channel, pieces[0]!, 0, pieces[0]!.length);
       else sink.onBodyFrame!(this.channel, pieces);
     } else {
       const payload = this.payload;
       this.payload = EMPTY;
-      sink.onFrame(this.type, this.channel, payload);
+      sink.onFrame(this.type, this.channel, payload, 0, payload.length);
     }
     return off + 1;
   }

@@ -1,5 +1,6 @@
 import { ByteSink, writeUInt64At } from './byte-sink.js';
-import { DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_OVERHEAD } from './constants.js';
+import { DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
+import { BASIC_DELIVER } from './methods.generated.js';
 
 /** Body slices at least this long are referenced in the output, not copied. */
 export const BODY_COPY_THRESHOLD = 4096;
@@ -90,6 +91,39 @@ export class FrameWriter extends ByteSink {
   }
 
   /**
+   * A basic.deliver method frame, field by field: every delivery to a
+   * consumer writes one, so it skips encodeMethod's arguments object.
+   */
+  writeBasicDeliver(
+    channel: number,
+    consumerTag: string,
+    deliveryTag: number,
+    redelivered: boolean,
+    exchange: string,
+    routingKey: string,
+  ): void {
+    const mark = this.beginFrame(FRAME_METHOD, channel);
+    try {
+      this.ensure(4);
+      this.buf.writeUInt32BE(BASIC_DELIVER, this.pos);
+      this.pos += 4;
+      this.writeShortstr(consumerTag);
+      this.ensure(9);
+      const b = this.buf;
+      const p = this.pos;
+      writeUInt64At(b, deliveryTag, p);
+      b[p + 8] = redelivered ? 1 : 0;
+      this.pos = p + 9;
+      this.writeShortstr(exchange);
+      this.writeShortstr(routingKey);
+    } catch (error) {
+      this.abortFrame(mark);
+      throw error;
+    }
+    this.endFrame(mark);
+  }
+
+  /**
    * Appends a content header frame (class, weight 0, body size, raw
    * properties starting at the property flags) and the body frames, each
    * carrying at most frameMax - 8 bytes. A zero-length body gives the header only.
@@ -101,6 +135,10 @@ export class FrameWriter extends ByteSink {
     rawProperties: Buffer,
     body: Buffer | readonly Buffer[],
   ): void {
+    if (Buffer.isBuffer(body) && bodySize < BODY_COPY_THRESHOLD && body.length === bodySize && (this.frameMax === 0 || (this.frameMax > FRAME_OVERHEAD && bodySize <= this.frameMax - FRAME_OVERHEAD))) {
+      this.writeSmallContent(channel, classId, rawProperties, body);
+      return;
+    }
     const pieces: readonly Buffer[] = Buffer.isBuffer(body) ? [body] : body;
     let total = 0;
     for (let i = 0; i < pieces.length; i++) total += pieces[i]!.length;
@@ -160,6 +198,38 @@ export class FrameWriter extends ByteSink {
       this.buf[this.pos++] = FRAME_END;
       remaining -= frameLen;
     }
+  }
+
+  /**
+   * writeContent for a body that is one buffer, copied, in one body frame (a
+   * small message, the common case): one bounds check, no pieces array.
+   */
+  private writeSmallContent(channel: number, classId: number, rawProperties: Buffer, body: Buffer): void {
+    const propLen = rawProperties.length;
+    const bodySize = body.length;
+    this.ensure(20 + propLen + (bodySize === 0 ? 0 : 8 + bodySize));
+    const b = this.buf;
+    let p = this.pos;
+    b[p] = FRAME_HEADER;
+    b.writeUInt16BE(channel, p + 1);
+    b.writeUInt32BE(12 + propLen, p + 3);
+    b.writeUInt16BE(classId, p + 7);
+    b.writeUInt16BE(0, p + 9);
+    b.writeUInt32BE(0, p + 11);
+    b.writeUInt32BE(bodySize, p + 15);
+    // TypedArray set: for a few bytes, cheaper than Buffer.copy's argument checks.
+    b.set(rawProperties, p + 19);
+    p += 19 + propLen;
+    b[p++] = FRAME_END;
+    if (bodySize > 0) {
+      b[p] = FRAME_BODY;
+      b.writeUInt16BE(channel, p + 1);
+      b.writeUInt32BE(bodySize, p + 3);
+      b.set(body, p + 7);
+      p += 7 + bodySize;
+      b[p++] = FRAME_END;
+    }
+    this.pos = p;
   }
 
   /** Ends the current scratch segment and puts `slice` in the output as is. */

@@ -3,6 +3,7 @@ import type { Access } from '../broker/access/permissions.js';
 import type { DefinitionsWaiter } from '../broker/definitions.js';
 import type { DurabilityWaiter } from '../broker/durability.js';
 import { hasProperty, Message, type QueueEntry, USER_ID_FLAG } from '../broker/message.js';
+import { truncate } from '../broker/arrays.js';
 import { randomName } from '../broker/names.js';
 import { senderSelected } from '../broker/sender-selected.js';
 import { type BrokerStats, MessageStats } from '../broker/stats.js';
@@ -11,7 +12,8 @@ import { globalQosRefused } from '../broker/queues/quorum.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
-import { encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { decodeMethod, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { ShortstrCache } from '../protocol/shortstr-cache.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
 import type { Connection } from './connection.js';
@@ -76,6 +78,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   /** basic.qos global=true: one window shared by the channel's consumers. */
   globalPrefetch = 0;
   private readonly content = new PublishContent();
+  /** The exchange and routing key of the last basic.publish, as read (see onPublish). */
+  private readonly publishExchanges = new ShortstrCache();
+  private readonly publishRoutingKeys = new ShortstrCache();
   private lastQueueName: string | undefined;
   /** The channel's direct reply-to consumer: its tag and the address replies go to. */
   private replyTo: { tag: string; address: string } | undefined;
@@ -174,6 +179,37 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   // ---- input ----------------------------------------------------------------
 
+  /**
+   * A basic.publish frame, `buf[start, end)`, read in place: the hot path
+   * makes no method object, and repeated exchange and routing-key bytes give
+   * the strings read last. A frame that is not a plain publish in a
+   * channel ready for one (parked, closing, content pending, immediate set,
+   * malformed) takes the generic way, which raises the errors.
+   */
+  onPublish(buf: Buffer, start: number, end: number): void {
+    if (this.parked === undefined && !this.awaitingCloseOk && !this.content.active) {
+      // class and method ids (4), ticket (2), exchange, routing key, flags.
+      let p = start + 6;
+      if (p < end) {
+        const exchangeAt = p + 1;
+        const exchangeLength = buf[p]!;
+        p = exchangeAt + exchangeLength;
+        if (p < end) {
+          const keyAt = p + 1;
+          const keyLength = buf[p]!;
+          p = keyAt + keyLength;
+          if (p + 1 === end && (buf[p]! & 2) === 0) {
+            const exchange = this.publishExchanges.read(buf, exchangeAt, exchangeLength);
+            const routingKey = this.publishRoutingKeys.read(buf, keyAt, keyLength);
+            this.content.start(exchange, routingKey, (buf[p]! & 1) !== 0);
+            return;
+          }
+        }
+      }
+    }
+    this.onMethod(decodeMethod(buf.subarray(start, end)));
+  }
+
   onMethod(method: IncomingMethod): void {
     if (this.parked !== undefined) {
       this.parked.push({ kind: 'method', method });
@@ -218,15 +254,16 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     if (this.heldReply === undefined) this.sendCancels();
   }
 
-  onContentHeader(payload: Buffer): void {
+  /** A content header frame, its payload `buf[start, end)` (as FrameSink passes it). */
+  onContentHeader(buf: Buffer, start: number, end: number): void {
     if (this.parked !== undefined) {
-      this.parked.push({ kind: 'header', payload });
+      this.parked.push({ kind: 'header', payload: buf.subarray(start, end) });
       return;
     }
     if (this.awaitingCloseOk) return;
     let complete: boolean;
     try {
-      complete = this.content.header(payload, this.connection.settings.maxMessageSize);
+      complete = this.content.header(buf, start, end, this.connection.settings.maxMessageSize);
     } catch (error) {
       // Too large a message closes the channel; a bad frame, the connection.
       if (error instanceof AmqpError && error.scope === 'channel') {
@@ -748,7 +785,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       for (let i = 0; i < frames.length; i++) {
         const frame = frames[i];
         if (frame.kind === 'method') this.onMethod(frame.method);
-        else if (frame.kind === 'header') this.onContentHeader(frame.payload);
+        else if (frame.kind === 'header') this.onContentHeader(frame.payload, 0, frame.payload.length);
         else this.onContentBody(frame.payload);
       }
     } catch (error) {
@@ -772,13 +809,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     }
     if (entry.redelivered) this.countRedelivered(queue);
     const writer = this.connection.writer;
-    encodeMethod(writer, this.number, M.BASIC_DELIVER, {
-      consumerTag: consumer.tag,
-      deliveryTag: tag,
-      redelivered: entry.redelivered,
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-    });
+    writer.writeBasicDeliver(this.number, consumer.tag, tag, entry.redelivered, message.exchange, message.routingKey);
     writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, queue.deliveryProperties(entry, message, false), message.body);
     this.connection.scheduleFlush();
   }
@@ -849,7 +880,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private sendCancels(): void {
     const tags = this.cancelsDue;
     for (let i = 0; i < tags.length; i++) this.reply(M.BASIC_CANCEL, { consumerTag: tags[i], nowait: true });
-    tags.length = 0;
+    truncate(tags, 0);
   }
 
   /** A window may have opened (ack, qos, drain): let the queues deliver again. */

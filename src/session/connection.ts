@@ -286,8 +286,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
    * While an alarm is in effect, a basic.publish blocks the connection before
    * it is processed, as in RabbitMQ: it and what follows wait for the alarm to clear.
    */
-  private blocksAt(type: number, payload: Buffer): boolean {
-    if (type !== FRAME_METHOD || this.state !== 'opened' || payload.length < 4 || payload.readUInt32BE(0) !== BASIC_PUBLISH) return false;
+  private blocksAt(type: number, buf: Buffer, start: number, end: number): boolean {
+    if (type !== FRAME_METHOD || this.state !== 'opened' || end - start < 4 || buf.readUInt32BE(start) !== BASIC_PUBLISH) return false;
     this.blockedByAlarm = true;
     this.socket.pause();
     if (this.capabilities['connection.blocked'] === true) {
@@ -305,7 +305,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       for (let i = 0; i < held.length; i += 3) {
         const payload = held[i + 2] as Buffer | Buffer[];
         if (Array.isArray(payload)) this.onBodyFrame(held[i + 1] as number, payload);
-        else this.onFrame(held[i] as number, held[i + 1] as number, payload);
+        else this.onFrame(held[i] as number, held[i + 1] as number, payload, 0, payload.length);
       }
     } catch (error) {
       this.onError(error);
@@ -357,20 +357,27 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     return have.subarray(8);
   }
 
-  onFrame(type: number, channelNumber: number, payload: Buffer): void {
+  onFrame(type: number, channelNumber: number, buf: Buffer, start: number, end: number): void {
     if (this.state === 'closed') return;
-    if (this.alarmReason !== null && (this.blockedByAlarm || this.blocksAt(type, payload))) {
-      this.heldFrames.push(type, channelNumber, payload);
+    if (this.alarmReason !== null && (this.blockedByAlarm || this.blocksAt(type, buf, start, end))) {
+      this.heldFrames.push(type, channelNumber, buf.subarray(start, end));
       return;
     }
     if (type === FRAME_METHOD) {
-      const method = decodeMethod(payload);
+      if (channelNumber !== 0 && this.state === 'opened' && end - start >= 4 && buf.readUInt32BE(start) === BASIC_PUBLISH) {
+        const channel = this.channels.get(channelNumber);
+        if (channel !== undefined) {
+          channel.onPublish(buf, start, end);
+          return;
+        }
+      }
+      const method = decodeMethod(buf.subarray(start, end));
       if (channelNumber === 0) this.onConnectionMethod(method);
       else this.onChannelMethod(channelNumber, method);
     } else if (type === FRAME_HEADER) {
-      this.contentChannel(channelNumber)?.onContentHeader(payload);
+      this.contentChannel(channelNumber)?.onContentHeader(buf, start, end);
     } else if (type === FRAME_BODY) {
-      this.contentChannel(channelNumber)?.onContentBody(payload);
+      this.contentChannel(channelNumber)?.onContentBody(buf.subarray(start, end));
     } else if (type === FRAME_HEARTBEAT) {
       if (channelNumber !== 0) {
         throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `heartbeat frame on channel ${channelNumber}`);

@@ -1,3 +1,4 @@
+import { truncate } from '../broker/arrays.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
 import { decodeProperties } from '../protocol/methods.generated.js';
@@ -8,6 +9,9 @@ const EMPTY = Buffer.alloc(0);
 
 /** A body frame's payload: one buffer, or the pieces of the reads it arrived in (see FrameSink.onBodyFrame). */
 export type BodyFramePayload = Buffer | readonly Buffer[];
+
+/** Properties up to this long are remembered for the next publish on the channel (see header()). */
+const MAX_REPEATED_PROPERTIES = 256;
 
 /**
  * The content of a basic.publish being assembled on one channel: the method,
@@ -25,6 +29,12 @@ export class PublishContent {
   bodySize = 0;
   private received = 0;
   private parts: Buffer[] = [];
+  /**
+   * The last content header's properties, validated, in a buffer of their
+   * own: a publisher that sends the same properties again (the common case)
+   * gets this buffer, already checked, shared by its messages.
+   */
+  private lastProperties: Buffer | undefined;
 
   /** basic.publish: its content follows. */
   start(exchange: string, routingKey: string, mandatory: boolean): void {
@@ -38,28 +48,39 @@ export class PublishContent {
   }
 
   /**
-   * The content header: returns whether the content is complete (an empty
+   * The content header, `buf[start, end)`: returns whether the content is complete (an empty
    * body). A body above `maxMessageSize` is a channel error; a frame out of
    * order or a header that does not decode, a connection error.
    */
-  header(payload: Buffer, maxMessageSize: number): boolean {
+  header(buf: Buffer, start: number, end: number, maxMessageSize: number): boolean {
     if (!this.active || this.rawProperties !== undefined) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
     }
-    if (payload.length < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
-    const classId = payload.readUInt16BE(0);
+    if (end - start < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
+    const classId = buf.readUInt16BE(start);
     if (classId !== M.CLASS_BASIC) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
     }
-    const rawProperties = payload.subarray(12);
-    if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
+    const propertiesAt = start + 12;
+    let rawProperties = this.lastProperties;
+    if (rawProperties === undefined || !sameBytes(rawProperties, buf, propertiesAt, end)) {
+      const length = end - propertiesAt;
+      if (length <= MAX_REPEATED_PROPERTIES) {
+        // A copy rather than a subarray: as the next publishes' properties it must not hold the chunk it came in.
+        rawProperties = Buffer.allocUnsafe(length);
+        buf.copy(rawProperties, 0, propertiesAt, end);
+      } else rawProperties = buf.subarray(propertiesAt, end);
+      this.lastProperties = undefined;
+      if (!basicPropertiesDecode(rawProperties)) throw undecodableProperties(rawProperties);
+      if (length <= MAX_REPEATED_PROPERTIES) this.lastProperties = rawProperties;
+    }
     // Exact below 2^53, which is far above any limit; the text below prints the exact value.
-    const bodySize = payload.readUInt32BE(4) * 0x1_0000_0000 + payload.readUInt32BE(8);
+    const bodySize = buf.readUInt32BE(start + 4) * 0x1_0000_0000 + buf.readUInt32BE(start + 8);
     this.rawProperties = rawProperties;
     this.bodySize = bodySize;
     if (bodySize > maxMessageSize) {
       this.clear();
-      const exactSize = payload.readBigUInt64BE(4).toString();
+      const exactSize = buf.readBigUInt64BE(start + 4).toString();
       throw AmqpError.channel(
         ReplyCode.PRECONDITION_FAILED,
         `message size ${exactSize} is larger than configured max size ${maxMessageSize}`,
@@ -107,7 +128,7 @@ export class PublishContent {
     if (parts.length === 0) return EMPTY;
     if (parts.length === 1) {
       const body = parts[0];
-      parts.length = 0;
+      truncate(parts, 0);
       return body;
     }
     this.parts = [];
@@ -117,8 +138,16 @@ export class PublishContent {
   /** Drops a publish in progress (a channel error, or the channel's release). */
   clear(): void {
     this.active = false;
-    this.parts.length = 0;
+    truncate(this.parts, 0);
   }
+}
+
+/** Whether `buf[start, end)` holds the bytes of `bytes`. */
+function sameBytes(bytes: Buffer, buf: Buffer, start: number, end: number): boolean {
+  const n = bytes.length;
+  if (end - start !== n) return false;
+  for (let i = 0; i < n; i++) if (bytes[i] !== buf[start + i]) return false;
+  return true;
 }
 
 /**

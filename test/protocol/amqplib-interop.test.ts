@@ -108,7 +108,7 @@ describe('amqplib interop: every method both ways', () => {
     const f = defs.encodeMethod(CONNECTION_START_OK, 0, fields);
     const r = new FrameReader();
     let got: ReturnType<typeof decodeMethod> | undefined;
-    r.push(f, { onFrame: (type, channel, payload) => { expect([type, channel]).toEqual([1, 0]); got = decodeMethod(payload); } });
+    r.push(f, { onFrame: (type, channel, buf, start, end) => { expect([type, channel]).toEqual([1, 0]); got = decodeMethod(buf.subarray(start, end)); } });
     expect(got).toEqual({ id: CONNECTION_START_OK, args: fields });
   });
 });

@@ -16,7 +16,7 @@ function frame(type: number, channel: number, payload: Buffer | number[], end = 
 
 function collector(): FrameSink & { got: Got[] } {
   const got: Got[] = [];
-  return { got, onFrame: (type, channel, payload) => got.push({ type, channel, payload: Buffer.from(payload) }) };
+  return { got, onFrame: (type, channel, buf, start, end) => got.push({ type, channel, payload: Buffer.from(buf.subarray(start, end)) }) };
 }
 
 function expectFrameError(fn: () => void): void {
@@ -89,14 +89,19 @@ describe('FrameReader', () => {
     const r = new FrameReader();
     const chunk = Buffer.concat([F1, F3]);
     const payloads: Buffer[] = [];
-    r.push(chunk, { onFrame: (_t, _c, p) => payloads.push(p) });
+    r.push(chunk, { onFrame: (_t, _c, buf, start, end) => {
+      // Handed over in place: the chunk itself, with the payload's bounds.
+      expect(buf).toBe(chunk);
+      payloads.push(buf.subarray(start, end));
+    } });
     expect(payloads.length).toBe(2);
     for (const p of payloads) expect(p.buffer).toBe(chunk.buffer);
     expect(payloads[0]!.byteOffset).toBe(chunk.byteOffset + 7);
+    expect(payloads[0]).toEqual(EXPECTED[0]!.payload);
     // after a split frame, the following whole frames are zero-copy again
     const r2 = new FrameReader();
     const got: Buffer[] = [];
-    const sink: FrameSink = { onFrame: (_t, _c, p) => got.push(p) };
+    const sink: FrameSink = { onFrame: (_t, _c, buf, start, end) => got.push(buf.subarray(start, end)) };
     const a = STREAM.subarray(0, 10);
     const b = Buffer.alloc(STREAM.length - 10); // not from the shared pool
     STREAM.copy(b, 0, 10);
@@ -115,7 +120,7 @@ describe('FrameReader', () => {
       const got: Got[] = [];
       const pieces: Buffer[][] = [];
       const sink: FrameSink = {
-        onFrame: (type, channel, payload) => got.push({ type, channel, payload: Buffer.from(payload) }),
+        onFrame: (type, channel, buf, start, end) => got.push({ type, channel, payload: Buffer.from(buf.subarray(start, end)) }),
         onBodyFrame: (channel, p) => {
           pieces.push(p);
           got.push({ type: 3, channel, payload: Buffer.concat(p) });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BODY_COPY_THRESHOLD, FrameWriter } from '../../src/protocol/frame-writer.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
-import { decodeProperties, encodeProperties } from '../../src/protocol/methods.generated.js';
+import { BASIC_DELIVER, decodeMethod, decodeProperties, encodeMethod, encodeProperties } from '../../src/protocol/methods.generated.js';
 
 interface Got { type: number; channel: number; payload: Buffer }
 
@@ -10,7 +10,7 @@ function parse(out: Buffer[] | null, frameMax = 0): Got[] {
   expect(out).not.toBeNull();
   const r = new FrameReader(frameMax);
   const got: Got[] = [];
-  for (const b of out!) r.push(b, { onFrame: (type, channel, payload) => got.push({ type, channel, payload: Buffer.from(payload) }) });
+  for (const b of out!) r.push(b, { onFrame: (type, channel, buf, start, end) => got.push({ type, channel, payload: Buffer.from(buf.subarray(start, end)) }) });
   return got;
 }
 
@@ -23,6 +23,46 @@ describe('FrameWriter', () => {
     expect(w.pendingBytes).toBe(8);
     expect(Buffer.concat(w.flush()!)).toEqual(Buffer.from([8, 0, 0, 0, 0, 0, 0, 0xce]));
     expect(w.flush()).toBeNull();
+    expect(w.pendingBytes).toBe(0);
+  });
+
+  it('a small single-buffer body (the one-frame fast path) writes the same bytes as the general path', () => {
+    const props = encodeProperties({ contentType: 'text/plain', deliveryMode: 1, headers: { k: 'v' } });
+    for (const [frameMax, size] of [[131072, 0], [131072, 12], [131072, BODY_COPY_THRESHOLD - 1], [0, 100], [108, 100], [107, 100], [4096, 4088]] as const) {
+      const body = randomBytes(size);
+      const fast = new FrameWriter();
+      const general = new FrameWriter();
+      fast.frameMax = frameMax;
+      general.frameMax = frameMax;
+      fast.writeContent(3, 60, size, props, body);
+      general.writeContent(3, 60, size, props, [body]);
+      expect(Buffer.concat(fast.flush()!), `frameMax ${frameMax}, ${size} B`).toEqual(Buffer.concat(general.flush()!));
+    }
+    // Too small a frameMax is refused on both paths.
+    const w = new FrameWriter();
+    w.frameMax = 8;
+    expect(() => w.writeContent(1, 60, 0, props, Buffer.alloc(0))).toThrow(RangeError);
+  });
+
+  it('writeBasicDeliver writes what encodeMethod writes, non-ASCII and long names included', () => {
+    const cases = [
+      ['amq.ctag-abc', 1, false, '', 'q1'],
+      ['c\u00e9 \u{1F600}', 2 ** 40 + 7, true, 'ex\u00e7hange', 'k'.repeat(200)],
+      ['', 0, false, 'x'.repeat(255), ''],
+    ] as const;
+    for (const [consumerTag, deliveryTag, redelivered, exchange, routingKey] of cases) {
+      const fast = new FrameWriter();
+      const general = new FrameWriter();
+      fast.writeBasicDeliver(5, consumerTag, deliveryTag, redelivered, exchange, routingKey);
+      encodeMethod(general, 5, BASIC_DELIVER, { consumerTag, deliveryTag, redelivered, exchange, routingKey });
+      const bytes = Buffer.concat(fast.flush()!);
+      expect(bytes).toEqual(Buffer.concat(general.flush()!));
+      const [frame] = parse([bytes]);
+      expect(decodeMethod(frame!.payload)).toEqual({ id: BASIC_DELIVER, args: { consumerTag, deliveryTag, redelivered, exchange, routingKey } });
+    }
+    // A name over 255 bytes (3 x 100 bytes of UTF-8) is refused and leaves nothing behind.
+    const w = new FrameWriter();
+    expect(() => w.writeBasicDeliver(1, 'tag', 1, false, '\u20ac'.repeat(100), 'k')).toThrow(RangeError);
     expect(w.pendingBytes).toBe(0);
   });
 

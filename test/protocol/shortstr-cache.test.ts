@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ShortstrCache } from '../../src/protocol/shortstr-cache.js';
+
+describe('ShortstrCache', () => {
+  it('reads what toString reads, whatever came before', () => {
+    const cache = new ShortstrCache();
+    const frame = Buffer.from('xxorders.eu\u00e9s-1xx', 'utf8');
+    const n = frame.length - 4;
+    expect(cache.read(frame, 2, n)).toBe(frame.toString('utf8', 2, 2 + n));
+    // Same length, one byte different: not the cached string.
+    const other = Buffer.from(frame);
+    other[4] = 0x41;
+    expect(cache.read(other, 2, n)).toBe(other.toString('utf8', 2, 2 + n));
+    expect(cache.read(frame, 2, n)).toBe(frame.toString('utf8', 2, 2 + n));
+    // Different length, empty, invalid UTF-8 (replacement characters, as the generic decoder gives).
+    expect(cache.read(frame, 2, 3)).toBe('ord');
+    expect(cache.read(frame, 2, 0)).toBe('');
+    const invalid = Buffer.from([0xff, 0xfe, 0x41]);
+    expect(cache.read(invalid, 0, 3)).toBe(invalid.toString('utf8'));
+    expect(cache.read(Buffer.from('zz'), 0, 0)).toBe('');
+  });
+
+  it('repeated bytes at another place give the same string', () => {
+    const cache = new ShortstrCache();
+    const a = Buffer.from('..amq.topic');
+    const b = Buffer.from('amq.topic....');
+    const first = cache.read(a, 2, 9);
+    const second = cache.read(b, 0, 9);
+    expect(second).toBe('amq.topic');
+    expect(second).toBe(first);
+  });
+});
