@@ -20,13 +20,15 @@ function allowAll(): Access {
   return new Access(table, 'guest', '/');
 }
 
-export function channelSink(vhost: VHost = new VHost('/')): FrameSink {
+/** The sink, and the channel and output writer behind it (for benchmarks that consume and ack). */
+export function channelSink(vhost: VHost = new VHost('/')): FrameSink & { channel: Channel; writer: FrameWriter } {
   const fakeConnection = {
     vhost,
     broker: { stats: new BrokerStats() },
     access: allowAll(),
     writer: new FrameWriter(),
     writeBlocked: false,
+    acceptsDeliveries: true,
     settings: { maxMessageSize: 128 * 1024 * 1024 },
     confirmingChannels: [] as Channel[],
     capabilities: {},
@@ -36,9 +38,17 @@ export function channelSink(vhost: VHost = new VHost('/')): FrameSink {
     fail(error: unknown): void {
       throw error;
     },
+    // A channel error in a benchmark is a broken benchmark: fail loudly rather than close the channel.
+    log: {
+      warn(_fields: unknown, text: string): void {
+        throw new Error(`channel error: ${text}`);
+      },
+    },
   };
   const channel = new Channel(fakeConnection as unknown as Connection, 1);
   return {
+    channel,
+    writer: fakeConnection.writer,
     onFrame(type, _ch, payload) {
       if (type === FRAME_METHOD) channel.onMethod(decodeMethod(payload));
       else if (type === FRAME_HEADER) channel.onContentHeader(payload);
