@@ -7,7 +7,9 @@
  *
  * - read → write: from the 'data' event that brought a publish (a chunk of more
  *   than 100 bytes; acks are 21) to the start of the output flush that writes
- *   the delivery on the consumer's connection (more than 100 bytes pending), and
+ *   the delivery on the consumer's connection (more than 100 bytes pending),
+ *   split into handling the read (publish, route, deliver, encode) and the wait
+ *   from there to the flush (setImmediate: the rest of the poll phase), and
  *   how long that flush (the socket write) takes. At 1,000 msg/s one message is
  *   in flight at a time, so reads and writes pair up.
  * - event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution);
@@ -33,16 +35,22 @@ const AMQPPERF = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 if (!fs.existsSync(AMQPPERF)) throw new Error(`${AMQPPERF} missing: run ../shared/perf/build.sh`);
 
 const readToWrite = createHistogram();
+const readHandled = createHistogram();
+const handledToFlush = createHistogram();
 const writeTime = createHistogram();
 let lastPublishRead = 0;
+/** When onData returned for that publish: what follows until the flush is the wait for the check phase (setImmediate). */
+let lastPublishHandled = 0;
 let measuring = false;
 type Hooked = { onData(chunk: Buffer): void; flush(): void; writer: { pendingBytes: number } };
 const proto = Connection.prototype as unknown as Hooked;
 const onData = proto.onData;
 const flush = proto.flush;
 proto.onData = function (this: Hooked, chunk: Buffer) {
-  if (chunk.length > 100) lastPublishRead = performance.now();
+  if (chunk.length <= 100) return onData.call(this, chunk);
+  lastPublishRead = performance.now();
   onData.call(this, chunk);
+  lastPublishHandled = performance.now();
 };
 proto.flush = function (this: Hooked) {
   if (!measuring || lastPublishRead === 0 || this.writer.pendingBytes <= 100) return flush.call(this);
@@ -50,6 +58,8 @@ proto.flush = function (this: Hooked) {
   flush.call(this);
   const end = performance.now();
   record(readToWrite, start - lastPublishRead);
+  record(readHandled, lastPublishHandled - lastPublishRead);
+  record(handledToFlush, start - lastPublishHandled);
   record(writeTime, end - start);
   lastPublishRead = 0;
 };
@@ -107,6 +117,8 @@ try {
   const e2e = `p50 ${String(l.p50).padStart(7)}  p99 ${String(l.p99).padStart(7)}  max ${l.max} µs`;
   console.log(`end to end (amqpperf)              recv ${result.recv_rate.toFixed(0)} msg/s  ${e2e}  broker cpu ${result.broker_cpu_pct}%`);
   row('broker read → write start', readToWrite);
+  row('  of which: the read handled', readHandled);
+  row('  of which: handled → flush', handledToFlush);
   row('broker socket write (flush)', writeTime);
   row('event-loop delay', { count: loopDelay.count, percentile: (p) => loopDelay.percentile(p), max: loopDelay.max });
   const kinds: Record<number, string> = { 1: 'scavenge', 2: 'minor mark-compact', 4: 'mark-compact', 8: 'incremental', 16: 'weak callbacks' };
