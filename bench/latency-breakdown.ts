@@ -12,6 +12,10 @@
  *   from there to the flush (setImmediate: the rest of the poll phase), and
  *   how long that flush (the socket write) takes. At 1,000 msg/s one message is
  *   in flight at a time, so reads and writes pair up.
+ * - from amqpperf's send timestamp (body bytes 0-7, its own clock) to the
+ *   broker's read and to the write start, less the same figure of the fastest
+ *   message (the clocks differ by a constant): "(+)" rows are the delay beyond
+ *   the fastest message, the publisher's send and the broker's wake-up included;
  * - event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution);
  * - GC pauses (PerformanceObserver 'gc'), by kind;
  * - CPU contention: run-queue wait of the broker's main thread per time slice
@@ -41,6 +45,22 @@ const writeTime = createHistogram();
 let lastPublishRead = 0;
 /** When onData returned for that publish: what follows until the flush is the wait for the check phase (setImmediate). */
 let lastPublishHandled = 0;
+/** amqpperf's send timestamp in that publish's body (ns on its own clock). */
+let lastPublishStamp = 0;
+/** Per message, ns on the broker's clock minus the send stamp: at the read and at the flush (a constant clock offset included). */
+const sentToRead: number[] = [];
+const sentToFlush: number[] = [];
+
+/** The send timestamp amqpperf puts in body bytes 0-7, from a chunk holding method, header and body frames; 0 if not found. */
+function sendStamp(chunk: Buffer): number {
+  let at = 0;
+  for (let frame = 0; frame < 2; frame++) {
+    if (at + 7 > chunk.length) return 0;
+    at += 7 + chunk.readUInt32BE(at + 3) + 1;
+  }
+  if (at + 15 > chunk.length || chunk[at] !== 3) return 0;
+  return Number(chunk.readBigUInt64BE(at + 7));
+}
 let measuring = false;
 type Hooked = { onData(chunk: Buffer): void; flush(): void; writer: { pendingBytes: number } };
 const proto = Connection.prototype as unknown as Hooked;
@@ -49,6 +69,7 @@ const flush = proto.flush;
 proto.onData = function (this: Hooked, chunk: Buffer) {
   if (chunk.length <= 100) return onData.call(this, chunk);
   lastPublishRead = performance.now();
+  lastPublishStamp = sendStamp(chunk);
   onData.call(this, chunk);
   lastPublishHandled = performance.now();
 };
@@ -60,6 +81,10 @@ proto.flush = function (this: Hooked) {
   record(readToWrite, start - lastPublishRead);
   record(readHandled, lastPublishHandled - lastPublishRead);
   record(handledToFlush, start - lastPublishHandled);
+  if (lastPublishStamp !== 0) {
+    sentToRead.push(lastPublishRead * 1e6 - lastPublishStamp);
+    sentToFlush.push(start * 1e6 - lastPublishStamp);
+  }
   record(writeTime, end - start);
   lastPublishRead = 0;
 };
@@ -80,6 +105,12 @@ const gcObserver = new PerformanceObserver((list) => {
 });
 gcObserver.observe({ entryTypes: ['gc'] });
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+
+/** Percentiles of raw values (ns), shaped as a histogram's. */
+function sorted(values: number[]): { count: number; percentile(p: number): number; max: number } {
+  const v = [...values].sort((a, b) => a - b);
+  return { count: v.length, max: v[v.length - 1] ?? 0, percentile: (p) => v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))] ?? 0 };
+}
 
 function schedstat(): { run: number; wait: number; slices: number } {
   const [run, wait, slices] = fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
@@ -120,6 +151,10 @@ try {
   row('  of which: the read handled', readHandled);
   row('  of which: handled → flush', handledToFlush);
   row('broker socket write (flush)', writeTime);
+  // The clocks differ by a constant: measured from the fastest message, these are the delays beyond it.
+  const fastest = Math.min(...sentToRead);
+  row('publisher send → broker read (+)', sorted(sentToRead.map((ns) => ns - fastest)));
+  row('publisher send → write start (+)', sorted(sentToFlush.map((ns) => ns - fastest)));
   row('event-loop delay', { count: loopDelay.count, percentile: (p) => loopDelay.percentile(p), max: loopDelay.max });
   const kinds: Record<number, string> = { 1: 'scavenge', 2: 'minor mark-compact', 4: 'mark-compact', 8: 'incremental', 16: 'weak callbacks' };
   for (const [kind, h] of gcPauses) row(`GC pause: ${kinds[kind] ?? kind}`, h, `  total ${(h.count * h.mean / 1e6).toFixed(1)} ms`);
