@@ -45,6 +45,12 @@ export function benchChannel(vhost: VHost = new VHost('/')): { sink: FrameSink; 
     fail(error: unknown): void {
       throw error;
     },
+    // A channel error in a benchmark is a broken benchmark: fail loudly rather than close the channel.
+    log: {
+      warn(_fields: unknown, text: string): void {
+        throw new Error(`channel error: ${text}`);
+      },
+    },
   };
   const channel = new Channel(fakeConnection as unknown as Connection, 1);
   const sink: FrameSink = {

@@ -1,3 +1,4 @@
+import { Deque } from '../broker/deque.js';
 import type { Queue } from '../broker/queue.js';
 import type { QueueEntry } from '../broker/message.js';
 import { AmqpError } from '../protocol/errors.js';
@@ -6,6 +7,9 @@ import type { ChannelConsumer } from './channel.js';
 
 /** An unacked delivery: what an ack, nack or reject settles. */
 export class Delivery {
+  /** Acked, nacked or rejected out of order: it waits in the list until the deliveries before it go. */
+  settled = false;
+
   constructor(
     readonly tag: number,
     readonly queue: Queue,
@@ -15,22 +19,35 @@ export class Delivery {
   ) {}
 }
 
+/** Settled deliveries may wait in the list at most this far beyond the unsettled ones before it is compacted. */
+const SETTLED_SLACK = 64;
+
 /**
- * A channel's unacked deliveries by delivery tag, with the counts the
- * prefetch windows read: per consumer (on the consumer) and for the channel.
+ * A channel's unacked deliveries in tag order, with the counts the prefetch
+ * windows read: per consumer (on the consumer) and for the channel.
+ *
+ * Tags only grow, so the deliveries are a ring buffer in tag order: a client
+ * that acks in order (almost all do) settles the head, in O(1) and without
+ * hashing. An ack out of order finds its tag by binary search and marks the
+ * delivery settled where it lies; settled ones leave as the head reaches
+ * them, or all at once when they outnumber the unsettled (so a delivery held
+ * for good while others are acked around it keeps the list bounded).
  */
 export class UnackedDeliveries {
-  /** Map iteration order is tag order. */
-  private readonly byTag = new Map<number, Delivery>();
+  /** Deliveries in tag order, settled ones included. */
+  private readonly ordered = new Deque<Delivery>();
+  /** Unsettled deliveries in `ordered`. */
+  private live = 0;
   /** Unacked deliveries to consumers (not basic.get): what basic.qos global=true limits. */
   byConsumers = 0;
 
   get size(): number {
-    return this.byTag.size;
+    return this.live;
   }
 
   add(tag: number, queue: Queue, entry: QueueEntry, consumer: ChannelConsumer | null): void {
-    this.byTag.set(tag, new Delivery(tag, queue, entry, consumer));
+    this.ordered.push(new Delivery(tag, queue, entry, consumer));
+    this.live++;
     if (consumer !== null) {
       consumer.unacked++;
       this.byConsumers++;
@@ -40,37 +57,78 @@ export class UnackedDeliveries {
   /** An ack, nack or reject of a tag that is not unacked closes the channel; tag 0 with multiple means all. */
   check(tag: number, multiple: boolean): void {
     if (tag === 0 && multiple) return;
-    if (!this.byTag.has(tag)) throw unknownTag(tag);
+    if (this.find(tag) === undefined) throw unknownTag(tag);
   }
 
-  /** Settles one tag (an unknown one closes the channel, as check): the common case, one lookup, allocating nothing. */
+  /** Settles one tag (an unknown one closes the channel, as check): the common case, no lookup, allocating nothing. */
   take(tag: number): Delivery {
-    const delivery = this.byTag.get(tag);
+    const ordered = this.ordered;
+    const head = ordered.peek();
+    if (head !== undefined && head.tag === tag) {
+      ordered.shift();
+      this.forget(head);
+      this.dropSettledHead();
+      return head;
+    }
+    const delivery = this.find(tag);
     if (delivery === undefined) throw unknownTag(tag);
+    delivery.settled = true;
     this.forget(delivery);
+    if (ordered.length - this.live > this.live + SETTLED_SLACK) this.compact();
     return delivery;
   }
 
   /** Settles every delivery up to a checked tag (0: all), in tag order. */
   takeUpTo(tag: number): Delivery[] {
+    const ordered = this.ordered;
     const settled: Delivery[] = [];
-    for (const delivery of this.byTag.values()) {
+    while (ordered.length > 0) {
+      const delivery = ordered.peek() as Delivery;
       if (tag !== 0 && delivery.tag > tag) break;
+      ordered.shift();
+      if (delivery.settled) continue;
+      this.forget(delivery);
       settled.push(delivery);
     }
-    for (const delivery of settled) this.forget(delivery);
     return settled;
   }
 
   /** basic.recover and the channel's close: every unacked delivery, in tag order. */
   takeAll(): Delivery[] {
-    const all = [...this.byTag.values()];
-    for (const delivery of all) this.forget(delivery);
-    return all;
+    return this.takeUpTo(0);
+  }
+
+  /** The unsettled delivery with this tag, by binary search; undefined if there is none. */
+  private find(tag: number): Delivery | undefined {
+    const ordered = this.ordered;
+    let low = 0;
+    let high = ordered.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (ordered.at(mid).tag < tag) low = mid + 1;
+      else high = mid;
+    }
+    if (low === ordered.length) return undefined;
+    const delivery = ordered.at(low);
+    return delivery.tag === tag && !delivery.settled ? delivery : undefined;
+  }
+
+  private dropSettledHead(): void {
+    const ordered = this.ordered;
+    while (ordered.length > 0 && (ordered.peek() as Delivery).settled) ordered.shift();
+  }
+
+  /** Drops every settled delivery from the list, keeping the others in order. */
+  private compact(): void {
+    const ordered = this.ordered;
+    for (let i = ordered.length; i > 0; i--) {
+      const delivery = ordered.shift() as Delivery;
+      if (!delivery.settled) ordered.push(delivery);
+    }
   }
 
   private forget(delivery: Delivery): void {
-    this.byTag.delete(delivery.tag);
+    this.live--;
     const consumer = delivery.consumer;
     if (consumer !== null) {
       consumer.unacked--;
