@@ -22,18 +22,60 @@ export interface StoredMessage {
   body: Buffer;
 }
 
+/**
+ * Names up to this many UTF-16 units are measured and written by a loop when
+ * they are ASCII (queue names, exchanges, routing keys usually are): cheaper
+ * than a call into the native UTF-8 encoder for a few bytes.
+ */
+const SHORT_NAME = 64;
+
 /** Byte length of a str16 name's text; a name past 65535 bytes cannot be stored. */
 export function strLen(s: string): number {
-  const n = Buffer.byteLength(s, 'utf8');
-  if (n > 0xffff) throw new RangeError('name longer than 65535 bytes');
-  return n;
+  const n = s.length;
+  if (n <= SHORT_NAME) {
+    let i = 0;
+    while (i < n && s.charCodeAt(i) < 0x80) i++;
+    if (i === n) return n;
+  }
+  const bytes = Buffer.byteLength(s, 'utf8');
+  if (bytes > 0xffff) throw new RangeError('name longer than 65535 bytes');
+  return bytes;
 }
 
 /** Writes s as a str16 at o; returns the offset after it. */
 export function writeStr(buf: Buffer, o: number, s: string): number {
-  const n = buf.write(s, o + 2, 'utf8');
-  buf.writeUInt16LE(n, o);
-  return o + 2 + n;
+  const n = s.length;
+  if (n <= SHORT_NAME) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[o + 2 + i] = c;
+    }
+    if (i === n) {
+      buf[o] = n;
+      buf[o + 1] = 0;
+      return o + 2 + n;
+    }
+  }
+  const written = buf.write(s, o + 2, 'utf8');
+  buf.writeUInt16LE(written, o);
+  return o + 2 + written;
+}
+
+/** A name encoded once as a str16 (length prefix and UTF-8 bytes), to copy into records. */
+export function encodeStr(s: string): Buffer {
+  const buf = Buffer.allocUnsafe(2 + strLen(s));
+  writeStr(buf, 0, s);
+  return buf;
+}
+
+/** Copies an encoded str16 into buf at o; returns the offset after it. */
+export function copyStr(buf: Buffer, o: number, str16: Buffer): number {
+  const n = str16.length;
+  if (n <= SHORT_NAME) for (let i = 0; i < n; i++) buf[o + i] = str16[i]!;
+  else str16.copy(buf, o);
+  return o + n;
 }
 
 /** Fills in the header (length, its check, CRC of the payload) of the record at buf[start, end). */
@@ -58,12 +100,12 @@ export function writeStartRecord(buf: Buffer, start: number, id: number, existin
   return o;
 }
 
-/** Writes the payload of a SETTLE or DELIVERED record (type, u48 id, queue) after its header; returns its end. */
-export function writeIdQueueRecord(buf: Buffer, start: number, type: number, id: number, queue: string): number {
+/** Writes the payload of a SETTLE or DELIVERED record (type, u48 id, queue as encodeStr made it) after its header; returns its end. */
+export function writeIdQueueRecord(buf: Buffer, start: number, type: number, id: number, queue: Buffer): number {
   let o = start + HEADER_BYTES;
   buf[o++] = type;
   buf.writeUIntLE(id, o, 6);
-  return writeStr(buf, o + 6, queue);
+  return copyStr(buf, o + 6, queue);
 }
 
 /** Decodes a whole publish record read back (checked as bodyOf does). */
