@@ -3,11 +3,14 @@
  * Topic: 10,000 bindings, cache hit (repeated key) and cache miss (distinct keys,
  * more than the cache holds); direct: 1,000 keys; x-consistent-hash: 100 queues
  * (total weight 300), a repeated key (bucket cache hit) and distinct keys (jump hash each time).
+ * Topic scale: the bindings curve's workload (bench/support/topic-keys.ts) at 10, 1,000 and 100,000
+ * bindings, 5,000 distinct keys (every route misses the cache), one match each: the cost should stay flat.
  */
 import Benchmark from 'benchmark';
 import { ConsistentHashRouter } from '../src/broker/exchanges/consistent-hash.js';
 import { DirectRouter } from '../src/broker/exchanges/direct.js';
 import { TopicRouter } from '../src/broker/exchanges/topic.js';
+import { CATCH_ALL_PATTERN, extraPattern, ROUTING_KEYS, routingKey } from './support/topic-keys.js';
 
 interface Q {
   name: string;
@@ -31,7 +34,30 @@ let missIdx = 0;
 const out: Q[] = [];
 let sink = 0;
 
-new Benchmark.Suite('routing')
+const scaleKeys = Array.from({ length: ROUTING_KEYS }, (_, i) => routingKey(i));
+function scaleRouter(bindings: number): TopicRouter<Q> {
+  const router = new TopicRouter<Q>();
+  const extra = Array.from({ length: 10 }, (_, q) => ({ name: `b${q}` }));
+  router.bind({ name: 'sink' }, CATCH_ALL_PATTERN, {});
+  for (let i = 1; i < bindings; i++) router.bind(extra[i % 10] as Q, extraPattern(i), {});
+  out.length = 0;
+  router.route(scaleKeys[0] as string, undefined, out);
+  if (out.length !== 1 || out[0]?.name !== 'sink') throw new Error(`topic scale workload: expected one match, got ${out.length}`);
+  return router;
+}
+const scaleRouters = [10, 1000, 100_000].map((n) => [n, scaleRouter(n)] as const);
+let scaleIdx = 0;
+
+const suite = new Benchmark.Suite('routing');
+for (const [n, router] of scaleRouters) {
+  suite.add(`topic scale: ${n.toLocaleString('en-US')} bindings, cache miss`, () => {
+    out.length = 0;
+    router.route(scaleKeys[scaleIdx] as string, undefined, out);
+    scaleIdx = (scaleIdx + 1) % scaleKeys.length;
+    sink += out.length;
+  });
+}
+suite
   .add('topic 10k bindings, cache hit', () => {
     out.length = 0;
     topic.route('stock.42.nyse', undefined, out);

@@ -47,7 +47,8 @@ export class MessageStats {
   rates: Float64Array | null = null;
   /** The counters at the last sample, by MESSAGE_STAT_NAMES index. */
   private sampled: Float64Array | null = null;
-  private sampledAt = 0;
+  /** When the last sample was taken; -1 before the first. */
+  private sampledAt = -1;
 
   /** RabbitMQ's deliver_get: every message handed out, by consume or get, with or without ack. */
   get deliver_get(): number {
@@ -67,8 +68,18 @@ export class MessageStats {
     const values = this as unknown as Record<MessageStatName, number>;
     let sampled = this.sampled;
     if (sampled === null) {
+      // While nothing was ever counted (an idle queue, say) the sample is all zeros and the rates are 0: that needs
+      // no arrays, which cost about 500 bytes per counter set (issue 13: RSS per idle queue). sampledAt still marks
+      // that zero sample, so the first counts get their rate against it, as they would against a zero-filled array.
+      let counted = false;
+      for (let i = 0; i < MESSAGE_STAT_NAMES.length; i++) if (values[MESSAGE_STAT_NAMES[i]] !== 0) counted = true;
+      if (!counted) {
+        this.sampledAt = now;
+        return;
+      }
       sampled = this.sampled = new Float64Array(MESSAGE_STAT_NAMES.length);
-    } else {
+    }
+    if (this.sampledAt !== -1) {
       const seconds = (now - this.sampledAt) / 1000;
       if (seconds <= 0) return;
       const rates = (this.rates ??= new Float64Array(MESSAGE_STAT_NAMES.length));

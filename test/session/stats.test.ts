@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp, { type Channel as AmqpChannel, type ConfirmChannel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerStats, MESSAGE_STAT_NAMES, type MessageStats } from '../../src/broker/stats.js';
+import { BrokerStats, MESSAGE_STAT_NAMES, MessageStats } from '../../src/broker/stats.js';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningServer, startServer } from '../../src/server.js';
@@ -304,5 +304,23 @@ describe('rates', () => {
     stats.sample(11_000);
     expect(stats.rate('publish')).toBe(0);
     expect(stats.deliver_get).toBe(15);
+  });
+
+  it('of a counter set that never counted (an idle queue) allocate nothing; its first counts get their rate against the last sample', () => {
+    const stats = new MessageStats();
+    for (const now of [0, 5_000, 10_000]) stats.sample(now);
+    expect(stats.rates).toBeNull();
+    expect(stats.rate('publish')).toBe(0);
+    stats.publish += 20;
+    stats.sample(12_000);
+    expect(stats.rate('publish')).toBe(10);
+    expect(stats.rates).not.toBeNull();
+    const firstAtZero = new MessageStats();
+    firstAtZero.ack += 4;
+    firstAtZero.sample(0);
+    expect(firstAtZero.rate('ack')).toBe(0);
+    firstAtZero.ack += 4;
+    firstAtZero.sample(2_000);
+    expect(firstAtZero.rate('ack')).toBe(2);
   });
 });
