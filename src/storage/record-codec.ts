@@ -63,9 +63,13 @@ export function writeStr(buf: Buffer, o: number, s: string): number {
   return o + 2 + written;
 }
 
-/** A name encoded once as a str16 (length prefix and UTF-8 bytes), to copy into records. */
+/**
+ * A name encoded once as a str16 (length prefix and UTF-8 bytes), to copy into
+ * records. Kept for as long as the log knows the queue, so not a slice of
+ * Node's shared 8 KB pool, which it would keep alive whole.
+ */
 export function encodeStr(s: string): Buffer {
-  const buf = Buffer.allocUnsafe(2 + strLen(s));
+  const buf = Buffer.allocUnsafeSlow(2 + strLen(s));
   writeStr(buf, 0, s);
   return buf;
 }
