@@ -151,7 +151,13 @@ interface Target {
 async function startTarget(broker: string): Promise<Target> {
   if (broker === 'warren') {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-backlog-'));
-    let w: WarrenProcess = await startWarren({ dataDir });
+    let w: WarrenProcess;
+    try {
+      w = await startWarren({ dataDir });
+    } catch (error) {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    }
     return {
       url: () => w.url,
       pid: () => w.pid,
