@@ -18,8 +18,12 @@ export class PublisherConfirms {
   private answeredUpTo = 0;
   /** Tags above answeredUpTo already nacked (while an earlier publish waits for the disk), ascending. */
   private readonly nackedAhead = new Deque<number>();
-  /** Confirms held back until the log has the message on disk: publish seq and log ticket, in order. */
-  private readonly awaitingDisk = new Deque<{ seq: number; ticket: number }>();
+  /**
+   * Confirms held back until the log has the message on disk: publish seq and
+   * log ticket, in order, as two deques of numbers (no object per publish).
+   */
+  private readonly awaitingSeq = new Deque<number>();
+  private readonly awaitingTicket = new Deque<number>();
 
   constructor(private readonly sink: ConfirmSink) {}
 
@@ -30,8 +34,9 @@ export class PublisherConfirms {
 
   /** A publish confirmed once the log's durable ticket reaches `ticket`. Returns whether it is the first such wait. */
   publishedAwaitingDisk(ticket: number): boolean {
-    const first = this.awaitingDisk.length === 0;
-    this.awaitingDisk.push({ seq: ++this.publishSeq, ticket });
+    const first = this.awaitingSeq.length === 0;
+    this.awaitingSeq.push(++this.publishSeq);
+    this.awaitingTicket.push(ticket);
     return first;
   }
 
@@ -50,10 +55,12 @@ export class PublisherConfirms {
 
   /** The log synced up to `upTo`. Returns whether some publish still waits for the disk. */
   onDurable(upTo: number): boolean {
-    let head = this.awaitingDisk.peek();
-    while (head !== undefined && head.ticket <= upTo) {
-      this.awaitingDisk.shift();
-      head = this.awaitingDisk.peek();
+    const tickets = this.awaitingTicket;
+    let head = tickets.peek();
+    while (head !== undefined && head <= upTo) {
+      tickets.shift();
+      this.awaitingSeq.shift();
+      head = tickets.peek();
     }
     return head !== undefined;
   }
@@ -90,7 +97,7 @@ export class PublisherConfirms {
 
   /** Publishes up to this one can be confirmed: all before the first still waiting for the disk. */
   private confirmable(): number {
-    const waiting = this.awaitingDisk.peek();
-    return waiting === undefined ? this.publishSeq : waiting.seq - 1;
+    const waiting = this.awaitingSeq.peek();
+    return waiting === undefined ? this.publishSeq : waiting - 1;
   }
 }

@@ -31,11 +31,17 @@ export function crc32Fallback(data: Uint8Array, start = 0, end = data.length, va
 }
 
 /**
+ * Ranges up to this size (settle, delivered-up-to, segment-deleted records) get
+ * their CRC from the table loop: cheaper than a view and a native call.
+ */
+const SMALL_RANGE = 64;
+
+/**
  * CRC-32 of data[start, end). `value` continues a running CRC: crc32(b, 0, n, crc32(a, 0, m))
  * is the CRC of a followed by b, so a record scattered over several buffers is checked without joining them.
  */
 export function crc32(data: Buffer, start: number, end: number, value = 0): number {
-  if (native !== undefined) return native(start === 0 && end === data.length ? data : data.subarray(start, end), value) >>> 0;
+  if (native !== undefined && end - start > SMALL_RANGE) return native(start === 0 && end === data.length ? data : data.subarray(start, end), value) >>> 0;
   return crc32Fallback(data, start, end, value);
 }
 

@@ -1,16 +1,33 @@
 /**
  * Group commit for the message log: appends are copied into an in-memory batch
  * (one chunk per segment it touches); the first append of an event-loop turn
- * schedules one flush, which writes the batch and fdatasyncs each segment once.
+ * schedules one flush, which writes the batch to each segment it touches with
+ * O_DSYNC writes (on disk when they complete: one fdatasync's worth per write).
  * One batch is in flight at a time; appends made meanwhile go to the next one.
  */
+import { constants as fsc } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { type LogPosition, sealRecord } from './record-codec.js';
 import type { Segment } from './segment.js';
 
 const INITIAL_BATCH_BYTES = 256 * 1024;
 /** Batch buffers larger than this are not kept for reuse. */
 const KEEP_BATCH_BYTES = 8 * 1024 * 1024;
+/** Handles opened with O_DSYNC: a write to one is on disk when it completes. */
+const syncedWrites = new WeakSet<FileHandle>();
+
+/**
+ * Opens a segment file for appending with O_DSYNC, so that each batch write
+ * returns once its data is on disk, as write + fdatasync would, in one trip
+ * to the thread pool instead of two.
+ */
+export async function openForAppend(file: string, existing: boolean): Promise<FileHandle> {
+  const flags = existing ? fsc.O_RDWR | fsc.O_DSYNC : fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_DSYNC;
+  const fh = await fsp.open(file, flags);
+  syncedWrites.add(fh);
+  return fh;
+}
 
 /** A slice of the pending batch destined for one segment. */
 export interface Chunk {
@@ -172,7 +189,7 @@ export class GroupCommit {
       const c = batch[i]!;
       const seg = c.seg;
       if (seg.fh === undefined) {
-        seg.fh = await fsp.open(seg.path, seg.created ? 'r+' : 'wx');
+        seg.fh = await openForAppend(seg.path, seg.created);
         created ||= !seg.created;
         seg.created = true;
       }
@@ -185,7 +202,7 @@ export class GroupCommit {
       seg.written = c.fileOffset + c.len;
       const next = batch[i + 1];
       if (next === undefined || next.seg !== seg) {
-        await seg.fh.datasync();
+        if (!syncedWrites.has(seg.fh)) await seg.fh.datasync();
         seg.synced = seg.written;
         if (!this.host.isActive(seg) && !this.hasChunkFor(seg)) {
           const fh = seg.fh;

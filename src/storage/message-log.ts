@@ -22,7 +22,7 @@
  *   - Appends are synchronous and only copy into the current in-memory batch; the
  *     first append of an event-loop turn schedules one flush (setImmediate).
  *   - Every append returns a ticket; tickets increase. onDurable(upTo) is called once
- *     per batch after its write and fdatasync completed, with the highest ticket of
+ *     per batch after its write completed on disk (O_DSYNC), with the highest ticket of
  *     the batch: every ticket <= upTo is on disk. A settle of something the log does
  *     not hold (unknown queue or message, already settled) writes nothing and returns
  *     the latest ticket issued; compare with `durableTicket` if you need to wait.
@@ -34,7 +34,8 @@
  *     it likes; it is valid until every queue of the message has settled it.
  *
  * Durability guarantees
- *   - onDurable(t) is only called after fdatasync of every record with ticket <= t
+ *   - onDurable(t) is only called after every record with ticket <= t was written with
+ *     O_DSYNC (or fdatasync'd, for a handle opened otherwise)
  *     (and fsync of the directory after a new segment file was created).
  *   - One batch in flight at a time: while a write+sync runs, appends go to the next
  *     batch, which is written when the current one completes.
@@ -63,7 +64,7 @@
  * Where the parts live
  *   message-log.ts    the index (queues, live pairs per segment, watermarks), appends,
  *                     segment roll, startup and the wait for space, close
- *   group-commit.ts   batches and chunks, flush scheduling, write + fdatasync, tickets on disk
+ *   group-commit.ts   batches and chunks, flush scheduling, O_DSYNC writes, tickets on disk
  *   replay.ts         recovery: reading segments record by record, collecting RecoveredQueues
  *   segment-gc.ts     which settled segments may be deleted, and deleting them
  *   segment-reads.ts  reading records back (merged reads, records still in the batch)
@@ -74,7 +75,7 @@ import * as fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { crc32 } from './crc32.js';
-import { GroupCommit, type Chunk } from './group-commit.js';
+import { GroupCommit, openForAppend, type Chunk } from './group-commit.js';
 import { HEADER_BYTES, T_DELIVERED, T_PUBLISH, T_QDELETED, T_SEGDELETED, T_SETTLE, segmentFileName, strLen, writeStr } from './record.js';
 import {
   type LogPosition,
@@ -82,6 +83,8 @@ import {
   bodyOf,
   messageOf,
   sealRecord,
+  copyStr,
+  encodeStr,
   writeIdQueueRecord,
   writeStartRecord,
 } from './record-codec.js';
@@ -158,6 +161,8 @@ export class MessageLog implements ReplayIndex {
   // queues, by small integer id
   private readonly qidByName = new Map<string, number>();
   private readonly qNames: string[] = [];
+  /** Each queue's name encoded as a str16, copied into its records. */
+  private readonly qStr: Buffer[] = [];
   private readonly qLive: number[] = [];
   private readonly wmUpTo: number[] = [];
   private readonly wmSeg: (Segment | undefined)[] = [];
@@ -251,7 +256,10 @@ export class MessageLog implements ReplayIndex {
     const exLen = strLen(exchange);
     const rkLen = strLen(routingKey);
     let qBytes = 0;
-    for (let i = 0; i < queues.length; i++) qBytes += 2 + strLen(queues[i]!);
+    for (let i = 0; i < queues.length; i++) {
+      const qid = this.qidByName.get(queues[i]!);
+      qBytes += qid === undefined ? 2 + strLen(queues[i]!) : this.qStr[qid]!.length;
+    }
     const payload = 1 + 6 + 4 + 2 + qBytes + 2 + exLen + 2 + rkLen + 4 + properties.length + bodyLen;
     const ticket = ++this.lastTicket;
     this.lastMsgId = msgId;
@@ -271,9 +279,8 @@ export class MessageLog implements ReplayIndex {
     const seg = c.seg;
     seg.beginMessage(msgId);
     for (let i = 0; i < queues.length; i++) {
-      const q = queues[i]!;
-      o = writeStr(buf, o, q);
-      const qid = this.qid(q);
+      const qid = this.qid(queues[i]!);
+      o = copyStr(buf, o, this.qStr[qid]!);
       seg.addPair(qid);
       this.qLive[qid]!++;
     }
@@ -302,10 +309,11 @@ export class MessageLog implements ReplayIndex {
     if (msgSeg.live === 0) this.gcDirty = true;
     const ticket = ++this.lastTicket;
     if (this.failure !== undefined) return ticket;
-    const c = this.reserve(HEADER_BYTES + 1 + 6 + 2 + strLen(queue));
+    const name = this.qStr[qid]!;
+    const c = this.reserve(HEADER_BYTES + 1 + 6 + name.length);
     if (c.seg !== msgSeg) c.seg.deps.add(msgSeg);
     const start = c.len;
-    this.writer.seal(c, start, writeIdQueueRecord(c.buf, start, T_SETTLE, msgId, queue), ticket);
+    this.writer.seal(c, start, writeIdQueueRecord(c.buf, start, T_SETTLE, msgId, name), ticket);
     return ticket;
   }
 
@@ -321,7 +329,7 @@ export class MessageLog implements ReplayIndex {
     const qid = this.qidByName.get(queue);
     if (qid === undefined) return this.lastTicket;
     const ticket = ++this.lastTicket;
-    const c = this.failure === undefined ? this.reserve(HEADER_BYTES + 1 + 2 + strLen(queue)) : undefined;
+    const c = this.failure === undefined ? this.reserve(HEADER_BYTES + 1 + this.qStr[qid]!.length) : undefined;
     for (const seg of this.segments) {
       if (seg.settleQueue(qid) > 0) {
         if (c !== undefined && seg !== c.seg) c.seg.deps.add(seg);
@@ -337,7 +345,7 @@ export class MessageLog implements ReplayIndex {
     const start = c.len;
     let o = start + HEADER_BYTES;
     buf[o++] = T_QDELETED;
-    o = writeStr(buf, o, queue);
+    o = copyStr(buf, o, this.qStr[qid]!);
     this.writer.seal(c, start, o, ticket);
     return ticket;
   }
@@ -440,9 +448,11 @@ export class MessageLog implements ReplayIndex {
   private qid(name: string): number {
     let id = this.qidByName.get(name);
     if (id === undefined) {
+      const str16 = encodeStr(name);
       id = this.qNames.length;
       this.qidByName.set(name, id);
       this.qNames.push(name);
+      this.qStr.push(str16);
       this.qLive.push(0);
       this.wmUpTo.push(0);
       this.wmSeg.push(undefined);
@@ -521,8 +531,8 @@ export class MessageLog implements ReplayIndex {
     const ticket = ++this.lastTicket;
     this.wmUpTo[qid] = upTo;
     if (this.failure !== undefined) return ticket;
-    const name = this.qNames[qid]!;
-    const c = this.reserve(HEADER_BYTES + 1 + 6 + 2 + strLen(name));
+    const name = this.qStr[qid]!;
+    const c = this.reserve(HEADER_BYTES + 1 + 6 + name.length);
     const start = c.len;
     this.writer.seal(c, start, writeIdQueueRecord(c.buf, start, T_DELIVERED, upTo, name), ticket);
     this.wmSlotChunk[qid] = c;
@@ -643,7 +653,7 @@ export class MessageLog implements ReplayIndex {
 
   /** Creates seg's file holding only its START record, durably; on failure leaves no file. */
   private async createSegmentFile(seg: Segment, startRecord: Buffer): Promise<void> {
-    const fh = await fsp.open(seg.path, 'wx');
+    const fh = await openForAppend(seg.path, false);
     try {
       await fh.write(startRecord, 0, startRecord.length, 0);
       await fh.datasync();

@@ -4,7 +4,7 @@
  * header, and reading a publish record back into a message.
  */
 import { crc32 } from './crc32.js';
-import { HEADER_BYTES, T_PUBLISH, T_START, headerCheck, writeRecordHeader, writeStr } from './record.js';
+import { HEADER_BYTES, T_PUBLISH, T_START, headerCheck, strLen, writeRecordHeader, writeStr } from './record.js';
 
 /** Where a message's whole record is: read it back with readBodies. */
 export interface LogPosition {
@@ -20,6 +20,28 @@ export interface StoredMessage {
   routingKey: string;
   properties: Buffer;
   body: Buffer;
+}
+
+/**
+ * A name encoded once as a str16 (length prefix and UTF-8 bytes), to copy into
+ * records. Kept for as long as the log knows the queue, so not a slice of
+ * Node's shared 8 KB pool, which it would keep alive whole.
+ */
+export function encodeStr(s: string): Buffer {
+  const buf = Buffer.allocUnsafeSlow(2 + strLen(s));
+  writeStr(buf, 0, s);
+  return buf;
+}
+
+/** Encoded names up to this long are copied by a loop: cheaper than Buffer.copy's native call. */
+const SHORT_STR16 = 66;
+
+/** Copies an encoded str16 into buf at o; returns the offset after it. */
+export function copyStr(buf: Buffer, o: number, str16: Buffer): number {
+  const n = str16.length;
+  if (n <= SHORT_STR16) for (let i = 0; i < n; i++) buf[o + i] = str16[i]!;
+  else str16.copy(buf, o);
+  return o + n;
 }
 
 /** Fills in the header (length, its check, CRC of the payload) of the record at buf[start, end). */
@@ -41,12 +63,12 @@ export function writeStartRecord(buf: Buffer, start: number, id: number, existin
   return o;
 }
 
-/** Writes the payload of a SETTLE or DELIVERED record (type, u48 id, queue) after its header; returns its end. */
-export function writeIdQueueRecord(buf: Buffer, start: number, type: number, id: number, queue: string): number {
+/** Writes the payload of a SETTLE or DELIVERED record (type, u48 id, queue as encodeStr made it) after its header; returns its end. */
+export function writeIdQueueRecord(buf: Buffer, start: number, type: number, id: number, queue: Buffer): number {
   let o = start + HEADER_BYTES;
   buf[o++] = type;
   buf.writeUIntLE(id, o, 6);
-  return writeStr(buf, o + 6, queue);
+  return copyStr(buf, o + 6, queue);
 }
 
 /** Decodes a whole publish record read back (checked as bodyOf does). */
