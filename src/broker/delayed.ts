@@ -1,5 +1,6 @@
 import type { FieldValue } from '../protocol/field-table.js';
 import type { LogPosition, MessageLog, RecoveredQueue, StoredMessage } from '../storage/message-log.js';
+import { preconditionFailed } from '../protocol/errors.js';
 import { DelayIndex } from './delay-index.js';
 import type { Durability } from './durability.js';
 import { Message } from './message.js';
@@ -41,9 +42,29 @@ export function isDelayed(delay: number): boolean {
   return delay > 0 && delay <= MAX_DELAY_MS;
 }
 
+/**
+ * A delayed message's record keeps its due time in the exchange field, followed by its CC and BCC routing
+ * keys as JSON after a newline when it has some. The field holds at most 65535 bytes: a publish with more
+ * keys than that is refused (406 on the channel) rather than have them lost when the message falls due.
+ */
+function storedField(due: number, extraKeys: readonly string[] | null): string {
+  if (extraKeys === null || extraKeys.length === 0) return String(due);
+  const field = `${due}\n${JSON.stringify(extraKeys)}`;
+  if (Buffer.byteLength(field) > 0xffff) throw preconditionFailed('invalid message: CC and BCC routing keys of a delayed message longer than 65535 bytes');
+  return field;
+}
+
 function dueOf(field: string): number {
-  const due = Number(field);
+  const end = field.indexOf('\n');
+  const due = Number(end < 0 ? field : field.slice(0, end));
   return Number.isFinite(due) ? due : 0;
+}
+
+function extraKeysOf(field: string): string[] | null {
+  const start = field.indexOf('\n');
+  if (start < 0) return null;
+  const keys: unknown = JSON.parse(field.slice(start + 1));
+  return Array.isArray(keys) ? keys.filter((key): key is string => typeof key === 'string') : null;
 }
 
 /**
@@ -54,9 +75,9 @@ function dueOf(field: string): number {
  * it is read back (in batches, one read at a time, bounded in count and bytes) into `ready`, so that routing it at
  * its due time needs no disk read. Without a log, every message waits in `ready`.
  *
- * `ready` holds (due, seq, log msgId, record length, 0, 0) entries, the Message of each in `messages` by its seq.
- * The timer is
- * armed for the earlier of `ready`'s first due time and the time to read `stored`'s first one ahead. A message is
+ * `ready` holds (due, seq, log msgId, record length, 0, 0) entries, the Message of each in `messages` by its seq
+ * (and its CC/BCC keys in `extraKeys`). The timer is armed for the earlier of `ready`'s first due time and the
+ * time to read `stored`'s first one ahead. A message is
  * routed only once everything due before it (by due time, then publish order) is in `ready`: should a read fall
  * behind, routing waits for it rather than overtake.
  */
@@ -66,6 +87,8 @@ export class DelayedMessages {
   /** Messages in memory, routed from here when due. */
   private readonly ready = new DelayIndex();
   private readonly messages = new Map<number, Message>();
+  /** The CC and BCC routing keys of the messages in `ready` that have some, by seq (with a log, read back from the record). */
+  private readonly extraKeys = new Map<number, readonly string[]>();
   private readyBytes = 0;
   /** Entries taken out of `stored` whose read is under way, and the first of them (due, seq). */
   private reading = 0;
@@ -83,8 +106,8 @@ export class DelayedMessages {
   constructor(
     /** The exchange's name, which released messages carry. */
     private readonly exchangeName: string,
-    /** Routes a due message through the exchange. */
-    private readonly release: (message: Message) => void,
+    /** Routes a due message through the exchange, with its CC and BCC routing keys (null when none). */
+    private readonly release: (message: Message, extraKeys: readonly string[] | null) => void,
     /** Where a failure to read due messages back goes. */
     private readonly reportError: (error: unknown, what: string) => void,
   ) {}
@@ -100,18 +123,23 @@ export class DelayedMessages {
     this.key = key;
   }
 
-  /** A publish that waits `delay` ms. With a log, sets message.ticket: its confirm waits for the disk. */
-  add(message: Message, delay: number): void {
+  /**
+   * A publish that waits `delay` ms; `extraKeys` are its CC and BCC routing keys (the message is already without
+   * BCC), routed with it when due as RabbitMQ does. With a log, sets message.ticket: its confirm waits for the disk.
+   */
+  add(message: Message, delay: number, extraKeys: readonly string[] | null = null): void {
     const due = Date.now() + delay;
     const durability = this.durability;
+    // The record's exchange field holds the due time and the CC/BCC keys: the log key already names the exchange.
+    const field = durability === null ? '' : storedField(due, extraKeys);
     const seq = ++this.seq;
     if (durability === null) {
       this.messages.set(seq, message);
+      if (extraKeys !== null && extraKeys.length > 0) this.extraKeys.set(seq, extraKeys);
       this.ready.push(due, seq, 0, 0, 0, 0);
     } else {
       const msgId = durability.newMsgId();
-      // The record's exchange field holds the due time: the key already names the exchange.
-      const { ticket, position } = durability.log.appendPublish(msgId, [this.key], String(due), message.routingKey, message.rawProperties, message.body);
+      const { ticket, position } = durability.log.appendPublish(msgId, [this.key], field, message.routingKey, message.rawProperties, message.body);
       message.ticket = ticket;
       // Read back like any other (at the next timer), so a burst of short delays is read in batches.
       this.stored.push(due, seq, msgId, position.segment, position.offset, position.length);
@@ -141,6 +169,7 @@ export class DelayedMessages {
     this.stored.clear();
     this.ready.clear();
     this.messages.clear();
+    this.extraKeys.clear();
     this.readyBytes = 0;
     this.reading = 0;
     if (this.durability !== null) this.durability.log.appendQueueDeleted(this.key);
@@ -218,13 +247,18 @@ export class DelayedMessages {
       const message = this.messages.get(seq);
       if (message === undefined) continue;
       this.messages.delete(seq);
+      let extraKeys: readonly string[] | null = null;
+      if (this.extraKeys.size > 0) {
+        extraKeys = this.extraKeys.get(seq) ?? null;
+        if (extraKeys !== null) this.extraKeys.delete(seq);
+      }
       routed++;
       if (log !== null) {
         this.readyBytes -= out[3];
         log.appendSettle(out[2], this.key);
       }
       try {
-        this.release(message);
+        this.release(message, extraKeys);
       } catch (error) {
         this.reportError(error, 'routing a delayed message');
       }
@@ -294,6 +328,8 @@ export class DelayedMessages {
         const e = i * 4;
         const seq = entries[e + 1];
         this.messages.set(seq, new Message(this.exchangeName, record.routingKey, record.properties, record.body, record.body.length));
+        const keys = extraKeysOf(record.exchange);
+        if (keys !== null) this.extraKeys.set(seq, keys);
         this.ready.push(entries[e], seq, entries[e + 2], entries[e + 3], 0, 0);
       }
     } catch (error) {

@@ -6,6 +6,7 @@ import { DelayIndex } from '../../src/broker/delay-index.js';
 import { DelayedMessages, delayOf, isDelayed } from '../../src/broker/delayed.js';
 import { Durability } from '../../src/broker/durability.js';
 import { Message } from '../../src/broker/message.js';
+import { senderSelected } from '../../src/broker/sender-selected.js';
 import { VHost } from '../../src/broker/vhost.js';
 import { exchangeJson } from '../../src/http/api/exchanges.js';
 import { encodeProperties } from '../../src/protocol/methods.generated.js';
@@ -154,6 +155,30 @@ describe('an x-delayed-message exchange in a vhost (no message log, fake timers)
     vhost.stop();
   });
 
+  it('routes a due message with its CC and BCC routing keys, as a publish is; BCC is not delivered', () => {
+    vi.useFakeTimers({ now: 0 });
+    const vhost = new VHost('/');
+    const owner = {};
+    const plain = { durable: false, exclusive: false, autoDelete: false, arguments: {} };
+    vhost.declareExchange('dd', 'x-delayed-message', false, { durable: false, autoDelete: false, internal: false, arguments: { 'x-delayed-type': 'direct' } });
+    for (const name of ['to', 'cc', 'bcc', 'other']) {
+      vhost.declareQueue(name, false, plain, owner);
+      vhost.bindQueue(name, 'dd', name, {}, owner);
+    }
+    // As the channel does: CC and BCC become extra routing keys, BCC leaves the headers.
+    const published = new Message('dd', 'to', encodeProperties({ headers: { 'x-delay': 500, CC: ['cc'], BCC: ['bcc'] } }), Buffer.from('b'), 1);
+    const selected = senderSelected(published)!;
+    expect(vhost.publish(selected.message, selected.keys).length).toBe(0);
+    vi.advanceTimersByTime(499);
+    expect(vhost.queues.get('to')!.messageCount).toBe(0);
+    vi.advanceTimersByTime(1);
+    const counts = Object.fromEntries(['to', 'cc', 'bcc', 'other'].map((name) => [name, vhost.queues.get(name)!.messageCount]));
+    expect(counts).toEqual({ to: 1, cc: 1, bcc: 1, other: 0 });
+    const headers = vhost.queues.get('bcc')!.get(true)!.message!.properties.headers!;
+    expect(headers['CC']).toEqual(['cc']);
+    expect(headers).not.toHaveProperty('BCC');
+    vhost.stop();
+  });
 });
 
 describe('DelayedMessages with a message log (fake clock and timers, real disk reads)', () => {
@@ -163,7 +188,7 @@ describe('DelayedMessages with a message log (fake clock and timers, real disk r
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
-  async function logged(): Promise<{ delayed: DelayedMessages; released: [string, number][]; reads: () => Promise<void>; readCount: () => number }> {
+  async function logged(): Promise<{ delayed: DelayedMessages; released: [string, number, readonly string[] | null][]; reads: () => Promise<void>; readCount: () => number }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-delayed-'));
     const { log, recovered } = await MessageLog.open({ dir, onDurable: () => {}, onError: (e) => { throw e; } });
     cleanups.push(async () => {
@@ -173,8 +198,8 @@ describe('DelayedMessages with a message log (fake clock and timers, real disk r
     const readMessages = vi.spyOn(log, 'readMessages');
     // The log's own flushes use setImmediate, which stays real.
     vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const released: [string, number][] = [];
-    const delayed = new DelayedMessages('dx', (m) => released.push([m.routingKey, Date.now()]), (error) => { throw error; });
+    const released: [string, number, readonly string[] | null][] = [];
+    const delayed = new DelayedMessages('dx', (m, keys) => released.push([m.routingKey, Date.now(), keys]), (error) => { throw error; });
     delayed.attachStorage(new Durability(log, recovered.nextMsgId, () => {}), 'dx-key');
     // Waits for the reads started so far, and for their messages to join the ready ones.
     const reads = async () => {
@@ -187,7 +212,7 @@ describe('DelayedMessages with a message log (fake clock and timers, real disk r
 
   it('reads a message back a quarter of a second before it falls due, so that at its due time it is routed without a disk read', async () => {
     const { delayed, released, reads, readCount } = await logged();
-    delayed.add(message('m'), 5_000);
+    delayed.add(message('m'), 5_000, ['cc-key']);
     expect(delayed.pending).toBe(1);
     vi.advanceTimersByTime(4_749);
     expect(readCount()).toBe(0);
@@ -198,11 +223,20 @@ describe('DelayedMessages with a message log (fake clock and timers, real disk r
     expect(delayed.pending).toBe(1);
     vi.advanceTimersByTime(249);
     expect(released).toEqual([]);
-    // Due: routed within the timer's own turn.
+    // Due: routed within the timer's own turn, with the CC/BCC keys kept in the log record.
     vi.advanceTimersByTime(1);
-    expect(released).toEqual([['m', 5_000]]);
+    expect(released).toEqual([['m', 5_000, ['cc-key']]]);
     expect(delayed.pending).toBe(0);
     expect(readCount()).toBe(1);
+  });
+
+  it('refuses (406) a delayed publish whose CC/BCC keys do not fit its record, and keeps nothing of it', async () => {
+    const { delayed } = await logged();
+    const keys = Array.from({ length: 300 }, (_, i) => `${i}`.padEnd(255, 'k'));
+    expect(() => delayed.add(message('m'), 1_000, keys)).toThrow(expect.objectContaining({ replyCode: 406 }));
+    expect(delayed.pending).toBe(0);
+    delayed.add(message('m'), 1_000, keys.slice(0, 200));
+    expect(delayed.pending).toBe(1);
   });
 
   it('keeps due order, ties in publish order, when a short delay is published while longer ones are being read ahead', async () => {
