@@ -98,6 +98,25 @@ describe('x-delayed-message', () => {
     expect(await ch.checkQueue(early)).toMatchObject({ messageCount: 0 });
   });
 
+  it('routes a due message with its CC and BCC routing keys, as RabbitMQ routes the message the plugin stored; BCC is not delivered', async () => {
+    const ch = await confirmChannel(conn);
+    await ch.assertExchange('dx.cc', 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'direct' } });
+    const queues: Record<string, string> = {};
+    for (const key of ['to', 'cc', 'bcc', 'other']) {
+      queues[key] = (await ch.assertQueue('', { exclusive: true })).queue;
+      await ch.bindQueue(queues[key]!, 'dx.cc', key);
+    }
+    ch.publish('dx.cc', 'to', Buffer.from('m'), { headers: { 'x-delay': 300, CC: ['cc'], BCC: ['bcc'] } });
+    await timeout(ch.waitForConfirms(), 5_000, 'confirms');
+    expect(await ch.checkQueue(queues['cc']!)).toMatchObject({ messageCount: 0 });
+    for (const key of ['to', 'cc', 'bcc']) {
+      const [got] = await arrivals(ch, queues[key]!, 1, 5_000);
+      expect(got!.msg.properties.headers).toMatchObject({ CC: ['cc'] });
+      expect(got!.msg.properties.headers).not.toHaveProperty('BCC');
+    }
+    expect(await ch.checkQueue(queues['other']!)).toMatchObject({ messageCount: 0 });
+  });
+
   it('a mandatory delayed publish is returned at once with 312 NO_ROUTE, as the plugin does, and still delivered when due', async () => {
     const ch = await confirmChannel(conn);
     await ch.assertExchange('dx.mandatory', 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'fanout' } });
@@ -127,7 +146,10 @@ describe('x-delayed-message: persistent delayed messages of a durable exchange',
       await ch.assertExchange('dx.durable', 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'direct' } });
       await ch.assertQueue('dx.q', { durable: true });
       await ch.bindQueue('dx.q', 'dx.durable', 'k');
-      ch.publish('dx.durable', 'k', Buffer.from('graceful'), { persistent: true, headers: { 'x-delay': 300 } });
+      await ch.assertQueue('dx.q.cc', { durable: true });
+      await ch.bindQueue('dx.q.cc', 'dx.durable', 'k-cc');
+      // Its CC routing key is kept on disk with it.
+      ch.publish('dx.durable', 'k', Buffer.from('graceful'), { persistent: true, headers: { 'x-delay': 300, CC: ['k-cc'] } });
       await timeout(ch.waitForConfirms(), 5_000, 'confirms');
     });
     await warren.stop();
@@ -136,6 +158,7 @@ describe('x-delayed-message: persistent delayed messages of a durable exchange',
       const ch = await confirmChannel(c);
       // Published before the stop, due while the broker was down: routed right after the start.
       expect((await arrivals(ch, 'dx.q', 1, 5_000)).map((g) => g.body)).toEqual(['graceful']);
+      expect((await arrivals(ch, 'dx.q.cc', 1, 5_000)).map((g) => g.body)).toEqual(['graceful']);
     });
     let confirmedAt = 0;
     await withConnection(warren.url, async (c) => {

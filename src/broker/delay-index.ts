@@ -21,6 +21,11 @@ export class DelayIndex {
     return this.count === 0 ? Infinity : this.data[0];
   }
 
+  /** The earliest entry's publish sequence (meaningless when empty). */
+  peekSeq(): number {
+    return this.data[1];
+  }
+
   push(due: number, seq: number, a: number, b: number, c: number, d: number): void {
     if ((this.count + 1) * STRIDE > this.data.length) {
       const grown = new Float64Array(this.data.length * 2);

@@ -127,7 +127,7 @@ export class VHost implements QueueOwner {
     if (delayed !== null) {
       const delay = delayOf(message.properties.headers?.['x-delay']);
       if (isDelayed(delay)) {
-        delayed.add(message, delay);
+        delayed.add(message, delay, extraKeys);
         return routed;
       }
     }
@@ -146,11 +146,15 @@ export class VHost implements QueueOwner {
     return routed;
   }
 
-  /** A delayed message falls due: routed through `exchange`'s bindings as they are now (no publisher to refuse). */
-  publishDue(exchange: Exchange, message: Message): void {
+  /**
+   * A delayed message falls due: routed through `exchange`'s bindings as they are now (no publisher to refuse),
+   * with its CC and BCC routing keys as a publish is (RabbitMQ keeps them in the message the plugin stores).
+   */
+  publishDue(exchange: Exchange, message: Message, extraKeys: readonly string[] | null): void {
     const routed = this.routed;
     truncate(routed, 0);
     this.routeKey(exchange, message.routingKey, message, routed);
+    if (extraKeys !== null) this.collectExtraKeys(exchange, extraKeys, message, routed);
     if (routed.length === 0) return;
     exchange.stats.publish_out++;
     this.publishing = true;
@@ -451,7 +455,7 @@ export class VHost implements QueueOwner {
   attachDelayed(exchange: Exchange): void {
     const delayed = new DelayedMessages(
       exchange.name,
-      (message) => this.publishDue(exchange, message),
+      (message, extraKeys) => this.publishDue(exchange, message, extraKeys),
       (error, what) => this.reportError(error, what, { vhost: this.name, exchange: exchange.name }),
     );
     if (this.durability !== null) delayed.attachStorage(this.durability, this.delayedStoreKey(exchange.name));

@@ -1,10 +1,16 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DelayIndex } from '../../src/broker/delay-index.js';
 import { DelayedMessages, delayOf, isDelayed } from '../../src/broker/delayed.js';
+import { Durability } from '../../src/broker/durability.js';
 import { Message } from '../../src/broker/message.js';
+import { senderSelected } from '../../src/broker/sender-selected.js';
 import { VHost } from '../../src/broker/vhost.js';
 import { exchangeJson } from '../../src/http/api/exchanges.js';
 import { encodeProperties } from '../../src/protocol/methods.generated.js';
+import { MessageLog } from '../../src/storage/message-log.js';
 
 function drain(index: DelayIndex): number[][] {
   const out = new Float64Array(6);
@@ -147,5 +153,127 @@ describe('an x-delayed-message exchange in a vhost (no message log, fake timers)
     expect(vhost.queues.get('q')!.messageCount).toBe(2);
     expect(exchangeJson(vhost.exchanges.get('amq.direct')!, false)).not.toHaveProperty('messages_delayed');
     vhost.stop();
+  });
+
+  it('routes a due message with its CC and BCC routing keys, as a publish is; BCC is not delivered', () => {
+    vi.useFakeTimers({ now: 0 });
+    const vhost = new VHost('/');
+    const owner = {};
+    const plain = { durable: false, exclusive: false, autoDelete: false, arguments: {} };
+    vhost.declareExchange('dd', 'x-delayed-message', false, { durable: false, autoDelete: false, internal: false, arguments: { 'x-delayed-type': 'direct' } });
+    for (const name of ['to', 'cc', 'bcc', 'other']) {
+      vhost.declareQueue(name, false, plain, owner);
+      vhost.bindQueue(name, 'dd', name, {}, owner);
+    }
+    // As the channel does: CC and BCC become extra routing keys, BCC leaves the headers.
+    const published = new Message('dd', 'to', encodeProperties({ headers: { 'x-delay': 500, CC: ['cc'], BCC: ['bcc'] } }), Buffer.from('b'), 1);
+    const selected = senderSelected(published)!;
+    expect(vhost.publish(selected.message, selected.keys).length).toBe(0);
+    vi.advanceTimersByTime(499);
+    expect(vhost.queues.get('to')!.messageCount).toBe(0);
+    vi.advanceTimersByTime(1);
+    const counts = Object.fromEntries(['to', 'cc', 'bcc', 'other'].map((name) => [name, vhost.queues.get(name)!.messageCount]));
+    expect(counts).toEqual({ to: 1, cc: 1, bcc: 1, other: 0 });
+    const headers = vhost.queues.get('bcc')!.get(true)!.message!.properties.headers!;
+    expect(headers['CC']).toEqual(['cc']);
+    expect(headers).not.toHaveProperty('BCC');
+    vhost.stop();
+  });
+});
+
+describe('DelayedMessages with a message log (fake clock and timers, real disk reads)', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  async function logged(): Promise<{ delayed: DelayedMessages; released: [string, number, readonly string[] | null][]; reads: () => Promise<void>; readCount: () => number }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-delayed-'));
+    const { log, recovered } = await MessageLog.open({ dir, onDurable: () => {}, onError: (e) => { throw e; } });
+    cleanups.push(async () => {
+      await log.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const readMessages = vi.spyOn(log, 'readMessages');
+    // The log's own flushes use setImmediate, which stays real.
+    vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const released: [string, number, readonly string[] | null][] = [];
+    const delayed = new DelayedMessages('dx', (m, keys) => released.push([m.routingKey, Date.now(), keys]), (error) => { throw error; });
+    delayed.attachStorage(new Durability(log, recovered.nextMsgId, () => {}), 'dx-key');
+    // Waits for the reads started so far, and for their messages to join the ready ones.
+    const reads = async () => {
+      await Promise.all(readMessages.mock.results.map((r) => r.value));
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { delayed, released, reads, readCount: () => readMessages.mock.calls.length };
+  }
+  const message = (key: string) => new Message('dx', key, Buffer.alloc(0), Buffer.from(key), key.length);
+
+  it('reads a message back a quarter of a second before it falls due, so that at its due time it is routed without a disk read', async () => {
+    const { delayed, released, reads, readCount } = await logged();
+    delayed.add(message('m'), 5_000, ['cc-key']);
+    expect(delayed.pending).toBe(1);
+    vi.advanceTimersByTime(4_749);
+    expect(readCount()).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(readCount()).toBe(1);
+    await reads();
+    expect(released).toEqual([]);
+    expect(delayed.pending).toBe(1);
+    vi.advanceTimersByTime(249);
+    expect(released).toEqual([]);
+    // Due: routed within the timer's own turn, with the CC/BCC keys kept in the log record.
+    vi.advanceTimersByTime(1);
+    expect(released).toEqual([['m', 5_000, ['cc-key']]]);
+    expect(delayed.pending).toBe(0);
+    expect(readCount()).toBe(1);
+  });
+
+  it('refuses (406) a delayed publish whose CC/BCC keys do not fit its record, and keeps nothing of it', async () => {
+    const { delayed } = await logged();
+    const keys = Array.from({ length: 300 }, (_, i) => `${i}`.padEnd(255, 'k'));
+    expect(() => delayed.add(message('m'), 1_000, keys)).toThrow(expect.objectContaining({ replyCode: 406 }));
+    expect(delayed.pending).toBe(0);
+    delayed.add(message('m'), 1_000, keys.slice(0, 200));
+    expect(delayed.pending).toBe(1);
+  });
+
+  it('keeps due order, ties in publish order, when a short delay is published while longer ones are being read ahead', async () => {
+    const { delayed, released, reads } = await logged();
+    delayed.add(message('long'), 3_000);
+    vi.advanceTimersByTime(2_750);
+    // `long` is being read; `short` falls due before it and `tie` with it, published after it.
+    delayed.add(message('short'), 100);
+    delayed.add(message('tie'), 250);
+    delayed.add(message('longest'), 2_250);
+    expect(delayed.pending).toBe(4);
+    await reads();
+    vi.advanceTimersByTime(0);
+    await reads();
+    vi.advanceTimersByTime(99);
+    expect(released).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(released.map(([k, at]) => [k, at])).toEqual([['short', 2_850]]);
+    vi.advanceTimersByTime(150);
+    expect(released.map(([k, at]) => [k, at])).toEqual([['short', 2_850], ['long', 3_000], ['tie', 3_000]]);
+    await reads();
+    vi.advanceTimersByTime(1_750);
+    await reads();
+    vi.advanceTimersByTime(250);
+    expect(released.map(([k, at]) => [k, at])).toEqual([['short', 2_850], ['long', 3_000], ['tie', 3_000], ['longest', 5_000]]);
+    expect(delayed.pending).toBe(0);
+  });
+
+  it('waits for a read that fell behind rather than let a later-due message overtake', async () => {
+    const { delayed, released, reads } = await logged();
+    delayed.add(message('later'), 100);
+    vi.advanceTimersByTime(0);
+    // `later` is being read; `sooner`, published after it, falls due first and can only be read after it.
+    delayed.add(message('sooner'), 50);
+    vi.advanceTimersByTime(200);
+    await reads();
+    await reads();
+    expect(released.map(([k, at]) => [k, at])).toEqual([['sooner', 200], ['later', 200]]);
   });
 });
