@@ -5,8 +5,12 @@ import { DelayIndex } from './delay-index.js';
 import type { Durability } from './durability.js';
 import { Message } from './message.js';
 
-/** Longest delay the plugin honours (2^32 − 1 ms); a larger one is routed at once, as there. */
-export const MAX_DELAY_MS = 4_294_967_295;
+/**
+ * Longest delay held: ten years, the bound Warren (as RabbitMQ) puts on TTLs. The plugin routes
+ * anything above 2^32 − 1 ms at once, a weakness Warren does not copy; a delay past this bound
+ * (a due time no clock reaches) is routed at once as there.
+ */
+export const MAX_DELAY_MS = 315_360_000_000;
 /** Longest a Node.js timer can be armed for; longer waits re-arm. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** Messages read back from the log per read (at boot, and ahead of their due time). */

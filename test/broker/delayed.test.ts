@@ -66,7 +66,12 @@ describe('x-delay header', () => {
     expect(isDelayed(delayOf(-5))).toBe(false);
     expect(isDelayed(0)).toBe(false);
     expect(isDelayed(4_294_967_295)).toBe(true);
-    expect(isDelayed(4_294_967_296)).toBe(false);
+    // Beyond the plugin's 2^32 − 1 ms (which it routes at once): held, up to ten years.
+    expect(isDelayed(4_294_967_296)).toBe(true);
+    expect(isDelayed(delayOf(10n ** 11n))).toBe(true);
+    expect(isDelayed(315_360_000_000)).toBe(true);
+    expect(isDelayed(315_360_000_001)).toBe(false);
+    expect(isDelayed(delayOf(10n ** 30n))).toBe(false);
   });
 });
 
@@ -152,6 +157,26 @@ describe('an x-delayed-message exchange in a vhost (no message log, fake timers)
     vhost.publish(new Message('dh', '', encodeProperties({ headers: { colour: 'blue' } }), Buffer.from('b'), 1));
     expect(vhost.queues.get('q')!.messageCount).toBe(2);
     expect(exchangeJson(vhost.exchanges.get('amq.direct')!, false)).not.toHaveProperty('messages_delayed');
+    vhost.stop();
+  });
+
+  it('holds a delay beyond 2^32 − 1 ms (the plugin routes it at once) until it is due; past ten years it routes at once', () => {
+    vi.useFakeTimers({ now: 0 });
+    const vhost = new VHost('/');
+    const owner = {};
+    vhost.declareExchange('dl', 'x-delayed-message', false, { durable: false, autoDelete: false, internal: false, arguments: { 'x-delayed-type': 'fanout' } });
+    vhost.declareQueue('q', false, { durable: false, exclusive: false, autoDelete: false, arguments: {} }, owner);
+    vhost.bindQueue('q', 'dl', '', {}, owner);
+    const delay = 2 ** 32 + 5_000;
+    vhost.publish(new Message('dl', '', encodeProperties({ headers: { 'x-delay': delay } }), Buffer.from('b'), 1));
+    const queue = vhost.queues.get('q')!;
+    expect(exchangeJson(vhost.exchanges.get('dl')!, false)).toMatchObject({ messages_delayed: 1 });
+    vi.advanceTimersByTime(delay - 1);
+    expect(queue.messageCount).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(queue.messageCount).toBe(1);
+    vhost.publish(new Message('dl', '', encodeProperties({ headers: { 'x-delay': 315_360_000_001 } }), Buffer.from('b'), 1));
+    expect(queue.messageCount).toBe(2);
     vhost.stop();
   });
 
