@@ -8,6 +8,8 @@ import { senderSelected } from '../broker/sender-selected.js';
 import { type BrokerStats, MessageStats } from '../broker/stats.js';
 import type { PageInWaiter, Queue } from '../broker/queue.js';
 import { globalQosRefused } from '../broker/queues/quorum.js';
+import { type StreamDurabilityWaiter, type StreamOpenWaiter, StreamQueue } from '../broker/queues/stream.js';
+import { parseStreamOffset, prefetchNotSet, type StreamOffsetSpec, streamRefusal } from '../broker/queues/stream-arguments.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
@@ -32,6 +34,8 @@ export class ChannelConsumer implements Consumer {
     readonly priority: number,
     /** Per-consumer prefetch (basic.qos global=false when it subscribed); 0 = unlimited. */
     readonly prefetch: number,
+    /** x-stream-offset, for a stream's consumer. */
+    readonly streamOffset?: StreamOffsetSpec,
   ) {}
 
   canAccept(): boolean {
@@ -64,7 +68,9 @@ type ParkedFrame = { kind: 'method'; method: IncomingMethod } | { kind: 'header'
  * confirms and transactions have their own modules.
  */
 
-export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink {
+export class Channel
+  implements ReplyConsumer, DurabilityWaiter, StreamDurabilityWaiter, StreamOpenWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink
+{
   readonly consumers = new Map<string, ChannelConsumer>();
   readonly unacked = new UnackedDeliveries();
   private nextDeliveryTag = 1;
@@ -93,6 +99,8 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private handling = false;
   /** Consumer tags to send basic.cancel for once the current reply is out. */
   private readonly cancelsDue: string[] = [];
+  /** Streams whose group commits this channel's confirms wait for. */
+  private readonly streamsAwaited = new Set<StreamQueue>();
   /** The log ticket a tx.commit-ok waits for; 0 when none does. */
   private commitTicket = 0;
   /**
@@ -334,11 +342,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         );
         this.lastQueueName = queue.name;
         if (!a.nowait) {
-          this.replyWhenStored(M.QUEUE_DECLARE_OK, {
-            queue: queue.name,
-            messageCount: queue.messageCount,
-            consumerCount: queue.consumerCount,
-          });
+          const answer = { queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount };
+          if (queue instanceof StreamQueue && !queue.isOpen) {
+            // A new stream answers once its log is open (and its definition stored): it takes messages from then on.
+            this.heldReply = { id: M.QUEUE_DECLARE_OK, args: answer };
+            this.parked = [];
+            queue.whenOpen(this);
+          } else this.replyWhenStored(M.QUEUE_DECLARE_OK, answer);
         }
         return;
       }
@@ -545,6 +555,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     const isReply = message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX);
     let reached: number;
     let refused = false;
+    // The (first) stream the message reached whose offset is not on disk yet, and any others: its confirm waits for them.
+    let stream: StreamQueue | null = null;
+    let moreStreams: { stream: StreamQueue; offset: number }[] | null = null;
     if (isReply) {
       reached = this.vhost.deliverReply(message) ? 1 : 0;
     } else {
@@ -552,7 +565,14 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       refused = this.vhost.refused;
       reached = routed.length;
       for (let i = 0; i < routed.length; i++) {
-        if (routed[i].overloaded) this.connection.throttle(routed[i]);
+        const queue = routed[i];
+        if (queue.overloaded) this.connection.throttle(queue);
+        if (queue.type === 'stream' && this.confirms !== undefined) {
+          const reachedStream = queue as StreamQueue;
+          if (reachedStream.isDurable(reachedStream.lastOffset)) continue;
+          if (stream === null) stream = reachedStream;
+          else (moreStreams ??= []).push({ stream: reachedStream, offset: reachedStream.lastOffset });
+        }
       }
     }
     const stats = this.stats;
@@ -587,9 +607,14 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     const confirms = this.confirms;
     if (confirms !== undefined) {
       const durability = this.vhost.durability;
+      const inMessageLog = message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket;
       if (refused) confirms.refused();
-      else if (message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket) {
-        if (confirms.publishedAwaitingDisk(message.ticket)) durability.wait(this);
+      else if (inMessageLog || stream !== null) {
+        const ticket = inMessageLog ? message.ticket : 0;
+        const first = confirms.publishedAwaitingDisk(ticket, stream, stream === null ? -1 : stream.lastOffset, moreStreams);
+        if (first && durability !== null) durability.wait(this);
+        if (stream !== null) this.waitForStream(stream);
+        if (moreStreams !== null) for (const other of moreStreams) this.waitForStream(other.stream);
       } else confirms.published();
       this.queueConfirms();
     }
@@ -618,8 +643,28 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       this.commitTicket = 0;
       this.sendHeldReply();
     }
-    if (!stillWaiting && this.commitTicket === 0) this.vhost.durability?.stopWaiting(this);
+    if (!stillWaiting && this.commitTicket === 0) {
+      this.vhost.durability?.stopWaiting(this);
+      this.stopWaitingForStreams();
+    }
     this.queueConfirms();
+  }
+
+  /** A stream this channel's confirms wait for synced: the same check, against the message log as it stands. */
+  streamDurable(): void {
+    this.onDurable(this.vhost.durability?.durableTicket ?? Number.MAX_SAFE_INTEGER);
+  }
+
+  private waitForStream(stream: StreamQueue): void {
+    if (this.streamsAwaited.has(stream)) return;
+    this.streamsAwaited.add(stream);
+    stream.waitForDurable(this);
+  }
+
+  private stopWaitingForStreams(): void {
+    if (this.streamsAwaited.size === 0) return;
+    for (const stream of this.streamsAwaited) stream.stopWaitingForDurable(this);
+    this.streamsAwaited.clear();
   }
 
   /** At the connection's flush: the confirms due since the last one. */
@@ -649,6 +694,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     this.access.check('read', 'queue', queueName);
     const queue = this.vhost.queueFor(queueName, this.connection);
     if (this.globalPrefetch > 0 && queue.type === 'quorum') throw globalQosRefused(queue.name, this.vhost.name);
+    let streamOffset: StreamOffsetSpec | undefined;
+    if (queue.type === 'stream') {
+      // RabbitMQ 3.10 (observed): no consumer prefetch (406) before no-ack (540); a global prefetch as well is accepted.
+      if (this.consumerPrefetch === 0) throw prefetchNotSet(queue.name, this.vhost.name);
+      if (a.noAck) throw streamRefusal(queue.name, this.vhost.name, 'no-ack');
+      streamOffset = parseStreamOffset(a.arguments['x-stream-offset']);
+    }
     const tag = a.consumerTag === '' ? randomName('amq.ctag-') : a.consumerTag;
     if (this.consumers.has(tag)) {
       throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`, 60, 20);
@@ -662,6 +714,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       a.exclusive,
       typeof priority === 'number' ? priority : 0,
       this.consumerPrefetch,
+      streamOffset,
     );
     this.vhost.consume(queue, consumer);
     this.consumers.set(tag, consumer);
@@ -717,6 +770,17 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     this.heldReply = { id, args };
     this.parked = [];
     journal.whenStored(this);
+  }
+
+  /** The stream a held declare-ok waits for has its log open: the reply goes once the definitions are stored too. */
+  streamOpened(): void {
+    try {
+      const journal = this.vhost.definitions;
+      if (journal !== null && journal.pending) journal.whenStored(this);
+      else this.sendHeldReply();
+    } catch (error) {
+      this.connection.fail(error);
+    }
   }
 
   definitionsStored(): void {
@@ -785,6 +849,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     const queueName = this.queueName(method.args.queue);
     this.access.check('read', 'queue', queueName);
     const queue = this.vhost.queueFor(queueName, this.connection);
+    if (queue.type === 'stream') throw streamRefusal(queue.name, this.vhost.name, 'get');
     const entry = queue.get(noAck);
     if (entry === null) {
       // The head is still in the log: answer when it is back, and hold later input until then.
@@ -859,6 +924,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   // ---- acks -------------------------------------------------------------------
 
   private settleOrDefer(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
+    if (kind === 'nack') {
+      this.unacked.check(tag, multiple);
+      const stream = this.unacked.firstOfType(tag, multiple, 'stream');
+      if (stream !== undefined) throw streamRefusal(stream.name, this.vhost.name, 'nack');
+    }
     const transaction = this.transaction;
     if (transaction !== undefined) {
       this.unacked.check(tag, multiple);
@@ -940,6 +1010,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     this.heldReply = undefined;
     this.stopReplyConsumer();
     this.vhost.durability?.stopWaiting(this);
+    this.stopWaitingForStreams();
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     // Unsubscribe first so that requeued messages are not offered back to this channel.

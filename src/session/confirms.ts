@@ -1,5 +1,25 @@
 import { Deque } from '../broker/deque.js';
 
+/** A stream's own log, as a confirm waits on it: whether an offset is on disk yet. */
+export interface DurableStream {
+  isDurable(offset: number): boolean;
+}
+
+/**
+ * A publish whose confirm waits for the disk: for the broker's message log
+ * (its ticket; 0 when not in that log) and for the stream it reached, if any
+ * (its offset there). A publish that reached several streams lists the
+ * others in `moreStreams` (rare, so it may allocate). One small object per
+ * such publish and no closure: onDurable re-reads the logs' state.
+ */
+interface DiskWait {
+  seq: number;
+  ticket: number;
+  stream: DurableStream | null;
+  offset: number;
+  moreStreams: { stream: DurableStream; offset: number }[] | null;
+}
+
 /** Where a channel's publisher confirms go (the channel encodes them as frames). */
 export interface ConfirmSink {
   /** An ack of every tag above the previous answer up to deliveryTag: `confirmed` publishes (for message_stats). */
@@ -18,8 +38,8 @@ export class PublisherConfirms {
   private answeredUpTo = 0;
   /** Tags above answeredUpTo already nacked (while an earlier publish waits for the disk), ascending. */
   private readonly nackedAhead = new Deque<number>();
-  /** Confirms held back until the log has the message on disk: publish seq and log ticket, in order. */
-  private readonly awaitingDisk = new Deque<{ seq: number; ticket: number }>();
+  /** Confirms held back until the logs have the message on disk, in publish order. */
+  private readonly awaitingDisk = new Deque<DiskWait>();
 
   constructor(private readonly sink: ConfirmSink) {}
 
@@ -28,10 +48,19 @@ export class PublisherConfirms {
     return ++this.publishSeq;
   }
 
-  /** A publish confirmed once the log's durable ticket reaches `ticket`. Returns whether it is the first such wait. */
-  publishedAwaitingDisk(ticket: number): boolean {
+  /**
+   * A publish confirmed once the message log's durable ticket reaches
+   * `ticket` (0: it is not in that log) and `stream` (if any) has `offset`
+   * on disk, and each of `moreStreams` its own. Returns whether it is the first such wait.
+   */
+  publishedAwaitingDisk(
+    ticket: number,
+    stream: DurableStream | null = null,
+    offset = -1,
+    moreStreams: { stream: DurableStream; offset: number }[] | null = null,
+  ): boolean {
     const first = this.awaitingDisk.length === 0;
-    this.awaitingDisk.push({ seq: ++this.publishSeq, ticket });
+    this.awaitingDisk.push({ seq: ++this.publishSeq, ticket, stream, offset, moreStreams });
     return first;
   }
 
@@ -48,10 +77,14 @@ export class PublisherConfirms {
     else this.nackedAhead.push(seq);
   }
 
-  /** The log synced up to `upTo`. Returns whether some publish still waits for the disk. */
+  /**
+   * The message log synced up to `upTo`, or a stream synced: confirms go in
+   * publish order, up to the first publish some log does not have on disk yet.
+   * Returns whether some publish still waits for the disk.
+   */
   onDurable(upTo: number): boolean {
     let head = this.awaitingDisk.peek();
-    while (head !== undefined && head.ticket <= upTo) {
+    while (head !== undefined && head.ticket <= upTo && streamsHave(head)) {
       this.awaitingDisk.shift();
       head = this.awaitingDisk.peek();
     }
@@ -93,4 +126,11 @@ export class PublisherConfirms {
     const waiting = this.awaitingDisk.peek();
     return waiting === undefined ? this.publishSeq : waiting.seq - 1;
   }
+}
+
+function streamsHave(wait: DiskWait): boolean {
+  if (wait.stream !== null && !wait.stream.isDurable(wait.offset)) return false;
+  const more = wait.moreStreams;
+  if (more !== null) for (let i = 0; i < more.length; i++) if (!more[i].stream.isDurable(more[i].offset)) return false;
+  return true;
 }

@@ -43,6 +43,19 @@ export class UnackedDeliveries {
     if (!this.byTag.has(tag)) throw unknownTag(tag);
   }
 
+  /** The queue of the first delivery of queue type `type` that a (checked) settle of `tag` covers; undefined if none. */
+  firstOfType(tag: number, multiple: boolean, type: string): Queue | undefined {
+    if (!multiple) {
+      const queue = this.byTag.get(tag)?.queue;
+      return queue?.type === type ? queue : undefined;
+    }
+    for (const delivery of this.byTag.values()) {
+      if (tag !== 0 && delivery.tag > tag) break;
+      if (delivery.queue.type === type) return delivery.queue;
+    }
+    return undefined;
+  }
+
   /** Settles one tag (an unknown one closes the channel, as check): the common case, one lookup, allocating nothing. */
   take(tag: number): Delivery {
     const delivery = this.byTag.get(tag);

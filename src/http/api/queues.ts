@@ -23,6 +23,12 @@ export function queueJson(queue: Queue, context: ApiContext, withStats = true): 
     const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null);
     return { ...common, type: 'quorum', leader: node, members: [node], online: [node], single_active_consumer_ctag: activeConsumer };
   }
+  if (queue.type === 'stream') {
+    // A stream's members are this node alone too; its messages are those its log retains.
+    const node = context.nodeName;
+    const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null);
+    return { ...common, type: 'stream', leader: node, members: [node], online: [node] };
+  }
   return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer);
 }
 
@@ -31,7 +37,7 @@ function queueRecordJson(queue: Queue, context: ApiContext): ListItem {
   return {
     name: queue.name,
     vhost: queue.vhost,
-    type: queue.type === 'quorum' ? 'quorum' : 'classic',
+    type: queue.type === 'quorum' || queue.type === 'stream' ? queue.type : 'classic',
     durable: queue.options.durable,
     auto_delete: queue.options.autoDelete,
     exclusive: queue.options.exclusive,
