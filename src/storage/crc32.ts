@@ -30,10 +30,13 @@ export function crc32Fallback(data: Uint8Array, start = 0, end = data.length, va
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** CRC-32 of data[start, end). */
-export function crc32(data: Buffer, start: number, end: number): number {
-  if (native !== undefined) return native(start === 0 && end === data.length ? data : data.subarray(start, end)) >>> 0;
-  return crc32Fallback(data, start, end);
+/**
+ * CRC-32 of data[start, end). `value` continues a running CRC: crc32(b, 0, n, crc32(a, 0, m))
+ * is the CRC of a followed by b, so a record scattered over several buffers is checked without joining them.
+ */
+export function crc32(data: Buffer, start: number, end: number, value = 0): number {
+  if (native !== undefined) return native(start === 0 && end === data.length ? data : data.subarray(start, end), value) >>> 0;
+  return crc32Fallback(data, start, end, value);
 }
 
 export const nativeCrc32Available = native !== undefined;

@@ -76,6 +76,9 @@ import {
   T_START,
   headerCheck,
   segmentFileName,
+  strLen,
+  writeRecordHeader,
+  writeStr,
 } from './record.js';
 import { Segment } from './segment.js';
 
@@ -689,10 +692,7 @@ export class MessageLog {
   /** Fills in the header of the record at buf[start, end) and accounts for it. */
   private seal(c: Chunk, start: number, end: number, ticket: number): void {
     const buf = c.buf;
-    const len = end - start - HEADER_BYTES;
-    buf.writeUInt32LE(len, start);
-    buf.writeUInt32LE(headerCheck(len), start + 4);
-    buf.writeUInt32LE(crc32(buf, start + HEADER_BYTES, end), start + 8);
+    writeRecordHeader(buf, start, end - start - HEADER_BYTES, crc32(buf, start + HEADER_BYTES, end));
     c.len = end;
     c.seg.size += end - start;
     c.maxTicket = ticket;
@@ -950,10 +950,7 @@ export class MessageLog {
     const seg = new Segment(id, path.join(this.dir, segmentFileName(id)));
     const buf = Buffer.allocUnsafe(64 + 4 * this.segments.length);
     const end = writeStartRecord(buf, 0, id, this.segments.map((s) => s.id));
-    const len = end - HEADER_BYTES;
-    buf.writeUInt32LE(len, 0);
-    buf.writeUInt32LE(headerCheck(len), 4);
-    buf.writeUInt32LE(crc32(buf, HEADER_BYTES, end), 8);
+    writeRecordHeader(buf, 0, end - HEADER_BYTES, crc32(buf, HEADER_BYTES, end));
     seg.startBytes = seg.size = end;
     this.segments.push(seg);
     this.segById.set(id, seg);
@@ -1323,18 +1320,6 @@ class Replay {
 }
 
 // ---------------------------------------------------------------------- helpers
-
-function strLen(s: string): number {
-  const n = Buffer.byteLength(s, 'utf8');
-  if (n > 0xffff) throw new RangeError('name longer than 65535 bytes');
-  return n;
-}
-
-function writeStr(buf: Buffer, o: number, s: string): number {
-  const n = buf.write(s, o + 2, 'utf8');
-  buf.writeUInt16LE(n, o);
-  return o + 2 + n;
-}
 
 function writeStartRecord(buf: Buffer, start: number, id: number, existing: readonly number[]): number {
   let o = start + HEADER_BYTES;

@@ -38,6 +38,27 @@ export function headerCheck(len: number): number {
   return (Math.imul(len, 0x9e3779b1) ^ 0x5741524e) >>> 0;
 }
 
+/** Fills in the 12-byte header of a record whose payload of `len` bytes (CRC-32 `crc`) follows buf[start + HEADER_BYTES]. */
+export function writeRecordHeader(buf: Buffer, start: number, len: number, crc: number): void {
+  buf.writeUInt32LE(len, start);
+  buf.writeUInt32LE(headerCheck(len), start + 4);
+  buf.writeUInt32LE(crc, start + 8);
+}
+
+/** UTF-8 length of a str16 field's text; longer than a u16 can say is a RangeError. */
+export function strLen(s: string): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n > 0xffff) throw new RangeError('name longer than 65535 bytes');
+  return n;
+}
+
+/** Writes s as a str16 at buf[o]; returns the offset after it. */
+export function writeStr(buf: Buffer, o: number, s: string): number {
+  const n = buf.write(s, o + 2, 'utf8');
+  buf.writeUInt16LE(n, o);
+  return o + 2 + n;
+}
+
 export function segmentFileName(id: number): string {
   return `${String(id).padStart(10, '0')}.wlog`;
 }

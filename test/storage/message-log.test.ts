@@ -17,6 +17,12 @@ describe('crc32', () => {
     for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
     expect(crc32Fallback(data, 10, 3000)).toBe(crc32(data, 10, 3000));
   });
+
+  it('continues a running CRC over pieces: the CRC of a whole equals that of its parts in order', () => {
+    const data = Buffer.from('123456789');
+    expect(crc32(data, 4, 9, crc32(data, 0, 4))).toBe(0xcbf43926);
+    expect(crc32Fallback(data, 4, 9, crc32Fallback(data, 0, 4))).toBe(0xcbf43926);
+  });
 });
 
 describe('MessageLog: appends and group commit', () => {
