@@ -101,8 +101,10 @@ export class Channel
   private readonly cancelsDue: string[] = [];
   /** Streams whose group commits this channel's confirms wait for. */
   private readonly streamsAwaited = new Set<StreamQueue>();
-  /** The log ticket a tx.commit-ok waits for; 0 when none does. */
-  private commitTicket = 0;
+  /** What a tx.commit-ok waits for: the message log's ticket (0: nothing there) and each stream's highest offset. */
+  private commitWait: { ticket: number; streams: Map<StreamQueue, number> } | undefined;
+  /** While a tx.commit routes its publishes: the streams they reached, with the highest offset in each. */
+  private committedStreams: Map<StreamQueue, number> | null = null;
   /**
    * Exchanges this channel was allowed to publish to, with whether the user
    * has topic permissions on them, valid while the permission table's version
@@ -402,18 +404,27 @@ export class Channel
         const publishes = transaction.takePublishes();
         const acks = transaction.takeAcks();
         let ticket = 0;
-        for (const { message, mandatory, extraKeys } of publishes) {
-          this.route(message, mandatory, extraKeys);
-          if (message.ticket > ticket) ticket = message.ticket;
+        const streams = new Map<StreamQueue, number>();
+        this.committedStreams = streams;
+        try {
+          for (const { message, mandatory, extraKeys } of publishes) {
+            this.route(message, mandatory, extraKeys);
+            if (message.ticket > ticket) ticket = message.ticket;
+          }
+        } finally {
+          this.committedStreams = null;
         }
         for (const ack of acks) this.settle(ack.kind, ack.tag, ack.multiple, ack.requeue);
         const durability = this.vhost.durability;
-        if (durability !== null && ticket > durability.durableTicket) {
-          // As in RabbitMQ, commit-ok waits until the transaction's persistent messages are on disk.
-          this.commitTicket = ticket;
+        if (durability === null || ticket <= durability.durableTicket) ticket = 0;
+        for (const [stream, offset] of streams) if (stream.isDurable(offset)) streams.delete(stream);
+        if (ticket !== 0 || streams.size > 0) {
+          // As in RabbitMQ, commit-ok waits until the transaction's persistent messages (and stream messages) are on disk.
+          this.commitWait = { ticket, streams };
           this.heldReply = { id: M.TX_COMMIT_OK, args: {} };
           this.parked = [];
-          durability.wait(this);
+          durability?.wait(this);
+          for (const stream of streams.keys()) this.waitForStream(stream);
           return;
         }
         this.reply(M.TX_COMMIT_OK, {});
@@ -567,9 +578,10 @@ export class Channel
       for (let i = 0; i < routed.length; i++) {
         const queue = routed[i];
         if (queue.overloaded) this.connection.throttle(queue);
-        if (queue.type === 'stream' && this.confirms !== undefined) {
-          const reachedStream = queue as StreamQueue;
-          if (reachedStream.isDurable(reachedStream.lastOffset)) continue;
+        if (queue.type !== 'stream') continue;
+        const reachedStream = queue as StreamQueue;
+        if (this.committedStreams !== null) this.committedStreams.set(reachedStream, reachedStream.lastOffset);
+        else if (this.confirms !== undefined && !reachedStream.isDurable(reachedStream.lastOffset)) {
           if (stream === null) stream = reachedStream;
           else (moreStreams ??= []).push({ stream: reachedStream, offset: reachedStream.lastOffset });
         }
@@ -639,11 +651,12 @@ export class Channel
 
   private sendWhatIsOnDisk(upTo: number): void {
     const stillWaiting = this.confirms !== undefined && this.confirms.onDurable(upTo);
-    if (this.commitTicket !== 0 && this.commitTicket <= upTo) {
-      this.commitTicket = 0;
+    const commit = this.commitWait;
+    if (commit !== undefined && commit.ticket <= upTo && [...commit.streams].every(([stream, offset]) => stream.isDurable(offset))) {
+      this.commitWait = undefined;
       this.sendHeldReply();
     }
-    if (!stillWaiting && this.commitTicket === 0) {
+    if (!stillWaiting && this.commitWait === undefined) {
       this.vhost.durability?.stopWaiting(this);
       this.stopWaitingForStreams();
     }
