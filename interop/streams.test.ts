@@ -13,8 +13,10 @@ import { describe, expect, it } from 'vitest';
 import { channel, confirmChannel, connect, sleep, timeout, tx, waitUntil, withConnection } from './support/amqp.js';
 import { buildGo, runGo, runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
-import { goAmqpDependency, pikaDependency } from './support/deps.js';
-import { warrenOnOneDataDir } from './support/warren.js';
+import { gate, goAmqpDependency, label, pikaDependency, rabbitmqDependency } from './support/deps.js';
+import { freePort } from './support/ports.js';
+import { startRabbitMQ } from './support/rabbitmq.js';
+import { startWarren, warrenOnOneDataDir } from './support/warren.js';
 
 const STREAM = { 'x-queue-type': 'stream' };
 
@@ -627,6 +629,51 @@ compareBrokers(
   ],
   { clientDeps: [goAmqpDependency()], prepare: () => buildGo('amqp091_stream.go').then(() => {}), prepareTimeoutMs: 180_000 },
 );
+
+/** GET /api/queues/%2F/<queue> on a management listener as guest, once `ready` holds of the answer (RabbitMQ's counts lag). */
+async function queueInfo(http: string, queue: string, ready: (info: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const response = await fetch(`${http}/api/queues/%2F/${encodeURIComponent(queue)}`, {
+      headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    const info = (await response.json()) as Record<string, unknown>;
+    if (ready(info) || Date.now() > deadline) return info;
+    await sleep(250);
+  }
+}
+
+describe.skipIf(gate(rabbitmqDependency()))(label('streams in the management API, side by side', rabbitmqDependency()), () => {
+  it('shows type stream, its arguments and the messages it retains', async () => {
+    const run = async (amqpUrl: string, http: string) => {
+      const name = 'mgmt-stream';
+      await withConnection(amqpUrl, async (conn) => {
+        const ch = await channel(conn);
+        await ch.assertQueue(name, { arguments: { ...STREAM, 'x-max-age': '1D' } });
+        await publishEach(conn, name, ['a', 'b', 'c']);
+      });
+      const info = await queueInfo(http, name, (i) => i['messages'] === 3);
+      return { type: info['type'], durable: info['durable'], arguments: info['arguments'], messages: info['messages'], members: Array.isArray(info['members']) };
+    };
+    const rabbit = await startRabbitMQ({ management: true });
+    let reference: unknown;
+    try {
+      reference = await run(rabbit.url, `http://127.0.0.1:${rabbit.managementPort!}`);
+    } finally {
+      await rabbit.stop();
+    }
+    const managementPort = await freePort();
+    const warren = await startWarren({ args: ['--management-port', String(managementPort)] });
+    try {
+      const answer = await run(warren.url, `http://127.0.0.1:${managementPort}`);
+      expect(reference).toEqual({ type: 'stream', durable: true, arguments: { 'x-queue-type': 'stream', 'x-max-age': '1D' }, messages: 3, members: true });
+      expect(answer).toEqual(reference);
+    } finally {
+      await warren.stop();
+    }
+  }, 150_000);
+});
 
 describe('streams: Warren only', () => {
   const warren = warrenOnOneDataDir('warren-streams-');

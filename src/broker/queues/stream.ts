@@ -97,6 +97,8 @@ class StreamCursor {
 /** Bytes of the field x-stream-offset with type 'l', without its 8-byte value. */
 const OFFSET_FIELD = Buffer.concat([Buffer.from([15]), Buffer.from('x-stream-offset', 'latin1'), Buffer.from('l', 'latin1')]);
 const OFFSET_FIELD_BYTES = OFFSET_FIELD.length + 8;
+/** The field's name with its length octet: what a headers table that already has it contains. */
+const OFFSET_FIELD_NAME = OFFSET_FIELD.subarray(0, OFFSET_FIELD.length - 1);
 const CONTENT_TYPE_FLAG = 0x8000;
 const CONTENT_ENCODING_FLAG = 0x4000;
 
@@ -413,7 +415,7 @@ export function withStreamOffset(raw: Buffer, offset: number): Buffer {
   if ((flags & HEADERS_FLAG) !== 0) {
     const tableLength = raw.readUInt32BE(p);
     const tableEnd = p + 4 + tableLength;
-    const existing = raw.indexOf(OFFSET_FIELD.subarray(0, OFFSET_FIELD.length - 1), p + 4);
+    const existing = raw.indexOf(OFFSET_FIELD_NAME, p + 4);
     if (existing !== -1 && existing < tableEnd) return reencoded(raw, offset);
     const out = Buffer.allocUnsafe(raw.length + OFFSET_FIELD_BYTES);
     raw.copy(out, 0, 0, tableEnd);

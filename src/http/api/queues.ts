@@ -2,6 +2,7 @@ import { AmqpError } from '../../protocol/errors.js';
 import { effectiveDefinition } from '../../broker/access/policies.js';
 import type { Message, QueueEntry } from '../../broker/message.js';
 import type { Queue } from '../../broker/queue.js';
+import { StreamQueue } from '../../broker/queues/stream.js';
 import type { VHost } from '../../broker/vhost.js';
 import { propertiesToJson, tableToJson, jsonToTable } from '../format.js';
 import type { ListItem } from '../list-query.js';
@@ -80,7 +81,7 @@ function declare(request: ApiRequest): Promise<ApiReply> {
   const name = request.params.name;
   const body = bodyObject(request);
   const existed = vhost.queues.has(name);
-  vhost.declareQueue(
+  const queue = vhost.declareQueue(
     name,
     false,
     {
@@ -92,7 +93,9 @@ function declare(request: ApiRequest): Promise<ApiReply> {
     HTTP_OWNER,
     accessOf(request, vhost.name),
   );
-  return whenStored(vhost, { status: existed ? 204 : 201 });
+  const stored = whenStored(vhost, { status: existed ? 204 : 201 });
+  // A new stream answers once its log is open, as over AMQP: it takes messages from then on.
+  return queue instanceof StreamQueue ? queue.opened.then(() => stored) : stored;
 }
 
 function remove(request: ApiRequest): Promise<ApiReply> {
@@ -108,7 +111,12 @@ function purge(request: ApiRequest): ApiReply {
   const vhost = vhostForAction(request, request.params.vhost);
   if (!vhost.queues.has(request.params.name)) throw objectNotFound();
   accessOf(request, vhost.name).check('read', 'queue', request.params.name);
-  vhost.purgeQueue(request.params.name, HTTP_OWNER);
+  try {
+    vhost.purgeQueue(request.params.name, HTTP_OWNER);
+  } catch (error) {
+    // A stream cannot be purged (AMQP closes the connection with 540): a 400 with that text here.
+    throw channelRefusal(error);
+  }
   return { status: 204 };
 }
 
