@@ -43,7 +43,6 @@ export interface StreamLogHandle {
   /** Every offset up to this one is on disk. */
   readonly durableOffset: number;
   readonly messageCount: number;
-  readonly diskBytes: number;
   /** The write error that stopped the log, if any. */
   readonly failed: Error | undefined;
   append(timestampMs: number, exchange: string, routingKey: string, propertiesRaw: Buffer, body: Buffer): number;
@@ -181,16 +180,11 @@ export class StreamQueue extends Queue {
   /** A stream's messages live in its own log, never in the broker's message log. */
   override attachStorage(_durability: Durability, _key: string): void {}
 
-  /** No x-expires on a stream (RabbitMQ 3.10 ignores an expires policy there). */
+  /** No x-expires on a stream: the argument is refused, and an expires policy does not delete one. */
   override used(): void {}
 
   override get messageCount(): number {
     return this.log === null ? 0 : this.log.messageCount;
-  }
-
-  /** Bytes its log holds on disk (management). */
-  get diskBytes(): number {
-    return this.log === null ? 0 : this.log.diskBytes;
   }
 
   /** Only a log that cannot write turns publishes away (they are nacked); no length limit refuses one. */
