@@ -34,9 +34,6 @@ class FakeLog implements StreamLogHandle {
   get messageCount(): number {
     return this.records.length;
   }
-  get diskBytes(): number {
-    return 0;
-  }
   append(timestampMs: number, exchange: string, routingKey: string, properties: Buffer, body: Buffer): number {
     const offset = this.nextOffset;
     this.records.push({ offset, timestampMs, exchange, routingKey, properties, body });
