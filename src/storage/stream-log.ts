@@ -179,6 +179,16 @@ export class StreamLog {
   get diskBytes(): number {
     return this.bytes;
   }
+  /** Bytes appended but not yet on disk: for flow control (the blocks holding them cannot be evicted). */
+  get pendingBytes(): number {
+    let n = 0;
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const seg = this.segments[i]!;
+      if (seg.synced === seg.size) break;
+      n += seg.size - seg.synced;
+    }
+    return this.failure === undefined ? n : 0;
+  }
   get failed(): Error | undefined {
     return this.failure;
   }
