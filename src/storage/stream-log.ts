@@ -246,8 +246,12 @@ export class StreamLog {
     while (start < end) {
       const index = Math.floor(pos / B);
       let b = seg.tail;
-      if (b === undefined || b.index !== index) b = this.newTail(seg, index);
       const at = pos - index * B;
+      if (b === undefined || b.index !== index) b = this.newTail(seg, index, at);
+      else if (!b.pinned) {
+        this.cache.pin(b);
+        this.pinned.push(b);
+      }
       const n = Math.min(end - start, B - at);
       src.copy(b.buf, at, start, start + n);
       b.length = at + n;
@@ -257,8 +261,10 @@ export class StreamLog {
     return pos;
   }
 
-  private newTail(seg: StreamSegment, index: number): CachedBlock {
+  /** A block for appends from `at` on (0 but after an eviction of the tail: the bytes before are synced). */
+  private newTail(seg: StreamSegment, index: number, at: number): CachedBlock {
     const b = new CachedBlock(seg, index, Buffer.allocUnsafeSlow(this.cache.blockBytes));
+    b.start = b.length = at;
     this.cache.add(b);
     seg.tail = b;
     this.pinned.push(b);
@@ -309,8 +315,8 @@ export class StreamLog {
       while (pos < end) {
         const index = Math.floor(pos / B);
         const b = seg.blocks.get(index);
-        if (b === undefined || !b.pinned) throw new Error(`stream log: unwritten block ${index} of ${seg.path} is not in memory`);
         const at = pos - index * B;
+        if (b === undefined || !b.pinned || b.start > at) throw new Error(`stream log: unwritten block ${index} of ${seg.path} is not in memory`);
         const n = Math.min(end - pos, B - at);
         let done = 0;
         while (done < n) {
@@ -348,9 +354,9 @@ export class StreamLog {
     for (let i = 0; i < this.pinned.length; i++) {
       const b = this.pinned[i]!;
       const seg = b.seg;
-      const done = seg.deleted || (b !== seg.tail ? (b.index + 1) * B <= seg.synced : seg !== this.active && seg.synced === seg.size);
+      const done = seg.deleted || (b.index + 1) * B <= seg.synced || seg.synced === seg.size;
       if (done) {
-        if (seg.tail === b) seg.tail = undefined;
+        if (seg.tail === b && seg !== this.active) seg.tail = undefined;
         this.cache.unpin(b);
       } else this.pinned[keep++] = b;
     }
@@ -438,7 +444,7 @@ export class StreamLog {
     const index = Math.floor(pos / B);
     const at = pos - index * B;
     const b = seg.blocks.get(index);
-    if (b === undefined || b.length < Math.min(B, at + len)) return undefined;
+    if (b === undefined || b.length < Math.min(B, at + len) || b.start > at) return undefined;
     this.cache.touch(b);
     this.gatheredFromDisk = b.fromDisk;
     if (at + len <= B) return b.buf.subarray(at, at + len);
@@ -447,7 +453,7 @@ export class StreamLog {
     for (let i = index + 1; got < len; i++) {
       const c = seg.blocks.get(i);
       const want = Math.min(B, len - got);
-      if (c === undefined || c.length < want) return undefined;
+      if (c === undefined || c.length < want || c.start > 0) return undefined;
       this.cache.touch(c);
       if (c.fromDisk) this.gatheredFromDisk = true;
       got += c.buf.copy(out, got, 0, want);
@@ -488,7 +494,7 @@ export class StreamLog {
     const B = this.cache.blockBytes;
     const have = seg.blocks.get(index);
     const want = Math.min(B, seg.synced - index * B);
-    if (seg.deleted || want <= 0 || (have !== undefined && have.length >= want)) return Promise.resolve();
+    if (seg.deleted || want <= 0 || (have !== undefined && have.length >= want && have.start === 0)) return Promise.resolve();
     let p = seg.loading.get(index);
     if (p === undefined) {
       p = this.readBlock(seg, index, want).finally(() => seg.loading.delete(index));
@@ -498,9 +504,20 @@ export class StreamLog {
   }
 
   private async readBlock(seg: StreamSegment, index: number, want: number): Promise<void> {
-    const buf = await this.readRange(seg, index * this.cache.blockBytes, want);
+    const B = this.cache.blockBytes;
+    const tail = seg.blocks.get(index);
+    if (tail !== undefined && tail.start > 0) {
+      // a tail re-created after an eviction: its earlier bytes are synced; read them in place
+      const prefix = tail.start;
+      await this.readRange(seg, index * B, prefix, tail.buf);
+      tail.start = 0;
+      tail.fromDisk = true;
+      this.cache.loads++;
+      return;
+    }
+    const buf = await this.readRange(seg, index * B, want);
     const have = seg.blocks.get(index);
-    if (seg.deleted || this.closed || (have !== undefined && have.length >= want)) return;
+    if (seg.deleted || this.closed || (have !== undefined && have.length >= want && have.start === 0)) return;
     const b = new CachedBlock(seg, index, buf);
     b.length = want;
     b.pinned = false;
@@ -509,8 +526,9 @@ export class StreamLog {
     this.cache.add(b);
   }
 
-  private async readRange(seg: StreamSegment, pos: number, len: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafeSlow(len);
+  /** Bytes [pos, pos + len) of seg's file, into `into` (from its start) or a new buffer. */
+  private async readRange(seg: StreamSegment, pos: number, len: number, into?: Buffer): Promise<Buffer> {
+    const buf = into ?? Buffer.allocUnsafeSlow(len);
     seg.readRefs++;
     try {
       const fh = seg.readFh ?? (seg.readFh = await (seg.readOpening ??= fsp.open(seg.path, 'r')));

@@ -60,7 +60,10 @@ export class StreamSegment {
   readonly blocks = new Map<number, CachedBlock>();
   /** Block reads in flight, so readers at the same place share one read. */
   readonly loading = new Map<number, Promise<void>>();
-  /** The block appends are copied into (pinned while it is). */
+  /**
+   * The block appends are copied into: pinned while it holds bytes not yet synced;
+   * once synced it may be evicted like any block (an idle stream then holds none).
+   */
   tail: CachedBlock | undefined;
 
   constructor(
@@ -136,9 +139,14 @@ export class StreamSegment {
 
 /** blockBytes of one segment file, starting at index × blockBytes. */
 export class CachedBlock {
-  /** Valid bytes from the block's start. */
+  /** End of the valid bytes, from the block's start. */
   length = 0;
-  /** Not evictable: holds bytes not yet on disk, or is a segment's tail that appends fill. */
+  /**
+   * Start of the valid bytes: 0, except for a tail re-created after its predecessor
+   * was evicted, whose earlier bytes are on disk (a load reads them in place).
+   */
+  start = 0;
+  /** Not evictable: holds bytes not yet on disk. */
   pinned = true;
   /** Read from the file (its records' CRCs are checked when read), not written by this process. */
   fromDisk = false;
@@ -156,9 +164,9 @@ export class CachedBlock {
 
 /**
  * File blocks shared by every reader of the streams that use this cache, bounded in
- * bytes, least recently used evicted first. Pinned blocks (unwritten appends, the
- * tails being appended to) count towards the total but are not evicted; the bound
- * holds whenever the writes keep up.
+ * bytes, least recently used evicted first. Pinned blocks (appends not yet synced)
+ * count towards the total but are not evicted; the bound holds whenever the writes
+ * keep up.
  */
 export class BlockCache {
   /** Bytes of every block held, pinned or not. */
@@ -192,6 +200,12 @@ export class BlockCache {
     this.link(block);
   }
 
+  pin(block: CachedBlock): void {
+    if (block.pinned) return;
+    if (block.cached) this.unlink(block);
+    block.pinned = true;
+  }
+
   unpin(block: CachedBlock): void {
     if (!block.pinned) return;
     block.pinned = false;
@@ -206,6 +220,7 @@ export class BlockCache {
     block.cached = false;
     if (!block.pinned) this.unlink(block);
     if (block.seg.blocks.get(block.index) === block) block.seg.blocks.delete(block.index);
+    if (block.seg.tail === block) block.seg.tail = undefined;
     this.bytes -= block.buf.length;
   }
 

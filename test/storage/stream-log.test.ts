@@ -370,6 +370,24 @@ describe('StreamLog: shared block cache', () => {
   });
 });
 
+describe('StreamLog: idle streams', () => {
+  it('an idle stream holds no block once others need the cache; appends after its tail was evicted read back whole', async () => {
+    const cache = new BlockCache(8 * 4096, 4096);
+    const logs: Opened[] = [];
+    for (let i = 0; i < 20; i++) logs.push(await start(await fresh(), {}, cache));
+    // each stream appends a few records into the middle of a block, then goes idle
+    for (const o of logs) await untilDurable(o.log, appendMany(o.log, 7));
+    expect(cache.bytes).toBeLessThanOrEqual(8 * 4096); // 20 tails would be 80 KiB
+    // the first stream's tail is long evicted: appending re-creates it mid-block
+    const o = logs[0]!;
+    await untilDurable(o.log, appendMany(o.log, 30));
+    const recs = await drain(o.log.reader(0));
+    expect(recs.length).toBe(37);
+    recs.forEach((r, i) => expectRecord(r, i));
+    for (const l of logs.slice(1)) expect((await drain(l.log.reader(0))).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+});
+
 describe('StreamLog: destroy', () => {
   it('closes and removes the directory', async () => {
     const dir = await fresh();
