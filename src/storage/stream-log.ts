@@ -477,8 +477,16 @@ export class StreamLog {
       if (pos + len > seg.synced) return undefined;
     }
     if (len <= this.cache.blockBytes) await this.loadBlocks(seg, pos, len);
-    return this.gather(seg, pos, len) ?? (seg.deleted ? undefined : this.readRange(seg, pos, len));
+    const record = this.gather(seg, pos, len) ?? (seg.deleted ? undefined : await this.readRange(seg, pos, len));
+    // read ahead: a reader going on will want the next block while it works through this one
+    const after = Math.floor((pos + len - 1) / this.cache.blockBytes) + 1;
+    if (after * this.cache.blockBytes < seg.synced) this.loadBlock(seg, after).catch(this.readAheadFailedBound);
+    return record;
   }
+
+  private readonly readAheadFailedBound = (err: unknown): void => {
+    this.logger.warn({ err, dir: this.dir }, 'stream log: read-ahead failed');
+  };
 
   private async loadBlocks(seg: StreamSegment, pos: number, len: number): Promise<void> {
     const B = this.cache.blockBytes;
