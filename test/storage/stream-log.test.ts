@@ -295,6 +295,27 @@ describe('StreamLog: recovery', () => {
     await o.log.close().catch(() => {});
   });
 
+  it('a damaged header ends that segment\'s readable part (logged); the segments after it still read', async () => {
+    const dir = await fresh();
+    const o = await start(dir);
+    await untilDurable(o.log, appendMany(o.log, 200));
+    await stop(o);
+    const files = (await fsp.readdir(dir)).filter((n) => n.endsWith('.stream')).sort();
+    const second = path.join(dir, files[1]!);
+    const firstOfSecond = Number(files[1]!.slice(0, 20));
+    const bytes = await fsp.readFile(second);
+    const recordBytes = 12 + 25 + 2 + 5 + 3 + 200; // offsets >= 10: "rk.NN"
+    bytes[3 * recordBytes]! ^= 0x40; // the length of the segment's fourth record
+    await fsp.writeFile(second, bytes);
+    const p = await start(dir);
+    expect(p.warns.some((w) => w.msg.includes('damaged record header'))).toBe(true);
+    expect(p.log.nextOffset).toBe(200);
+    const offsets = (await drain(p.log.reader(0))).map((r) => r.offset);
+    const lost = Array.from({ length: Number(files[2]!.slice(0, 20)) - firstOfSecond - 3 }, (_, i) => firstOfSecond + 3 + i);
+    expect(offsets).toEqual(Array.from({ length: 200 }, (_, i) => i).filter((i) => !lost.includes(i)));
+    expect(lost.length).toBeGreaterThan(10);
+  });
+
   it('offsets stay taken by an empty newest segment after a crash', async () => {
     const dir = await fresh();
     const o = await start(dir);
@@ -367,6 +388,31 @@ describe('StreamLog: shared block cache', () => {
     for (const recs of got) expect(recs.map((r) => r.offset)).toEqual(Array.from({ length: 20 }, (_, i) => 1700 + i));
     expect(q.cache.loads - loads).toBeGreaterThan(0);
     expect(q.cache.loads - loads).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('StreamLog: guarded retention timer', () => {
+  it('an error in the max-age check is logged, not thrown', async () => {
+    const o = await start(await fresh(), { maxAgeMs: 200 });
+    (o.log as unknown as { expiredSegments(): never }).expiredSegments = () => {
+      throw new Error('boom');
+    };
+    await waitFor(() => o.warns.some((w) => w.msg.includes('retention check failed')), 3000);
+    expect(o.log.append(1, 'ex', 'rk', props, body(0))).toBe(0);
+  });
+});
+
+describe('StreamLog: repositioning', () => {
+  it('setting a reader\'s offset moves it, backwards or forwards', async () => {
+    const o = await start(await fresh());
+    await untilDurable(o.log, appendMany(o.log, 100));
+    const r = o.log.reader(90);
+    expect((await drain(r, 2)).map((x) => x.offset)).toEqual([90, 91]);
+    r.offset = 5;
+    expect((await drain(r, 2)).map((x) => x.offset)).toEqual([5, 6]);
+    r.offset = 99;
+    expect((await drain(r)).map((x) => x.offset)).toEqual([99]);
+    expect(r.atEnd).toBe(true);
   });
 });
 
