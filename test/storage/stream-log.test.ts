@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -314,6 +315,49 @@ describe('StreamLog: recovery', () => {
     const lost = Array.from({ length: Number(files[2]!.slice(0, 20)) - firstOfSecond - 3 }, (_, i) => firstOfSecond + 3 + i);
     expect(offsets).toEqual(Array.from({ length: 200 }, (_, i) => i).filter((i) => !lost.includes(i)));
     expect(lost.length).toBeGreaterThan(10);
+  });
+
+  it('kill -9 of a writing process: every offset reported durable comes back, offsets continue after them', async () => {
+    const dir = await fresh();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'stream-writer.ts'), dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let reported = -1;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) if (l.startsWith('durable ')) reported = Math.max(reported, Number(l.slice(8)));
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(() => reported >= 5_000 || child.exitCode !== null, 20_000);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(stderr).toBe('');
+    expect(reported).toBeGreaterThanOrEqual(5_000);
+    const p = await start(dir, { maxSegmentBytes: 256 * 1024 }, new BlockCache(4 * 1024 * 1024, 256 * 1024));
+    expect(p.log.nextOffset).toBeGreaterThan(reported);
+    expect(p.log.firstOffset).toBe(0);
+    const r = p.log.reader(0);
+    let expected = 0;
+    for (let tries = 0; expected <= reported; ) {
+      const rec = r.next();
+      if (rec === undefined) {
+        if (++tries > 1000) throw new Error(`stuck at ${r.offset}`);
+        await fill(r);
+        continue;
+      }
+      expect(rec.offset).toBe(expected);
+      expect(rec.body.readUInt32BE(0)).toBe(expected);
+      expected++;
+      tries = 0;
+    }
+    expect(p.log.append(1, 'ex', 'rk', props, body(1))).toBe(p.log.nextOffset - 1);
   });
 
   it('offsets stay taken by an empty newest segment after a crash', async () => {
