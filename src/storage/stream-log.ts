@@ -468,6 +468,7 @@ export class StreamLog {
    * is read on its own, not cached. undefined: damaged header or segment gone.
    */
   async load(seg: StreamSegment, pos: number, len: number): Promise<Buffer | undefined> {
+    if (seg.deleted) return undefined;
     if (len === 0) {
       await this.loadBlocks(seg, pos, HEADER_BYTES);
       const head = this.gather(seg, pos, HEADER_BYTES) ?? (await this.readRange(seg, pos, HEADER_BYTES));

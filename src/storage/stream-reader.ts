@@ -85,7 +85,8 @@ export class StreamReader {
         }
         this.finish(done, undefined);
       },
-      (err: unknown) => this.finish(done, err instanceof Error ? err : new Error(String(err))),
+      // retention removed the segment under the read: not an error, the reader moves on
+      (err: unknown) => this.finish(done, seg.deleted ? undefined : err instanceof Error ? err : new Error(String(err))),
     );
   }
 

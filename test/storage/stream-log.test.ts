@@ -227,6 +227,21 @@ describe('StreamLog: retention', () => {
     expect(o.log.messageCount).toBe(400 - after[after.length - 1]!);
   });
 
+  it('a fill under way when retention removes its segment completes without error; the reader continues at the first offset', async () => {
+    const dir = await fresh();
+    const o = await start(dir);
+    await untilDurable(o.log, appendMany(o.log, 400));
+    await stop(o);
+    const p = await start(dir); // a cold cache: the fill has to read the file
+    const r = p.log.reader(0);
+    const filled = fill(r);
+    p.log.setRetention(1);
+    await filled;
+    await p.log.applyRetention();
+    expect(p.log.segmentFirstOffsets.length).toBe(1);
+    expect((await drain(r, 1))[0]!.offset).toBe(p.log.firstOffset);
+  });
+
   it('by bytes: evaluated when a segment rolls', async () => {
     const o = await start(await fresh(), { maxBytes: 48 * 1024 });
     for (let i = 0; i < 20; i++) await untilDurable(o.log, appendMany(o.log, 50));
