@@ -235,10 +235,11 @@ describe('StreamLog: retention', () => {
     const p = await start(dir); // a cold cache: the fill has to read the file
     const r = p.log.reader(0);
     const filled = fill(r);
-    p.log.setRetention(1);
+    p.log.setRetention(60 * 1024);
     await filled;
     await p.log.applyRetention();
-    expect(p.log.segmentFirstOffsets.length).toBe(1);
+    expect(p.log.firstOffset).toBeGreaterThan(0);
+    expect(p.log.messageCount).toBeGreaterThan(0);
     expect((await drain(r, 1))[0]!.offset).toBe(p.log.firstOffset);
   });
 
