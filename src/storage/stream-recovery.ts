@@ -43,6 +43,7 @@ export async function recoverStream(dir: string, dirFh: FileHandle, logger: Stor
     next = Math.max(next, first, seg.lastOffset + 1);
     if (seg.count === 0) {
       // nothing readable: drop the file (its name's offsets stay taken through `next`)
+      if (r.fileBytes > 0) logger.warn({ file: seg.path, bytes: r.fileBytes }, 'stream log: segment with no readable record removed');
       await fsp.unlink(seg.path);
       await dirFh.sync();
       continue;
@@ -56,7 +57,7 @@ export async function recoverStream(dir: string, dirFh: FileHandle, logger: Stor
   return { segments, nextOffset: next };
 }
 
-async function recoverSegment(seg: StreamSegment, minOffset: number, logger: StorageLogger): Promise<{ badCrc: number; truncated: number }> {
+async function recoverSegment(seg: StreamSegment, minOffset: number, logger: StorageLogger): Promise<{ badCrc: number; truncated: number; fileBytes: number }> {
   const fh = await fsp.open(seg.path, 'r+');
   try {
     const { size: fileSize } = await fh.stat();
@@ -85,7 +86,7 @@ async function recoverSegment(seg: StreamSegment, minOffset: number, logger: Sto
       logger.warn({ file: seg.path, position: r.damagedAt }, 'stream log: damaged record header; rest of segment unreadable');
     }
     seg.size = seg.written = seg.synced = r.end;
-    return { badCrc: r.badCrc, truncated };
+    return { badCrc: r.badCrc, truncated, fileBytes: fileSize };
   } finally {
     await fh.close();
   }
