@@ -117,7 +117,7 @@ export class StreamLog {
   private flushQueued = false;
   private flushing = false;
   private batchPromise: Promise<void> | undefined;
-  /** Blocks holding bytes not yet synced, or a tail being appended to. */
+  /** Blocks holding bytes not yet synced (unpinned once synced). */
   private pinned: CachedBlock[] = [];
   private scratch = Buffer.allocUnsafe(1024);
 
