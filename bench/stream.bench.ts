@@ -36,8 +36,11 @@ async function open(dir: string, cache: BlockCache): Promise<{ log: StreamLog; s
   return { log, syncs: () => syncs };
 }
 
+/** Highest cache.bytes seen after a fill, by readAll. */
+let cachePeak = 0;
+
 /** Drains readers round-robin until each has read `count` records; returns the bytes of bodies read. */
-async function readAll(readers: StreamReader[], count: number): Promise<number> {
+async function readAll(readers: StreamReader[], count: number, cache?: BlockCache): Promise<number> {
   let bytes = 0;
   const left = readers.map(() => count);
   const pending = new Set<number>();
@@ -58,6 +61,7 @@ async function readAll(readers: StreamReader[], count: number): Promise<number> 
       pending.add(i);
       r.fill((err) => {
         pending.delete(i);
+        if (cache !== undefined && cache.bytes > cachePeak) cachePeak = cache.bytes;
         if (err !== undefined) reject(err);
         else step(i);
       });
@@ -102,11 +106,12 @@ try {
     const { log: l } = await open(dir, c);
     const rs = Array.from({ length: readers }, () => l.reader(0));
     const t1 = performance.now();
-    const bytes = await readAll(rs, N);
+    cachePeak = 0;
+    const bytes = await readAll(rs, N, c);
     const secs = (performance.now() - t1) / 1000;
     console.log(
       `read back, ${readers} reader(s) together: ${(bytes / MB / secs).toFixed(0)} MB/s of bodies in total ` +
-        `(${Math.round((N * readers) / secs)} msg/s), ${c.loads} block reads (${((c.loads * c.blockBytes) / MB).toFixed(0)} MB), cache peak within ${(c.maxBytes / MB).toFixed(0)} MB; ` +
+        `(${Math.round((N * readers) / secs)} msg/s), ${c.loads} block reads (${((c.loads * c.blockBytes) / MB).toFixed(0)} MB), cache peak ${(cachePeak / MB).toFixed(0)} MB (bound ${(c.maxBytes / MB).toFixed(0)} MB); ` +
         `rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB`,
     );
     for (const r of rs) r.close();
