@@ -10,7 +10,7 @@
  *   log.append(timestampMs, exchange, routingKey, properties, body) → offset
  *     Synchronous: copies the record once into the tail blocks; the first append of an
  *     event-loop turn schedules one write + fdatasync (group commit, one batch in flight).
- *   log.firstOffset, nextOffset, durableOffset, messageCount, diskBytes, failed
+ *   log.firstOffset, nextOffset, durableOffset, messageCount, diskBytes, pendingBytes, failed
  *   log.offsetAtTimestamp(ms), log.setRetention(maxBytes?, maxAgeMs?), log.applyRetention()
  *   log.reader(fromOffset, notBeforeMs?) → StreamReader; log.close(); log.destroy()
  *
@@ -24,12 +24,13 @@
  *
  * Memory
  *   Reads go through a BlockCache of file blocks (default: one shared by every stream,
- *   64 MiB of 1 MiB blocks, LRU): readers hold no buffers, so memory does not grow
- *   with readers or stream length; many readers at one place read the disk once. The
- *   blocks appends are copied into are the cache's blocks too, so live readers are
- *   served without reading the disk. Per segment the log keeps a sparse index (an
- *   entry per 64 KiB). A record larger than a block that is not cached is read on its
- *   own into the reader that needs it.
+ *   64 MiB of 1 MiB blocks, LRU): a reader holds at most the one record its last fill
+ *   read, so memory does not grow with readers or stream length; many readers at one
+ *   place read the disk once. The blocks appends are copied into are the cache's
+ *   blocks too, so live readers are served without reading the disk; they are pinned
+ *   only until synced, so an idle stream holds no memory once others need it. Per
+ *   segment the log keeps a sparse index (an entry per 64 KiB). A record larger than
+ *   a block that is not cached is read on its own into the reader that needs it.
  *
  * Durability
  *   onDurable(upTo) after write + fdatasync (+ directory fsync after a new segment
@@ -45,27 +46,23 @@
  * a max-age is set. Readers below the new first offset continue from it.
  *
  * Files: <dir>/<first offset, 20 digits>.stream, records framed as in record.ts
- * with the payload of stream-record.ts.
+ * with the payload of stream-record.ts. Modules: stream-segment (a segment's index),
+ * stream-blocks (BlockCache and the reads through it), stream-reader (the cursor),
+ * stream-recovery (open), record-scan (the framing scan recovery uses).
  */
 import * as fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { crc32 } from './crc32.js';
 import type { StorageLogger } from './message-log.js';
-import { HEADER_BYTES, headerCheck, MAX_PAYLOAD, strLen, writeRecordHeader, writeStr } from './record.js';
-import { scanRecords } from './record-scan.js';
-import { decodeRecord, META_FIXED, T_STREAM_MESSAGE } from './stream-record.js';
+import { HEADER_BYTES, MAX_PAYLOAD, strLen, writeRecordHeader, writeStr } from './record.js';
+import { type BlockCache, BlockReads, CachedBlock, sharedBlockCache } from './stream-blocks.js';
+import { META_FIXED, T_STREAM_MESSAGE } from './stream-record.js';
 import { StreamReader } from './stream-reader.js';
-import {
-  type BlockCache,
-  CachedBlock,
-  STREAM_SEGMENT_FILE_RE,
-  StreamSegment,
-  sharedBlockCache,
-  streamSegmentFileName,
-} from './stream-segment.js';
+import { recoverStream } from './stream-recovery.js';
+import { StreamSegment, closeReadHandle, streamSegmentFileName } from './stream-segment.js';
 
-export { BlockCache, sharedBlockCache } from './stream-segment.js';
+export { BlockCache, sharedBlockCache } from './stream-blocks.js';
 export { StreamReader } from './stream-reader.js';
 export { type StreamRecord, decodeRecord, T_STREAM_MESSAGE } from './stream-record.js';
 
@@ -96,6 +93,8 @@ const noLog: StorageLogger = { warn() {}, info() {} };
 export class StreamLog {
   readonly dir: string;
   readonly cache: BlockCache;
+  /** @internal The reads through the cache, for the readers. */
+  readonly reads: BlockReads;
   private readonly maxSegmentBytes: number;
   private maxBytes: number | undefined;
   private maxAgeMs: number | undefined;
@@ -118,7 +117,7 @@ export class StreamLog {
   private flushQueued = false;
   private flushing = false;
   private batchPromise: Promise<void> | undefined;
-  /** Blocks holding bytes not yet synced, or a tail being appended to. */
+  /** Blocks holding bytes not yet synced (unpinned once synced). */
   private pinned: CachedBlock[] = [];
   private scratch = Buffer.allocUnsafe(1024);
 
@@ -140,6 +139,7 @@ export class StreamLog {
     this.onError = options.onError;
     this.logger = options.log ?? noLog;
     this.cache = options.cache ?? sharedBlockCache();
+    this.reads = new BlockReads(this.cache, (err) => this.logger.warn({ err, dir: this.dir }, 'stream log: read-ahead failed'));
   }
 
   static async open(options: StreamLogOptions): Promise<StreamLog> {
@@ -147,7 +147,14 @@ export class StreamLog {
     await fsp.mkdir(options.dir, { recursive: true });
     log.dirFh = await fsp.open(options.dir, 'r');
     try {
-      await log.recover();
+      const recovered = await recoverStream(options.dir, log.dirFh, log.logger);
+      for (const seg of recovered.segments) {
+        log.segments.push(seg);
+        log.count += seg.count;
+        log.bytes += seg.size;
+      }
+      log.next = recovered.nextOffset;
+      log.durable = log.next - 1;
       await log.startActiveSegment();
     } catch (err) {
       await log.closeHandles();
@@ -178,6 +185,16 @@ export class StreamLog {
   /** Bytes of the retained segment files, counting appends not yet written. */
   get diskBytes(): number {
     return this.bytes;
+  }
+  /** Bytes appended but not yet on disk: for flow control (the blocks holding them cannot be evicted). */
+  get pendingBytes(): number {
+    let n = 0;
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const seg = this.segments[i]!;
+      if (seg.synced === seg.size) break;
+      n += seg.size - seg.synced;
+    }
+    return this.failure === undefined ? n : 0;
   }
   get failed(): Error | undefined {
     return this.failure;
@@ -236,8 +253,12 @@ export class StreamLog {
     while (start < end) {
       const index = Math.floor(pos / B);
       let b = seg.tail;
-      if (b === undefined || b.index !== index) b = this.newTail(seg, index);
       const at = pos - index * B;
+      if (b === undefined || b.index !== index) b = this.newTail(seg, index, at);
+      else if (!b.pinned) {
+        this.cache.pin(b);
+        this.pinned.push(b);
+      }
       const n = Math.min(end - start, B - at);
       src.copy(b.buf, at, start, start + n);
       b.length = at + n;
@@ -247,8 +268,10 @@ export class StreamLog {
     return pos;
   }
 
-  private newTail(seg: StreamSegment, index: number): CachedBlock {
+  /** A block for appends from `at` on (0 but after an eviction of the tail: the bytes before are synced). */
+  private newTail(seg: StreamSegment, index: number, at: number): CachedBlock {
     const b = new CachedBlock(seg, index, Buffer.allocUnsafeSlow(this.cache.blockBytes));
+    b.start = b.length = at;
     this.cache.add(b);
     seg.tail = b;
     this.pinned.push(b);
@@ -299,8 +322,8 @@ export class StreamLog {
       while (pos < end) {
         const index = Math.floor(pos / B);
         const b = seg.blocks.get(index);
-        if (b === undefined || !b.pinned) throw new Error(`stream log: unwritten block ${index} of ${seg.path} is not in memory`);
         const at = pos - index * B;
+        if (b === undefined || !b.pinned || b.start > at) throw new Error(`stream log: unwritten block ${index} of ${seg.path} is not in memory`);
         const n = Math.min(end - pos, B - at);
         let done = 0;
         while (done < n) {
@@ -338,9 +361,9 @@ export class StreamLog {
     for (let i = 0; i < this.pinned.length; i++) {
       const b = this.pinned[i]!;
       const seg = b.seg;
-      const done = seg.deleted || (b !== seg.tail ? (b.index + 1) * B <= seg.synced : seg !== this.active && seg.synced === seg.size);
+      const done = seg.deleted || (b.index + 1) * B <= seg.synced || seg.synced === seg.size;
       if (done) {
-        if (seg.tail === b) seg.tail = undefined;
+        if (seg.tail === b && seg !== this.active) seg.tail = undefined;
         this.cache.unpin(b);
       } else this.pinned[keep++] = b;
     }
@@ -414,107 +437,6 @@ export class StreamLog {
   segmentAfter(seg: StreamSegment): StreamSegment | undefined {
     const i = this.segments.indexOf(seg);
     return i < 0 ? undefined : this.segments[i + 1];
-  }
-
-  /** @internal Set by gather: some of what it returned was read from disk (check the CRC). */
-  gatheredFromDisk = false;
-
-  /**
-   * @internal Bytes [pos, pos + len) of seg if its blocks are in memory: a view when
-   * they lie in one block, else a copy; undefined if a block is missing.
-   */
-  gather(seg: StreamSegment, pos: number, len: number): Buffer | undefined {
-    const B = this.cache.blockBytes;
-    const index = Math.floor(pos / B);
-    const at = pos - index * B;
-    const b = seg.blocks.get(index);
-    if (b === undefined || b.length < Math.min(B, at + len)) return undefined;
-    this.cache.touch(b);
-    this.gatheredFromDisk = b.fromDisk;
-    if (at + len <= B) return b.buf.subarray(at, at + len);
-    const out = Buffer.allocUnsafe(len);
-    let got = b.buf.copy(out, 0, at, B);
-    for (let i = index + 1; got < len; i++) {
-      const c = seg.blocks.get(i);
-      const want = Math.min(B, len - got);
-      if (c === undefined || c.length < want) return undefined;
-      this.cache.touch(c);
-      if (c.fromDisk) this.gatheredFromDisk = true;
-      got += c.buf.copy(out, got, 0, want);
-    }
-    return out;
-  }
-
-  /**
-   * @internal Reads the record at pos of seg (len 0: its length is not known yet)
-   * into the cache and returns it, so the reader that asked progresses even if the
-   * cache evicts the blocks at once. A record larger than a block that is not cached
-   * is read on its own, not cached. undefined: damaged header or segment gone.
-   */
-  async load(seg: StreamSegment, pos: number, len: number): Promise<Buffer | undefined> {
-    if (len === 0) {
-      await this.loadBlocks(seg, pos, HEADER_BYTES);
-      const head = this.gather(seg, pos, HEADER_BYTES) ?? (await this.readRange(seg, pos, HEADER_BYTES));
-      const l = head.readUInt32LE(0);
-      if (head.readUInt32LE(4) !== headerCheck(l) || l < 1 || l > MAX_PAYLOAD) return undefined; // the reader reports it
-      len = HEADER_BYTES + l;
-      if (pos + len > seg.synced) return undefined;
-    }
-    if (len <= this.cache.blockBytes) await this.loadBlocks(seg, pos, len);
-    return this.gather(seg, pos, len) ?? (seg.deleted ? undefined : this.readRange(seg, pos, len));
-  }
-
-  private async loadBlocks(seg: StreamSegment, pos: number, len: number): Promise<void> {
-    const B = this.cache.blockBytes;
-    const first = Math.floor(pos / B);
-    const last = Math.floor((pos + len - 1) / B);
-    if (first === last) return this.loadBlock(seg, first);
-    const loads: Promise<void>[] = [];
-    for (let i = first; i <= last; i++) loads.push(this.loadBlock(seg, i));
-    await Promise.all(loads);
-  }
-
-  private loadBlock(seg: StreamSegment, index: number): Promise<void> {
-    const B = this.cache.blockBytes;
-    const have = seg.blocks.get(index);
-    const want = Math.min(B, seg.synced - index * B);
-    if (seg.deleted || want <= 0 || (have !== undefined && have.length >= want)) return Promise.resolve();
-    let p = seg.loading.get(index);
-    if (p === undefined) {
-      p = this.readBlock(seg, index, want).finally(() => seg.loading.delete(index));
-      seg.loading.set(index, p);
-    }
-    return p;
-  }
-
-  private async readBlock(seg: StreamSegment, index: number, want: number): Promise<void> {
-    const buf = await this.readRange(seg, index * this.cache.blockBytes, want);
-    const have = seg.blocks.get(index);
-    if (seg.deleted || this.closed || (have !== undefined && have.length >= want)) return;
-    const b = new CachedBlock(seg, index, buf);
-    b.length = want;
-    b.pinned = false;
-    b.fromDisk = true;
-    this.cache.loads++;
-    this.cache.add(b);
-  }
-
-  private async readRange(seg: StreamSegment, pos: number, len: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafeSlow(len);
-    seg.readRefs++;
-    try {
-      const fh = seg.readFh ?? (seg.readFh = await (seg.readOpening ??= fsp.open(seg.path, 'r')));
-      let got = 0;
-      while (got < len) {
-        const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
-        if (bytesRead === 0) throw new Error(`stream log: ${seg.path} ends before ${pos + len}`);
-        got += bytesRead;
-      }
-    } finally {
-      seg.readRefs--;
-      if (seg.deleted) void closeReadHandle(seg);
-    }
-    return buf;
   }
 
   // ------------------------------------------------------------------ retention
@@ -645,81 +567,6 @@ export class StreamLog {
     await this.dirFh?.close().catch(() => {});
   }
 
-  // ------------------------------------------------------------------ recovery
-
-  private async recover(): Promise<void> {
-    const firsts: number[] = [];
-    for (const name of await fsp.readdir(this.dir)) {
-      const m = STREAM_SEGMENT_FILE_RE.exec(name);
-      if (m !== null) firsts.push(Number(m[1]));
-    }
-    firsts.sort((a, b) => a - b);
-    let next = 0;
-    let maxTs = -Infinity;
-    let records = 0;
-    let badCrc = 0;
-    let truncated = 0;
-    for (const first of firsts) {
-      const seg = new StreamSegment(first, path.join(this.dir, streamSegmentFileName(first)), maxTs);
-      seg.created = true;
-      const r = await this.recoverSegment(seg, Math.max(next, first));
-      records += seg.count;
-      badCrc += r.badCrc;
-      truncated += r.truncated;
-      next = Math.max(next, first, seg.lastOffset + 1);
-      if (seg.count === 0) {
-        // nothing readable: drop the file (its name's offsets stay taken through `next`)
-        await fsp.unlink(seg.path);
-        await this.dirFh.sync();
-        continue;
-      }
-      maxTs = seg.runningMaxTimestamp;
-      this.segments.push(seg);
-      this.count += seg.count;
-      this.bytes += seg.size;
-    }
-    this.next = next;
-    this.durable = next - 1;
-    if (firsts.length > 0) {
-      this.logger.info({ dir: this.dir, segments: this.segments.length, records, badCrc, truncatedBytes: truncated, nextOffset: next }, 'stream log recovered');
-    }
-  }
-
-  private async recoverSegment(seg: StreamSegment, minOffset: number): Promise<{ badCrc: number; truncated: number }> {
-    const fh = await fsp.open(seg.path, 'r+');
-    try {
-      const { size: fileSize } = await fh.stat();
-      let nextMin = minOffset;
-      const r = await scanRecords(
-        fh,
-        fileSize,
-        (buf, start, total, pos) => {
-          const rec = decodeRecord(buf, start, total);
-          if (rec === undefined || rec.offset < nextMin) {
-            this.logger.warn({ file: seg.path, position: pos }, 'stream log: malformed or out-of-order record; skipped');
-            return;
-          }
-          seg.noteRecord(rec.offset, pos, total, rec.timestampMs);
-          nextMin = rec.offset + 1;
-        },
-        (pos, total) => this.logger.warn({ file: seg.path, position: pos, length: total }, 'stream log: record checksum mismatch; record skipped'),
-      );
-      let truncated = 0;
-      if (r.tornAt >= 0) {
-        truncated = fileSize - r.tornAt;
-        this.logger.warn({ file: seg.path, position: r.tornAt, bytes: truncated }, 'stream log: torn tail truncated');
-        await fh.truncate(r.tornAt);
-        await fh.datasync();
-      } else if (r.damagedAt >= 0) {
-        this.logger.warn({ file: seg.path, position: r.damagedAt }, 'stream log: damaged record header; rest of segment unreadable');
-      }
-      seg.size = seg.written = seg.synced = r.end;
-      return { badCrc: r.badCrc, truncated };
-    } finally {
-      await fh.close();
-    }
-  }
-
   private async startActiveSegment(): Promise<void> {
     const last = this.segments[this.segments.length - 1];
     const seg = new StreamSegment(this.next, path.join(this.dir, streamSegmentFileName(this.next)), last?.runningMaxTimestamp ?? -Infinity);
@@ -731,10 +578,3 @@ export class StreamLog {
   }
 }
 
-async function closeReadHandle(seg: StreamSegment): Promise<void> {
-  if (seg.readRefs > 0) return;
-  const fh = seg.readFh;
-  seg.readFh = undefined;
-  seg.readOpening = undefined;
-  if (fh !== undefined) await fh.close().catch(() => {});
-}

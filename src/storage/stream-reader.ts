@@ -76,7 +76,7 @@ export class StreamReader {
     }
     const seg = this.needSeg!;
     const pos = this.needPos;
-    this.log.load(seg, pos, this.needLen).then(
+    this.log.reads.load(seg, pos, this.needLen).then(
       (record) => {
         if (record !== undefined && !this.closed) {
           this.held = record;
@@ -85,7 +85,8 @@ export class StreamReader {
         }
         this.finish(done, undefined);
       },
-      (err: unknown) => this.finish(done, err instanceof Error ? err : new Error(String(err))),
+      // retention removed the segment under the read: not an error, the reader moves on
+      (err: unknown) => this.finish(done, seg.deleted ? undefined : err instanceof Error ? err : new Error(String(err))),
     );
   }
 
@@ -140,7 +141,7 @@ export class StreamReader {
         rec = this.held;
         check = true;
       } else {
-        const head = log.gather(seg, this.pos, HEADER_BYTES);
+        const head = log.reads.gather(seg, this.pos, HEADER_BYTES);
         if (head === undefined) return this.missing(seg, 0);
         const len = head.readUInt32LE(0);
         if (head.readUInt32LE(4) !== headerCheck(len) || len < 1 || len > MAX_PAYLOAD || this.pos + HEADER_BYTES + len > seg.synced) {
@@ -148,9 +149,9 @@ export class StreamReader {
           this.pos = seg.synced;
           continue;
         }
-        rec = log.gather(seg, this.pos, HEADER_BYTES + len);
+        rec = log.reads.gather(seg, this.pos, HEADER_BYTES + len);
         if (rec === undefined) return this.missing(seg, HEADER_BYTES + len);
-        check = log.gatheredFromDisk;
+        check = log.reads.gatheredFromDisk;
       }
       const total = rec.length;
       if (check && crc32(rec, HEADER_BYTES, total) !== rec.readUInt32LE(8)) {

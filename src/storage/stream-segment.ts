@@ -1,6 +1,5 @@
 /**
- * One segment file of a stream log, what the log keeps in memory about it, and
- * the block cache that stream readers share.
+ * One segment file of a stream log and what the log keeps in memory about it.
  *
  * Per segment: first/last offset, first/last timestamp, byte sizes and a sparse
  * offset → file position index (one entry per INDEX_EVERY_BYTES of file), so a
@@ -8,6 +7,7 @@
  * depend on how many messages it holds.
  */
 import type { FileHandle } from 'node:fs/promises';
+import type { CachedBlock } from './stream-blocks.js';
 
 /** A sparse index entry is added at the first record starting at or after every this many bytes. */
 export const INDEX_EVERY_BYTES = 64 * 1024;
@@ -60,7 +60,10 @@ export class StreamSegment {
   readonly blocks = new Map<number, CachedBlock>();
   /** Block reads in flight, so readers at the same place share one read. */
   readonly loading = new Map<number, Promise<void>>();
-  /** The block appends are copied into (pinned while it is). */
+  /**
+   * The block appends are copied into: pinned while it holds bytes not yet synced;
+   * once synced it may be evicted like any block (an idle stream then holds none).
+   */
   tail: CachedBlock | undefined;
 
   constructor(
@@ -134,111 +137,11 @@ export class StreamSegment {
   }
 }
 
-/** blockBytes of one segment file, starting at index × blockBytes. */
-export class CachedBlock {
-  /** Valid bytes from the block's start. */
-  length = 0;
-  /** Not evictable: holds bytes not yet on disk, or is a segment's tail that appends fill. */
-  pinned = true;
-  /** Read from the file (its records' CRCs are checked when read), not written by this process. */
-  fromDisk = false;
-  /** Still in the cache (a reader may check a block it looked up earlier). */
-  cached = true;
-  prev: CachedBlock | undefined;
-  next: CachedBlock | undefined;
-
-  constructor(
-    readonly seg: StreamSegment,
-    readonly index: number,
-    readonly buf: Buffer,
-  ) {}
-}
-
-/**
- * File blocks shared by every reader of the streams that use this cache, bounded in
- * bytes, least recently used evicted first. Pinned blocks (unwritten appends, the
- * tails being appended to) count towards the total but are not evicted; the bound
- * holds whenever the writes keep up.
- */
-export class BlockCache {
-  /** Bytes of every block held, pinned or not. */
-  bytes = 0;
-  /** Blocks read from disk (a hit is a lookup that needed none). */
-  loads = 0;
-  private head: CachedBlock | undefined; // least recently used
-  private tail: CachedBlock | undefined; // most recently used
-
-  constructor(
-    readonly maxBytes = 64 * 1024 * 1024,
-    readonly blockBytes = 1024 * 1024,
-  ) {
-    if (!(blockBytes >= 64) || !(maxBytes >= blockBytes)) throw new RangeError('block cache: need blockBytes >= 64 and maxBytes >= blockBytes');
-  }
-
-  /** Adds a block (pinned or not) to seg's blocks and the total, evicting as needed. */
-  add(block: CachedBlock): void {
-    const old = block.seg.blocks.get(block.index);
-    if (old !== undefined) this.remove(old);
-    block.seg.blocks.set(block.index, block);
-    this.bytes += block.buf.length;
-    if (!block.pinned) this.link(block);
-    this.evict();
-  }
-
-  /** Marks a lookup: the block becomes the most recently used. */
-  touch(block: CachedBlock): void {
-    if (block.pinned || this.tail === block) return;
-    this.unlink(block);
-    this.link(block);
-  }
-
-  unpin(block: CachedBlock): void {
-    if (!block.pinned) return;
-    block.pinned = false;
-    if (block.cached) {
-      this.link(block);
-      this.evict();
-    }
-  }
-
-  remove(block: CachedBlock): void {
-    if (!block.cached) return;
-    block.cached = false;
-    if (!block.pinned) this.unlink(block);
-    if (block.seg.blocks.get(block.index) === block) block.seg.blocks.delete(block.index);
-    this.bytes -= block.buf.length;
-  }
-
-  /** Drops every block of seg (deleted by retention, or its log closed). */
-  dropSegment(seg: StreamSegment): void {
-    for (const b of [...seg.blocks.values()]) this.remove(b);
-    seg.tail = undefined;
-  }
-
-  private evict(): void {
-    while (this.bytes > this.maxBytes && this.head !== undefined) this.remove(this.head);
-  }
-
-  private link(b: CachedBlock): void {
-    b.prev = this.tail;
-    b.next = undefined;
-    if (this.tail !== undefined) this.tail.next = b;
-    else this.head = b;
-    this.tail = b;
-  }
-
-  private unlink(b: CachedBlock): void {
-    if (b.prev !== undefined) b.prev.next = b.next;
-    else this.head = b.next;
-    if (b.next !== undefined) b.next.prev = b.prev;
-    else this.tail = b.prev;
-    b.prev = b.next = undefined;
-  }
-}
-
-let shared: BlockCache | undefined;
-
-/** The process-wide cache streams use unless given their own: one bound for all streams. */
-export function sharedBlockCache(): BlockCache {
-  return (shared ??= new BlockCache());
+/** Closes seg's read handle unless a read is using it (that read closes it after, if seg is gone). */
+export async function closeReadHandle(seg: StreamSegment): Promise<void> {
+  if (seg.readRefs > 0) return;
+  const fh = seg.readFh;
+  seg.readFh = undefined;
+  seg.readOpening = undefined;
+  if (fh !== undefined) await fh.close().catch(() => {});
 }

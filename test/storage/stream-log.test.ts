@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -226,6 +227,22 @@ describe('StreamLog: retention', () => {
     expect(o.log.messageCount).toBe(400 - after[after.length - 1]!);
   });
 
+  it('a fill under way when retention removes its segment completes without error; the reader continues at the first offset', async () => {
+    const dir = await fresh();
+    const o = await start(dir);
+    await untilDurable(o.log, appendMany(o.log, 400));
+    await stop(o);
+    const p = await start(dir); // a cold cache: the fill has to read the file
+    const r = p.log.reader(0);
+    const filled = fill(r);
+    p.log.setRetention(60 * 1024);
+    await filled;
+    await p.log.applyRetention();
+    expect(p.log.firstOffset).toBeGreaterThan(0);
+    expect(p.log.messageCount).toBeGreaterThan(0);
+    expect((await drain(r, 1))[0]!.offset).toBe(p.log.firstOffset);
+  });
+
   it('by bytes: evaluated when a segment rolls', async () => {
     const o = await start(await fresh(), { maxBytes: 48 * 1024 });
     for (let i = 0; i < 20; i++) await untilDurable(o.log, appendMany(o.log, 50));
@@ -293,6 +310,70 @@ describe('StreamLog: recovery', () => {
     expect(recs.map((r) => r.offset)).toEqual(Array.from({ length: 99 }, (_, i) => i).filter((i) => i !== 10));
     expect(p.log.append(1, 'ex', 'rk', props, body(1))).toBe(99);
     await o.log.close().catch(() => {});
+  });
+
+  it('a damaged header ends that segment\'s readable part (logged); the segments after it still read', async () => {
+    const dir = await fresh();
+    const o = await start(dir);
+    await untilDurable(o.log, appendMany(o.log, 200));
+    await stop(o);
+    const files = (await fsp.readdir(dir)).filter((n) => n.endsWith('.stream')).sort();
+    const second = path.join(dir, files[1]!);
+    const firstOfSecond = Number(files[1]!.slice(0, 20));
+    const bytes = await fsp.readFile(second);
+    const recordBytes = 12 + 25 + 2 + 5 + 3 + 200; // offsets >= 10: "rk.NN"
+    bytes[3 * recordBytes]! ^= 0x40; // the length of the segment's fourth record
+    await fsp.writeFile(second, bytes);
+    const p = await start(dir);
+    expect(p.warns.some((w) => w.msg.includes('damaged record header'))).toBe(true);
+    expect(p.log.nextOffset).toBe(200);
+    const offsets = (await drain(p.log.reader(0))).map((r) => r.offset);
+    const lost = Array.from({ length: Number(files[2]!.slice(0, 20)) - firstOfSecond - 3 }, (_, i) => firstOfSecond + 3 + i);
+    expect(offsets).toEqual(Array.from({ length: 200 }, (_, i) => i).filter((i) => !lost.includes(i)));
+    expect(lost.length).toBeGreaterThan(10);
+  });
+
+  it('kill -9 of a writing process: every offset reported durable comes back, offsets continue after them', async () => {
+    const dir = await fresh();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'stream-writer.ts'), dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let reported = -1;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) if (l.startsWith('durable ')) reported = Math.max(reported, Number(l.slice(8)));
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(() => reported >= 5_000 || child.exitCode !== null, 20_000);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(stderr).toBe('');
+    expect(reported).toBeGreaterThanOrEqual(5_000);
+    const p = await start(dir, { maxSegmentBytes: 256 * 1024 }, new BlockCache(4 * 1024 * 1024, 256 * 1024));
+    expect(p.log.nextOffset).toBeGreaterThan(reported);
+    expect(p.log.firstOffset).toBe(0);
+    const r = p.log.reader(0);
+    let expected = 0;
+    for (let tries = 0; expected <= reported; ) {
+      const rec = r.next();
+      if (rec === undefined) {
+        if (++tries > 1000) throw new Error(`stuck at ${r.offset}`);
+        await fill(r);
+        continue;
+      }
+      expect(rec.offset).toBe(expected);
+      expect(rec.body.readUInt32BE(0)).toBe(expected);
+      expected++;
+      tries = 0;
+    }
+    expect(p.log.append(1, 'ex', 'rk', props, body(1))).toBe(p.log.nextOffset - 1);
   });
 
   it('offsets stay taken by an empty newest segment after a crash', async () => {
@@ -367,6 +448,49 @@ describe('StreamLog: shared block cache', () => {
     for (const recs of got) expect(recs.map((r) => r.offset)).toEqual(Array.from({ length: 20 }, (_, i) => 1700 + i));
     expect(q.cache.loads - loads).toBeGreaterThan(0);
     expect(q.cache.loads - loads).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('StreamLog: guarded retention timer', () => {
+  it('an error in the max-age check is logged, not thrown', async () => {
+    const o = await start(await fresh(), { maxAgeMs: 200 });
+    (o.log as unknown as { expiredSegments(): never }).expiredSegments = () => {
+      throw new Error('boom');
+    };
+    await waitFor(() => o.warns.some((w) => w.msg.includes('retention check failed')), 3000);
+    expect(o.log.append(1, 'ex', 'rk', props, body(0))).toBe(0);
+  });
+});
+
+describe('StreamLog: repositioning', () => {
+  it('setting a reader\'s offset moves it, backwards or forwards', async () => {
+    const o = await start(await fresh());
+    await untilDurable(o.log, appendMany(o.log, 100));
+    const r = o.log.reader(90);
+    expect((await drain(r, 2)).map((x) => x.offset)).toEqual([90, 91]);
+    r.offset = 5;
+    expect((await drain(r, 2)).map((x) => x.offset)).toEqual([5, 6]);
+    r.offset = 99;
+    expect((await drain(r)).map((x) => x.offset)).toEqual([99]);
+    expect(r.atEnd).toBe(true);
+  });
+});
+
+describe('StreamLog: idle streams', () => {
+  it('an idle stream holds no block once others need the cache; appends after its tail was evicted read back whole', async () => {
+    const cache = new BlockCache(8 * 4096, 4096);
+    const logs: Opened[] = [];
+    for (let i = 0; i < 20; i++) logs.push(await start(await fresh(), {}, cache));
+    // each stream appends a few records into the middle of a block, then goes idle
+    for (const o of logs) await untilDurable(o.log, appendMany(o.log, 7));
+    expect(cache.bytes).toBeLessThanOrEqual(8 * 4096); // 20 tails would be 80 KiB
+    // the first stream's tail is long evicted: appending re-creates it mid-block
+    const o = logs[0]!;
+    await untilDurable(o.log, appendMany(o.log, 30));
+    const recs = await drain(o.log.reader(0));
+    expect(recs.length).toBe(37);
+    recs.forEach((r, i) => expectRecord(r, i));
+    for (const l of logs.slice(1)) expect((await drain(l.log.reader(0))).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 });
 
