@@ -179,7 +179,7 @@ function renderDecode(info: MethodInfo): string[] {
         case 'table':
           // A table running past the frame is a truncated frame; bad table contents are the table decoder's to report.
           L.push(`  if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(${constName}, '${r.name}');`);
-          L.push(`  const t${v} = decodeTable(b, p, MAX_ARGUMENT_NESTING);`);
+          L.push(`  const t${v} = decodeArguments(b, p);`);
           L.push(`  const ${v} = t${v}.table;`);
           L.push(`  p = t${v}.offset;`);
           break;
@@ -392,7 +392,7 @@ export function render(spec: Spec): string {
   L.push("import { ByteSink, readUInt64At, writeUInt64At } from './byte-sink.js';");
   L.push("import { FRAME_METHOD, MALFORMED_METHOD_REPLY_CODE, UNKNOWN_METHOD_REPLY_CODE } from './constants.js';");
   L.push("import { AmqpError } from './errors.js';");
-  L.push("import { decodeTable, MAX_ARGUMENT_NESTING, writeTable, type FieldTable } from './field-table.js';");
+  L.push("import { decodeArguments, decodeTable, writeTable, type FieldTable } from './field-table.js';");
   L.push("import type { FrameWriter } from './frame-writer.js';");
   L.push('');
   L.push('// Class ids');

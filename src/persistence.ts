@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Broker, DefaultAccess } from './broker/broker.js';
 import { type DefinitionsDocument, DefinitionsJournal, exportDefinitions, importDefinitions } from './broker/definitions.js';
@@ -6,11 +7,14 @@ import { DELAYED_KEY_PREFIX } from './broker/delayed.js';
 import { DedupFileStore } from './storage/dedup-store.js';
 import { rawPriority } from './broker/message.js';
 import type { Queue } from './broker/queue.js';
+import { StreamQueue, type StreamLogEvents, type StreamLogHandle, type StreamStore } from './broker/queues/stream.js';
+import type { StreamRetention } from './broker/queues/stream-arguments.js';
 import { isPersistentQueue } from './broker/vhost.js';
 import type { Logger } from './logger.js';
 import { DamagedDefinitionsError, readDefinitions, setDamagedDefinitionsAside, writeDefinitions } from './storage/definitions-store.js';
 import { acquireLock } from './storage/lock.js';
 import { MessageLog, type RecoveredQueue } from './storage/message-log.js';
+import { StreamLog } from './storage/stream-log.js';
 
 /** Bodies read back per batch while recovering. */
 const RECOVERY_BATCH = 1024;
@@ -61,6 +65,10 @@ export async function openPersistence(
       logger.error({ event: 'storage.dedup-write-failed', file, err: error }, `cannot write or remove a deduplication cache file; new entries are kept in memory only: ${error.message}`),
     );
     for (const vhost of broker.vhosts.values()) vhost.deduplicationStore = broker.deduplicationStore;
+    // Before the definitions too: the streams they declare open their logs.
+    const streamFiles = new StreamFiles(join(dataDir, 'streams'), logger);
+    broker.streamStore = streamFiles;
+    for (const vhost of broker.vhosts.values()) vhost.streamStore = streamFiles;
     const document = await readStoredDefinitions(dataDir, logger);
     // As RabbitMQ: a fresh node makes the default user and vhost unless it loads definitions. A data dir
     // from before Warren stored users had guest on / implied: it gets them too, before its objects go in.
@@ -135,6 +143,9 @@ export async function openPersistence(
         );
       }
     }
+    // Streams are open (their logs recovered) before any client connects.
+    const streams = streamQueues(broker);
+    await Promise.all(streams.map((stream) => stream.opened));
     const saver = new DefinitionsSaver(broker, dataDir, version, logger);
     broker.definitions = saver.journal;
     for (const vhost of broker.vhosts.values()) vhost.definitions = saver.journal;
@@ -143,12 +154,13 @@ export async function openPersistence(
     saver.schedule();
     logger.info(
       { event: 'storage.recovered', dataDir, messages, queues: recovered.queues.size, ...recovered.stats, totalMs: Math.round(performance.now() - started) },
-      `recovered ${messages} messages in ${recovered.queues.size} queues`,
+      `recovered ${messages} messages in ${recovered.queues.size} queues and ${streams.length} streams`,
     );
     return {
       skipped,
       async close() {
         await saver.close();
+        await Promise.all(streamQueues(broker).map((stream) => stream.closeLog()));
         await log.close();
         await lock.release();
       },
@@ -156,6 +168,59 @@ export async function openPersistence(
   } catch (error) {
     await lock.release();
     throw error;
+  }
+}
+
+function streamQueues(broker: Broker): StreamQueue[] {
+  const streams: StreamQueue[] = [];
+  for (const vhost of broker.vhosts.values()) {
+    for (const queue of vhost.queues.values()) if (queue instanceof StreamQueue) streams.push(queue);
+  }
+  return streams;
+}
+
+/**
+ * The logs of the streams: one directory each under `<data dir>/streams`,
+ * named from the vhost and queue (readable characters, then a hash of both,
+ * so that any name maps to one safe, distinct directory). A stream deleted
+ * and declared again under its name opens once the old files are gone.
+ */
+class StreamFiles implements StreamStore {
+  private readonly removing = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly root: string,
+    private readonly logger: Logger,
+  ) {}
+
+  dirOf(vhost: string, queue: string): string {
+    const readable = `${vhost}_${queue}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+    const hash = createHash('sha256').update(vhost).update('\u0000').update(queue).digest('hex').slice(0, 20);
+    return join(this.root, `${readable}-${hash}`);
+  }
+
+  async open(vhost: string, queue: string, retention: StreamRetention, events: StreamLogEvents): Promise<StreamLogHandle> {
+    const dir = this.dirOf(vhost, queue);
+    await this.removing.get(dir);
+    return StreamLog.open({
+      dir,
+      maxSegmentBytes: retention.maxSegmentBytes,
+      maxBytes: retention.maxBytes,
+      maxAgeMs: retention.maxAgeMs,
+      onDurable: events.onDurable,
+      onError: (error) =>
+        this.logger.error({ event: 'storage.stream-failed', vhost, queue, err: error }, `stream log write failed; the stream takes no more messages: ${error.message}`),
+      log: this.logger,
+    });
+  }
+
+  remove(vhost: string, queue: string, log: StreamLogHandle): Promise<void> {
+    const dir = this.dirOf(vhost, queue);
+    const removed = log.destroy().finally(() => {
+      if (this.removing.get(dir) === removed) this.removing.delete(dir);
+    });
+    this.removing.set(dir, removed);
+    return removed;
   }
 }
 

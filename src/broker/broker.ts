@@ -5,6 +5,7 @@ import { Alarms } from './alarms.js';
 import type { DefinitionsJournal } from './definitions.js';
 import type { DeduplicationStore } from './dedup.js';
 import type { Durability } from './durability.js';
+import type { StreamStore } from './queues/stream.js';
 import { BrokerStats } from './stats.js';
 import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import { VHost, type VHostMetadata } from './vhost.js';
@@ -48,6 +49,8 @@ export class Broker {
   deduplicationStore: DeduplicationStore | null = null;
   /** Told when durable definitions change (users, vhosts, permissions included). */
   definitions: DefinitionsJournal | null = null;
+  /** Where streams keep their logs, given to every vhost. */
+  streamStore: StreamStore | null = null;
 
   vhost(name: string): VHost | undefined {
     return this.vhosts.get(name);
@@ -60,6 +63,7 @@ export class Broker {
       vhost = new VHost(name, this.report, this.stats);
       vhost.durability = this.durability;
       vhost.deduplicationStore = this.deduplicationStore;
+      vhost.streamStore = this.streamStore;
       vhost.definitions = this.definitions;
       this.vhosts.set(name, vhost);
     }

@@ -1,5 +1,6 @@
 import type { Message, QueueEntry } from './message.js';
 import type { Queue } from './queue.js';
+import type { StreamOffsetSpec } from './queues/stream-arguments.js';
 
 /**
  * What a queue sees of a subscriber. session/channel implements it; the
@@ -11,6 +12,8 @@ export interface Consumer {
   readonly exclusive: boolean;
   /** x-priority: higher-priority consumers get messages while they have room (RabbitMQ's consumer priorities). */
   readonly priority: number;
+  /** x-stream-offset: where it starts reading a stream (only streams read it; absent: `next`). */
+  readonly streamOffset?: StreamOffsetSpec;
   /** Whether one more delivery fits: prefetch windows and socket back-pressure. */
   canAccept(): boolean;
   /** Takes a message; the consumer assigns the delivery tag and writes basic.deliver. */

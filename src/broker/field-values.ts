@@ -27,7 +27,8 @@ export function describeValue(value: FieldValue | undefined): string {
   if (value === undefined) return 'none';
   if (typeof value === 'bigint') return value.toString();
   if (Buffer.isBuffer(value)) return value.toString('utf8');
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)) {
+  if (value instanceof Date) return String(Math.floor(value.getTime() / 1000));
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     if ('value' in value && 'type' in value) return describeValue((value as { value: FieldValue }).value);
     return canonicalTable(value as FieldTable);
   }

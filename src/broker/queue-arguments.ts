@@ -2,6 +2,7 @@ import { preconditionFailed } from '../protocol/errors.js';
 import type { FieldTable, FieldValue } from '../protocol/field-table.js';
 import type { PolicyDefinition } from './access/policies.js';
 import { rabbitTypeName as typeName, stringValue } from './field-values.js';
+import { parseMaxAge } from './queues/stream-arguments.js';
 
 /** What a full queue does with one more message (x-overflow). */
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
@@ -48,8 +49,7 @@ const KNOWN_ARGUMENTS: readonly string[] = [
  * The arguments each type supports (its capabilities in RabbitMQ 3.10), in
  * the order a redeclare compares them (observed: the first that differs is
  * the one named): only these are validated at declare and compared on a
- * redeclare. Streams are not a type of their own yet: they take every
- * argument, as before.
+ * redeclare.
  */
 const TYPE_ARGUMENTS: Readonly<Record<string, readonly string[] | undefined>> = {
   classic: [
@@ -61,6 +61,7 @@ const TYPE_ARGUMENTS: Readonly<Record<string, readonly string[] | undefined>> = 
     'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-overflow', 'x-single-active-consumer', 'x-queue-type',
     'x-quorum-initial-group-size', 'x-delivery-limit', 'x-message-ttl', 'x-queue-leader-locator',
   ],
+  stream: ['x-max-length-bytes', 'x-queue-type', 'x-max-age', 'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator'],
 };
 
 /** The arguments of `type` that a redeclare compares; undefined: every x- argument. */
@@ -126,6 +127,14 @@ export function validateQueueArguments(queue: string, vhost: string, args: Field
   integer('x-max-in-memory-length', true);
   integer('x-max-in-memory-bytes', true);
   integer('x-quorum-initial-group-size', false);
+  integer('x-initial-cluster-size', false);
+  integer('x-stream-max-segment-size-bytes', true);
+  if (checked('x-max-age')) {
+    const maxAge = args['x-max-age'];
+    const text = stringValue(maxAge);
+    if (text === undefined) throw invalid('x-max-age', `{unacceptable_type,${typeName(maxAge)}}`);
+    if (parseMaxAge(text) === undefined) throw invalid('x-max-age', 'invalid_max_age');
+  }
   if (checked('x-max-priority')) {
     const maxPriority = integerValue(args['x-max-priority'] ?? 0) ?? 0;
     if (maxPriority > MAX_SUPPORTED_PRIORITY) throw invalid('x-max-priority', `{max_value_exceeded,${maxPriority}}`);

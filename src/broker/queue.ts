@@ -95,7 +95,7 @@ export class Queue {
   deleted = false;
   /** Last publish this queue was routed by; dedups fan-in from several bindings. */
   routeMark = 0;
-  /** x-queue-type: 'classic', 'quorum' (or 'stream', a classic queue for now). */
+  /** x-queue-type: 'classic', 'quorum' or 'stream' (a StreamQueue). */
   readonly type: string;
   /**
    * A quorum queue: every message is stored whatever its delivery mode, and
@@ -224,7 +224,7 @@ export class Queue {
   }
 
   /** An error in a timer or callback of this queue: reported; the operation it broke is abandoned. */
-  private reportFailure(error: unknown, what: string): void {
+  protected reportFailure(error: unknown, what: string): void {
     if (this.owner !== null) this.owner.unexpectedError(this, error, what);
   }
 
@@ -584,7 +584,7 @@ export class Queue {
   }
 
   /** A consumer's deliver threw: it is unsubscribed and its session closes; the queue serves the others. */
-  private consumerFailed(consumer: Consumer, error: unknown): void {
+  protected consumerFailed(consumer: Consumer, error: unknown): void {
     this.removeConsumer(consumer);
     try {
       if (consumer.failed !== undefined) consumer.failed(this, error);

@@ -19,6 +19,8 @@ import { reportToStderr, type UnexpectedErrorReporter } from './unexpected.js';
 import type { Message } from './message.js';
 import { queueTypeOf, typeArguments, validateQueueArguments } from './queue-arguments.js';
 import { checkQuorumProperties, deleteFlagRefused } from './queues/quorum.js';
+import { StreamQueue, type StreamStore } from './queues/stream.js';
+import { checkStreamProperties, streamRefusal } from './queues/stream-arguments.js';
 import { Queue, type QueueOptions, type QueueOwner } from './queue.js';
 import { BrokerStats, MessageStats } from './stats.js';
 
@@ -67,6 +69,8 @@ export class VHost implements QueueOwner {
   durability: Durability | null = null;
   /** Where durable queues and exchanges keep their deduplication caches (when the broker stores them). */
   deduplicationStore: DeduplicationStore | null = null;
+  /** Where streams keep their logs (when the broker stores them; without one a stream takes no message). */
+  streamStore: StreamStore | null = null;
   /** Told when a durable exchange, queue or binding, or a policy, comes or goes (when the broker stores them). */
   definitions: DefinitionsJournal | null = null;
   readonly policies = new PolicyTable();
@@ -502,7 +506,7 @@ export class VHost implements QueueOwner {
     options = this.withDefaultQueueType(options);
     if (name === '') {
       const type = queueTypeOf(options.arguments);
-      if (type === 'quorum') throw preconditionFailed(`Cannot declare a server-named queue for type rabbit_${type}_queue`);
+      if (type === 'quorum' || type === 'stream') throw preconditionFailed(`Cannot declare a server-named queue for type rabbit_${type}_queue`);
       name = randomName('amq.gen-');
     } else if (name.startsWith('amq.')) {
       throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
@@ -533,7 +537,9 @@ export class VHost implements QueueOwner {
     validateQueueArguments(name, this.name, options.arguments);
     const deduplicationProblem = validateDeduplicationArgs(options.arguments);
     if (deduplicationProblem !== null) throw preconditionFailed(deduplicationProblem);
-    if (queueTypeOf(options.arguments) === 'quorum') checkQuorumProperties(name, this.name, options);
+    const type = queueTypeOf(options.arguments);
+    if (type === 'quorum') checkQuorumProperties(name, this.name, options);
+    else if (type === 'stream') checkStreamProperties(name, this.name, options);
     this.brokerStats.queuesDeclared++;
     const queue = this.createQueue(name, options, options.exclusive ? owner : null);
     if (isPersistentQueue(queue)) this.definitions?.changed();
@@ -564,12 +570,15 @@ export class VHost implements QueueOwner {
 
   /** A new queue, stored in the log when durable (exclusive queues never survive a restart). */
   createQueue(name: string, options: QueueOptions, exclusiveOwner: object | null): Queue {
-    const queue = new Queue(name, this.name, options, exclusiveOwner);
+    const stream = queueTypeOf(options.arguments) === 'stream' ? new StreamQueue(name, this.name, options) : null;
+    const queue = stream ?? new Queue(name, this.name, options, exclusiveOwner);
     queue.owner = this;
     this.brokerStats.queuesCreated++;
     queue.deduplication = this.deduplicationCache('queue', name, isPersistentQueue(queue), options.arguments);
     this.applyQueuePolicies(queue);
     if (this.durability !== null && isPersistentQueue(queue)) queue.attachStorage(this.durability, this.storeKey(name));
+    // Its log opens in the background: a declare-ok waits for it (StreamQueue.whenOpen), a restart awaits it.
+    if (stream !== null && this.streamStore !== null) void stream.open(this.streamStore);
     this.queues.set(name, queue);
     return queue;
   }
@@ -596,7 +605,9 @@ export class VHost implements QueueOwner {
   }
 
   purgeQueue(name: string, owner: object): number {
-    return this.queueFor(name, owner).purge();
+    const queue = this.queueFor(name, owner);
+    if (queue.type === 'stream') throw streamRefusal(name, this.name, 'purge');
+    return queue.purge();
   }
 
   /** queue.delete: returns the number of ready messages it held (0 if it did not exist). */

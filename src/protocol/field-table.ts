@@ -64,13 +64,24 @@ export const MAX_ARGUMENT_NESTING = 1000;
  * `buf`. Returns the table and the offset just past it. Tables and arrays
  * nested more than `maxNesting` levels inside it are refused.
  */
-export function decodeTable(buf: Buffer, offset = 0, maxNesting = Infinity): { table: FieldTable; offset: number } {
+export function decodeTable(buf: Buffer, offset = 0, maxNesting = Infinity, timestampsAsDates = false): { table: FieldTable; offset: number } {
   need(buf, offset, 4, buf.length, 'table length');
   const len = buf.readUInt32BE(offset);
   const start = offset + 4;
   const end = start + len;
   need(buf, start, len, buf.length, 'table');
-  return { table: decodeFields(buf, start, end, false, maxNesting) as FieldTable, offset: end };
+  return { table: decodeFields(buf, start, end, false, maxNesting, timestampsAsDates) as FieldTable, offset: end };
+}
+
+/**
+ * A table among a method's arguments (queue, exchange, binding and consumer
+ * arguments, client properties): nested at most MAX_ARGUMENT_NESTING deep,
+ * and a timestamp (T) decodes as a Date, so that the broker can tell it from
+ * an integer (a stream consumer's x-stream-offset means a time then, not an
+ * offset). Message headers keep timestamps as numbers (seconds).
+ */
+export function decodeArguments(buf: Buffer, offset: number): { table: FieldTable; offset: number } {
+  return decodeTable(buf, offset, MAX_ARGUMENT_NESTING, true);
 }
 
 /** Decodes a complete encoded table (with its 32-bit length prefix) that fills `buf`. */
@@ -92,7 +103,7 @@ function setField(container: FieldTable | FieldValue[], isArray: boolean, key: s
  * still open wait on an explicit stack, so no nesting depth a client can
  * send (RabbitMQ takes 15,000 levels) exhausts the call stack.
  */
-function decodeFields(buf: Buffer, p: number, end: number, isArray: boolean, maxNesting: number): FieldTable | FieldValue[] {
+function decodeFields(buf: Buffer, p: number, end: number, isArray: boolean, maxNesting: number, timestampsAsDates = false): FieldTable | FieldValue[] {
   const root: FieldTable | FieldValue[] = isArray ? [] : {};
   let container = root;
   let containerEnd = end;
@@ -132,9 +143,15 @@ function decodeFields(buf: Buffer, p: number, end: number, isArray: boolean, max
       continue;
     }
     const v = decodeScalar(buf, type, p + 1, containerEnd);
-    setField(container, inArray, key, v.value);
+    setField(container, inArray, key, timestampsAsDates && type === 0x54 ? timestampDate(v.value as number) : v.value);
     p = v.offset;
   }
+}
+
+/** A timestamp (seconds) as a Date; one past what a Date holds stays a number. */
+function timestampDate(seconds: number): Date | number {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? seconds : date;
 }
 
 /** A value of a type other than F and A; `p` is just past the type octet. */

@@ -4,7 +4,7 @@
 import { ByteSink, readUInt64At, writeUInt64At } from './byte-sink.js';
 import { FRAME_METHOD, MALFORMED_METHOD_REPLY_CODE, UNKNOWN_METHOD_REPLY_CODE } from './constants.js';
 import { AmqpError } from './errors.js';
-import { decodeTable, MAX_ARGUMENT_NESTING, writeTable, type FieldTable } from './field-table.js';
+import { decodeArguments, decodeTable, writeTable, type FieldTable } from './field-table.js';
 import type { FrameWriter } from './frame-writer.js';
 
 // Class ids
@@ -752,7 +752,7 @@ function decodeConnectionStart(b: Buffer): ConnectionStart {
   const a1 = b[p + 1]!;
   p += 2;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(CONNECTION_START, 'server-properties');
-  const ta2 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta2 = decodeArguments(b, p);
   const a2 = ta2.table;
   p = ta2.offset;
   if (p + 4 > end) throw malformed(CONNECTION_START, 'mechanisms');
@@ -780,7 +780,7 @@ function decodeConnectionStartOk(b: Buffer): ConnectionStartOk {
   let p = 4;
   let n: number;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(CONNECTION_START_OK, 'client-properties');
-  const ta0 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta0 = decodeArguments(b, p);
   const a0 = ta0.table;
   p = ta0.offset;
   if (p >= end) throw malformed(CONNECTION_START_OK, 'mechanism');
@@ -1133,7 +1133,7 @@ function decodeExchangeDeclare(b: Buffer): ExchangeDeclare {
   const a7 = (b[p]! & 16) !== 0;
   p += 1;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(EXCHANGE_DECLARE, 'arguments');
-  const ta8 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta8 = decodeArguments(b, p);
   const a8 = ta8.table;
   p = ta8.offset;
   if (p !== end) throw malformed(EXCHANGE_DECLARE, 'trailing bytes');
@@ -1211,7 +1211,7 @@ function decodeExchangeBind(b: Buffer): ExchangeBind {
   const a4 = (b[p]! & 1) !== 0;
   p += 1;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(EXCHANGE_BIND, 'arguments');
-  const ta5 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta5 = decodeArguments(b, p);
   const a5 = ta5.table;
   p = ta5.offset;
   if (p !== end) throw malformed(EXCHANGE_BIND, 'trailing bytes');
@@ -1256,7 +1256,7 @@ function decodeExchangeUnbind(b: Buffer): ExchangeUnbind {
   const a4 = (b[p]! & 1) !== 0;
   p += 1;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(EXCHANGE_UNBIND, 'arguments');
-  const ta5 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta5 = decodeArguments(b, p);
   const a5 = ta5.table;
   p = ta5.offset;
   if (p !== end) throw malformed(EXCHANGE_UNBIND, 'trailing bytes');
@@ -1295,7 +1295,7 @@ function decodeQueueDeclare(b: Buffer): QueueDeclare {
   const a6 = (b[p]! & 16) !== 0;
   p += 1;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(QUEUE_DECLARE, 'arguments');
-  const ta7 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta7 = decodeArguments(b, p);
   const a7 = ta7.table;
   p = ta7.offset;
   if (p !== end) throw malformed(QUEUE_DECLARE, 'trailing bytes');
@@ -1358,7 +1358,7 @@ function decodeQueueBind(b: Buffer): QueueBind {
   const a4 = (b[p]! & 1) !== 0;
   p += 1;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(QUEUE_BIND, 'arguments');
-  const ta5 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta5 = decodeArguments(b, p);
   const a5 = ta5.table;
   p = ta5.offset;
   if (p !== end) throw malformed(QUEUE_BIND, 'trailing bytes');
@@ -1474,7 +1474,7 @@ function decodeQueueUnbind(b: Buffer): QueueUnbind {
   const a3 = b.toString('utf8', p + 1, p + 1 + n);
   p += 1 + n;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(QUEUE_UNBIND, 'arguments');
-  const ta4 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta4 = decodeArguments(b, p);
   const a4 = ta4.table;
   p = ta4.offset;
   if (p !== end) throw malformed(QUEUE_UNBIND, 'trailing bytes');
@@ -1537,7 +1537,7 @@ function decodeBasicConsume(b: Buffer): BasicConsume {
   const a6 = (b[p]! & 8) !== 0;
   p += 1;
   if (p + 4 > end || p + 4 + b.readUInt32BE(p) > end) throw malformed(BASIC_CONSUME, 'arguments');
-  const ta7 = decodeTable(b, p, MAX_ARGUMENT_NESTING);
+  const ta7 = decodeArguments(b, p);
   const a7 = ta7.table;
   p = ta7.offset;
   if (p !== end) throw malformed(BASIC_CONSUME, 'trailing bytes');

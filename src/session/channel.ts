@@ -9,6 +9,8 @@ import { senderSelected } from '../broker/sender-selected.js';
 import { type BrokerStats, MessageStats } from '../broker/stats.js';
 import type { PageInWaiter, Queue } from '../broker/queue.js';
 import { globalQosRefused } from '../broker/queues/quorum.js';
+import { type StreamDurabilityWaiter, type StreamOpenWaiter, StreamQueue } from '../broker/queues/stream.js';
+import { parseStreamOffset, prefetchNotSet, type StreamOffsetSpec, streamRefusal } from '../broker/queues/stream-arguments.js';
 import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
@@ -34,6 +36,8 @@ export class ChannelConsumer implements Consumer {
     readonly priority: number,
     /** Per-consumer prefetch (basic.qos global=false when it subscribed); 0 = unlimited. */
     readonly prefetch: number,
+    /** x-stream-offset, for a stream's consumer. */
+    readonly streamOffset?: StreamOffsetSpec,
   ) {}
 
   canAccept(): boolean {
@@ -69,7 +73,9 @@ type ParkedFrame =
  * confirms and transactions have their own modules.
  */
 
-export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink {
+export class Channel
+  implements ReplyConsumer, DurabilityWaiter, StreamDurabilityWaiter, StreamOpenWaiter, PageInWaiter, DefinitionsWaiter, ConfirmSink
+{
   readonly consumers = new Map<string, ChannelConsumer>();
   readonly unacked = new UnackedDeliveries();
   private nextDeliveryTag = 1;
@@ -101,8 +107,12 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   private handling = false;
   /** Consumer tags to send basic.cancel for once the current reply is out. */
   private readonly cancelsDue: string[] = [];
-  /** The log ticket a tx.commit-ok waits for; 0 when none does. */
-  private commitTicket = 0;
+  /** Streams whose group commits this channel's confirms wait for. */
+  private readonly streamsAwaited = new Set<StreamQueue>();
+  /** What a tx.commit-ok waits for: the message log's ticket (0: nothing there) and each stream's highest offset. */
+  private commitWait: { ticket: number; streams: Map<StreamQueue, number> } | undefined;
+  /** While a tx.commit routes its publishes: the streams they reached, with the highest offset in each. */
+  private committedStreams: Map<StreamQueue, number> | null = null;
   /**
    * Exchanges this channel was allowed to publish to, with whether the user
    * has topic permissions on them, valid while the permission table's version
@@ -374,11 +384,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         );
         this.lastQueueName = queue.name;
         if (!a.nowait) {
-          this.replyWhenStored(M.QUEUE_DECLARE_OK, {
-            queue: queue.name,
-            messageCount: queue.messageCount,
-            consumerCount: queue.consumerCount,
-          });
+          const answer = { queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount };
+          if (queue instanceof StreamQueue && !queue.isOpen) {
+            // A new stream answers once its log is open (and its definition stored): it takes messages from then on.
+            this.heldReply = { id: M.QUEUE_DECLARE_OK, args: answer };
+            this.parked = [];
+            queue.whenOpen(this);
+          } else this.replyWhenStored(M.QUEUE_DECLARE_OK, answer);
         }
         return;
       }
@@ -432,18 +444,27 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
         const publishes = transaction.takePublishes();
         const acks = transaction.takeAcks();
         let ticket = 0;
-        for (const { message, mandatory, extraKeys } of publishes) {
-          this.route(message, mandatory, extraKeys);
-          if (message.ticket > ticket) ticket = message.ticket;
+        const streams = new Map<StreamQueue, number>();
+        this.committedStreams = streams;
+        try {
+          for (const { message, mandatory, extraKeys } of publishes) {
+            this.route(message, mandatory, extraKeys);
+            if (message.ticket > ticket) ticket = message.ticket;
+          }
+        } finally {
+          this.committedStreams = null;
         }
         for (const ack of acks) this.settle(ack.kind, ack.tag, ack.multiple, ack.requeue);
         const durability = this.vhost.durability;
-        if (durability !== null && ticket > durability.durableTicket) {
-          // As in RabbitMQ, commit-ok waits until the transaction's persistent messages are on disk.
-          this.commitTicket = ticket;
+        if (durability === null || ticket <= durability.durableTicket) ticket = 0;
+        for (const [stream, offset] of streams) if (stream.isDurable(offset)) streams.delete(stream);
+        if (ticket !== 0 || streams.size > 0) {
+          // As in RabbitMQ, commit-ok waits until the transaction's persistent messages (and stream messages) are on disk.
+          this.commitWait = { ticket, streams };
           this.heldReply = { id: M.TX_COMMIT_OK, args: {} };
           this.parked = [];
-          durability.wait(this);
+          durability?.wait(this);
+          for (const stream of streams.keys()) this.waitForStream(stream);
           return;
         }
         this.reply(M.TX_COMMIT_OK, {});
@@ -585,6 +606,9 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     const isReply = message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX);
     let reached: number;
     let refused = false;
+    // The (first) stream the message reached whose offset is not on disk yet, and any others: its confirm waits for them.
+    let stream: StreamQueue | null = null;
+    let moreStreams: { stream: StreamQueue; offset: number }[] | null = null;
     if (isReply) {
       reached = this.vhost.deliverReply(message) ? 1 : 0;
     } else {
@@ -592,7 +616,15 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       refused = this.vhost.refused;
       reached = routed.length;
       for (let i = 0; i < routed.length; i++) {
-        if (routed[i].overloaded) this.connection.throttle(routed[i]);
+        const queue = routed[i];
+        if (queue.overloaded) this.connection.throttle(queue);
+        if (queue.type !== 'stream') continue;
+        const reachedStream = queue as StreamQueue;
+        if (this.committedStreams !== null) this.committedStreams.set(reachedStream, reachedStream.lastOffset);
+        else if (this.confirms !== undefined && !reachedStream.isDurable(reachedStream.lastOffset)) {
+          if (stream === null) stream = reachedStream;
+          else (moreStreams ??= []).push({ stream: reachedStream, offset: reachedStream.lastOffset });
+        }
       }
     }
     const stats = this.stats;
@@ -627,9 +659,14 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     const confirms = this.confirms;
     if (confirms !== undefined) {
       const durability = this.vhost.durability;
+      const inMessageLog = message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket;
       if (refused) confirms.refused();
-      else if (message.ticket !== 0 && durability !== null && message.ticket > durability.durableTicket) {
-        if (confirms.publishedAwaitingDisk(message.ticket)) durability.wait(this);
+      else if (inMessageLog || stream !== null) {
+        const ticket = inMessageLog ? message.ticket : 0;
+        const first = confirms.publishedAwaitingDisk(ticket, stream, stream === null ? -1 : stream.lastOffset, moreStreams);
+        if (first && durability !== null) durability.wait(this);
+        if (stream !== null) this.waitForStream(stream);
+        if (moreStreams !== null) for (const other of moreStreams) this.waitForStream(other.stream);
       } else confirms.published();
       this.queueConfirms();
     }
@@ -654,12 +691,33 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
 
   private sendWhatIsOnDisk(upTo: number): void {
     const stillWaiting = this.confirms !== undefined && this.confirms.onDurable(upTo);
-    if (this.commitTicket !== 0 && this.commitTicket <= upTo) {
-      this.commitTicket = 0;
+    const commit = this.commitWait;
+    if (commit !== undefined && commit.ticket <= upTo && [...commit.streams].every(([stream, offset]) => stream.isDurable(offset))) {
+      this.commitWait = undefined;
       this.sendHeldReply();
     }
-    if (!stillWaiting && this.commitTicket === 0) this.vhost.durability?.stopWaiting(this);
+    if (!stillWaiting && this.commitWait === undefined) {
+      this.vhost.durability?.stopWaiting(this);
+      this.stopWaitingForStreams();
+    }
     this.queueConfirms();
+  }
+
+  /** A stream this channel's confirms wait for synced: the same check, against the message log as it stands. */
+  streamDurable(): void {
+    this.onDurable(this.vhost.durability?.durableTicket ?? Number.MAX_SAFE_INTEGER);
+  }
+
+  private waitForStream(stream: StreamQueue): void {
+    if (this.streamsAwaited.has(stream)) return;
+    this.streamsAwaited.add(stream);
+    stream.waitForDurable(this);
+  }
+
+  private stopWaitingForStreams(): void {
+    if (this.streamsAwaited.size === 0) return;
+    for (const stream of this.streamsAwaited) stream.stopWaitingForDurable(this);
+    this.streamsAwaited.clear();
   }
 
   /** At the connection's flush: the confirms due since the last one. */
@@ -689,6 +747,13 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     this.access.check('read', 'queue', queueName);
     const queue = this.vhost.queueFor(queueName, this.connection);
     if (this.globalPrefetch > 0 && queue.type === 'quorum') throw globalQosRefused(queue.name, this.vhost.name);
+    let streamOffset: StreamOffsetSpec | undefined;
+    if (queue.type === 'stream') {
+      // RabbitMQ 3.10 (observed): no consumer prefetch (406) before no-ack (540); a global prefetch as well is accepted.
+      if (this.consumerPrefetch === 0) throw prefetchNotSet(queue.name, this.vhost.name);
+      if (a.noAck) throw streamRefusal(queue.name, this.vhost.name, 'no-ack');
+      streamOffset = parseStreamOffset(a.arguments['x-stream-offset']);
+    }
     const tag = a.consumerTag === '' ? randomName('amq.ctag-') : a.consumerTag;
     if (this.consumers.has(tag)) {
       throw AmqpError.connection(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`, 60, 20);
@@ -702,6 +767,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
       a.exclusive,
       typeof priority === 'number' ? priority : 0,
       this.consumerPrefetch,
+      streamOffset,
     );
     this.vhost.consume(queue, consumer);
     this.consumers.set(tag, consumer);
@@ -757,6 +823,17 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     this.heldReply = { id, args };
     this.parked = [];
     journal.whenStored(this);
+  }
+
+  /** The stream a held declare-ok waits for has its log open: the reply goes once the definitions are stored too. */
+  streamOpened(): void {
+    try {
+      const journal = this.vhost.definitions;
+      if (journal !== null && journal.pending) journal.whenStored(this);
+      else this.sendHeldReply();
+    } catch (error) {
+      this.connection.fail(error);
+    }
   }
 
   definitionsStored(): void {
@@ -819,6 +896,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     const queueName = this.queueName(method.args.queue);
     this.access.check('read', 'queue', queueName);
     const queue = this.vhost.queueFor(queueName, this.connection);
+    if (queue.type === 'stream') throw streamRefusal(queue.name, this.vhost.name, 'get');
     const entry = queue.get(noAck);
     if (entry === null) {
       // The head is still in the log: answer when it is back, and hold later input until then.
@@ -893,6 +971,11 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
   // ---- acks -------------------------------------------------------------------
 
   private settleOrDefer(kind: TxAck['kind'], tag: number, multiple: boolean, requeue: boolean): void {
+    if (kind === 'nack') {
+      this.unacked.check(tag, multiple);
+      const stream = this.unacked.firstOfType(tag, multiple, 'stream');
+      if (stream !== undefined) throw streamRefusal(stream.name, this.vhost.name, 'nack');
+    }
     const transaction = this.transaction;
     if (transaction !== undefined) {
       this.unacked.check(tag, multiple);
@@ -974,6 +1057,7 @@ export class Channel implements ReplyConsumer, DurabilityWaiter, PageInWaiter, D
     this.heldReply = undefined;
     this.stopReplyConsumer();
     this.vhost.durability?.stopWaiting(this);
+    this.stopWaitingForStreams();
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     // Unsubscribe first so that requeued messages are not offered back to this channel.

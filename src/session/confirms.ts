@@ -1,5 +1,22 @@
 import { Deque } from '../broker/deque.js';
 
+/** A stream's own log, as a confirm waits on it: whether an offset is on disk yet. */
+export interface DurableStream {
+  isDurable(offset: number): boolean;
+}
+
+/**
+ * What a publish that reached a stream also waits for: the stream's log to
+ * have its offset on disk. A publish that reached several streams lists the
+ * others in `moreStreams` (rare, so it may allocate). One small object per
+ * such publish and no closure: onDurable re-reads the logs' state.
+ */
+interface StreamWait {
+  stream: DurableStream;
+  offset: number;
+  moreStreams: { stream: DurableStream; offset: number }[] | null;
+}
+
 /** Where a channel's publisher confirms go (the channel encodes them as frames). */
 export interface ConfirmSink {
   /** An ack of every tag above the previous answer up to deliveryTag: `confirmed` publishes (for message_stats). */
@@ -19,11 +36,13 @@ export class PublisherConfirms {
   /** Tags above answeredUpTo already nacked (while an earlier publish waits for the disk), ascending. */
   private readonly nackedAhead = new Deque<number>();
   /**
-   * Confirms held back until the log has the message on disk: publish seq and
-   * log ticket, in order, as two deques of numbers (no object per publish).
+   * Confirms held back until the logs have the message on disk, in publish
+   * order: publish seq, message-log ticket (0: not in that log) and what it
+   * waits for in streams (null for most), as three deques (no object per publish).
    */
   private readonly awaitingSeq = new Deque<number>();
   private readonly awaitingTicket = new Deque<number>();
+  private readonly awaitingStreams = new Deque<StreamWait | null>();
 
   constructor(private readonly sink: ConfirmSink) {}
 
@@ -32,11 +51,21 @@ export class PublisherConfirms {
     return ++this.publishSeq;
   }
 
-  /** A publish confirmed once the log's durable ticket reaches `ticket`. Returns whether it is the first such wait. */
-  publishedAwaitingDisk(ticket: number): boolean {
+  /**
+   * A publish confirmed once the message log's durable ticket reaches
+   * `ticket` (0: it is not in that log) and `stream` (if any) has `offset`
+   * on disk, and each of `moreStreams` its own. Returns whether it is the first such wait.
+   */
+  publishedAwaitingDisk(
+    ticket: number,
+    stream: DurableStream | null = null,
+    offset = -1,
+    moreStreams: { stream: DurableStream; offset: number }[] | null = null,
+  ): boolean {
     const first = this.awaitingSeq.length === 0;
     this.awaitingSeq.push(++this.publishSeq);
     this.awaitingTicket.push(ticket);
+    this.awaitingStreams.push(stream === null ? null : { stream, offset, moreStreams });
     return first;
   }
 
@@ -53,12 +82,18 @@ export class PublisherConfirms {
     else this.nackedAhead.push(seq);
   }
 
-  /** The log synced up to `upTo`. Returns whether some publish still waits for the disk. */
+  /**
+   * The message log synced up to `upTo`, or a stream synced: confirms go in
+   * publish order, up to the first publish some log does not have on disk yet.
+   * Returns whether some publish still waits for the disk.
+   */
   onDurable(upTo: number): boolean {
     const tickets = this.awaitingTicket;
+    const streams = this.awaitingStreams;
     let head = tickets.peek();
-    while (head !== undefined && head <= upTo) {
+    while (head !== undefined && head <= upTo && streamsHave(streams.peek() ?? null)) {
       tickets.shift();
+      streams.shift();
       this.awaitingSeq.shift();
       head = tickets.peek();
     }
@@ -100,4 +135,12 @@ export class PublisherConfirms {
     const waiting = this.awaitingSeq.peek();
     return waiting === undefined ? this.publishSeq : waiting - 1;
   }
+}
+
+function streamsHave(wait: StreamWait | null): boolean {
+  if (wait === null) return true;
+  if (!wait.stream.isDurable(wait.offset)) return false;
+  const more = wait.moreStreams;
+  if (more !== null) for (let i = 0; i < more.length; i++) if (!more[i].stream.isDurable(more[i].offset)) return false;
+  return true;
 }

@@ -60,6 +60,21 @@ export class UnackedDeliveries {
     if (this.find(tag) === undefined) throw unknownTag(tag);
   }
 
+  /** The queue of the first delivery of queue type `type` that a (checked) settle of `tag` covers; undefined if none. */
+  firstOfType(tag: number, multiple: boolean, type: string): Queue | undefined {
+    if (!multiple) {
+      const queue = this.find(tag)?.queue;
+      return queue?.type === type ? queue : undefined;
+    }
+    const ordered = this.ordered;
+    for (let i = 0; i < ordered.length; i++) {
+      const delivery = ordered.at(i);
+      if (tag !== 0 && delivery.tag > tag) break;
+      if (!delivery.settled && delivery.queue.type === type) return delivery.queue;
+    }
+    return undefined;
+  }
+
   /** Settles one tag (an unknown one closes the channel, as check): the common case, no lookup, allocating nothing. */
   take(tag: number): Delivery {
     const ordered = this.ordered;

@@ -2,6 +2,7 @@ import { AmqpError } from '../../protocol/errors.js';
 import { effectiveDefinition } from '../../broker/access/policies.js';
 import type { Message, QueueEntry } from '../../broker/message.js';
 import type { Queue } from '../../broker/queue.js';
+import { StreamQueue } from '../../broker/queues/stream.js';
 import type { VHost } from '../../broker/vhost.js';
 import { propertiesToJson, tableToJson, jsonToTable } from '../format.js';
 import type { ListItem } from '../list-query.js';
@@ -23,6 +24,12 @@ export function queueJson(queue: Queue, context: ApiContext, withStats = true): 
     const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null);
     return { ...common, type: 'quorum', leader: node, members: [node], online: [node], single_active_consumer_ctag: activeConsumer };
   }
+  if (queue.type === 'stream') {
+    // A stream's members are this node alone too; its messages are those its log retains.
+    const node = context.nodeName;
+    const { exclusive_consumer_tag: _exclusive, single_active_consumer_tag: _active, ...common } = classicQueueJson(queue, context, null, null);
+    return { ...common, type: 'stream', leader: node, members: [node], online: [node] };
+  }
   return classicQueueJson(queue, context, exclusiveConsumer, activeConsumer);
 }
 
@@ -31,7 +38,7 @@ function queueRecordJson(queue: Queue, context: ApiContext): ListItem {
   return {
     name: queue.name,
     vhost: queue.vhost,
-    type: queue.type === 'quorum' ? 'quorum' : 'classic',
+    type: queue.type === 'quorum' || queue.type === 'stream' ? queue.type : 'classic',
     durable: queue.options.durable,
     auto_delete: queue.options.autoDelete,
     exclusive: queue.options.exclusive,
@@ -74,7 +81,7 @@ function declare(request: ApiRequest): Promise<ApiReply> {
   const name = request.params.name;
   const body = bodyObject(request);
   const existed = vhost.queues.has(name);
-  vhost.declareQueue(
+  const queue = vhost.declareQueue(
     name,
     false,
     {
@@ -86,7 +93,9 @@ function declare(request: ApiRequest): Promise<ApiReply> {
     HTTP_OWNER,
     accessOf(request, vhost.name),
   );
-  return whenStored(vhost, { status: existed ? 204 : 201 });
+  const stored = whenStored(vhost, { status: existed ? 204 : 201 });
+  // A new stream answers once its log is open, as over AMQP: it takes messages from then on.
+  return queue instanceof StreamQueue ? queue.opened.then(() => stored) : stored;
 }
 
 function remove(request: ApiRequest): Promise<ApiReply> {
