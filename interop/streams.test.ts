@@ -10,7 +10,7 @@
 // offsets continue.
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { channel, confirmChannel, connect, sleep, timeout, tx, waitUntil, withConnection } from './support/amqp.js';
+import { channel, confirmChannel, connect, declareAnswer, sleep, timeout, tx, waitUntil, withConnection } from './support/amqp.js';
 import { buildGo, runGo, runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
 import { gate, goAmqpDependency, label, pikaDependency, rabbitmqDependency } from './support/deps.js';
@@ -60,18 +60,6 @@ async function reader(conn: ChannelModel, queue: string, offset: unknown, prefet
   return { ch, got, tag: consumerTag };
 }
 
-/** A queue.declare's answer: 'ok', or the channel.close with the queue's name written Q. */
-async function declareAnswer(conn: ChannelModel, name: string, options: object): Promise<unknown> {
-  const ch = await channel(conn);
-  try {
-    await ch.assertQueue(name, options);
-    await ch.close();
-    return 'ok';
-  } catch (error) {
-    return closeOf(error, name);
-  }
-}
-
 function closeOf(error: unknown, name: string): unknown {
   const e = error as Error & { code?: number };
   const text = /with message "([\s\S]*)"$/.exec(e.message)?.[1] ?? e.message;
@@ -100,7 +88,7 @@ async function answerTo(url: string, queue: string, op: (ch: Channel, conn: Chan
   return answer;
 }
 
-const refused = (text: string) => ({ code: 406, text: `PRECONDITION_FAILED - ${text}` });
+const refused = (text: string) => ({ code: 406, text: `PRECONDITION_FAILED - ${text}`, classId: 50, methodId: 10 });
 
 /** Every argument a stream takes, with valid values. */
 const ALL_STREAM_ARGUMENTS = {
