@@ -1,6 +1,7 @@
 // What the bench scripts that drive brokers share: a main run to an exit
 // code with its processes cleaned up, shell answers for the report, medians.
 import { execFileSync } from 'node:child_process';
+import { startWarren, type WarrenProcess } from '../../interop/support/warren.js';
 
 /** Runs `main` to its exit code (1 if it throws, logged), always runs `cleanup` (it stops the brokers), then exits. */
 export async function exitAfter(main: () => Promise<number>, cleanup: () => Promise<void>, log: (msg: string) => void): Promise<never> {
@@ -13,6 +14,21 @@ export async function exitAfter(main: () => Promise<number>, cleanup: () => Prom
     await cleanup();
   }
   process.exit(code);
+}
+
+/** Runs `main` on a Warren process of its own (default configuration) and stops it after; a failure is printed and sets exit code 1. */
+export function runOnWarren(main: (warren: WarrenProcess) => Promise<void>): void {
+  void (async () => {
+    const warren = await startWarren();
+    try {
+      await main(warren);
+    } finally {
+      await warren.stop();
+    }
+  })().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
 }
 
 /** A command's trimmed output for a report, '' if it fails or takes over 15 s. */
