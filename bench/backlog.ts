@@ -31,6 +31,7 @@ import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, ensureWarrenBuilt, startWarren, type WarrenProcess } from '../interop/support/warren.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
 import { lineChart } from './support/svg-plot.js';
+import { rssMb } from './idle-rss.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const BROKERS = (process.argv[3] ?? 'warren,rabbitmq').split(',');
@@ -62,11 +63,6 @@ interface BrokerRun {
   rssAfterRestartMb: number;
   drain: Step[];
   diskMb: number;
-}
-
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match === null ? NaN : Number(match[1]) / 1024;
 }
 
 function duMb(dir: string): number {

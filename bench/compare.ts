@@ -19,6 +19,7 @@ import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, startWarren, type WarrenProcess } from '../interop/support/warren.js';
 import { measureIdleRss, sampleRssKb, type IdleRssResult } from './idle-rss.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
+import { exitAfter, median, sh } from './support/run.js';
 
 const PERF_DIR = path.resolve(ROOT, '..', 'shared', 'perf');
 const SETTLE_MS = 3000;
@@ -29,14 +30,6 @@ const LABEL_B = 'Warren';
 const t0 = Date.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function sh(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 }).trim();
-  } catch {
-    return '';
-  }
-}
 
 function otpVersion(): string {
   try {
@@ -81,12 +74,6 @@ interface SideStats {
   errors: string[];
 }
 
-function median(values: (number | null | undefined)[]): number | null {
-  const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
-}
 
 function cpuPerMessage(r: PerfResult): number | null {
   const rate = r.consumers === 0 ? r.sent_rate : r.recv_rate;
@@ -428,13 +415,4 @@ ${tgtTable}
   return failed ? 1 : 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await exitAfter(main, cleanup, log);

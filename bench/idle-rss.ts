@@ -36,6 +36,12 @@ export function rssKb(pid: number): number {
   return Number(m[1]);
 }
 
+/** A process's RSS in MiB now, NaN if /proc has no figure for it. */
+export function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? NaN : Number(match[1]) / 1024;
+}
+
 /** Median of `samples` RSS readings taken `intervalMs` apart, in KiB. */
 export async function sampleRssKb(pid: number, samples = 5, intervalMs = 200): Promise<number> {
   const values: number[] = [];

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, startWarren, type WarrenProcess } from '../interop/support/warren.js';
+import { median } from './support/run.js';
 
 const SECONDS = process.env.SCENARIO_SECONDS ?? '10';
 const ROUNDS = Number(process.env.ROUNDS ?? '3');
@@ -44,12 +45,6 @@ function sizeName(bytes: number): string {
   return `${bytes} B`;
 }
 
-function median(values: (number | null)[]): number | null {
-  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
-}
 
 function run(amqpperf: string, uri: string, pid: number, size: number): Row | string {
   // large-256k's flags (../shared/perf/scenarios.sh) with the body size changed.

@@ -27,6 +27,7 @@ import { findRabbitBeamPid } from './support/rabbit-pid.js';
 import { measureIdleRss, sampleRssKb } from './idle-rss.js';
 import { lineChart, type PlotSeries } from './support/svg-plot.js';
 import { CATCH_ALL_PATTERN, extraPattern, ROUTING_KEYS, routingKey } from './support/topic-keys.js';
+import { exitAfter, median, sh } from './support/run.js';
 
 const PERF_DIR = path.resolve(ROOT, '..', 'shared', 'perf');
 const DOCS = path.join(ROOT, 'docs');
@@ -162,12 +163,6 @@ async function onChannels(uri: string, count: number, width: number, op: (ch: am
 
 const int = (x: number | null | undefined) => (x === null || x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
 const fix = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d));
-function median(values: (number | null)[]): number | null {
-  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
-}
 function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -536,14 +531,6 @@ function ulimitN(): string {
 
 // ---------- main ----------
 
-function sh(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 }).trim();
-  } catch {
-    return '';
-  }
-}
-
 async function cleanup(): Promise<void> {
   if (perfChild?.pid !== undefined && perfChild.exitCode === null) {
     try {
@@ -638,12 +625,4 @@ ${body}`;
   return failed ? 1 : 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await exitAfter(main, cleanup, log);

@@ -8,9 +8,10 @@
 //    consumer reads all of it from first.
 // Rounds alternate stream and classic (A B A B); medians are printed.
 //   npx tsx bench/stream.ts [SECONDS=5] [BIG_MB=1024] [SIZE=128] [ROUNDS=3]
-import fs from 'node:fs';
 import amqp, { type ChannelModel } from 'amqplib';
-import { startWarren } from '../interop/support/warren.js';
+import type { WarrenProcess } from '../interop/support/warren.js';
+import { rssMb } from './idle-rss.js';
+import { runOnWarren } from './support/run.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const BIG_MB = Number(process.argv[3] ?? 1024);
@@ -18,11 +19,6 @@ const SIZE = Number(process.argv[4] ?? 128);
 const ROUNDS = Number(process.argv[5] ?? 3);
 const WINDOW = 1_000;
 const PREFETCH = 1_000;
-
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match === null ? NaN : Number(match[1]) / 1024;
-}
 
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -82,77 +78,69 @@ async function consume(url: string, kind: Kind, queue: string, n: number, total:
   return rate;
 }
 
-async function main(): Promise<void> {
-  const warren = await startWarren();
+async function main(warren: WarrenProcess): Promise<void> {
   const body = Buffer.alloc(SIZE, 'x');
   const results: Record<string, number[]> = {};
   const add = (key: string, value: number) => (results[key] ??= []).push(value);
-  try {
-    const conn = await amqp.connect(warren.url);
-    const ch = await conn.createChannel();
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of ['stream', 'classic'] as Kind[]) {
-        const queue = `bench.${kind}.${round}`;
-        await ch.assertQueue(queue, { durable: true, arguments: queueArgs(kind) });
-        const sent = await publish(conn, queue, body, SECONDS * 1000);
-        add(`${kind} publish`, sent / SECONDS);
-        // A stream's consumers each read all of it; a classic queue's share its messages, so it is filled again.
-        add(`${kind} consume, 1 consumer`, await consume(warren.url, kind, queue, 1, sent));
-        if (kind === 'classic') await publish(conn, queue, body, Infinity, sent);
-        add(`${kind} consume, 10 consumers`, await consume(warren.url, kind, queue, 10, kind === 'stream' ? 10 * sent : sent));
-        await ch.deleteQueue(queue);
-        process.stderr.write(`round ${round + 1} ${kind} done\n`);
-      }
+  const conn = await amqp.connect(warren.url);
+  const ch = await conn.createChannel();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of ['stream', 'classic'] as Kind[]) {
+      const queue = `bench.${kind}.${round}`;
+      await ch.assertQueue(queue, { durable: true, arguments: queueArgs(kind) });
+      const sent = await publish(conn, queue, body, SECONDS * 1000);
+      add(`${kind} publish`, sent / SECONDS);
+      // A stream's consumers each read all of it; a classic queue's share its messages, so it is filled again.
+      add(`${kind} consume, 1 consumer`, await consume(warren.url, kind, queue, 1, sent));
+      if (kind === 'classic') await publish(conn, queue, body, Infinity, sent);
+      add(`${kind} consume, 10 consumers`, await consume(warren.url, kind, queue, 10, kind === 'stream' ? 10 * sent : sent));
+      await ch.deleteQueue(queue);
+      process.stderr.write(`round ${round + 1} ${kind} done\n`);
     }
-    console.log(`Warren, one process; ${SIZE}-byte persistent messages; ${SECONDS} s of publishing per round; median of ${ROUNDS} rounds (A B A B)`);
-    for (const [key, values] of Object.entries(results)) {
-      console.log(`${key.padEnd(32)} ${Math.round(median(values)).toString().padStart(8)} msg/s   (${values.map((v) => Math.round(v)).join(', ')})`);
-    }
-
-    // A large stream: RSS after loading BIG_MB, and while one consumer reads it all.
-    const big = 'bench.big';
-    await ch.assertQueue(big, { durable: true, arguments: queueArgs('stream') });
-    const rssBefore = rssMb(warren.pid);
-    const bigBody = Buffer.alloc(4096, 'y');
-    const count = Math.ceil((BIG_MB * 1024 * 1024) / bigBody.length);
-    const loadStart = Date.now();
-    await publish(conn, big, bigBody, Infinity, count);
-    const loadS = (Date.now() - loadStart) / 1000;
-    const rssLoaded = rssMb(warren.pid);
-    let peak = rssLoaded;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(warren.pid))), 200);
-    const readConn = await amqp.connect(warren.url);
-    const readCh = await readConn.createChannel();
-    await readCh.prefetch(PREFETCH);
-    let read = 0;
-    const readStart = Date.now();
-    await new Promise<void>((resolve) => {
-      void readCh.consume(
-        big,
-        (m) => {
-          if (m === null) return;
-          if (++read % 100 === 0) readCh.ack(m, true);
-          if (read === count) resolve();
-        },
-        { arguments: { 'x-stream-offset': 'first' } },
-      );
-    });
-    const readS = (Date.now() - readStart) / 1000;
-    clearInterval(sampler);
-    console.log(
-      `large stream: ${count} x 4 KiB = ${BIG_MB} MB loaded in ${loadS.toFixed(1)} s (${Math.round(count / loadS)} msg/s confirmed), ` +
-        `read from first in ${readS.toFixed(1)} s (${Math.round(count / readS)} msg/s)`,
-    );
-    console.log(`RSS: ${rssBefore.toFixed(0)} MB before, ${rssLoaded.toFixed(0)} MB after loading, ${peak.toFixed(0)} MB peak while reading it all`);
-    await readConn.close();
-    await ch.deleteQueue(big);
-    await conn.close();
-  } finally {
-    await warren.stop();
   }
+  console.log(`Warren, one process; ${SIZE}-byte persistent messages; ${SECONDS} s of publishing per round; median of ${ROUNDS} rounds (A B A B)`);
+  for (const [key, values] of Object.entries(results)) {
+    console.log(`${key.padEnd(32)} ${Math.round(median(values)).toString().padStart(8)} msg/s   (${values.map((v) => Math.round(v)).join(', ')})`);
+  }
+
+  // A large stream: RSS after loading BIG_MB, and while one consumer reads it all.
+  const big = 'bench.big';
+  await ch.assertQueue(big, { durable: true, arguments: queueArgs('stream') });
+  const rssBefore = rssMb(warren.pid);
+  const bigBody = Buffer.alloc(4096, 'y');
+  const count = Math.ceil((BIG_MB * 1024 * 1024) / bigBody.length);
+  const loadStart = Date.now();
+  await publish(conn, big, bigBody, Infinity, count);
+  const loadS = (Date.now() - loadStart) / 1000;
+  const rssLoaded = rssMb(warren.pid);
+  let peak = rssLoaded;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(warren.pid))), 200);
+  const readConn = await amqp.connect(warren.url);
+  const readCh = await readConn.createChannel();
+  await readCh.prefetch(PREFETCH);
+  let read = 0;
+  const readStart = Date.now();
+  await new Promise<void>((resolve) => {
+    void readCh.consume(
+      big,
+      (m) => {
+        if (m === null) return;
+        if (++read % 100 === 0) readCh.ack(m, true);
+        if (read === count) resolve();
+      },
+      { arguments: { 'x-stream-offset': 'first' } },
+    );
+  });
+  const readS = (Date.now() - readStart) / 1000;
+  clearInterval(sampler);
+  console.log(
+    `large stream: ${count} x 4 KiB = ${BIG_MB} MB loaded in ${loadS.toFixed(1)} s (${Math.round(count / loadS)} msg/s confirmed), ` +
+      `read from first in ${readS.toFixed(1)} s (${Math.round(count / readS)} msg/s)`,
+  );
+  console.log(`RSS: ${rssBefore.toFixed(0)} MB before, ${rssLoaded.toFixed(0)} MB after loading, ${peak.toFixed(0)} MB peak while reading it all`);
+  await readConn.close();
+  await ch.deleteQueue(big);
+  await conn.close();
 }
 
-void main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runOnWarren(main);

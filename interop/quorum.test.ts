@@ -8,7 +8,7 @@
 // there after a restart and after kill -9.
 import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { asServerError, channel, confirmChannel, connect, deaths, type ServerError, timeout, waitUntil, withConnection } from './support/amqp.js';
+import { channel, confirmChannel, connect, deaths, declareAnswer, type ServerError, timeout, waitUntil, withConnection } from './support/amqp.js';
 import { runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
 import { pikaDependency } from './support/deps.js';
@@ -27,19 +27,6 @@ async function publishAll(conn: ChannelModel, queue: string, bodies: string[], o
   for (const body of bodies) ch.sendToQueue(queue, Buffer.from(body), options(body));
   await timeout(ch.waitForConfirms(), 5_000, 'publisher confirms');
   await ch.close();
-}
-
-/** A queue.declare's answer: 'ok', or the channel.close with the queue's name written Q. */
-async function declareAnswer(conn: ChannelModel, name: string, options: object): Promise<'ok' | ServerError> {
-  const ch = await channel(conn);
-  try {
-    await ch.assertQueue(name, options);
-    await ch.close();
-    return 'ok';
-  } catch (error) {
-    const refusal = asServerError(error);
-    return { ...refusal, text: name === '' ? refusal.text : refusal.text.split(`'${name}'`).join("'Q'") };
-  }
 }
 
 /** An operation's connection.close (a fresh connection), or 'ok'. */

@@ -10,7 +10,7 @@
 // offsets continue.
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { channel, confirmChannel, connect, sleep, timeout, tx, waitUntil, withConnection } from './support/amqp.js';
+import { channel, confirmChannel, connect, declareAnswer, sleep, timeout, tx, waitUntil, withConnection } from './support/amqp.js';
 import { buildGo, runGo, runPika } from './support/clients.js';
 import { compareBrokers, scenario } from './support/compare.js';
 import { gate, goAmqpDependency, label, pikaDependency, rabbitmqDependency } from './support/deps.js';
@@ -23,6 +23,17 @@ const STREAM = { 'x-queue-type': 'stream' };
 /** A delivery as the scenarios compare it: body, its x-stream-offset header, redelivered. */
 function seen(m: ConsumeMessage): { body: string; offset: unknown; redelivered: boolean } {
   return { body: m.content.toString(), offset: m.properties.headers?.['x-stream-offset'], redelivered: m.fields.redelivered };
+}
+
+/** Runs `body` on a connection with the stream `queue` declared (arguments `args`) and a channel; deletes the stream afterwards. */
+async function onStream<T>(url: string, queue: string, args: object, body: (conn: ChannelModel, ch: Channel) => Promise<T>): Promise<T> {
+  return withConnection(url, async (conn) => {
+    const ch = await channel(conn);
+    await ch.assertQueue(queue, { arguments: args });
+    const result = await body(conn, ch);
+    await ch.deleteQueue(queue);
+    return result;
+  });
 }
 
 /** Publishes on a confirm channel, one message per confirm (a chunk each in RabbitMQ), and waits for each. */
@@ -60,18 +71,6 @@ async function reader(conn: ChannelModel, queue: string, offset: unknown, prefet
   return { ch, got, tag: consumerTag };
 }
 
-/** A queue.declare's answer: 'ok', or the channel.close with the queue's name written Q. */
-async function declareAnswer(conn: ChannelModel, name: string, options: object): Promise<unknown> {
-  const ch = await channel(conn);
-  try {
-    await ch.assertQueue(name, options);
-    await ch.close();
-    return 'ok';
-  } catch (error) {
-    return closeOf(error, name);
-  }
-}
-
 function closeOf(error: unknown, name: string): unknown {
   const e = error as Error & { code?: number };
   const text = /with message "([\s\S]*)"$/.exec(e.message)?.[1] ?? e.message;
@@ -100,7 +99,7 @@ async function answerTo(url: string, queue: string, op: (ch: Channel, conn: Chan
   return answer;
 }
 
-const refused = (text: string) => ({ code: 406, text: `PRECONDITION_FAILED - ${text}` });
+const refused = (text: string) => ({ code: 406, text: `PRECONDITION_FAILED - ${text}`, classId: 50, methodId: 10 });
 
 /** Every argument a stream takes, with valid values. */
 const ALL_STREAM_ARGUMENTS = {
@@ -267,10 +266,8 @@ const scenarios = [
     name: 'where consumers start: first, last, next, an offset, a negative offset, beyond the end, an interval; x-stream-offset on each',
     timeoutMs: 30_000,
     async run(url, id) {
-      return withConnection(url, async (conn) => {
-        const q = `${id}.offsets`;
-        const ch = await channel(conn);
-        await ch.assertQueue(q, { arguments: STREAM });
+      const q = `${id}.offsets`;
+      return onStream(url, q, STREAM, async (conn) => {
         await publishEach(conn, q, ['m0', 'm1', 'm2', 'm3', 'm4']);
         const first = await reader(conn, q, 'first');
         const last = await reader(conn, q, 'last');
@@ -289,7 +286,6 @@ const scenarios = [
         await sleep(300);
         const result: Record<string, unknown> = {};
         for (const [name, r] of Object.entries(all)) result[name] = r.got.map(seen);
-        await ch.deleteQueue(q);
         return result;
       });
     },
@@ -312,10 +308,8 @@ const scenarios = [
     name: 'a timestamp offset (AMQP timestamp, seconds): the messages stored from then on',
     timeoutMs: 30_000,
     async run(url, id) {
-      return withConnection(url, async (conn) => {
-        const q = `${id}.timestamp`;
-        const ch = await channel(conn);
-        await ch.assertQueue(q, { arguments: STREAM });
+      const q = `${id}.timestamp`;
+      return onStream(url, q, STREAM, async (conn) => {
         await publishEach(conn, q, ['old0', 'old1']);
         const from = Math.ceil(Date.now() / 1000) + 1;
         while (Date.now() < from * 1000 + 100) await sleep(20);
@@ -324,7 +318,6 @@ const scenarios = [
         const future = await reader(conn, q, { '!': 'timestamp', value: from + 3600 });
         await waitUntil(() => since.got.length >= 2, 5_000, 'the messages since then');
         await sleep(300);
-        await ch.deleteQueue(q);
         return { since: since.got.map(seen), future: future.got.map(seen) };
       });
     },
@@ -341,10 +334,8 @@ const scenarios = [
   scenario({
     name: 'credit: with prefetch 2 exactly 2 unacked; an ack returns credit, a multiple ack all of it',
     async run(url, id) {
-      return withConnection(url, async (conn) => {
-        const q = `${id}.credit`;
-        const ch = await channel(conn);
-        await ch.assertQueue(q, { arguments: STREAM });
+      const q = `${id}.credit`;
+      return onStream(url, q, STREAM, async (conn) => {
         await publishEach(conn, q, ['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
         const held = await reader(conn, q, 'first', 2, true);
         const counts: number[] = [];
@@ -363,7 +354,6 @@ const scenarios = [
         await waitUntil(() => held.got.length === 6, 5_000, 'the last');
         counts.push(held.got.length);
         // (declare-ok's consumer count is not compared: RabbitMQ 3.10 reports 0 for a stream's consumers, Warren the number.)
-        await ch.deleteQueue(q);
         return { counts, bodies: held.got.map((m) => m.content.toString()) };
       });
     },
@@ -375,10 +365,8 @@ const scenarios = [
     name: 'many consumers at different offsets each see every message from theirs; acks remove nothing',
     timeoutMs: 30_000,
     async run(url, id) {
-      return withConnection(url, async (conn) => {
-        const q = `${id}.many`;
-        const ch = await channel(conn);
-        await ch.assertQueue(q, { arguments: STREAM });
+      const q = `${id}.many`;
+      return onStream(url, q, STREAM, async (conn) => {
         const bodies = Array.from({ length: 50 }, (_, i) => `b${i}`);
         await publishBatch(conn, q, bodies.slice(0, 20));
         const readers = [await reader(conn, q, 'first', 7), await reader(conn, q, 10, 3), await reader(conn, q, 'next', 50), await reader(conn, q, 'first', 1)];
@@ -393,7 +381,6 @@ const scenarios = [
           const offsets = r.got.map((m) => m.properties.headers?.['x-stream-offset'] as number);
           return { count: r.got.length, first: r.got[0]?.content.toString(), last: r.got.at(-1)?.content.toString(), ordered: offsets.every((o, i) => i === 0 || o > offsets[i - 1]!) };
         });
-        await ch.deleteQueue(q);
         return summary;
       });
     },
@@ -410,10 +397,8 @@ const scenarios = [
   scenario({
     name: 'a channel closed with unacked deliveries frees the credit; a new consumer reads from its own offset',
     async run(url, id) {
-      return withConnection(url, async (conn) => {
-        const q = `${id}.close`;
-        const ch = await channel(conn);
-        await ch.assertQueue(q, { arguments: STREAM });
+      const q = `${id}.close`;
+      return onStream(url, q, STREAM, async (conn) => {
         await publishEach(conn, q, ['x0', 'x1', 'x2']);
         const held = await reader(conn, q, 'first', 2, true);
         await waitUntil(() => held.got.length === 2, 5_000, 'two deliveries');
@@ -421,7 +406,6 @@ const scenarios = [
         const again = await reader(conn, q, 1, 5);
         await waitUntil(() => again.got.length === 2, 5_000, 'the deliveries');
         await sleep(200);
-        await ch.deleteQueue(q);
         return { again: again.got.map(seen) };
       });
     },
@@ -438,10 +422,8 @@ const scenarios = [
     name: 'retention: x-max-length-bytes over small segments drops the oldest segments; first then starts later',
     timeoutMs: 30_000,
     async run(url, id) {
-      return withConnection(url, async (conn) => {
-        const q = `${id}.retention`;
-        const ch = await channel(conn);
-        await ch.assertQueue(q, { arguments: { ...STREAM, 'x-max-length-bytes': 20_000, 'x-stream-max-segment-size-bytes': 5_000 } });
+      const q = `${id}.retention`;
+      return onStream(url, q, { ...STREAM, 'x-max-length-bytes': 20_000, 'x-stream-max-segment-size-bytes': 5_000 }, async (conn) => {
         for (let round = 0; round < 10; round++) {
           await publishBatch(conn, q, Array.from({ length: 20 }, (_, i) => `r${round * 20 + i}-`), 200);
         }
@@ -454,7 +436,6 @@ const scenarios = [
         await sleep(200);
         const offsets = all.got.map((m) => m.properties.headers?.['x-stream-offset'] as number);
         const firstBody = all.got[0]!.content.toString().split('-')[0];
-        await ch.deleteQueue(q);
         // Qualitative: RabbitMQ's chunking and segment sizes are not Warren's.
         return {
           startsLater: offsets[0]! > 0,

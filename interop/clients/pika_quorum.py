@@ -7,13 +7,11 @@ import sys
 import time
 
 import pika
+from pika_connect import connect
 
 
 def main(url, qid):
-    params = pika.URLParameters(url)
-    params.socket_timeout = 5
-    params.connection_attempts = 1
-    conn = pika.BlockingConnection(params)
+    conn = connect(url)
     ch = conn.channel()
     queue, dead = qid + ".pq", qid + ".pqdead"
     ch.queue_declare(dead, durable=False)

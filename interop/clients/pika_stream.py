@@ -6,14 +6,11 @@ Usage: pika_stream.py URL ID; prints one JSON document.
 import json
 import sys
 
-import pika
+from pika_connect import connect
 
 
 def main(url, qid):
-    params = pika.URLParameters(url)
-    params.socket_timeout = 5
-    params.connection_attempts = 1
-    conn = pika.BlockingConnection(params)
+    conn = connect(url)
     ch = conn.channel()
     queue = qid + ".pika-stream"
     ch.queue_declare(queue, durable=True, arguments={"x-queue-type": "stream"})

@@ -45,6 +45,19 @@ export function asServerError(err: unknown): ServerError {
   return { code: e.code, text: m[1]!, classId: e.classId ?? 0, methodId: e.methodId ?? 0 };
 }
 
+/** A queue.declare's answer on a channel of its own: 'ok', or the channel.close with the queue's name written Q. */
+export async function declareAnswer(conn: ChannelModel, name: string, options: amqp.Options.AssertQueue): Promise<'ok' | ServerError> {
+  const ch = await channel(conn);
+  try {
+    await ch.assertQueue(name, options);
+    await ch.close();
+    return 'ok';
+  } catch (error) {
+    const refusal = asServerError(error);
+    return { ...refusal, text: name === '' ? refusal.text : refusal.text.split(`'${name}'`).join("'Q'") };
+  }
+}
+
 export function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
   return Promise.race([

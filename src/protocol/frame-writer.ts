@@ -8,6 +8,19 @@ export const BODY_COPY_THRESHOLD = 4096;
 const MIN_SCRATCH = 64 * 1024;
 
 /**
+ * The fixed part of a content header frame, up to its body size: frame type,
+ * channel, payload size, class id and weight 0 (bytes p to p + 10). Callers
+ * have ensured the room and write the body size at p + 11 their own way.
+ */
+function writeHeaderFramePrefix(b: Buffer, p: number, channel: number, classId: number, propLen: number): void {
+  b[p] = FRAME_HEADER;
+  b.writeUInt16BE(channel, p + 1);
+  b.writeUInt32BE(12 + propLen, p + 3);
+  b.writeUInt16BE(classId, p + 7);
+  b.writeUInt16BE(0, p + 9);
+}
+
+/**
  * The output of one connection. Frames are appended into a growing scratch
  * buffer; large body slices are referenced rather than copied. The session
  * calls flush() once per event-loop turn and writes the returned buffers to
@@ -150,11 +163,7 @@ export class FrameWriter extends ByteSink {
     this.ensure(7 + 12 + propLen + 1);
     let b = this.buf;
     let p = this.pos;
-    b[p] = FRAME_HEADER;
-    b.writeUInt16BE(channel, p + 1);
-    b.writeUInt32BE(12 + propLen, p + 3);
-    b.writeUInt16BE(classId, p + 7);
-    b.writeUInt16BE(0, p + 9);
+    writeHeaderFramePrefix(b, p, channel, classId, propLen);
     writeUInt64At(b, bodySize, p + 11);
     rawProperties.copy(b, p + 19);
     b[p + 19 + propLen] = FRAME_END;
@@ -210,11 +219,7 @@ export class FrameWriter extends ByteSink {
     this.ensure(20 + propLen + (bodySize === 0 ? 0 : 8 + bodySize));
     const b = this.buf;
     let p = this.pos;
-    b[p] = FRAME_HEADER;
-    b.writeUInt16BE(channel, p + 1);
-    b.writeUInt32BE(12 + propLen, p + 3);
-    b.writeUInt16BE(classId, p + 7);
-    b.writeUInt16BE(0, p + 9);
+    writeHeaderFramePrefix(b, p, channel, classId, propLen);
     b.writeUInt32BE(0, p + 11);
     b.writeUInt32BE(bodySize, p + 15);
     // TypedArray set: for a few bytes, cheaper than Buffer.copy's argument checks.

@@ -6,22 +6,12 @@ import type { Consumer } from '../../src/broker/consumer.js';
 import { Message, type QueueEntry } from '../../src/broker/message.js';
 import type { Queue } from '../../src/broker/queue.js';
 import { VHost } from '../../src/broker/vhost.js';
-import { AmqpError } from '../../src/protocol/errors.js';
 import type { FieldTable } from '../../src/protocol/field-table.js';
 import { decodeProperties, encodeProperties } from '../../src/protocol/methods.generated.js';
+import { amqpError } from './helpers.js';
 
 const owner = {};
 const quorum = (args: FieldTable = {}) => ({ durable: true, exclusive: false, autoDelete: false, arguments: { 'x-queue-type': 'quorum', ...args } });
-
-function amqpError(fn: () => unknown): { scope: string; code: number; text: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AmqpError) return { scope: error.scope, code: error.replyCode, text: error.replyText };
-    throw error;
-  }
-  throw new Error('expected an AmqpError');
-}
 
 /** A consumer that keeps every delivery unacked (prefetch `window`), recording body, redelivered and x-delivery-count. */
 class Recorder implements Consumer {

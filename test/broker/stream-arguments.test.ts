@@ -5,19 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { withStreamOffset } from '../../src/broker/queues/stream.js';
 import { checkStreamProperties, parseMaxAge, parseStreamOffset, streamRetention } from '../../src/broker/queues/stream-arguments.js';
 import { validateQueueArguments } from '../../src/broker/queue-arguments.js';
-import { AmqpError } from '../../src/protocol/errors.js';
 import { decodeArguments, encodeTable, TypedValue, type FieldTable } from '../../src/protocol/field-table.js';
 import { type BasicProperties, decodeProperties, encodeProperties } from '../../src/protocol/methods.generated.js';
-
-function refusal(fn: () => unknown): { scope: string; code: number; text: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AmqpError) return { scope: error.scope, code: error.replyCode, text: error.replyText };
-    throw error;
-  }
-  throw new Error('expected an AmqpError');
-}
+import { amqpError } from './helpers.js';
 
 const STREAM = { 'x-queue-type': 'stream' };
 
@@ -37,12 +27,12 @@ describe('x-max-age', () => {
   });
 
   it('is validated at declare with RabbitMQ texts, and the type is the field type', () => {
-    expect(refusal(() => validateQueueArguments('q', '/', { ...STREAM, 'x-max-age': '10x' }))).toEqual({
+    expect(amqpError(() => validateQueueArguments('q', '/', { ...STREAM, 'x-max-age': '10x' }))).toEqual({
       scope: 'channel',
       code: 406,
       text: "PRECONDITION_FAILED - invalid arg 'x-max-age' for queue 'q' in vhost '/': invalid_max_age",
     });
-    expect(refusal(() => validateQueueArguments('q', '/', { ...STREAM, 'x-max-age': 10 })).text).toBe(
+    expect(amqpError(() => validateQueueArguments('q', '/', { ...STREAM, 'x-max-age': 10 })).text).toBe(
       "PRECONDITION_FAILED - invalid arg 'x-max-age' for queue 'q' in vhost '/': {unacceptable_type,signedint}",
     );
     expect(() => validateQueueArguments('q', '/', { ...STREAM, 'x-max-age': '1D', 'x-max-length-bytes': 1000, 'x-stream-max-segment-size-bytes': 5000 })).not.toThrow();
@@ -55,14 +45,14 @@ describe('stream declare', () => {
   it('refuses the arguments of other types with the type named rabbit_stream_queue', () => {
     for (const arg of ['x-max-priority', 'x-message-ttl', 'x-max-length', 'x-single-active-consumer', 'x-overflow', 'x-expires', 'x-delivery-limit']) {
       const value = arg === 'x-single-active-consumer' ? true : arg === 'x-overflow' ? 'drop-head' : 5;
-      expect(refusal(() => validateQueueArguments('q', '/', { ...STREAM, [arg]: value })).text).toBe(
+      expect(amqpError(() => validateQueueArguments('q', '/', { ...STREAM, [arg]: value })).text).toBe(
         `PRECONDITION_FAILED - invalid arg '${arg}' for queue 'q' in vhost '/' of queue type rabbit_stream_queue`,
       );
     }
   });
 
   it('is durable, not exclusive nor auto-delete (in that order of checks), with segments of at most 3,000,000,000 bytes', () => {
-    const text = (o: object, args: FieldTable = {}) => refusal(() => checkStreamProperties('q', '/', options(o, args))).text;
+    const text = (o: object, args: FieldTable = {}) => amqpError(() => checkStreamProperties('q', '/', options(o, args))).text;
     expect(text({ autoDelete: true, exclusive: true, durable: false })).toBe("PRECONDITION_FAILED - invalid property 'auto-delete' for queue 'q' in vhost '/'");
     expect(text({ exclusive: true, durable: false })).toBe("PRECONDITION_FAILED - invalid property 'exclusive-owner' for queue 'q' in vhost '/'");
     expect(text({ durable: false })).toBe("PRECONDITION_FAILED - invalid property 'non-durable' for queue 'q' in vhost '/'");
@@ -111,7 +101,7 @@ describe('x-stream-offset', () => {
 
   it('anything else is a 406 on the channel', () => {
     for (const bad of ['First', 'later', '10x', 1.5, true, null, [1]]) {
-      const answer = refusal(() => parseStreamOffset(bad as never));
+      const answer = amqpError(() => parseStreamOffset(bad as never));
       expect(answer.scope).toBe('channel');
       expect(answer.code).toBe(406);
       expect(answer.text).toMatch(/^PRECONDITION_FAILED - invalid x-stream-offset /);

@@ -3,8 +3,8 @@ import type { Consumer } from '../../src/broker/consumer.js';
 import { Message } from '../../src/broker/message.js';
 import type { Queue } from '../../src/broker/queue.js';
 import { VHost } from '../../src/broker/vhost.js';
-import { AmqpError } from '../../src/protocol/errors.js';
 import { encodeProperties } from '../../src/protocol/methods.generated.js';
+import { amqpError } from './helpers.js';
 
 const owner = {};
 const other = {};
@@ -15,16 +15,6 @@ function publish(vhost: VHost, exchange: string, routingKey: string, headers?: R
   const properties = encodeProperties(headers === undefined ? {} : { headers });
   const routed = vhost.publish(new Message(exchange, routingKey, properties, Buffer.from('x'), 1));
   return routed.map((q) => q.name).sort();
-}
-
-function amqpError(fn: () => unknown): { scope: string; code: number; text: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AmqpError) return { scope: error.scope, code: error.replyCode, text: error.replyText };
-    throw error;
-  }
-  throw new Error('expected an AmqpError');
 }
 
 function consumer(tag: string, exclusive = false): Consumer & { cancelled: boolean } {
