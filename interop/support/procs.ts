@@ -66,8 +66,8 @@ export async function stopGroup(child: ChildProcess, graceMs: number): Promise<v
   untrackGroup(pid);
 }
 
-process.on('exit', () => {
-  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+/** Removes every temp dir still tracked (best effort). */
+function removeTrackedDirs(): void {
   for (const dir of liveDirs) {
     try {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -75,6 +75,20 @@ process.on('exit', () => {
       // best effort
     }
   }
+  liveDirs.clear();
+}
+
+// vitest ends its worker processes without running their 'exit' hooks: under it, each test file also removes its
+// tracked dirs when the file ends (its root afterAll runs after every suite's own cleanup). Benchmarks import this
+// module outside vitest, where the 'exit' hook below does the work.
+if (process.env.VITEST) {
+  const { afterAll } = await import('vitest');
+  afterAll(removeTrackedDirs);
+}
+
+process.on('exit', () => {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+  removeTrackedDirs();
 });
 
 /** Keep the last n characters of a stream, for error messages. */
