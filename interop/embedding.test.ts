@@ -179,6 +179,13 @@ describe('startBroker({ definitions })', () => {
     expect(temporaryDirs().filter((name) => !before.has(name))).toEqual([]);
   });
 
+  it('refuses settings that do not go together with ConfigError and leaves no temporary directory', async () => {
+    const temporaryDirs = () => fs.readdirSync(os.tmpdir()).filter((name) => /^warren-[A-Za-z0-9]{6}$/.test(name));
+    const before = new Set(temporaryDirs());
+    await expect(startBroker({ port: -1 })).rejects.toThrow(ConfigError);
+    expect(temporaryDirs().filter((name) => !before.has(name))).toEqual([]);
+  });
+
   it('refuses definitions that are not an object, before creating anything', async () => {
     await expect(startBroker({ definitions: [] as unknown as Definitions })).rejects.toThrow(
       new ConfigError("definitions: must be an object in RabbitMQ's definitions format"),

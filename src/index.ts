@@ -107,14 +107,16 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   }
   const temporary = settings.dataDir === undefined ? await makeTemporaryDir() : undefined;
   const embedded: Config = { ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent', managementPort: -1, managementTlsPort: -1, metricsPort: -1, dataDir: temporary ?? DEFAULT_CONFIG.dataDir };
-  const config = applySettings(embedded, settings);
-  checkCombination(config);
-  const logger = given ?? createLogger(config.logLevel, config.logFormat);
+  let config: Config;
   let server: RunningServer;
   try {
+    config = applySettings(embedded, settings);
+    checkCombination(config);
+    const logger = given ?? createLogger(config.logLevel, config.logFormat);
     // Every section is optional to the import, as in a hand-written definitions file.
     server = await startServer(config, logger, { definitions: definitions as DefinitionsDocument | undefined });
   } catch (error) {
+    // A bad setting (ConfigError) or a failed start: the temporary dir made for it goes too.
     if (temporary !== undefined) await removeTemporaryDir(temporary);
     throw error;
   }
