@@ -15,6 +15,7 @@ import type { VHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
 import { decodeMethod, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
+import { readUInt64At } from '../protocol/byte-sink.js';
 import { ShortstrCache } from '../protocol/shortstr-cache.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
@@ -243,22 +244,52 @@ export class Channel
     try {
       this.handle(method);
     } catch (error) {
-      this.handling = false;
-      this.cancelsDue.length = 0;
-      if (error instanceof AmqpError && error.scope === 'channel') {
-        if (error.classId === 0 && error.methodId === 0) {
-          error.classId = method.id >>> 16;
-          error.methodId = method.id & 0xffff;
-        }
-        this.fail(error);
+      this.methodFailed(error, method.id);
+      return;
+    }
+    this.handled();
+  }
+
+  /**
+   * A basic.ack frame, `buf[start, end)`, read in place as onPublish reads a
+   * publish: a consumer acking each message makes no method object per ack.
+   * A channel that would not handle it at once (parked, closing, content
+   * pending) or a frame of another length takes the generic way.
+   */
+  onAck(buf: Buffer, start: number, end: number): void {
+    if (end - start === 13 && this.parked === undefined && !this.awaitingCloseOk && !this.content.active) {
+      // class and method ids (4), delivery tag (8), the multiple bit.
+      const deliveryTag = readUInt64At(buf, start + 4);
+      const multiple = (buf[start + 12]! & 1) !== 0;
+      this.handling = true;
+      try {
+        this.settleOrDefer('ack', deliveryTag, multiple, false);
+      } catch (error) {
+        this.methodFailed(error, M.BASIC_ACK);
         return;
       }
-      if (error instanceof AmqpError && error.classId === 0 && error.methodId === 0) {
-        error.classId = method.id >>> 16;
-        error.methodId = method.id & 0xffff;
-      }
-      throw error;
+      this.handled();
+      return;
     }
+    this.onMethod(decodeMethod(buf.subarray(start, end)));
+  }
+
+  /** A method `id` threw: a channel error closes the channel; anything else goes up, to the connection. */
+  private methodFailed(error: unknown, id: number): void {
+    this.handling = false;
+    this.cancelsDue.length = 0;
+    if (error instanceof AmqpError && error.classId === 0 && error.methodId === 0) {
+      error.classId = id >>> 16;
+      error.methodId = id & 0xffff;
+    }
+    if (error instanceof AmqpError && error.scope === 'channel') {
+      this.fail(error);
+      return;
+    }
+    throw error;
+  }
+
+  private handled(): void {
     this.handling = false;
     // A reply held for the definitions goes first; the cancels follow it then.
     if (this.heldReply === undefined) this.sendCancels();
@@ -992,6 +1023,7 @@ export class Channel
       if (kind === 'nack' && requeue) delivery.queue.requeue([delivery.entry]);
       else this.finish(delivery, kind);
       const consumer = delivery.consumer;
+      this.unacked.recycle(delivery);
       if (this.globalPrefetch === 0 && consumer !== null) {
         if (consumer.queue.messageCount > 0) consumer.queue.dispatch();
         return;

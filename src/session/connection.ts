@@ -11,6 +11,7 @@ import type { FieldTable } from '../protocol/field-table.js';
 import { FrameReader, type FrameSink } from '../protocol/frame-reader.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import {
+  BASIC_ACK,
   BASIC_PUBLISH,
   CHANNEL_OPEN,
   CONNECTION_BLOCKED,
@@ -364,11 +365,16 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       return;
     }
     if (type === FRAME_METHOD) {
-      if (channelNumber !== 0 && this.state === 'opened' && end - start >= 4 && buf.readUInt32BE(start) === BASIC_PUBLISH) {
-        const channel = this.channels.get(channelNumber);
-        if (channel !== undefined) {
-          channel.onPublish(buf, start, end);
-          return;
+      if (channelNumber !== 0 && this.state === 'opened' && end - start >= 4) {
+        // Publishes and acks, the methods that come per message, are read in place.
+        const id = buf.readUInt32BE(start);
+        if (id === BASIC_PUBLISH || id === BASIC_ACK) {
+          const channel = this.channels.get(channelNumber);
+          if (channel !== undefined) {
+            if (id === BASIC_PUBLISH) channel.onPublish(buf, start, end);
+            else channel.onAck(buf, start, end);
+            return;
+          }
         }
       }
       const method = decodeMethod(buf.subarray(start, end));

@@ -10,17 +10,20 @@ export class Delivery {
   /** Acked, nacked or rejected out of order: it waits in the list until the deliveries before it go. */
   settled = false;
 
+  // Not readonly: UnackedDeliveries reuses a delivery settled in order for a later one (see recycle).
   constructor(
-    readonly tag: number,
-    readonly queue: Queue,
-    readonly entry: QueueEntry,
+    public tag: number,
+    public queue: Queue,
+    public entry: QueueEntry,
     /** null for basic.get. */
-    readonly consumer: ChannelConsumer | null,
+    public consumer: ChannelConsumer | null,
   ) {}
 }
 
 /** Settled deliveries may wait in the list at most this far beyond the unsettled ones before it is compacted. */
 const SETTLED_SLACK = 64;
+/** Deliveries kept for reuse at most (a window acked at once need not be kept whole). */
+const SPARE_MAX = 64;
 
 /**
  * A channel's unacked deliveries in tag order, with the counts the prefetch
@@ -40,13 +43,26 @@ export class UnackedDeliveries {
   private live = 0;
   /** Unacked deliveries to consumers (not basic.get): what basic.qos global=true limits. */
   byConsumers = 0;
+  /**
+   * Deliveries settled in order and handed back (recycle), for add() to reuse:
+   * a consumer that acks each message in turn allocates no Delivery per message.
+   */
+  private readonly spare: Delivery[] = [];
 
   get size(): number {
     return this.live;
   }
 
   add(tag: number, queue: Queue, entry: QueueEntry, consumer: ChannelConsumer | null): void {
-    this.ordered.push(new Delivery(tag, queue, entry, consumer));
+    const delivery = this.spare.pop();
+    if (delivery === undefined) this.ordered.push(new Delivery(tag, queue, entry, consumer));
+    else {
+      delivery.tag = tag;
+      delivery.queue = queue;
+      delivery.entry = entry;
+      delivery.consumer = consumer;
+      this.ordered.push(delivery);
+    }
     this.live++;
     if (consumer !== null) {
       consumer.unacked++;
@@ -91,6 +107,14 @@ export class UnackedDeliveries {
     this.forget(delivery);
     if (ordered.length - this.live > this.live + SETTLED_SLACK) this.compact();
     return delivery;
+  }
+
+  /**
+   * The caller of take() is done with `delivery` (it keeps no reference): a
+   * later add() may reuse it. One settled out of order is still in the list and is not taken.
+   */
+  recycle(delivery: Delivery): void {
+    if (!delivery.settled && this.spare.length < SPARE_MAX) this.spare.push(delivery);
   }
 
   /** Settles every delivery up to a checked tag (0: all), in tag order. */

@@ -67,3 +67,31 @@ describe('UnackedDeliveries', () => {
     expect(unacked.takeAll().map((d) => d.tag)).toEqual([1]);
   });
 });
+
+describe('UnackedDeliveries.recycle', () => {
+  it('reuses a delivery settled in order for the next add, with its new fields', () => {
+    const c = consumer();
+    const unacked = filled([1, 2], c);
+    const first = unacked.take(1);
+    unacked.recycle(first);
+    const otherEntry = {} as QueueEntry;
+    unacked.add(3, queue, otherEntry, null);
+    const reused = unacked.takeAll();
+    expect(reused.map((d) => d.tag)).toEqual([2, 3]);
+    expect(reused[1]).toBe(first);
+    expect(reused[1]!.entry).toBe(otherEntry);
+    expect(reused[1]!.consumer).toBeNull();
+    expect(reused[1]!.settled).toBe(false);
+    expect(c.unacked).toBe(0);
+    expect(unacked.byConsumers).toBe(0);
+  });
+
+  it('does not reuse one settled out of order, which is still in the list', () => {
+    const unacked = filled([1, 2, 3]);
+    const middle = unacked.take(2);
+    unacked.recycle(middle);
+    unacked.add(4, queue, entry, null);
+    expect(unacked.takeAll().map((d) => d.tag)).toEqual([1, 3, 4]);
+    expect(middle.tag).toBe(2);
+  });
+});
