@@ -265,11 +265,13 @@ export class FrameWriter extends ByteSink {
     const flushed = this.outBytes;
     this.out = [];
     this.outBytes = 0;
-    // Start on a fresh buffer when little room is left, so that small
-    // frames do not keep forcing reallocation. A connection that writes
+    // Start on a fresh buffer when the room left would not hold another
+    // turn's output like this one: growing in the middle of the next turn
+    // would copy what it wrote so far (a consumer streaming deliveries hit
+    // that every few turns). A connection that writes
     // little (an idle one's heartbeats) goes back to the small initial
     // size rather than holding a large scratch buffer for good.
-    if (this.buf.length - this.pos < 1024) {
+    if (this.buf.length - this.pos < Math.max(1024, flushed)) {
       const size = flushed <= this.initialSize >>> 1 ? this.initialSize : Math.max(MIN_SCRATCH, Math.min(this.buf.length, 1024 * 1024));
       this.buf = Buffer.allocUnsafe(size);
       this.pos = 0;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BODY_COPY_THRESHOLD, FrameWriter } from '../../src/protocol/frame-writer.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { BASIC_DELIVER, decodeMethod, decodeProperties, encodeMethod, encodeProperties } from '../../src/protocol/methods.generated.js';
@@ -175,6 +175,25 @@ describe('FrameWriter', () => {
       batches.push({ out, copy: Buffer.concat(out) });
     }
     for (const b of batches) expect(Buffer.concat(b.out).equals(b.copy)).toBe(true);
+  });
+
+  it('turns of the same size never grow the scratch mid-turn (a fresh buffer when the room left would not hold one)', () => {
+    const w = new FrameWriter();
+    const grow = vi.spyOn(w as unknown as { grow(n: number): void }, 'grow');
+    const body = Buffer.alloc(1000, 0x61);
+    const turns: Buffer[] = [];
+    for (let turn = 0; turn < 12; turn++) {
+      // About 25 KB per turn, as a consumer with 1 KB messages gets in one event-loop turn.
+      for (let i = 0; i < 24; i++) {
+        w.writeBasicDeliver(1, 'ctag', turn * 24 + i + 1, false, '', 'q');
+        w.writeContent(1, 60, body.length, Buffer.from([0x10, 0x00, 0x01]), body);
+      }
+      turns.push(Buffer.concat(w.flush()!));
+    }
+    expect(grow).not.toHaveBeenCalled();
+    const frames = parse(turns);
+    expect(frames.length).toBe(12 * 24 * 3);
+    expect(decodeMethod(frames.at(-3)!.payload)).toMatchObject({ id: BASIC_DELIVER, args: { deliveryTag: 12 * 24 } });
   });
 
   it('writeContent rejects a body size that disagrees with the body', () => {
