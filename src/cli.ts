@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-heap-size=64
 import { hideBin } from 'yargs/helpers';
 import { commandLine, ConfigError, type ResolvedConfig, resolveConfig } from './config.js';
 import { createLogger } from './logger.js';

@@ -11,6 +11,8 @@ import { startBroker } from '../../src/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The Node flags src/cli.ts's #! line runs Warren with. */
+export const WARREN_NODE_FLAGS = ['--initial-heap-size=64'];
 
 export interface WarrenProcess {
   port: number;
@@ -43,8 +45,8 @@ export interface StartWarrenOptions {
 }
 
 function warrenArgs(dataDir: string, opts: StartWarrenOptions): string[] {
-  // Loopback only (Warren's default host is '::').
-  return [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
+  // Loopback only (Warren's default host is '::'). Node's flags as the warren bin's #! line gives them (README: Running).
+  return [...WARREN_NODE_FLAGS, CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
 }
 
 function spawnWarren(args: string[]): ChildProcess {
