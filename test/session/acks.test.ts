@@ -17,7 +17,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-acks-'));
-  running = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, metricsPort: -1 }, createLogger('silent'));
+  running = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, metricsPort: -1, managementPort: -1 }, createLogger('silent'));
   connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${running.port}`);
 });
 
