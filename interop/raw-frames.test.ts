@@ -351,6 +351,12 @@ const cases: Case[] = [
     run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), m.queueDeclare(1, 'raw-frames-between')]))),
     expected: { kind: 'connection.close', code: 505, text: 'UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead', classId: 60, methodId: 40, channel: 0, closed: true },
   },
+  // basic.ack is read in place (Channel.onAck); one that comes where no method may still gets the generic answer.
+  {
+    name: '5k a basic.ack between basic.publish and its content header',
+    run: (b) => onChannel1(b, (c) => c.write(Buffer.concat([m.basicPublish(1, '', 'raw-frames-nowhere'), m.basicAck(1, 1)]))),
+    expected: { kind: 'connection.close', code: 505, text: 'UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead', classId: 60, methodId: 40, channel: 0, closed: true },
+  },
   // RabbitMQ 3.10 keeps waiting for the rest of a body whose remaining size went
   // negative: the channel stalls silently, the connection stays up. Warren
   // closes the connection with 501 FRAME_ERROR instead of hanging the channel.
