@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Broker } from './broker/broker.js';
 import type { Logger } from './logger.js';
@@ -38,8 +38,10 @@ function fullCollection(): () => void {
  * RSS stays at its peak and an alarm based on it would never clear.
  */
 export function memoryInUse(): number {
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.external;
+  // The same two figures as process.memoryUsage()'s heapUsed and external, without the RSS it also reads from
+  // /proc (a file open, read and close): ~1 µs instead of ~11, and this runs every second next to the traffic.
+  const heap = getHeapStatistics();
+  return heap.used_heap_size + heap.external_memory;
 }
 
 export interface ResourceLimits {

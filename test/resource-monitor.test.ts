@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Broker } from '../src/broker/broker.js';
 import { createLogger } from '../src/logger.js';
-import { startResourceMonitor } from '../src/resource-monitor.js';
+import { memoryInUse, startResourceMonitor } from '../src/resource-monitor.js';
 
 const LIMIT = 100 * 1024 * 1024;
 
@@ -58,5 +58,14 @@ describe('resource monitor', () => {
       monitor.stop();
       broker.stop();
     }
+  });
+
+  it('counts the V8 heap in use plus memory outside it that JS objects own (every Buffer)', () => {
+    const usage = process.memoryUsage();
+    expect(Math.abs(memoryInUse() - (usage.heapUsed + usage.external))).toBeLessThan(4 * 1024 * 1024);
+    const before = memoryInUse();
+    const body = Buffer.alloc(64 * 1024 * 1024, 1);
+    expect(memoryInUse() - before).toBeGreaterThanOrEqual(body.length);
+    expect(body[body.length - 1]).toBe(1);
   });
 });

@@ -47,8 +47,12 @@ export class MessageStats {
   rates: Float64Array | null = null;
   /** The counters at the last sample, by MESSAGE_STAT_NAMES index. */
   private sampled: Float64Array | null = null;
-  /** When the last sample was taken; -1 before the first. */
-  private sampledAt = -1;
+  /**
+   * When the last sample was taken; NaN before the first. Not -1: a field that starts as a small integer and later
+   * holds a fractional time changes the object's hidden class at the first sample, which deoptimizes every
+   * optimized function on the hot path that counts into one of these objects (issue 13: latency tail).
+   */
+  private sampledAt = NaN;
 
   /** RabbitMQ's deliver_get: every message handed out, by consume or get, with or without ack. */
   get deliver_get(): number {
@@ -79,7 +83,7 @@ export class MessageStats {
       }
       sampled = this.sampled = new Float64Array(MESSAGE_STAT_NAMES.length);
     }
-    if (this.sampledAt !== -1) {
+    if (!Number.isNaN(this.sampledAt)) {
       const seconds = (now - this.sampledAt) / 1000;
       if (seconds <= 0) return;
       const rates = (this.rates ??= new Float64Array(MESSAGE_STAT_NAMES.length));
@@ -128,7 +132,8 @@ export class BrokerStats extends MessageStats {
   /** Opened and closed connections and channels, declared, created and deleted queues per second (RabbitMQ's churn_rates). */
   readonly churnRates = { connectionsOpened: 0, connectionsClosed: 0, channelsOpened: 0, channelsClosed: 0, queuesDeclared: 0, queuesCreated: 0, queuesDeleted: 0 };
   private readonly sampledChurn = { ...this.churnRates };
-  private churnSampledAt = 0;
+  /** NaN before the first sample (see MessageStats.sampledAt). */
+  private churnSampledAt = NaN;
 
   override sample(now: number): void {
     super.sample(now);
@@ -137,7 +142,7 @@ export class BrokerStats extends MessageStats {
     const rates = this.churnRates;
     const sampled = this.sampledChurn;
     for (const name of Object.keys(rates) as (keyof typeof rates)[]) {
-      if (this.churnSampledAt !== 0) rates[name] = (this[name] - sampled[name]) / seconds;
+      if (!Number.isNaN(this.churnSampledAt)) rates[name] = (this[name] - sampled[name]) / seconds;
       sampled[name] = this[name];
     }
     this.churnSampledAt = now;

@@ -161,12 +161,8 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   sendCnt = 0;
   /** When connection.open succeeded (ms since the epoch); 0 before. */
   openedAt = 0;
-  /** recv_oct and send_oct per second over the last sampling period (RabbitMQ's *_details.rate). */
-  recvOctRate = 0;
-  sendOctRate = 0;
-  private sampledRecvOct = 0;
-  private sampledSendOct = 0;
-  private sampledAt = 0;
+  /** recv_oct and send_oct per second over the last sampling period, and the sample they come from. */
+  private readonly traffic = new TrafficSample();
   /** SASL mechanisms offered in connection.start. */
   private readonly mechanisms: readonly string[];
 
@@ -737,14 +733,25 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
 
   /** The statistics sampler's tick (`now` in ms): rates since the previous one. */
   sampleTraffic(now: number): void {
-    const seconds = (now - this.sampledAt) / 1000;
-    if (this.sampledAt !== 0 && seconds > 0) {
-      this.recvOctRate = (this.recvOct - this.sampledRecvOct) / seconds;
-      this.sendOctRate = (this.sendOct - this.sampledSendOct) / seconds;
+    const traffic = this.traffic;
+    const seconds = (now - traffic.sampledAt) / 1000;
+    if (seconds > 0) {
+      traffic.recvOctRate = (this.recvOct - traffic.sampledRecvOct) / seconds;
+      traffic.sendOctRate = (this.sendOct - traffic.sampledSendOct) / seconds;
     }
-    this.sampledRecvOct = this.recvOct;
-    this.sampledSendOct = this.sendOct;
-    this.sampledAt = now;
+    traffic.sampledRecvOct = this.recvOct;
+    traffic.sampledSendOct = this.sendOct;
+    traffic.sampledAt = now;
+  }
+
+  /** recv_oct per second over the last sampling period (RabbitMQ's recv_oct_details.rate). */
+  get recvOctRate(): number {
+    return this.traffic.recvOctRate;
+  }
+
+  /** send_oct per second over the last sampling period (RabbitMQ's send_oct_details.rate). */
+  get sendOctRate(): number {
+    return this.traffic.sendOctRate;
   }
 
   // ---- output -------------------------------------------------------------
@@ -824,6 +831,21 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       this.abort(`missed heartbeats from client, timeout: ${this.heartbeatSeconds}s`);
     }
   }
+}
+
+/**
+ * A connection's traffic rates and the sample they are computed from, in an object of their own: the first
+ * fractional rate or time stored in a field that held a small integer changes the holder's hidden class, and
+ * the Connection's must not change while it runs (every optimized function on the hot path that touches it would
+ * be deoptimized; issue 13: latency tail).
+ */
+class TrafficSample {
+  recvOctRate = 0;
+  sendOctRate = 0;
+  sampledRecvOct = 0;
+  sampledSendOct = 0;
+  /** NaN before the first sample: no rates until the second. */
+  sampledAt = NaN;
 }
 
 function describeClient(properties: FieldTable): string {
