@@ -109,7 +109,8 @@ export async function measureIdleRss(
     await sleep(settleMs);
     const withKb = await sampleRssKb(pid);
     result.withMb = withKb / 1024;
-    result.kbPerConnection = (withKb - idleKb) / n;
+    if (n > 0) result.kbPerConnection = (withKb - idleKb) / n;
+    else result.error = 'not measured: 0 connections asked for';
   } catch (err) {
     result.error = (err as Error).message;
   } finally {
