@@ -168,6 +168,8 @@ export class Replay {
         seg.size = truncateAt;
       } else seg.size = fileSize;
       seg.written = seg.synced = seg.size;
+      // Recovered segments take no more messages (the log starts a new one).
+      seg.trim();
     } finally {
       await fh.close();
     }
@@ -271,7 +273,7 @@ export class Replay {
       if (recs === undefined) continue;
       for (let i = 0; i < seg.count; i++) {
         const msgId = recs.msgIds[i]!;
-        for (let p = seg.pairStart[i]!, end = seg.pairStart[i + 1]!; p < end; p++) {
+        for (let p = seg.firstPair(i), end = seg.firstPair(i + 1); p < end; p++) {
           if (seg.pairDone[p] !== 0) continue;
           const qid = seg.pairQ[p]!;
           const name = log.queueName(qid);

@@ -1,8 +1,9 @@
 /**
  * One segment file of the message log and the compact in-memory index of the
  * messages it holds: for each message its id and, per destination queue, a
- * settled flag. About 17 bytes per single-queue message, no per-message objects,
- * so a backlog of millions of messages costs tens of MB, not the bodies.
+ * settled flag. About 7 bytes per single-queue message (a 32-bit id offset,
+ * a 16-bit queue id, the flag), no per-message objects, so a backlog of
+ * 10,000,000 messages costs tens of MB, not the bodies (issue 13).
  */
 import type { FileHandle } from 'node:fs/promises';
 
@@ -24,13 +25,21 @@ export class Segment {
   readRefs = 0;
 
   // --- index of the messages published in this segment, in msgId order
-  ids = new Float64Array(64);
+  /** Message i's id is idBase + ids[i]: 32-bit offsets, or whole ids (idBase 0) once one is 2^32 past the first. */
+  private idBase = 0;
+  private ids: Uint32Array | Float64Array = new Uint32Array(64);
   count = 0;
-  /** pairStart[i] .. pairStart[i+1]: the (queue, settled) pairs of message i. */
-  pairStart = new Uint32Array(65);
-  pairQ = new Uint32Array(64);
+  /**
+   * pairStart[i] .. pairStart[i+1]: the (queue, settled) pairs of message i.
+   * Null while every message has exactly one pair (message i's is pair i).
+   */
+  private pairStart: Uint32Array | null = null;
+  /** Queue ids: 16-bit until one is larger. */
+  pairQ: Uint16Array | Uint32Array = new Uint16Array(64);
   pairDone = new Uint8Array(64);
   pairs = 0;
+  /** Pairs before the message being added (between beginMessage and endMessage). */
+  private pairsBefore = 0;
   /** Unsettled (message, queue) pairs. */
   live = 0;
   liveByQ = new Map<number, number>();
@@ -51,36 +60,47 @@ export class Segment {
   ) {}
 
   get firstId(): number {
-    return this.ids[0]!;
+    return this.idAt(0);
   }
   get lastId(): number {
-    return this.ids[this.count - 1]!;
+    return this.idAt(this.count - 1);
+  }
+
+  idAt(i: number): number {
+    return this.idBase + this.ids[i]!;
+  }
+
+  /** Message i's pairs are firstPair(i) .. firstPair(i + 1) - 1. */
+  firstPair(i: number): number {
+    return this.pairStart === null ? i : this.pairStart[i]!;
   }
 
   beginMessage(msgId: number): void {
-    if (this.count === this.ids.length) {
-      const n = this.ids.length * 2;
-      const ids = new Float64Array(n);
-      ids.set(this.ids);
-      this.ids = ids;
-      const ps = new Uint32Array(n + 1);
-      ps.set(this.pairStart);
-      this.pairStart = ps;
+    const i = this.count;
+    if (i === this.ids.length) {
+      const n = Math.max(64, this.ids.length * 2);
+      this.ids = grown(this.ids, this.ids instanceof Uint32Array ? new Uint32Array(n) : new Float64Array(n));
+      if (this.pairStart !== null) this.pairStart = grown(this.pairStart, new Uint32Array(n + 1));
     }
-    this.ids[this.count] = msgId;
-    this.pairStart[this.count] = this.pairs;
+    if (i === 0) this.idBase = msgId;
+    const offset = msgId - this.idBase;
+    if (this.ids instanceof Uint32Array && !(offset >= 0 && offset <= 0xffffffff)) {
+      const whole = new Float64Array(this.ids.length);
+      for (let k = 0; k < i; k++) whole[k] = this.idBase + this.ids[k]!;
+      this.ids = whole;
+      this.idBase = 0;
+    }
+    this.ids[i] = msgId - this.idBase;
+    this.pairsBefore = this.pairs;
   }
 
   addPair(qid: number): void {
     if (this.pairs === this.pairQ.length) {
-      const n = this.pairQ.length * 2;
-      const q = new Uint32Array(n);
-      q.set(this.pairQ);
-      this.pairQ = q;
-      const d = new Uint8Array(n);
-      d.set(this.pairDone);
-      this.pairDone = d;
+      const n = Math.max(64, this.pairQ.length * 2);
+      this.pairQ = grown(this.pairQ, this.pairQ instanceof Uint16Array ? new Uint16Array(n) : new Uint32Array(n));
+      this.pairDone = grown(this.pairDone, new Uint8Array(n));
     }
+    if (qid > 0xffff && this.pairQ instanceof Uint16Array) this.pairQ = grown(this.pairQ, new Uint32Array(this.pairQ.length));
     this.pairQ[this.pairs] = qid;
     this.pairDone[this.pairs] = 0;
     this.pairs++;
@@ -89,8 +109,28 @@ export class Segment {
   }
 
   endMessage(): void {
-    this.count++;
-    this.pairStart[this.count] = this.pairs;
+    const i = this.count;
+    if (this.pairStart === null && this.pairs !== i + 1) {
+      // The first message without exactly one pair: every one before had one.
+      const starts = new Uint32Array(this.ids.length + 1);
+      for (let k = 0; k <= i; k++) starts[k] = k;
+      this.pairStart = starts;
+    }
+    if (this.pairStart !== null) {
+      this.pairStart[i] = this.pairsBefore;
+      this.pairStart[i + 1] = this.pairs;
+    }
+    this.count = i + 1;
+  }
+
+  /** No more messages will be added (the segment is no longer the active one): the index shrinks to fit. */
+  trim(): void {
+    if (this.ids.length > this.count) this.ids = this.ids.slice(0, this.count);
+    if (this.pairStart !== null && this.pairStart.length > this.count + 1) this.pairStart = this.pairStart.slice(0, this.count + 1);
+    if (this.pairQ.length > this.pairs) {
+      this.pairQ = this.pairQ.slice(0, this.pairs);
+      this.pairDone = this.pairDone.slice(0, this.pairs);
+    }
   }
 
   /** Index of message msgId in this segment, or -1. */
@@ -98,11 +138,12 @@ export class Segment {
     let lo = 0;
     let hi = this.count - 1;
     const ids = this.ids;
+    const target = msgId - this.idBase;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const v = ids[mid]!;
-      if (v < msgId) lo = mid + 1;
-      else if (v > msgId) hi = mid - 1;
+      if (v < target) lo = mid + 1;
+      else if (v > target) hi = mid - 1;
       else return mid;
     }
     return -1;
@@ -112,7 +153,7 @@ export class Segment {
   livePair(msgId: number, qid: number): number {
     const i = this.indexOf(msgId);
     if (i < 0) return -1;
-    for (let p = this.pairStart[i]!, end = this.pairStart[i + 1]!; p < end; p++) {
+    for (let p = this.firstPair(i), end = this.firstPair(i + 1); p < end; p++) {
       if (this.pairQ[p] === qid) return this.pairDone[p] === 0 ? p : -1;
     }
     return -1;
@@ -141,12 +182,18 @@ export class Segment {
 
   /** Drops the index once the segment is gone. */
   clearIndex(): void {
-    this.ids = new Float64Array(0);
-    this.pairStart = new Uint32Array(1);
-    this.pairQ = new Uint32Array(0);
+    this.ids = new Uint32Array(0);
+    this.idBase = 0;
+    this.pairStart = null;
+    this.pairQ = new Uint16Array(0);
     this.pairDone = new Uint8Array(0);
     this.count = 0;
     this.pairs = 0;
     this.deps.clear();
   }
+}
+
+function grown<T extends Uint16Array | Uint32Array | Float64Array | Uint8Array>(from: Uint16Array | Uint32Array | Float64Array | Uint8Array, to: T): T {
+  to.set(from);
+  return to;
 }
