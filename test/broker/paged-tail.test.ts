@@ -40,6 +40,34 @@ describe('PagedTail', () => {
     expect(tail.shift(0)).toBeUndefined();
   });
 
+  it('gives back exact values when entries follow the pattern (no columns) and when one field breaks it mid-chunk', () => {
+    type Row = [number, number, number, number, number, number];
+    // seq, msgId, segment, offset, length, bodySize: one more, one more, same, right after, same, same.
+    const pattern = (k: number): Row => [100 + k, 5_000 + k, 3, 64 + k * 1_100, 1_100, 1_024];
+    const breaks: ((row: Row) => Row)[] = [
+      ([seq, ...rest]) => [seq + 5, ...rest],
+      ([seq, msgId, ...rest]) => [seq, msgId + 7, ...rest],
+      ([seq, msgId, segment, ...rest]) => [seq, msgId, segment + 1, ...rest],
+      ([seq, msgId, segment, offset, length, bodySize]) => [seq, msgId, segment, offset + 40, length, bodySize],
+      ([seq, msgId, segment, offset, length, bodySize]) => [seq, msgId, segment, offset, length + 9, bodySize + 9],
+      ([seq, msgId, segment, offset, length, bodySize]) => [seq, msgId, segment, offset, length, bodySize - 3],
+    ];
+    for (const broken of breaks) {
+      const tail = new PagedTail();
+      const rows: Row[] = [];
+      // Past one chunk: the second chunk follows the pattern from its own first entry.
+      for (let k = 0; k < 5_000; k++) {
+        const row = k >= 3_000 && k < 3_010 ? broken(pattern(k)) : pattern(k);
+        rows.push(row);
+        tail.pushPaged(...row, 0, false, 0);
+      }
+      for (const row of rows) {
+        const e = tail.shift(0) as QueueEntry;
+        expect([e.seq, e.msgId, e.segment, e.offset, e.length, e.bodySize]).toEqual(row);
+      }
+    }
+  });
+
   it('keeps whole the entries that do not fit its columns, in their place', () => {
     const tail = new PagedTail();
     const odd: [number, number, number, number, number, number][] = [
