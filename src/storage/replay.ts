@@ -294,14 +294,14 @@ export class Replay {
       const recs = this.recs.get(seg);
       if (recs === undefined) continue;
       for (let i = 0; i < seg.count; i++) {
-        const msgId = recs.msgIds[i]!;
+        const msgId = recs.msgId(i);
         for (let p = seg.firstPair(i), end = seg.firstPair(i + 1); p < end; p++) {
           if (seg.pairDone[p] !== 0) continue;
           const qid = seg.pairQ[p]!;
           const name = log.queueName(qid);
           let queue = out.get(name);
           if (queue === undefined) out.set(name, (queue = new RecoveredQueue()));
-          queue.push(msgId, seg.id, recs.offsets[i]!, recs.lengths[i]!, recs.bodySizes[i]!, msgId <= log.watermark(qid), recs.priorities[i]!);
+          queue.push(msgId, seg.id, recs.offset(i), recs.recordLength(i), recs.bodySize(i), msgId <= log.watermark(qid), recs.priority(i));
         }
       }
       // Free each segment's records as soon as they are folded in: recovery's peak memory.
