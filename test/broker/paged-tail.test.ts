@@ -196,3 +196,27 @@ describe('PriorityReady with paged-out tails', () => {
     expect(list.length).toBe(0);
   });
 });
+
+// The bound README.md states (Durability): a paged-out message costs at most about 20 bytes in its
+// queue, well under one when messages follow one another. Typed arrays are counted in arrayBuffers
+// as they are made; garbage collected meanwhile only lowers the figure.
+describe('PagedTail memory', () => {
+  function bytesPerEntry(push: (tail: PagedTail, i: number) => void): number {
+    const n = 100_000;
+    const tail = new PagedTail();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < n; i++) push(tail, i);
+    const bytes = process.memoryUsage().arrayBuffers - before;
+    expect(tail.length).toBe(n);
+    return bytes / n;
+  }
+
+  it('holds at most 21 bytes per entry that follows no pattern', () => {
+    expect(bytesPerEntry((tail, i) => tail.pushPaged(1 + 2 * i, 7 + 3 * i, 1 + (i % 2), i * 999, 900 + (i % 5), 800, 0, false, 0))).toBeLessThan(21);
+  });
+
+  it('holds under a byte per entry when each follows the one before', () => {
+    expect(bytesPerEntry((tail, i) => tail.pushPaged(1 + i, 7 + i, 1, i * 1_100, 1_100, 1_000, 0, false, 0))).toBeLessThan(1);
+  });
+});
+

@@ -47,3 +47,18 @@ describe('Segment index', () => {
     expect(seg.live).toBe(1);
   });
 });
+
+describe('Segment index memory', () => {
+  it('holds at most 8 bytes per single-queue message once trimmed (README.md, Durability)', () => {
+    const n = 100_000;
+    const seg = new Segment(1, 'unused');
+    for (let i = 0; i < n; i++) add(seg, 1 + 2 * i, [3]);
+    seg.trim();
+    // What the segment holds is what its columns point at (the arrays outgrown while adding are garbage).
+    const held = (['ids', 'pairQ', 'pairDone', 'pairStart'] as const)
+      .map((name) => (seg as unknown as Record<string, ArrayBufferView | null>)[name])
+      .reduce((sum, column) => sum + (column?.byteLength ?? 0), 0);
+    expect(held / n).toBeLessThanOrEqual(7);
+  });
+});
+
