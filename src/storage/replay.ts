@@ -297,7 +297,7 @@ export class Replay {
         const msgId = recs.msgId(i);
         for (let p = seg.firstPair(i), end = seg.firstPair(i + 1); p < end; p++) {
           if (seg.pairDone[p] !== 0) continue;
-          const qid = seg.pairQ[p]!;
+          const qid = seg.qidAt(p);
           const name = log.queueName(qid);
           let queue = out.get(name);
           if (queue === undefined) out.set(name, (queue = new RecoveredQueue()));

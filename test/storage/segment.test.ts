@@ -9,7 +9,7 @@ function add(seg: Segment, msgId: number, qids: number[]): void {
 
 function pairsOf(seg: Segment, i: number): number[] {
   const qids: number[] = [];
-  for (let p = seg.firstPair(i), end = seg.firstPair(i + 1); p < end; p++) qids.push(seg.pairQ[p]!);
+  for (let p = seg.firstPair(i), end = seg.firstPair(i + 1); p < end; p++) qids.push(seg.qidAt(p));
   return qids;
 }
 
@@ -38,6 +38,21 @@ describe('Segment index', () => {
     expect([pairsOf(seg, 1), seg.livePair(6, 70_000), seg.livePair(5, 1)]).toEqual([[70_000], 1, 0]);
   });
 
+  it('implies ids while each is one more than the one before, and queue ids while all pairs go to one queue; exact after either changes', () => {
+    const seg = new Segment(1, 'unused');
+    for (let i = 0; i < 1_000; i++) add(seg, 500 + i, [70_000]);
+    expect([seg.indexOf(500), seg.indexOf(1_499), seg.indexOf(1_500), seg.indexOf(499), seg.idAt(999)]).toEqual([0, 999, -1, -1, 1_499]);
+    add(seg, 5_000, [3]);
+    for (let i = 0; i < 1_000; i++) add(seg, 5_001 + i, [70_000]);
+    const ids = Array.from({ length: seg.count }, (_, i) => seg.idAt(i));
+    expect(ids.every((id, i) => seg.indexOf(id) === i)).toBe(true);
+    expect([seg.indexOf(1_500), seg.indexOf(4_999), seg.idAt(1_000), seg.lastId]).toEqual([-1, -1, 5_000, 6_000]);
+    expect([seg.qidAt(0), seg.qidAt(999), seg.qidAt(1_000), seg.qidAt(1_001)]).toEqual([70_000, 70_000, 3, 70_000]);
+    expect([seg.livePair(5_000, 3), seg.livePair(5_000, 70_000), seg.livePair(700, 70_000)]).toEqual([1_000, -1, 200]);
+    expect(seg.settleQueue(70_000)).toBe(2_000);
+    expect(seg.live).toBe(1);
+  });
+
   it('answers the same once trimmed to fit', () => {
     const seg = new Segment(1, 'unused');
     for (let i = 0; i < 1_000; i++) add(seg, 1 + i, i === 500 ? [1, 2] : [1]);
@@ -49,16 +64,24 @@ describe('Segment index', () => {
 });
 
 describe('Segment index memory', () => {
-  it('holds at most 8 bytes per single-queue message once trimmed (README.md, Durability)', () => {
+  it('holds at most 7 bytes per single-queue message once trimmed, about 1 while ids follow one another (README.md, Durability)', () => {
     const n = 100_000;
     const seg = new Segment(1, 'unused');
     for (let i = 0; i < n; i++) add(seg, 1 + 2 * i, [3]);
     seg.trim();
     // What the segment holds is what its columns point at (the arrays outgrown while adding are garbage).
-    const held = (['ids', 'pairQ', 'pairDone', 'pairStart'] as const)
-      .map((name) => (seg as unknown as Record<string, ArrayBufferView | null>)[name])
-      .reduce((sum, column) => sum + (column?.byteLength ?? 0), 0);
+    const held = bytesHeld(seg);
     expect(held / n).toBeLessThanOrEqual(7);
+    const consecutive = new Segment(2, 'unused');
+    for (let i = 0; i < n; i++) add(consecutive, 1 + i, [3]);
+    consecutive.trim();
+    expect(bytesHeld(consecutive) / n).toBeLessThanOrEqual(1);
   });
 });
 
+/** What the segment's index columns point at (the arrays outgrown while adding are garbage). */
+function bytesHeld(seg: Segment): number {
+  return (['ids', 'pairQ', 'pairDone', 'pairStart'] as const)
+    .map((name) => (seg as unknown as Record<string, ArrayBufferView | null>)[name])
+    .reduce((sum, column) => sum + (column?.byteLength ?? 0), 0);
+}
