@@ -161,7 +161,8 @@ async function startTarget(broker: string): Promise<Target> {
       async restart() {
         await w.stop();
         const s = Date.now();
-        w = await startWarren({ dataDir });
+        // Recovery of a large backlog takes longer than the harness's default 20 s (as for RabbitMQ's restart below).
+        w = await startWarren({ dataDir, timeoutMs: 600_000 });
         return s;
       },
       async stop() {

@@ -296,20 +296,20 @@ async function restoreMessages(log: MessageLog, queue: Queue, stored: RecoveredQ
       const record = records[i - start];
       const position = positions[i - start];
       const message = messageFromLog(record, position);
-      queue.restore(record.msgId, position.segment, position.offset, position.length, record.body.length, message, stored.redelivered[i] === 1, stored.priorities[i]);
+      queue.restore(record.msgId, position.segment, position.offset, position.length, record.body.length, message, stored.redelivered(i), stored.priority(i));
     }
     start = end;
   }
   for (let i = start; i < stored.length; i++) {
     queue.restore(
-      stored.msgIds[i],
-      stored.segments[i],
-      stored.offsets[i],
-      stored.lengths[i],
-      stored.bodySizes[i],
+      stored.msgId(i),
+      stored.segment(i),
+      stored.offset(i),
+      stored.recordLength(i),
+      stored.bodySize(i),
       null,
-      stored.redelivered[i] === 1,
-      stored.priorities[i],
+      stored.redelivered(i),
+      stored.priority(i),
     );
   }
 }

@@ -21,6 +21,8 @@ const PAGE_IN_BELOW = 5_000;
 /** ... in batches of this many. */
 const PAGE_IN_BATCH = 2_000;
 
+const ignoreMsgId = (): void => {};
+
 /**
  * The longest delay Node's setTimeout keeps (2^31-1 ms, about 24.8 days);
  * longer ones fire at once. TTLs and expiry reach ten years: their timers are
@@ -276,15 +278,32 @@ export class Queue {
     /** Its priority, as the log recorded it (for a paged-out message of a priority queue). */
     priority: number,
   ): void {
-    const entry = new QueueEntry(message, this.nextSeq++, msgId, segment, offset, length, bodySize);
-    entry.redelivered = redelivered;
     if (msgId !== 0) this.storedCount++;
-    if (this.limits.maxPriority >= 0) entry.priority = Math.min(priority, this.limits.maxPriority);
+    if (redelivered && msgId > this.deliveredUpTo) this.deliveredUpTo = msgId;
     // The TTL runs again from the restart: the log keeps no publish time.
     const ttl = message === null ? this.limits.messageTtl : this.restoredTtl(message);
+    if (message === null) {
+      this.pushPaged(msgId, segment, offset, length, bodySize, ttl, redelivered, priority);
+      return;
+    }
+    const entry = new QueueEntry(message, this.nextSeq++, msgId, segment, offset, length, bodySize);
+    entry.redelivered = redelivered;
+    if (this.limits.maxPriority >= 0) entry.priority = Math.min(priority, this.limits.maxPriority);
     if (ttl >= 0) this.expireAt(entry, Date.now() + ttl);
-    if (redelivered && msgId > this.deliveredUpTo) this.deliveredUpTo = msgId;
     this.pushReady(entry);
+  }
+
+  /** A stored message that waits in the log, kept in the ready list's compact tail (no QueueEntry until it nears the head). */
+  private pushPaged(msgId: number, segment: number, offset: number, length: number, bodySize: number, ttl: number, redelivered: boolean, priority: number): void {
+    let expiresAt = 0;
+    if (ttl >= 0) {
+      expiresAt = Date.now() + ttl;
+      this.expiring = true;
+    }
+    const band = this.limits.maxPriority >= 0 ? Math.min(priority, this.limits.maxPriority) : 0;
+    this.ready.pushPaged(this.nextSeq++, msgId, segment, offset, length, bodySize, expiresAt, redelivered, 0, band);
+    this.readyBytes += bodySize;
+    this.pagedCount++;
   }
 
   /** Ready messages whose bodies wait in the log rather than in memory. */
@@ -306,16 +325,22 @@ export class Queue {
     const pageOut =
       stored && (this.pagedCount > 0 || this.residentCount >= RESIDENT_MAX_MESSAGES || this.residentBytes >= RESIDENT_MAX_BYTES);
     const position = message.position;
-    const entry =
-      stored && position !== undefined
-        ? new QueueEntry(pageOut ? null : message, this.nextSeq++, message.msgId, position.segment, position.offset, position.length, message.bodySize)
-        : new QueueEntry(message, this.nextSeq++, 0, 0, 0, 0, message.bodySize);
     this.stats.publish++;
-    if (entry.msgId !== 0) this.storedCount++;
-    const ttl = this.ttlOf(message);
-    if (ttl >= 0) this.expireAt(entry, Date.now() + ttl);
-    if (this.limits.maxPriority >= 0) entry.priority = Math.min(message.priority, this.limits.maxPriority);
-    this.pushReady(entry);
+    if (pageOut && position !== undefined) {
+      this.storedCount++;
+      const priority = this.limits.maxPriority >= 0 ? message.priority : 0;
+      this.pushPaged(message.msgId, position.segment, position.offset, position.length, message.bodySize, this.ttlOf(message), false, priority);
+    } else {
+      const entry =
+        stored && position !== undefined
+          ? new QueueEntry(message, this.nextSeq++, message.msgId, position.segment, position.offset, position.length, message.bodySize)
+          : new QueueEntry(message, this.nextSeq++, 0, 0, 0, 0, message.bodySize);
+      if (entry.msgId !== 0) this.storedCount++;
+      const ttl = this.ttlOf(message);
+      if (ttl >= 0) this.expireAt(entry, Date.now() + ttl);
+      if (this.limits.maxPriority >= 0) entry.priority = Math.min(message.priority, this.limits.maxPriority);
+      this.pushReady(entry);
+    }
     if (this.consumers.length > 0) this.dispatch();
     // A message with TTL 0 lives only if a consumer took it at once.
     if (this.expiring) this.dropExpired();
@@ -480,11 +505,7 @@ export class Queue {
   /** Reads the next batch of paged-out messages back from the log. */
   private pageIn(): void {
     if (this.pagingIn || this.pagedCount === 0 || this.durability === null) return;
-    const entries: QueueEntry[] = [];
-    for (let i = 0; i < this.ready.length && entries.length < PAGE_IN_BATCH; i++) {
-      const entry = this.ready.at(i);
-      if (entry.message === null) entries.push(entry);
-    }
+    const entries = this.ready.pagedBatch(PAGE_IN_BATCH);
     if (entries.length === 0) return;
     this.pagingIn = true;
     const positions = entries.map((entry) => entry.position);
@@ -639,7 +660,10 @@ export class Queue {
 
   /** The entry is gone for good: its stored message is settled for this queue. */
   private forget(entry: QueueEntry): void {
-    const msgId = entry.msgId;
+    this.forgetStored(entry.msgId);
+  }
+
+  private forgetStored(msgId: number): void {
     if (msgId !== 0) this.storedCount--;
     if (msgId !== 0 && this.durability !== null && !this.deleted) this.durability.log.appendSettle(msgId, this.storeKey);
   }
@@ -714,15 +738,14 @@ export class Queue {
 
   purge(): number {
     if (this.flowWaiters.length > 0) this.releaseFlow();
-    const entries = this.ready.clear();
+    const purged = this.ready.clear(this.durability === null ? ignoreMsgId : (msgId) => this.forgetStored(msgId));
     this.residentCount = 0;
     this.residentBytes = 0;
     this.readyBytes = 0;
     this.pagedCount = 0;
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    if (this.durability !== null) for (const entry of entries) this.forget(entry);
-    return entries.length;
+    return purged;
   }
 
   /** The queue is deleted: its stored messages go from the log in one record. */

@@ -499,6 +499,7 @@ export class MessageLog implements ReplayIndex {
 
   private roll(): void {
     const prev = this.active;
+    prev.trim();
     const seg = new Segment(prev.id + 1, path.join(this.dir, segmentFileName(prev.id + 1)));
     const existing = this.segments.map((s) => s.id);
     this.segments.push(seg);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Consumer } from '../../src/broker/consumer.js';
 import { Durability } from '../../src/broker/durability.js';
 import { Message, type QueueEntry } from '../../src/broker/message.js';
-import type { PageInWaiter, Queue } from '../../src/broker/queue.js';
+import { type PageInWaiter, Queue } from '../../src/broker/queue.js';
 import { VHost } from '../../src/broker/vhost.js';
 import { encodeProperties } from '../../src/protocol/methods.generated.js';
 import { MessageLog } from '../../src/storage/message-log.js';
@@ -37,6 +37,8 @@ function publish(vhost: VHost, routingKey: string, body: string, properties = PE
 /** Collects deliveries, acking each at once (a fast consumer). */
 class CollectingConsumer implements Consumer {
   readonly bodies: string[] = [];
+  /** x-delivery-count of each delivery (quorum queues). */
+  readonly deliveryCounts: number[] = [];
   readonly exclusive = false;
   readonly priority = 0;
   readonly noAck = false;
@@ -47,6 +49,7 @@ class CollectingConsumer implements Consumer {
   }
   deliver(queue: Queue, entry: QueueEntry, message: Message): void {
     this.bodies.push((message.body as Buffer).toString());
+    this.deliveryCounts.push(entry.deliveryCount);
     queue.settle(entry);
     if (this.bodies.length === this.expected) this.done();
   }
@@ -183,4 +186,81 @@ describe('paging a stored backlog out to the log', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('1 stored messages could not be read back');
   });
+
+  it('delivers a paged-out backlog of a priority queue highest priority first, each priority in order', async () => {
+    const { vhost } = await storedVHost();
+    const queue = vhost.declareQueue('prio', false, { ...durable, arguments: { 'x-max-priority': 5 } }, {});
+    const high = encodeProperties({ deliveryMode: 2, priority: 9 });
+    const count = 30_000;
+    for (let i = 0; i < count; i++) publish(vhost, 'prio', `${i % 3 === 0 ? 'h' : 'l'}${i}`, i % 3 === 0 ? high : PERSISTENT);
+    expect(queue.pagedOutCount).toBe(10_000);
+    const consumer = await drain(vhost, queue, count);
+    const expected = [...Array.from({ length: count }, (_, i) => i).filter((i) => i % 3 === 0).map((i) => `h${i}`), ...Array.from({ length: count }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => `l${i}`)];
+    expect(consumer.bodies).toEqual(expected);
+  });
+
+  it('drops a paged-out head for x-max-length, reading it back to dead-letter it', async () => {
+    const { vhost } = await storedVHost();
+    const dead = vhost.declareQueue('dead', false, durable, {});
+    const args = { 'x-max-length': 25_000, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' };
+    const queue = vhost.declareQueue('capped', false, { ...durable, arguments: args }, {});
+    for (let i = 0; i < 25_000; i++) publish(vhost, 'capped', `c${i}`);
+    // Take the resident window: the head left is paged out.
+    for (let i = 0; i < 20_000; i++) queue.get(true);
+    for (let i = 25_000; i < 45_001; i++) publish(vhost, 'capped', `c${i}`);
+    for (let i = 0; i < 100 && dead.messageCount === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(dead.get(true)?.message?.body.toString()).toBe('c20000');
+    expect(queue.messageCount).toBe(25_000);
+  });
+
+  it('puts requeued messages back ahead of the paged-out ones, and the rest follows in order', async () => {
+    const { vhost } = await storedVHost();
+    const queue = vhost.declareQueue('requeued', false, durable, {});
+    for (let i = 0; i < 26_000; i++) publish(vhost, 'requeued', `r${i}`);
+    for (let i = 0; i < 20_000; i++) queue.get(true);
+    await new Promise<void>((resolve) => queue.waitForPageIn({ pagedIn: resolve }));
+    const taken = [queue.get(false), queue.get(false), queue.get(false)] as QueueEntry[];
+    expect(taken.map((entry) => entry.message?.body.toString())).toEqual(['r20000', 'r20001', 'r20002']);
+    queue.requeue([taken[2]!, taken[0]!, taken[1]!]);
+    const consumer = await drain(vhost, queue, 6_000);
+    expect(consumer.bodies).toEqual(Array.from({ length: 6_000 }, (_, i) => `r${20_000 + i}`));
+  });
+
+  it('keeps the place and delivery count of a message a quorum queue got back behind a paged-out backlog', async () => {
+    const { vhost } = await storedVHost();
+    const queue = vhost.declareQueue('quorum', false, { ...durable, arguments: { 'x-queue-type': 'quorum' } }, {});
+    for (let i = 0; i < 25_000; i++) publish(vhost, 'quorum', `q${i}`);
+    const first = queue.get(false) as QueueEntry;
+    queue.requeue([first]);
+    expect(queue.pagedOutCount).toBe(5_000);
+    const consumer = await drain(vhost, queue, 25_000);
+    expect(consumer.bodies.slice(0, 2)).toEqual(['q1', 'q2']);
+    expect(consumer.bodies.slice(-2)).toEqual(['q24999', 'q0']);
+    expect(consumer.deliveryCounts.slice(-2)).toEqual([0, 1]);
+  });
+
+  it('restores recovered messages into the paged-out tail with their redelivered flag and the queue TTL', async () => {
+    const queue = new Queue('restored', '/', { ...durable, arguments: { 'x-message-ttl': 30 } }, null);
+    const restoredAt = Date.now();
+    for (let i = 0; i < 50_000; i++) queue.restore(i + 1, 1, i * 100, 100, 40, null, i < 10, 0);
+    expect([queue.messageCount, queue.pagedOutCount, queue.readyBytes]).toEqual([50_000, 50_000, 2_000_000]);
+    const head = queue.ready.peek() as QueueEntry;
+    expect([head.msgId, head.redelivered, head.message]).toEqual([1, true, null]);
+    expect(head.expiresAt).toBeGreaterThanOrEqual(restoredAt + 30);
+    expect(queue.ready.at(10).redelivered).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Expired paged-out heads go without being read back (no dead-letter exchange).
+    expect(queue.get(true)).toBeUndefined();
+    expect([queue.messageCount, queue.pagedOutCount, queue.readyBytes]).toEqual([0, 0, 0]);
+  });
 });
+
+async function drain(vhost: VHost, queue: Queue, count: number): Promise<CollectingConsumer> {
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const consumer = new CollectingConsumer(finish, count);
+  vhost.consume(queue, consumer);
+  queue.dispatch();
+  await finished;
+  return consumer;
+}

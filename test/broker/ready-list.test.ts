@@ -58,7 +58,9 @@ describe('PriorityReady', () => {
     list.remove(c);
     expect(list.length).toBe(3);
     expect(list.includes(c)).toBe(false);
-    expect(list.clear().map((e) => e.seq)).toEqual([2, 4, 1]);
+    const cleared: number[] = [];
+    expect(list.clear((msgId) => cleared.push(msgId))).toBe(3);
+    expect(cleared).toEqual([a, b, d].map((e) => e.msgId));
     expect(list.length).toBe(0);
   });
 });

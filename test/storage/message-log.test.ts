@@ -157,6 +157,26 @@ describe('MessageLog: recovery', () => {
     expect(o3.recovered.queues.get('all')!.toArray().map((m) => m.msgId).slice(-2)).toEqual([300, 301]);
   });
 
+  it('recovers records cut by the read window, small and larger than the part read ahead or than the window', async () => {
+    const dir = await fresh();
+    const o = await start(dir, 64 * 1024 * 1024);
+    // Sizes that put record ends all around the 8 MB reads: many small ones, one of 3 MB, one of 12 MB.
+    const sizes: number[] = [];
+    for (let i = 0; i < 40; i++) sizes.push(i === 10 ? 3 * 1024 * 1024 : i === 20 ? 12 * 1024 * 1024 : 700_001 + i * 977);
+    for (let i = 0; i < 5_000; i++) sizes.push(1_000 + (i % 50));
+    sizes.forEach((size, i) => o.log.appendPublish(i + 1, ['q', i % 2 === 0 ? 'even' : 'odd'], '', 'q', props, body(i + 1, size)));
+    await stop(o);
+    const o2 = await start(dir, 64 * 1024 * 1024);
+    expect(o2.recovered.stats.corrupt).toBe(0);
+    const all = o2.recovered.queues.get('q')!;
+    expect(all.length).toBe(sizes.length);
+    expect(Array.from({ length: all.length }, (_, i) => all.bodySize(i))).toEqual(sizes);
+    expect(o2.recovered.queues.get('odd')!.length).toBe(sizes.length / 2);
+    const picks = [0, 10, 11, 20, 21, 39, 40, sizes.length - 1];
+    const bodies = await o2.log.readBodies(picks.map((i) => all.position(i)));
+    bodies.forEach((b, k) => expect(b.equals(body(picks[k]! + 1, sizes[picks[k]!]!))).toBe(true));
+  });
+
   it('settled messages stay settled, per queue', async () => {
     const dir = await fresh();
     const o = await start(dir);
