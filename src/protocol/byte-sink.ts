@@ -97,11 +97,30 @@ export class ByteSink {
   }
 }
 
+/**
+ * Big-endian unsigned 16 and 32 bits at `at`, stored byte by byte: the
+ * per-delivery frame writers call these a dozen times per message, and
+ * Buffer#writeUInt16BE/writeUInt32BE's range and bounds checks cost more
+ * than the stores. Unchecked: the caller has ensured the room, and `v` is in
+ * range (out-of-range bits are dropped, as by a Uint8Array store).
+ */
+export function putUInt16(buf: Buffer, v: number, at: number): void {
+  buf[at] = v >>> 8;
+  buf[at + 1] = v;
+}
+
+export function putUInt32(buf: Buffer, v: number, at: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = v >>> 16;
+  buf[at + 2] = v >>> 8;
+  buf[at + 3] = v;
+}
+
 /** Writes a non-negative integer (up to 2^53) as an unsigned 64-bit big-endian value. */
 export function writeUInt64At(buf: Buffer, v: number, at: number): void {
   const hi = Math.floor(v / 0x100000000);
-  buf.writeUInt32BE(hi >>> 0, at);
-  buf.writeUInt32BE((v - hi * 0x100000000) >>> 0, at + 4);
+  putUInt32(buf, hi >>> 0, at);
+  putUInt32(buf, (v - hi * 0x100000000) >>> 0, at + 4);
 }
 
 /** Reads an unsigned 64-bit big-endian value as a number (exact up to 2^53). */

@@ -1,4 +1,4 @@
-import { ByteSink, writeUInt64At } from './byte-sink.js';
+import { ByteSink, putUInt16, putUInt32, writeUInt64At } from './byte-sink.js';
 import { DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 import { BASIC_DELIVER } from './methods.generated.js';
 
@@ -14,10 +14,10 @@ const MIN_SCRATCH = 64 * 1024;
  */
 function writeHeaderFramePrefix(b: Buffer, p: number, channel: number, classId: number, propLen: number): void {
   b[p] = FRAME_HEADER;
-  b.writeUInt16BE(channel, p + 1);
-  b.writeUInt32BE(12 + propLen, p + 3);
-  b.writeUInt16BE(classId, p + 7);
-  b.writeUInt16BE(0, p + 9);
+  putUInt16(b, channel, p + 1);
+  putUInt32(b, 12 + propLen, p + 3);
+  putUInt16(b, classId, p + 7);
+  putUInt16(b, 0, p + 9);
 }
 
 /**
@@ -66,7 +66,7 @@ export class FrameWriter extends ByteSink {
     const b = this.buf;
     const p = this.pos;
     b[p] = type;
-    b.writeUInt16BE(channel, p + 1);
+    putUInt16(b, channel, p + 1);
     this.pos = p + 7;
     return p - this.segStart;
   }
@@ -75,7 +75,7 @@ export class FrameWriter extends ByteSink {
   endFrame(mark: number): void {
     this.ensure(1);
     const at = this.segStart + mark;
-    this.buf.writeUInt32BE(this.pos - at - 7, at + 3);
+    putUInt32(this.buf, this.pos - at - 7, at + 3);
     this.buf[this.pos++] = FRAME_END;
   }
 
@@ -118,7 +118,7 @@ export class FrameWriter extends ByteSink {
     const mark = this.beginFrame(FRAME_METHOD, channel);
     try {
       this.ensure(4);
-      this.buf.writeUInt32BE(BASIC_DELIVER, this.pos);
+      putUInt32(this.buf, BASIC_DELIVER, this.pos);
       this.pos += 4;
       this.writeShortstr(consumerTag);
       this.ensure(9);
@@ -220,16 +220,16 @@ export class FrameWriter extends ByteSink {
     const b = this.buf;
     let p = this.pos;
     writeHeaderFramePrefix(b, p, channel, classId, propLen);
-    b.writeUInt32BE(0, p + 11);
-    b.writeUInt32BE(bodySize, p + 15);
+    putUInt32(b, 0, p + 11);
+    putUInt32(b, bodySize, p + 15);
     // TypedArray set: for a few bytes, cheaper than Buffer.copy's argument checks.
     b.set(rawProperties, p + 19);
     p += 19 + propLen;
     b[p++] = FRAME_END;
     if (bodySize > 0) {
       b[p] = FRAME_BODY;
-      b.writeUInt16BE(channel, p + 1);
-      b.writeUInt32BE(bodySize, p + 3);
+      putUInt16(b, channel, p + 1);
+      putUInt32(b, bodySize, p + 3);
       b.set(body, p + 7);
       p += 7 + bodySize;
       b[p++] = FRAME_END;

@@ -66,6 +66,39 @@ describe('FrameWriter', () => {
     expect(w.pendingBytes).toBe(0);
   });
 
+  it('a delivery on a high channel number with a body over 255 bytes: every size and number field in its exact bytes', () => {
+    const props = encodeProperties({ deliveryMode: 1 });
+    const body = randomBytes(3000);
+    const w = new FrameWriter();
+    w.writeBasicDeliver(0xabcd, 'ct', 0x1_2345_6789, false, '', 'rk');
+    w.writeContent(0xabcd, 60, body.length, props, body);
+    const got = Buffer.concat(w.flush()!);
+    // Built field by field with Buffer's own checked writers.
+    const deliver = Buffer.alloc(7 + 4 + 3 + 8 + 1 + 1 + 3 + 1);
+    deliver.writeUInt8(1, 0);
+    deliver.writeUInt16BE(0xabcd, 1);
+    deliver.writeUInt32BE(deliver.length - 8, 3);
+    deliver.writeUInt32BE(BASIC_DELIVER, 7);
+    deliver.write('\x02ct', 11, 'latin1');
+    deliver.writeBigUInt64BE(0x1_2345_6789n, 14);
+    deliver.write('\x00\x00\x02rk\xce', 22, 'latin1');
+    const header = Buffer.alloc(7 + 12 + props.length + 1);
+    header.writeUInt8(2, 0);
+    header.writeUInt16BE(0xabcd, 1);
+    header.writeUInt32BE(12 + props.length, 3);
+    header.writeUInt16BE(60, 7);
+    header.writeBigUInt64BE(BigInt(body.length), 11);
+    props.copy(header, 19);
+    header[header.length - 1] = 0xce;
+    const bodyFrame = Buffer.alloc(7 + body.length + 1);
+    bodyFrame.writeUInt8(3, 0);
+    bodyFrame.writeUInt16BE(0xabcd, 1);
+    bodyFrame.writeUInt32BE(body.length, 3);
+    body.copy(bodyFrame, 7);
+    bodyFrame[bodyFrame.length - 1] = 0xce;
+    expect(got).toEqual(Buffer.concat([deliver, header, bodyFrame]));
+  });
+
   it('frameMax defaults to 131072', () => {
     expect(new FrameWriter().frameMax).toBe(131072);
   });
