@@ -1,3 +1,5 @@
+// The module's binding, not the global: Node's global Buffer is a getter, called on every use in optimized code.
+import { Buffer } from 'node:buffer';
 import { ByteSink, putUInt16, putUInt32, writeUInt64At } from './byte-sink.js';
 import { DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 import { BASIC_DELIVER } from './methods.generated.js';

@@ -1,3 +1,5 @@
+// The module's binding, not the global: Node's global Buffer is a getter, called on every use in optimized code.
+import { Buffer } from 'node:buffer';
 import { truncate } from '../broker/arrays.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
