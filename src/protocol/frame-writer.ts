@@ -23,6 +23,20 @@ function writeHeaderFramePrefix(b: Buffer, p: number, channel: number, classId: 
 }
 
 /**
+ * One consumer's last basic.deliver frame, for FrameWriter.writeBasicDeliver:
+ * the consumer's next delivery with the same exchange and routing key (its
+ * channel and consumer tag never change) copies these bytes and patches the
+ * delivery tag and redelivered octet, rather than encoding three shortstrs again.
+ */
+export class DeliverFrameTemplate {
+  frame: Buffer | undefined = undefined;
+  exchange = '';
+  routingKey = '';
+  /** Where the delivery tag sits in `frame`. */
+  tagAt = 0;
+}
+
+/**
  * The output of one connection. Frames are appended into a growing scratch
  * buffer; large body slices are referenced rather than copied. The session
  * calls flush() once per event-loop turn and writes the returned buffers to
@@ -107,7 +121,10 @@ export class FrameWriter extends ByteSink {
 
   /**
    * A basic.deliver method frame, field by field: every delivery to a
-   * consumer writes one, so it skips encodeMethod's arguments object.
+   * consumer writes one, so it skips encodeMethod's arguments object. With
+   * the consumer's `template` (always the same channel and consumer tag), a
+   * delivery like the consumer's previous one is a copy of it with the delivery
+   * tag and redelivered octet patched.
    */
   writeBasicDeliver(
     channel: number,
@@ -116,8 +133,24 @@ export class FrameWriter extends ByteSink {
     redelivered: boolean,
     exchange: string,
     routingKey: string,
+    template?: DeliverFrameTemplate,
   ): void {
+    if (template !== undefined) {
+      const last = template.frame;
+      if (last !== undefined && routingKey === template.routingKey && exchange === template.exchange) {
+        this.ensure(last.length);
+        const b = this.buf;
+        const p = this.pos;
+        b.set(last, p);
+        const at = p + template.tagAt;
+        writeUInt64At(b, deliveryTag, at);
+        b[at + 8] = redelivered ? 1 : 0;
+        this.pos = p + last.length;
+        return;
+      }
+    }
     const mark = this.beginFrame(FRAME_METHOD, channel);
+    let tagAt: number;
     try {
       this.ensure(4);
       putUInt32(this.buf, BASIC_DELIVER, this.pos);
@@ -126,6 +159,7 @@ export class FrameWriter extends ByteSink {
       this.ensure(9);
       const b = this.buf;
       const p = this.pos;
+      tagAt = p;
       writeUInt64At(b, deliveryTag, p);
       b[p + 8] = redelivered ? 1 : 0;
       this.pos = p + 9;
@@ -136,6 +170,16 @@ export class FrameWriter extends ByteSink {
       throw error;
     }
     this.endFrame(mark);
+    if (template === undefined) return;
+    const start = this.segStart + mark;
+    const length = this.pos - start;
+    let frame = template.frame;
+    // A new routing key of the same length (amqpperf's, a topic's) reuses the template's buffer.
+    if (frame === undefined || frame.length !== length) template.frame = frame = Buffer.allocUnsafe(length);
+    this.buf.copy(frame, 0, start, this.pos);
+    template.tagAt = tagAt - start;
+    template.exchange = exchange;
+    template.routingKey = routingKey;
   }
 
   /**

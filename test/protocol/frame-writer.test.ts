@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BODY_COPY_THRESHOLD, FrameWriter } from '../../src/protocol/frame-writer.js';
+import { BODY_COPY_THRESHOLD, DeliverFrameTemplate, FrameWriter } from '../../src/protocol/frame-writer.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { BASIC_DELIVER, decodeMethod, decodeProperties, encodeMethod, encodeProperties } from '../../src/protocol/methods.generated.js';
 
@@ -97,6 +97,38 @@ describe('FrameWriter', () => {
     body.copy(bodyFrame, 7);
     bodyFrame[bodyFrame.length - 1] = 0xce;
     expect(got).toEqual(Buffer.concat([deliver, header, bodyFrame]));
+  });
+
+  it('writeBasicDeliver with a consumer template writes what encodeMethod writes, delivery after delivery', () => {
+    // One consumer (channel 7, one tag): a run of deliveries like the last, then a new routing key of the same
+    // length, a longer one, a new exchange, redelivered flipping, tags crossing 2^32; and a second consumer
+    // interleaved on the same writer with its own template.
+    const a = { channel: 7, tag: 'amq.ctag-A', template: new DeliverFrameTemplate() };
+    const b = { channel: 7, tag: 'amq.ctag-BB', template: new DeliverFrameTemplate() };
+    const steps = [
+      [a, 1, false, '', 'q1'],
+      [a, 2, false, '', 'q1'],
+      [b, 3, true, '', 'q1'],
+      [a, 4, true, '', 'q1'],
+      [a, 0xffff_ffff, false, '', 'q2'],
+      [a, 0x1_0000_0000, false, '', 'q2'],
+      [b, 2 ** 40 + 9, false, '', 'q1'],
+      [a, 7, false, '', 'longer-key'],
+      [a, 8, true, 'amq.topic', 'longer-key'],
+      [a, 9, false, 'amq.topic', 'longer-key'],
+      [b, 11, false, 'amq.topic', 'q1'],
+    ] as const;
+    const fast = new FrameWriter();
+    const general = new FrameWriter();
+    for (const [consumer, deliveryTag, redelivered, exchange, routingKey] of steps) {
+      fast.writeBasicDeliver(consumer.channel, consumer.tag, deliveryTag, redelivered, exchange, routingKey, consumer.template);
+      encodeMethod(general, consumer.channel, BASIC_DELIVER, { consumerTag: consumer.tag, deliveryTag, redelivered, exchange, routingKey });
+      // Flushed every other step: a template never refers to the writer's buffer.
+      if (deliveryTag % 2 === 0) expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
+    }
+    expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
+    expect(a.template.routingKey).toBe('longer-key');
+    expect(a.template.exchange).toBe('amq.topic');
   });
 
   it('frameMax defaults to 131072', () => {
