@@ -116,6 +116,20 @@ export function putUInt32(buf: Buffer, v: number, at: number): void {
   buf[at + 3] = v;
 }
 
+/**
+ * Big-endian unsigned 16 and 32 bits at `at`, read byte by byte: a
+ * Buffer#readUInt16BE/readUInt32BE call (bounds-checked, and a method looked
+ * up on Buffer.prototype) costs several times the loads, and the publish path
+ * reads a dozen per message. Unchecked: the caller has checked the bounds.
+ */
+export function getUInt16(buf: Buffer, at: number): number {
+  return (buf[at]! << 8) | buf[at + 1]!;
+}
+
+export function getUInt32(buf: Buffer, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
 /** Writes a non-negative integer (up to 2^53) as an unsigned 64-bit big-endian value. */
 export function writeUInt64At(buf: Buffer, v: number, at: number): void {
   const hi = Math.floor(v / 0x100000000);

@@ -5,6 +5,7 @@ import type { AlarmListener } from '../broker/alarms.js';
 import type { Broker, Session, User } from '../broker/broker.js';
 import type { FlowWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
+import { getUInt32 } from '../protocol/byte-sink.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, PROTOCOL_HEADER } from '../protocol/constants.js';
 import { AmqpError } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
@@ -364,7 +365,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       return;
     }
     if (type === FRAME_METHOD) {
-      if (channelNumber !== 0 && this.state === 'opened' && end - start >= 4 && buf.readUInt32BE(start) === BASIC_PUBLISH) {
+      if (channelNumber !== 0 && this.state === 'opened' && end - start >= 4 && getUInt32(buf, start) === BASIC_PUBLISH) {
         const channel = this.channels.get(channelNumber);
         if (channel !== undefined) {
           channel.onPublish(buf, start, end);

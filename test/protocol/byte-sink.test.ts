@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { putUInt16, putUInt32, readUInt64At, writeUInt64At } from '../../src/protocol/byte-sink.js';
+import { getUInt16, getUInt32, putUInt16, putUInt32, readUInt64At, writeUInt64At } from '../../src/protocol/byte-sink.js';
 
 describe('byte-sink integer stores', () => {
   it('putUInt16 and putUInt32 write what Buffer#writeUInt16BE/writeUInt32BE write, at an offset, touching nothing else', () => {
@@ -17,6 +17,13 @@ describe('byte-sink integer stores', () => {
       want.writeUInt32BE(v, 5);
       expect(got).toEqual(want);
     }
+  });
+
+  it('getUInt16 and getUInt32 read what Buffer#readUInt16BE/readUInt32BE read, unsigned', () => {
+    const b = Buffer.from([0xff, 0xfe, 0x80, 0x00, 0x00, 0x01, 0x7f, 0xff, 0xff, 0xff, 0x00]);
+    for (let at = 0; at + 2 <= b.length; at++) expect(getUInt16(b, at)).toBe(b.readUInt16BE(at));
+    for (let at = 0; at + 4 <= b.length; at++) expect(getUInt32(b, at)).toBe(b.readUInt32BE(at));
+    expect(getUInt32(b, 0)).toBe(0xfffe8000);
   });
 
   it('writeUInt64At writes what writeBigUInt64BE writes up to 2^53 - 1, and readUInt64At reads it back', () => {
