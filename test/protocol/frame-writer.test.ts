@@ -131,6 +131,19 @@ describe('FrameWriter', () => {
     expect(a.template.exchange).toBe('amq.topic');
   });
 
+  it('routing keys that change at every delivery (round-robin) are written right and leave the template unbuilt', () => {
+    const template = new DeliverFrameTemplate();
+    const fast = new FrameWriter();
+    const general = new FrameWriter();
+    for (let tag = 1; tag <= 12; tag++) {
+      const routingKey = `amqpperf-q-${tag % 4}`;
+      fast.writeBasicDeliver(1, 'ctag', tag, false, 'ex', routingKey, template);
+      encodeMethod(general, 1, BASIC_DELIVER, { consumerTag: 'ctag', deliveryTag: tag, redelivered: false, exchange: 'ex', routingKey });
+    }
+    expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
+    expect(template.frame).toBeUndefined();
+  });
+
   it('frameMax defaults to 131072', () => {
     expect(new FrameWriter().frameMax).toBe(131072);
   });
