@@ -22,24 +22,71 @@ function writeHeaderFramePrefix(b: Buffer, p: number, channel: number, classId: 
   putUInt16(b, 0, p + 9);
 }
 
+/** How many deliver frames (exchange and routing key pairs) a consumer keeps. */
+const DELIVER_FRAMES = 4;
+
 /**
- * One consumer's basic.deliver frame, for FrameWriter.writeBasicDeliver: a
- * delivery with the same exchange and routing key as the frame (the
- * consumer's channel and tag never change) copies these bytes and patches the
+ * One consumer's recent basic.deliver frames, for FrameWriter.writeBasicDeliver:
+ * a delivery with the exchange and routing key of a kept frame (the
+ * consumer's channel and tag never change) copies its bytes and patches the
  * delivery tag and redelivered octet, rather than encoding three shortstrs
- * again. The frame is kept when two deliveries in a row have the same
- * exchange and routing key, so that keys that change every time (a publisher
- * going round a set of routing keys) cost no copy.
+ * again. A frame is kept for a pair seen among the last DELIVER_FRAMES
+ * deliveries that had none (a steady key, or a publisher going round a few
+ * keys, as amqpperf --queues 4); keys that do not come back cost no copy.
  */
 export class DeliverFrameTemplate {
-  frame: Buffer | undefined = undefined;
-  exchange = '';
-  routingKey = '';
-  /** Where the delivery tag sits in `frame`. */
-  tagAt = 0;
-  /** The previous delivery's exchange and routing key. */
-  lastExchange = '';
-  lastRoutingKey = '';
+  readonly frames: Buffer[] = [];
+  readonly exchanges: string[] = [];
+  readonly routingKeys: string[] = [];
+  /** Where the delivery tag sits in each frame. */
+  readonly tagAts: number[] = [];
+  /** The frame replaced next once all are in use. */
+  private nextFrame = 0;
+  /** The pairs of the last deliveries without a kept frame (a ring). */
+  private readonly seenExchanges: string[] = [];
+  private readonly seenRoutingKeys: string[] = [];
+  private nextSeen = 0;
+
+  /** The kept frame for this pair, or -1. */
+  find(exchange: string, routingKey: string): number {
+    const keys = this.routingKeys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === routingKey && this.exchanges[i] === exchange) return i;
+    return -1;
+  }
+
+  /**
+   * A delivery without a kept frame, written at buf[start, end) with its tag at tagAt: kept if its pair was seen
+   * lately, else remembered as seen.
+   */
+  written(buf: Buffer, start: number, end: number, tagAt: number, exchange: string, routingKey: string): void {
+    const seenKeys = this.seenRoutingKeys;
+    let seen = false;
+    for (let i = 0; i < seenKeys.length; i++) {
+      if (seenKeys[i] === routingKey && this.seenExchanges[i] === exchange) {
+        seen = true;
+        break;
+      }
+    }
+    if (!seen) {
+      seenKeys[this.nextSeen] = routingKey;
+      this.seenExchanges[this.nextSeen] = exchange;
+      this.nextSeen = (this.nextSeen + 1) % DELIVER_FRAMES;
+      return;
+    }
+    let slot = this.frames.length;
+    if (slot === DELIVER_FRAMES) {
+      slot = this.nextFrame;
+      this.nextFrame = (slot + 1) % DELIVER_FRAMES;
+    }
+    const length = end - start;
+    let frame = this.frames[slot];
+    if (frame === undefined || frame.length !== length) this.frames[slot] = frame = Buffer.allocUnsafe(length);
+    // A loop, not Buffer#copy (whose argument checks cost more than these hundred bytes).
+    for (let i = 0; i < length; i++) frame[i] = buf[start + i]!;
+    this.tagAts[slot] = tagAt - start;
+    this.exchanges[slot] = exchange;
+    this.routingKeys[slot] = routingKey;
+  }
 }
 
 /**
@@ -129,8 +176,8 @@ export class FrameWriter extends ByteSink {
    * A basic.deliver method frame, field by field: every delivery to a
    * consumer writes one, so it skips encodeMethod's arguments object. With
    * the consumer's `template` (always the same channel and consumer tag), a
-   * delivery like the consumer's previous one is a copy of it with the delivery
-   * tag and redelivered octet patched.
+   * delivery like one of the consumer's recent ones is a copy of it with the
+   * delivery tag and redelivered octet patched.
    */
   writeBasicDeliver(
     channel: number,
@@ -142,16 +189,17 @@ export class FrameWriter extends ByteSink {
     template?: DeliverFrameTemplate,
   ): void {
     if (template !== undefined) {
-      const last = template.frame;
-      if (last !== undefined && routingKey === template.routingKey && exchange === template.exchange) {
-        this.ensure(last.length);
+      const kept = template.find(exchange, routingKey);
+      if (kept !== -1) {
+        const frame = template.frames[kept]!;
+        this.ensure(frame.length);
         const b = this.buf;
         const p = this.pos;
-        b.set(last, p);
-        const at = p + template.tagAt;
+        b.set(frame, p);
+        const at = p + template.tagAts[kept]!;
         writeUInt64At(b, deliveryTag, at);
         b[at + 8] = redelivered ? 1 : 0;
-        this.pos = p + last.length;
+        this.pos = p + frame.length;
         return;
       }
     }
@@ -176,22 +224,7 @@ export class FrameWriter extends ByteSink {
       throw error;
     }
     this.endFrame(mark);
-    if (template === undefined) return;
-    if (routingKey !== template.lastRoutingKey || exchange !== template.lastExchange) {
-      template.lastRoutingKey = routingKey;
-      template.lastExchange = exchange;
-      return;
-    }
-    const start = this.segStart + mark;
-    const length = this.pos - start;
-    let frame = template.frame;
-    if (frame === undefined || frame.length !== length) template.frame = frame = Buffer.allocUnsafe(length);
-    // A loop, not Buffer#copy (whose argument checks cost more than these hundred bytes).
-    const b = this.buf;
-    for (let i = 0; i < length; i++) frame[i] = b[start + i]!;
-    template.tagAt = tagAt - start;
-    template.exchange = exchange;
-    template.routingKey = routingKey;
+    if (template !== undefined) template.written(this.buf, this.segStart + mark, this.pos, tagAt, exchange, routingKey);
   }
 
   /**

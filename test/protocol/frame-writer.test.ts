@@ -127,21 +127,35 @@ describe('FrameWriter', () => {
       if (deliveryTag % 2 === 0) expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
     }
     expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
-    expect(a.template.routingKey).toBe('longer-key');
-    expect(a.template.exchange).toBe('amq.topic');
+    expect(a.template.routingKeys).toEqual(['q1', 'q2', 'longer-key']);
+    expect(a.template.exchanges).toEqual(['', '', 'amq.topic']);
   });
 
-  it('routing keys that change at every delivery (round-robin) are written right and leave the template unbuilt', () => {
+  it('a consumer keeps frames for up to 4 routing keys going round; keys that do not come back in time are never kept', () => {
+    for (const [keys, kept] of [[4, 4], [2, 2], [6, 0]] as const) {
+      const template = new DeliverFrameTemplate();
+      const fast = new FrameWriter();
+      const general = new FrameWriter();
+      for (let tag = 1; tag <= 30; tag++) {
+        // A fresh string each time, as a publish decodes it: equal keys are found by content.
+        const routingKey = `amqpperf-q-${tag % keys}`.slice(0);
+        fast.writeBasicDeliver(1, 'ctag', tag, tag % 3 === 0, 'ex', routingKey, template);
+        encodeMethod(general, 1, BASIC_DELIVER, { consumerTag: 'ctag', deliveryTag: tag, redelivered: tag % 3 === 0, exchange: 'ex', routingKey });
+      }
+      expect(Buffer.concat(fast.flush()!), `${keys} keys`).toEqual(Buffer.concat(general.flush()!));
+      expect(template.frames.length, `${keys} keys`).toBe(kept);
+    }
+    // Six keys, each twice in a row, twice over: frames are replaced in turn, the bytes stay right.
     const template = new DeliverFrameTemplate();
     const fast = new FrameWriter();
     const general = new FrameWriter();
-    for (let tag = 1; tag <= 12; tag++) {
-      const routingKey = `amqpperf-q-${tag % 4}`;
-      fast.writeBasicDeliver(1, 'ctag', tag, false, 'ex', routingKey, template);
-      encodeMethod(general, 1, BASIC_DELIVER, { consumerTag: 'ctag', deliveryTag: tag, redelivered: false, exchange: 'ex', routingKey });
+    for (let tag = 1; tag <= 24; tag++) {
+      const routingKey = `key-${Math.floor((tag - 1) / 2) % 6}`.slice(0);
+      fast.writeBasicDeliver(2, 'c', tag, false, '', routingKey, template);
+      encodeMethod(general, 2, BASIC_DELIVER, { consumerTag: 'c', deliveryTag: tag, redelivered: false, exchange: '', routingKey });
     }
     expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
-    expect(template.frame).toBeUndefined();
+    expect(template.frames.length).toBe(4);
   });
 
   it('frameMax defaults to 131072', () => {
