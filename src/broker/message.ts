@@ -1,3 +1,4 @@
+import { getUInt16 } from '../protocol/byte-sink.js';
 import { decodeProperties, type BasicProperties } from '../protocol/methods.generated.js';
 import type { LogPosition } from '../storage/message-log.js';
 import { parseExpiration } from './queue-arguments.js';
@@ -13,7 +14,7 @@ export const USER_ID_FLAG = 0x0010;
 
 /** Whether encoded basic properties carry the property with this flag. */
 export function hasProperty(raw: Buffer, flag: number, start = 0, end = raw.length): boolean {
-  return end - start >= 2 && (raw.readUInt16BE(start) & flag) !== 0;
+  return end - start >= 2 && (getUInt16(raw, start) & flag) !== 0;
 }
 
 /**

@@ -97,14 +97,47 @@ export class ByteSink {
   }
 }
 
+/**
+ * Big-endian unsigned 16 and 32 bits at `at`, stored byte by byte: the
+ * per-delivery frame writers call these a dozen times per message, and
+ * Buffer#writeUInt16BE/writeUInt32BE's range and bounds checks cost more
+ * than the stores. Unchecked: the caller has ensured the room, and `v` is in
+ * range (out-of-range bits are dropped, as by a Uint8Array store).
+ */
+export function putUInt16(buf: Buffer, v: number, at: number): void {
+  buf[at] = v >>> 8;
+  buf[at + 1] = v;
+}
+
+export function putUInt32(buf: Buffer, v: number, at: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = v >>> 16;
+  buf[at + 2] = v >>> 8;
+  buf[at + 3] = v;
+}
+
+/**
+ * Big-endian unsigned 16 and 32 bits at `at`, read byte by byte: a
+ * Buffer#readUInt16BE/readUInt32BE call (bounds-checked, and a method looked
+ * up on Buffer.prototype) costs several times the loads, and the publish path
+ * reads a dozen per message. Unchecked: the caller has checked the bounds.
+ */
+export function getUInt16(buf: Buffer, at: number): number {
+  return (buf[at]! << 8) | buf[at + 1]!;
+}
+
+export function getUInt32(buf: Buffer, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
 /** Writes a non-negative integer (up to 2^53) as an unsigned 64-bit big-endian value. */
 export function writeUInt64At(buf: Buffer, v: number, at: number): void {
   const hi = Math.floor(v / 0x100000000);
-  buf.writeUInt32BE(hi >>> 0, at);
-  buf.writeUInt32BE((v - hi * 0x100000000) >>> 0, at + 4);
+  putUInt32(buf, hi >>> 0, at);
+  putUInt32(buf, (v - hi * 0x100000000) >>> 0, at + 4);
 }
 
 /** Reads an unsigned 64-bit big-endian value as a number (exact up to 2^53). */
 export function readUInt64At(buf: Buffer, at: number): number {
-  return buf.readUInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+  return getUInt32(buf, at) * 0x100000000 + getUInt32(buf, at + 4);
 }

@@ -1,3 +1,4 @@
+import { getUInt16, getUInt32 } from './byte-sink.js';
 import { AmqpError } from './errors.js';
 import { BAD_FRAME_REPLY_CODE, DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_OVERHEAD } from './constants.js';
 
@@ -99,8 +100,8 @@ export class FrameReader {
         return;
       }
       const type = chunk[off]!;
-      const channel = chunk.readUInt16BE(off + 1);
-      const size = chunk.readUInt32BE(off + 3);
+      const channel = getUInt16(chunk, off + 1);
+      const size = getUInt32(chunk, off + 3);
       this.checkSize(type, size);
       const endAt = off + 7 + size;
       if (endAt < len) {

@@ -1,4 +1,6 @@
-import { ByteSink, writeUInt64At } from './byte-sink.js';
+// The module's binding, not the global: Node's global Buffer is a getter, called on every use in optimized code.
+import { Buffer } from 'node:buffer';
+import { ByteSink, putUInt16, putUInt32, writeUInt64At } from './byte-sink.js';
 import { DEFAULT_FRAME_MAX, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 import { BASIC_DELIVER } from './methods.generated.js';
 
@@ -14,10 +16,77 @@ const MIN_SCRATCH = 64 * 1024;
  */
 function writeHeaderFramePrefix(b: Buffer, p: number, channel: number, classId: number, propLen: number): void {
   b[p] = FRAME_HEADER;
-  b.writeUInt16BE(channel, p + 1);
-  b.writeUInt32BE(12 + propLen, p + 3);
-  b.writeUInt16BE(classId, p + 7);
-  b.writeUInt16BE(0, p + 9);
+  putUInt16(b, channel, p + 1);
+  putUInt32(b, 12 + propLen, p + 3);
+  putUInt16(b, classId, p + 7);
+  putUInt16(b, 0, p + 9);
+}
+
+/** How many deliver frames (exchange and routing key pairs) a consumer keeps. */
+const DELIVER_FRAMES = 4;
+
+/**
+ * One consumer's recent basic.deliver frames, for FrameWriter.writeBasicDeliver:
+ * a delivery with the exchange and routing key of a kept frame (the
+ * consumer's channel and tag never change) copies its bytes and patches the
+ * delivery tag and redelivered octet, rather than encoding three shortstrs
+ * again. A frame is kept for a pair seen among the last DELIVER_FRAMES
+ * deliveries that had none (a steady key, or a publisher going round a few
+ * keys, as amqpperf --queues 4); keys that do not come back cost no copy.
+ */
+export class DeliverFrameTemplate {
+  readonly frames: Buffer[] = [];
+  readonly exchanges: string[] = [];
+  readonly routingKeys: string[] = [];
+  /** Where the delivery tag sits in each frame. */
+  readonly tagAts: number[] = [];
+  /** The frame replaced next once all are in use. */
+  private nextFrame = 0;
+  /** The pairs of the last deliveries without a kept frame (a ring). */
+  private readonly seenExchanges: string[] = [];
+  private readonly seenRoutingKeys: string[] = [];
+  private nextSeen = 0;
+
+  /** The kept frame for this pair, or -1. */
+  find(exchange: string, routingKey: string): number {
+    const keys = this.routingKeys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === routingKey && this.exchanges[i] === exchange) return i;
+    return -1;
+  }
+
+  /**
+   * A delivery without a kept frame, written at buf[start, end) with its tag at tagAt: kept if its pair was seen
+   * lately, else remembered as seen.
+   */
+  written(buf: Buffer, start: number, end: number, tagAt: number, exchange: string, routingKey: string): void {
+    const seenKeys = this.seenRoutingKeys;
+    let seen = false;
+    for (let i = 0; i < seenKeys.length; i++) {
+      if (seenKeys[i] === routingKey && this.seenExchanges[i] === exchange) {
+        seen = true;
+        break;
+      }
+    }
+    if (!seen) {
+      seenKeys[this.nextSeen] = routingKey;
+      this.seenExchanges[this.nextSeen] = exchange;
+      this.nextSeen = (this.nextSeen + 1) % DELIVER_FRAMES;
+      return;
+    }
+    let slot = this.frames.length;
+    if (slot === DELIVER_FRAMES) {
+      slot = this.nextFrame;
+      this.nextFrame = (slot + 1) % DELIVER_FRAMES;
+    }
+    const length = end - start;
+    let frame = this.frames[slot];
+    if (frame === undefined || frame.length !== length) this.frames[slot] = frame = Buffer.allocUnsafe(length);
+    // A loop, not Buffer#copy (whose argument checks cost more than these hundred bytes).
+    for (let i = 0; i < length; i++) frame[i] = buf[start + i]!;
+    this.tagAts[slot] = tagAt - start;
+    this.exchanges[slot] = exchange;
+    this.routingKeys[slot] = routingKey;
+  }
 }
 
 /**
@@ -66,7 +135,7 @@ export class FrameWriter extends ByteSink {
     const b = this.buf;
     const p = this.pos;
     b[p] = type;
-    b.writeUInt16BE(channel, p + 1);
+    putUInt16(b, channel, p + 1);
     this.pos = p + 7;
     return p - this.segStart;
   }
@@ -75,7 +144,7 @@ export class FrameWriter extends ByteSink {
   endFrame(mark: number): void {
     this.ensure(1);
     const at = this.segStart + mark;
-    this.buf.writeUInt32BE(this.pos - at - 7, at + 3);
+    putUInt32(this.buf, this.pos - at - 7, at + 3);
     this.buf[this.pos++] = FRAME_END;
   }
 
@@ -105,7 +174,10 @@ export class FrameWriter extends ByteSink {
 
   /**
    * A basic.deliver method frame, field by field: every delivery to a
-   * consumer writes one, so it skips encodeMethod's arguments object.
+   * consumer writes one, so it skips encodeMethod's arguments object. With
+   * the consumer's `template` (always the same channel and consumer tag), a
+   * delivery like one of the consumer's recent ones is a copy of it with the
+   * delivery tag and redelivered octet patched.
    */
   writeBasicDeliver(
     channel: number,
@@ -114,16 +186,34 @@ export class FrameWriter extends ByteSink {
     redelivered: boolean,
     exchange: string,
     routingKey: string,
+    template?: DeliverFrameTemplate,
   ): void {
+    if (template !== undefined) {
+      const kept = template.find(exchange, routingKey);
+      if (kept !== -1) {
+        const frame = template.frames[kept]!;
+        this.ensure(frame.length);
+        const b = this.buf;
+        const p = this.pos;
+        b.set(frame, p);
+        const at = p + template.tagAts[kept]!;
+        writeUInt64At(b, deliveryTag, at);
+        b[at + 8] = redelivered ? 1 : 0;
+        this.pos = p + frame.length;
+        return;
+      }
+    }
     const mark = this.beginFrame(FRAME_METHOD, channel);
+    let tagAt: number;
     try {
       this.ensure(4);
-      this.buf.writeUInt32BE(BASIC_DELIVER, this.pos);
+      putUInt32(this.buf, BASIC_DELIVER, this.pos);
       this.pos += 4;
       this.writeShortstr(consumerTag);
       this.ensure(9);
       const b = this.buf;
       const p = this.pos;
+      tagAt = p;
       writeUInt64At(b, deliveryTag, p);
       b[p + 8] = redelivered ? 1 : 0;
       this.pos = p + 9;
@@ -134,6 +224,7 @@ export class FrameWriter extends ByteSink {
       throw error;
     }
     this.endFrame(mark);
+    if (template !== undefined) template.written(this.buf, this.segStart + mark, this.pos, tagAt, exchange, routingKey);
   }
 
   /**
@@ -220,16 +311,16 @@ export class FrameWriter extends ByteSink {
     const b = this.buf;
     let p = this.pos;
     writeHeaderFramePrefix(b, p, channel, classId, propLen);
-    b.writeUInt32BE(0, p + 11);
-    b.writeUInt32BE(bodySize, p + 15);
+    putUInt32(b, 0, p + 11);
+    putUInt32(b, bodySize, p + 15);
     // TypedArray set: for a few bytes, cheaper than Buffer.copy's argument checks.
     b.set(rawProperties, p + 19);
     p += 19 + propLen;
     b[p++] = FRAME_END;
     if (bodySize > 0) {
       b[p] = FRAME_BODY;
-      b.writeUInt16BE(channel, p + 1);
-      b.writeUInt32BE(bodySize, p + 3);
+      putUInt16(b, channel, p + 1);
+      putUInt32(b, bodySize, p + 3);
       b.set(body, p + 7);
       p += 7 + bodySize;
       b[p++] = FRAME_END;

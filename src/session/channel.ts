@@ -16,6 +16,7 @@ import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
 import { decodeMethod, encodeMethod, encodeProperties, type IncomingMethod, methodName } from '../protocol/methods.generated.js';
 import { readUInt64At } from '../protocol/byte-sink.js';
+import { DeliverFrameTemplate } from '../protocol/frame-writer.js';
 import { ShortstrCache } from '../protocol/shortstr-cache.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { type ConfirmSink, PublisherConfirms } from './confirms.js';
@@ -27,6 +28,8 @@ import { Transaction, type TxAck } from './transactions.js';
 /** A basic.consume subscription as the queue sees it. */
 export class ChannelConsumer implements Consumer {
   unacked = 0;
+  /** This consumer's last basic.deliver frame, copied for the next (see FrameWriter.writeBasicDeliver). */
+  readonly deliverFrame = new DeliverFrameTemplate();
 
   constructor(
     readonly channel: Channel,
@@ -917,7 +920,7 @@ export class Channel
     }
     if (entry.redelivered) this.countRedelivered(queue);
     const writer = this.connection.writer;
-    writer.writeBasicDeliver(this.number, consumer.tag, tag, entry.redelivered, message.exchange, message.routingKey);
+    writer.writeBasicDeliver(this.number, consumer.tag, tag, entry.redelivered, message.exchange, message.routingKey, consumer.deliverFrame);
     writer.writeContent(this.number, M.CLASS_BASIC, message.bodySize, queue.deliveryProperties(entry, message, false), message.body);
     this.connection.scheduleFlush();
   }

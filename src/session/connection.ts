@@ -5,6 +5,7 @@ import type { AlarmListener } from '../broker/alarms.js';
 import type { Broker, Session, User } from '../broker/broker.js';
 import type { FlowWaiter, Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
+import { getUInt32 } from '../protocol/byte-sink.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, PROTOCOL_HEADER } from '../protocol/constants.js';
 import { AmqpError } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
@@ -363,7 +364,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     if (type === FRAME_METHOD) {
       if (channelNumber !== 0 && this.state === 'opened' && end - start >= 4) {
         // Publishes and acks, the methods that come per message, are read in place.
-        const id = buf.readUInt32BE(start);
+        const id = getUInt32(buf, start);
         if (id === BASIC_PUBLISH || id === BASIC_ACK) {
           const channel = this.channels.get(channelNumber);
           if (channel !== undefined) {

@@ -1,4 +1,7 @@
+// The module's binding, not the global: Node's global Buffer is a getter, called on every use in optimized code.
+import { Buffer } from 'node:buffer';
 import { truncate } from '../broker/arrays.js';
+import { getUInt16, getUInt32 } from '../protocol/byte-sink.js';
 import { AmqpError } from '../protocol/errors.js';
 import * as M from '../protocol/methods.generated.js';
 import { decodeProperties } from '../protocol/methods.generated.js';
@@ -57,7 +60,7 @@ export class PublishContent {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, 'expected method frame, got non method frame instead');
     }
     if (end - start < 14) throw AmqpError.connection(ReplyCode.FRAME_ERROR, 'content header frame too short');
-    const classId = buf.readUInt16BE(start);
+    const classId = getUInt16(buf, start);
     if (classId !== M.CLASS_BASIC) {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
     }
@@ -75,7 +78,7 @@ export class PublishContent {
       if (length <= MAX_REPEATED_PROPERTIES) this.lastProperties = rawProperties;
     }
     // Exact below 2^53, which is far above any limit; the text below prints the exact value.
-    const bodySize = buf.readUInt32BE(start + 4) * 0x1_0000_0000 + buf.readUInt32BE(start + 8);
+    const bodySize = getUInt32(buf, start + 4) * 0x1_0000_0000 + getUInt32(buf, start + 8);
     this.rawProperties = rawProperties;
     this.bodySize = bodySize;
     if (bodySize > maxMessageSize) {

@@ -181,6 +181,16 @@ describe('FrameReader', () => {
     expectFrameError(() => split.push(tooBig.subarray(3, 7), collector()));
   });
 
+  it('channel numbers and sizes with the top bit set are read unsigned', () => {
+    const c = collector();
+    const payload = Buffer.alloc(0x8081, 0x5a);
+    new FrameReader(0).push(Buffer.concat([frame(1, 0xffff, [1, 2]), frame(3, 0x8001, payload)]), c);
+    expect(c.got.map((g) => [g.type, g.channel, g.payload.length])).toEqual([[1, 0xffff, 2], [3, 0x8001, 0x8081]]);
+    // A declared size of 2^31 + 1 is refused as that many octets, not as a negative number.
+    const huge = Buffer.from([3, 0, 1, 0x80, 0, 0, 1]);
+    expect(() => new FrameReader(4096).push(huge, collector())).toThrow('{frame_too_large,2147483649,4088}');
+  });
+
   it('frameMax is settable and 0 means no limit', () => {
     const big = frame(3, 1, Buffer.alloc(200_000));
     expectFrameError(() => new FrameReader().push(big, collector()));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { BODY_COPY_THRESHOLD, FrameWriter } from '../../src/protocol/frame-writer.js';
+import { BODY_COPY_THRESHOLD, DeliverFrameTemplate, FrameWriter } from '../../src/protocol/frame-writer.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { BASIC_DELIVER, decodeMethod, decodeProperties, encodeMethod, encodeProperties } from '../../src/protocol/methods.generated.js';
 
@@ -64,6 +64,98 @@ describe('FrameWriter', () => {
     const w = new FrameWriter();
     expect(() => w.writeBasicDeliver(1, 'tag', 1, false, '\u20ac'.repeat(100), 'k')).toThrow(RangeError);
     expect(w.pendingBytes).toBe(0);
+  });
+
+  it('a delivery on a high channel number with a body over 255 bytes: every size and number field in its exact bytes', () => {
+    const props = encodeProperties({ deliveryMode: 1 });
+    const body = randomBytes(3000);
+    const w = new FrameWriter();
+    w.writeBasicDeliver(0xabcd, 'ct', 0x1_2345_6789, false, '', 'rk');
+    w.writeContent(0xabcd, 60, body.length, props, body);
+    const got = Buffer.concat(w.flush()!);
+    // Built field by field with Buffer's own checked writers.
+    const deliver = Buffer.alloc(7 + 4 + 3 + 8 + 1 + 1 + 3 + 1);
+    deliver.writeUInt8(1, 0);
+    deliver.writeUInt16BE(0xabcd, 1);
+    deliver.writeUInt32BE(deliver.length - 8, 3);
+    deliver.writeUInt32BE(BASIC_DELIVER, 7);
+    deliver.write('\x02ct', 11, 'latin1');
+    deliver.writeBigUInt64BE(0x1_2345_6789n, 14);
+    deliver.write('\x00\x00\x02rk\xce', 22, 'latin1');
+    const header = Buffer.alloc(7 + 12 + props.length + 1);
+    header.writeUInt8(2, 0);
+    header.writeUInt16BE(0xabcd, 1);
+    header.writeUInt32BE(12 + props.length, 3);
+    header.writeUInt16BE(60, 7);
+    header.writeBigUInt64BE(BigInt(body.length), 11);
+    props.copy(header, 19);
+    header[header.length - 1] = 0xce;
+    const bodyFrame = Buffer.alloc(7 + body.length + 1);
+    bodyFrame.writeUInt8(3, 0);
+    bodyFrame.writeUInt16BE(0xabcd, 1);
+    bodyFrame.writeUInt32BE(body.length, 3);
+    body.copy(bodyFrame, 7);
+    bodyFrame[bodyFrame.length - 1] = 0xce;
+    expect(got).toEqual(Buffer.concat([deliver, header, bodyFrame]));
+  });
+
+  it('writeBasicDeliver with a consumer template writes what encodeMethod writes, delivery after delivery', () => {
+    // One consumer (channel 7, one tag): a run of deliveries like the last, then a new routing key of the same
+    // length, a longer one, a new exchange, redelivered flipping, tags crossing 2^32; and a second consumer
+    // interleaved on the same writer with its own template.
+    const a = { channel: 7, tag: 'amq.ctag-A', template: new DeliverFrameTemplate() };
+    const b = { channel: 7, tag: 'amq.ctag-BB', template: new DeliverFrameTemplate() };
+    const steps = [
+      [a, 1, false, '', 'q1'],
+      [a, 2, false, '', 'q1'],
+      [b, 3, true, '', 'q1'],
+      [a, 4, true, '', 'q1'],
+      [a, 0xffff_ffff, false, '', 'q2'],
+      [a, 0x1_0000_0000, false, '', 'q2'],
+      [b, 2 ** 40 + 9, false, '', 'q1'],
+      [a, 7, false, '', 'longer-key'],
+      [a, 8, true, 'amq.topic', 'longer-key'],
+      [a, 9, false, 'amq.topic', 'longer-key'],
+      [b, 11, false, 'amq.topic', 'q1'],
+    ] as const;
+    const fast = new FrameWriter();
+    const general = new FrameWriter();
+    for (const [consumer, deliveryTag, redelivered, exchange, routingKey] of steps) {
+      fast.writeBasicDeliver(consumer.channel, consumer.tag, deliveryTag, redelivered, exchange, routingKey, consumer.template);
+      encodeMethod(general, consumer.channel, BASIC_DELIVER, { consumerTag: consumer.tag, deliveryTag, redelivered, exchange, routingKey });
+      // Flushed every other step: a template never refers to the writer's buffer.
+      if (deliveryTag % 2 === 0) expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
+    }
+    expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
+    expect(a.template.routingKeys).toEqual(['q1', 'q2', 'longer-key']);
+    expect(a.template.exchanges).toEqual(['', '', 'amq.topic']);
+  });
+
+  it('a consumer keeps frames for up to 4 routing keys going round; keys that do not come back in time are never kept', () => {
+    for (const [keys, kept] of [[4, 4], [2, 2], [6, 0]] as const) {
+      const template = new DeliverFrameTemplate();
+      const fast = new FrameWriter();
+      const general = new FrameWriter();
+      for (let tag = 1; tag <= 30; tag++) {
+        // A fresh string each time, as a publish decodes it: equal keys are found by content.
+        const routingKey = `amqpperf-q-${tag % keys}`.slice(0);
+        fast.writeBasicDeliver(1, 'ctag', tag, tag % 3 === 0, 'ex', routingKey, template);
+        encodeMethod(general, 1, BASIC_DELIVER, { consumerTag: 'ctag', deliveryTag: tag, redelivered: tag % 3 === 0, exchange: 'ex', routingKey });
+      }
+      expect(Buffer.concat(fast.flush()!), `${keys} keys`).toEqual(Buffer.concat(general.flush()!));
+      expect(template.frames.length, `${keys} keys`).toBe(kept);
+    }
+    // Six keys, each twice in a row, twice over: frames are replaced in turn, the bytes stay right.
+    const template = new DeliverFrameTemplate();
+    const fast = new FrameWriter();
+    const general = new FrameWriter();
+    for (let tag = 1; tag <= 24; tag++) {
+      const routingKey = `key-${Math.floor((tag - 1) / 2) % 6}`.slice(0);
+      fast.writeBasicDeliver(2, 'c', tag, false, '', routingKey, template);
+      encodeMethod(general, 2, BASIC_DELIVER, { consumerTag: 'c', deliveryTag: tag, redelivered: false, exchange: '', routingKey });
+    }
+    expect(Buffer.concat(fast.flush()!)).toEqual(Buffer.concat(general.flush()!));
+    expect(template.frames.length).toBe(4);
   });
 
   it('frameMax defaults to 131072', () => {

@@ -20,6 +20,19 @@ describe('ShortstrCache', () => {
     expect(cache.read(Buffer.from('zz'), 0, 0)).toBe('');
   });
 
+  it('keys going round, more of them than it holds, and non-ASCII ones, read right every time', () => {
+    const cache = new ShortstrCache();
+    const keys = ['amqpperf-q-0', 'amqpperf-q-1', 'amqpperf-q-2', 'amqpperf-q-3', 'amqpperf-q-4', 'caf\u00e9-q', 'q', ''];
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < keys.length; k++) {
+        // Keys held twice in a row, then going round 4, 5 and all of them.
+        const key = keys[(round === 0 ? Math.floor(k / 2) : k) % (round === 1 ? 4 : keys.length)]!;
+        const frame = Buffer.concat([Buffer.from([0x2e]), Buffer.from(key, 'utf8'), Buffer.from([0x2e])]);
+        expect(cache.read(frame, 1, frame.length - 2)).toBe(key);
+      }
+    }
+  });
+
   it('repeated bytes at another place give the same string', () => {
     const cache = new ShortstrCache();
     const a = Buffer.from('..amq.topic');
