@@ -39,6 +39,11 @@ describe('GC pacing', () => {
     expect(flags.at(-1)).toBe('--incremental-marking');
   });
 
+  it('the bounds are the ones the README gives (24 MB and 48 MB)', () => {
+    expect(INCREMENTAL_MARKING_BELOW_BYTES).toBe(24 * 1024 * 1024);
+    expect(INCREMENTAL_MARKING_ABOVE_BYTES).toBe(48 * 1024 * 1024);
+  });
+
   it("leaves a heap that starts large with V8's default", () => {
     const flags: string[] = [];
     const pacing = startGcPacing(() => INCREMENTAL_MARKING_BELOW_BYTES * 4, (f) => flags.push(f));
