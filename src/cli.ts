@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --initial-heap-size=64
 import { hideBin } from 'yargs/helpers';
 import { commandLine, ConfigError, type ResolvedConfig, resolveConfig } from './config.js';
+import { startGcPacing } from './gc-pacing.js';
 import { createLogger } from './logger.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -59,6 +60,8 @@ process.on('SIGHUP', () => {
   void server?.reloadTls();
 });
 
+// Large message bodies otherwise keep V8 marking a small heap over and over (see gc-pacing.ts).
+startGcPacing();
 try {
   server = await startServer(config, logger);
 } catch (error) {

@@ -54,6 +54,8 @@ export class FrameReader {
   private size = 0;
   /** A split body frame's pieces so far (in place of `payload`), when the sink takes pieces. */
   private pieces: Buffer[] | null = null;
+  /** Payload bytes taken as pieces of split body frames, ever (a large body's bytes, nearly all of them). */
+  splitBodyBytes = 0;
 
   constructor(frameMax = DEFAULT_FRAME_MAX) {
     this.frameMax = frameMax;
@@ -176,8 +178,10 @@ export class FrameReader {
   /** Takes chunk[from, to) as the next part of the payload. */
   private take(chunk: Buffer, from: number, to: number): void {
     if (to <= from) return;
-    if (this.pieces !== null) this.pieces.push(chunk.subarray(from, to));
-    else chunk.copy(this.payload, this.plen, from, to);
+    if (this.pieces !== null) {
+      this.pieces.push(chunk.subarray(from, to));
+      this.splitBodyBytes += to - from;
+    } else chunk.copy(this.payload, this.plen, from, to);
     this.plen += to - from;
   }
 }

@@ -237,6 +237,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     }
     this.bytesReadThisTurn += chunk.length;
     if (this.state === 'closed') return;
+    const splitBodyBytes = this.reader.splitBodyBytes;
     try {
       if (this.state === 'protocol-header') {
         chunk = this.readProtocolHeader(chunk);
@@ -247,6 +248,9 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       this.onError(error);
       return;
     }
+    // A large body's bytes, kept as pieces of the reads, cost a subarray per read and no work per message: they do
+    // not use up the share (pausing and resuming the socket after each 64 KiB read cost ~10 µs a time).
+    this.bytesReadThisTurn -= this.reader.splitBodyBytes - splitBodyBytes;
     if (this.bytesReadThisTurn >= FAIR_SHARE_BYTES && !this.inputPaused && this.state === 'opened') {
       // A client that sends more than its share (a publisher flooding us) waits for the next event-loop turn, so
       // that other connections' acks and consumers are served in between; libuv would otherwise read it dry (up

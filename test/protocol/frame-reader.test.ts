@@ -165,6 +165,27 @@ describe('FrameReader', () => {
     expect(s2.got).toEqual([]);
   });
 
+  it('splitBodyBytes counts the payload bytes of body frames taken as pieces, and nothing else', () => {
+    const sink: FrameSink = { onFrame: () => undefined, onBodyFrame: () => undefined };
+    const r = new FrameReader();
+    const body = frame(3, 1, Buffer.alloc(1000, 1));
+    // Whole frames (a body frame among them) and a split method frame: no pieces.
+    r.push(Buffer.concat([F1, F2, body]), sink);
+    r.push(F1.subarray(0, 9), sink);
+    r.push(F1.subarray(9), sink);
+    expect(r.splitBodyBytes).toBe(0);
+    // A body frame over three chunks: its payload, not its header nor its end octet.
+    r.push(body.subarray(0, 100), sink);
+    r.push(body.subarray(100, 600), sink);
+    r.push(Buffer.concat([body.subarray(600), F2]), sink);
+    expect(r.splitBodyBytes).toBe(1000);
+    // A sink without onBodyFrame gets split body frames assembled: no pieces either.
+    const assembled = new FrameReader();
+    assembled.push(body.subarray(0, 100), collector());
+    assembled.push(body.subarray(100), collector());
+    expect(assembled.splitBodyBytes).toBe(0);
+  });
+
   it('a payload of up to frameMax is taken, one more octet is a FRAME_ERROR, as RabbitMQ', () => {
     // RabbitMQ 3.10 takes payloads up to frame_max (the overhead not counted) and refuses frame_max + 1.
     const ok = frame(3, 1, Buffer.alloc(4096));

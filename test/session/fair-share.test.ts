@@ -50,4 +50,28 @@ describe('fair share of reads', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
   });
+  it('the pieces of a large body frame split across reads do not use up the share', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-fair-'));
+    cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const running = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: -1, metricsPort: -1 }, pino({ level: 'silent' }));
+    cleanups.push(() => running.close());
+    const client = await amqp.connect(`amqp://guest:guest@127.0.0.1:${running.port}`);
+    // The test leaves a body frame unfinished and cuts the connection at the end: the client only hears it closed.
+    client.on('error', () => undefined);
+    const listeners = (running.broker.alarms as unknown as { listeners: Set<AlarmListener> }).listeners;
+    const connection = [...listeners][0] as Connection;
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // The start of a body frame of 120 KiB on channel 1, then more of it, 96 KiB in one turn: not paused.
+    const header = Buffer.alloc(7);
+    header[0] = 3;
+    header.writeUInt16BE(1, 1);
+    header.writeUInt32BE(120 * 1024, 3);
+    connection.socket.emit('data', Buffer.concat([header, Buffer.alloc(48 * 1024)]));
+    connection.socket.emit('data', Buffer.alloc(48 * 1024));
+    expect(connection.socket.isPaused()).toBe(false);
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    connection.socket.destroy();
+    await closed;
+  });
 });
