@@ -16,7 +16,7 @@ import { type FuzzCase, FUZZ_QUEUES, generateCase, wellFramed } from './fuzz-cas
 import { removeDir, stopGroup, Tail, trackDir, trackGroup } from './procs.js';
 import { startRabbitMQ } from './rabbitmq.js';
 import { FRAME_METHOD, PROTOCOL_HEADER, RawAmqp, m, type Frame } from './raw-amqp.js';
-import { ROOT, ensureWarrenBuilt } from './warren.js';
+import { ROOT, WARREN_NODE_FLAGS, ensureWarrenBuilt } from './warren.js';
 
 /** A bad connection must be closed within this long after its last byte. */
 export const CLOSE_WITHIN_MS = 5_000;
@@ -88,7 +88,8 @@ export async function startFuzzBroker(opts: { keepLines?: boolean; args?: string
   trackDir(dataDir);
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(ROOT, 'dist', 'cli.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])],
+    // The flags the warren bin runs Node with: the RSS bound is about the broker as shipped.
+    [...WARREN_NODE_FLAGS, path.join(ROOT, 'dist', 'cli.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])],
     { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test', WARREN_MANAGEMENT_PORT: '-1', WARREN_METRICS_PORT: '-1' } },
   );
   const pid = child.pid;
