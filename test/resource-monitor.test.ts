@@ -61,11 +61,17 @@ describe('resource monitor', () => {
   });
 
   it('counts the V8 heap in use plus memory outside it that JS objects own (every Buffer)', () => {
-    const usage = process.memoryUsage();
-    expect(Math.abs(memoryInUse() - (usage.heapUsed + usage.external))).toBeLessThan(4 * 1024 * 1024);
+    // Bracketed by two readings, and with slack: a GC or another allocation may come between the calls.
+    const usageBefore = process.memoryUsage();
+    const inUse = memoryInUse();
+    const usageAfter = process.memoryUsage();
+    const figures = [usageBefore.heapUsed + usageBefore.external, usageAfter.heapUsed + usageAfter.external];
+    expect(inUse).toBeGreaterThan(Math.min(...figures) - 4 * 1024 * 1024);
+    expect(inUse).toBeLessThan(Math.max(...figures) + 4 * 1024 * 1024);
     const before = memoryInUse();
     const body = Buffer.alloc(64 * 1024 * 1024, 1);
-    expect(memoryInUse() - before).toBeGreaterThanOrEqual(body.length);
+    // At least most of the 64 MB: a scavenge in between may free a few MB of other garbage.
+    expect(memoryInUse() - before).toBeGreaterThan(body.length - 8 * 1024 * 1024);
     expect(body[body.length - 1]).toBe(1);
   });
 });
