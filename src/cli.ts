@@ -61,7 +61,7 @@ process.on('SIGHUP', () => {
 });
 
 // Large message bodies otherwise keep V8 marking a small heap over and over (see gc-pacing.ts).
-startGcPacing();
+startGcPacing({ onError: (error) => logger.error({ err: error, event: 'gc-pacing.stopped' }, 'GC pacing stopped after an error; V8 paces its own collections') });
 try {
   server = await startServer(config, logger);
 } catch (error) {

@@ -76,6 +76,8 @@ export interface GcPacingHooks {
   collect(): void;
   /** Milliseconds, for spacing collections. */
   now(): number;
+  /** Told of an error in a check; pacing then stops and leaves V8's default (the CLI logs it). */
+  onError(error: unknown): void;
 }
 
 /** An idle spell's full collection comes at most this often (a load that keeps starting and stopping). */
@@ -113,7 +115,21 @@ export function startGcPacing(hooks: Partial<GcPacingHooks> = {}): GcPacing {
       utilization();
     }
   };
-  const timer = setInterval(check, CHECK_MS);
+  const onError = hooks.onError ?? (() => undefined);
+  const timer = setInterval(() => {
+    try {
+      check();
+    } catch (error) {
+      // Not worth a broker: stop pacing, V8's default behaviour is always safe.
+      clearInterval(timer);
+      try {
+        if (!on) setFlags('--incremental-marking');
+      } finally {
+        on = true;
+        onError(error);
+      }
+    }
+  }, CHECK_MS);
   timer.unref();
   return {
     get incrementalMarking() {

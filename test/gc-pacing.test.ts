@@ -101,4 +101,30 @@ describe('GC pacing', () => {
     collect();
     expect(ref.deref()).toBeUndefined();
   });
+  it('an error in a check stops pacing, leaves V8\'s default and is reported, not thrown into the timer', () => {
+    const flags: string[] = [];
+    const errors: unknown[] = [];
+    let failing = false;
+    const pacing = startGcPacing({
+      usedHeap: () => {
+        if (failing) throw new Error('heap statistics unavailable');
+        return 1024;
+      },
+      setFlags: (f) => flags.push(f),
+      utilization: () => 0.9,
+      collect: () => undefined,
+      onError: (error) => errors.push(error),
+    });
+    vi.advanceTimersByTime(1_000);
+    expect(pacing.incrementalMarking).toBe(false);
+    failing = true;
+    expect(() => vi.advanceTimersByTime(1_000)).not.toThrow();
+    expect(errors).toHaveLength(1);
+    expect(flags).toEqual(['--no-incremental-marking', '--incremental-marking']);
+    expect(pacing.incrementalMarking).toBe(true);
+    // The timer is gone: no further checks, no further reports.
+    vi.advanceTimersByTime(10_000);
+    expect(errors).toHaveLength(1);
+    pacing.stop();
+  });
 });
