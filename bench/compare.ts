@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
-import { ROOT, startWarren, type WarrenProcess } from '../interop/support/warren.js';
+import { ROOT, startWarren, WARREN_NODE_FLAGS, type WarrenProcess } from '../interop/support/warren.js';
 import { measureIdleRss, sampleRssKb, type IdleRssResult } from './idle-rss.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
 import { exitAfter, median, sh } from './support/run.js';
@@ -367,7 +367,7 @@ ${short ? `> **A short run: ${seconds} s per scenario (${seconds - 1} s measured
 | date | ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} |
 | machine | ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} |
 | Node | ${process.version} |
-| Warren | ${pkg.version}, commit ${commit}${dirty ? ' (with uncommitted changes in src/)' : ''}, \`node dist/cli.js --port 0 --host 127.0.0.1\`, default configuration |
+| Warren | ${pkg.version}, commit ${commit}${dirty ? ' (with uncommitted changes in src/)' : ''}, \`node ${WARREN_NODE_FLAGS.join(" ")} dist/cli.js --port 0 --host 127.0.0.1\` (the bin's Node flags), default configuration |
 | RabbitMQ | ${sh('dpkg-query', ['-W', '-f', '${Version}', 'rabbitmq-server']) || 'unknown'} (Debian package), Erlang/OTP ${otpVersion()}, private node, default configuration (no plugins; disk_free_limit 1MB) |
 | load generator | amqpperf (../shared/perf), on the same machine as both brokers |
 | command | \`${[...envParts, 'npm run bench'].join(' ')}\` (${seconds} s per scenario, first 1 s excluded; ${rounds} round(s)${rounds > 1 ? ', medians' : ''}) |
