@@ -10,6 +10,7 @@ import { VHost } from '../../src/broker/vhost.js';
 import { encodeProperties } from '../../src/protocol/methods.generated.js';
 import { MessageLog } from '../../src/storage/message-log.js';
 import { segmentFileName } from '../../src/storage/record.js';
+import { waitFor } from '../storage/helpers.js';
 
 const PERSISTENT = encodeProperties({ deliveryMode: 2, contentType: 'text/plain' });
 const durable = { durable: true, exclusive: false, autoDelete: false, arguments: {} };
@@ -208,7 +209,7 @@ describe('paging a stored backlog out to the log', () => {
     // Take the resident window: the head left is paged out.
     for (let i = 0; i < 20_000; i++) queue.get(true);
     for (let i = 25_000; i < 45_001; i++) publish(vhost, 'capped', `c${i}`);
-    for (let i = 0; i < 100 && dead.messageCount === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => dead.messageCount > 0);
     expect(dead.get(true)?.message?.body.toString()).toBe('c20000');
     expect(queue.messageCount).toBe(25_000);
   });

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import type { Channel } from '../../src/session/channel.js';
+import { waitFor } from '../storage/helpers.js';
 
 // Acks through a real server and client: basic.ack is read in place (Channel.onAck) and a delivery settled in
 // order is reused for the next one (UnackedDeliveries.recycle). These pin what the client sees of both.
@@ -44,20 +45,12 @@ const TX_COMMIT = 0x005a0014;
 const TX_COMMIT_OK = 0x005a0015;
 type Rpc = { rpc(method: number, fields: object, expect: number): Promise<unknown> };
 
-async function until(condition: () => boolean): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > 5_000) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** A fresh queue with `count` messages whose bodies are "0", "1", ... */
 async function queueWith(channel: AmqpChannel, name: string, count: number): Promise<void> {
   await channel.assertQueue(name, { durable: false, autoDelete: false });
   await channel.purgeQueue(name);
   for (let i = 0; i < count; i++) channel.sendToQueue(name, Buffer.from(String(i)));
-  await until(() => running.broker.vhost('/')!.queues.get(name)!.messageCount === count);
+  await waitFor(() => running.broker.vhost('/')!.queues.get(name)!.messageCount === count);
 }
 
 describe('basic.ack', () => {
@@ -73,8 +66,8 @@ describe('basic.ack', () => {
       seen.push(msg!.content.toString());
       channel.ack(msg!);
     });
-    await until(() => seen.length === 300);
-    await until(() => broker.unackedMessages === 0);
+    await waitFor(() => seen.length === 300);
+    await waitFor(() => broker.unackedMessages === 0);
     expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => String(i)));
     expect(maxUnacked).toBe(10);
     expect(running.broker.vhost('/')!.queues.get('acks.each')!.unackedCount).toBe(0);
@@ -87,18 +80,18 @@ describe('basic.ack', () => {
     await channel.prefetch(5);
     const got: ConsumeMessage[] = [];
     await channel.consume('acks.mixed', (msg) => got.push(msg!));
-    await until(() => got.length === 5);
+    await waitFor(() => got.length === 5);
     const broker = brokerChannel(channel);
     channel.ack(got[2]!); // out of order: stays in the list, settled
     channel.ack(got[0]!); // the head
-    await until(() => got.length === 7);
+    await waitFor(() => got.length === 7);
     expect(broker.unackedMessages).toBe(5);
     channel.ack(got[3]!, true); // multiple: tag 2 (tag 1 and 3 are gone already) and 4
-    await until(() => got.length === 8);
+    await waitFor(() => got.length === 8);
     expect(broker.unackedMessages).toBe(4);
     expect(got.map((m) => m.content.toString())).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
     for (const msg of got.slice(4)) channel.ack(msg);
-    await until(() => broker.unackedMessages === 0);
+    await waitFor(() => broker.unackedMessages === 0);
     expect(running.broker.vhost('/')!.queues.get('acks.mixed')!.unackedCount).toBe(0);
     await channel.close();
   });
@@ -108,7 +101,7 @@ describe('basic.ack', () => {
     await queueWith(channel, 'acks.unknown', 1);
     const got: ConsumeMessage[] = [];
     await channel.consume('acks.unknown', (msg) => got.push(msg!));
-    await until(() => got.length === 1);
+    await waitFor(() => got.length === 1);
     const closed = new Promise<Error & { code?: number; classId?: number; methodId?: number }>((resolve) => channel.once('error', resolve));
     channel.ack(got[0]!);
     channel.ack(got[0]!); // twice: the second is unknown
@@ -117,7 +110,7 @@ describe('basic.ack', () => {
     expect(error.message).toContain('unknown delivery tag 1');
     expect([error.classId, error.methodId]).toEqual([60, 80]);
     // The first ack settled; nothing went back to the queue.
-    await until(() => running.broker.vhost('/')!.queues.get('acks.unknown')!.unackedCount === 0);
+    await waitFor(() => running.broker.vhost('/')!.queues.get('acks.unknown')!.unackedCount === 0);
     expect(running.broker.vhost('/')!.queues.get('acks.unknown')!.messageCount).toBe(0);
   });
 
@@ -127,17 +120,17 @@ describe('basic.ack', () => {
     await channel.prefetch(4);
     const got: ConsumeMessage[] = [];
     const tag = (await channel.consume('acks.requeue', (msg) => got.push(msg!))).consumerTag;
-    await until(() => got.length === 4);
+    await waitFor(() => got.length === 4);
     channel.ack(got[0]!);
     await channel.cancel(tag);
     channel.nack(got[3]!, false, true);
     channel.nack(got[1]!, false, true);
     channel.nack(got[2]!, false, true);
     const queue = running.broker.vhost('/')!.queues.get('acks.requeue')!;
-    await until(() => queue.messageCount === 3);
+    await waitFor(() => queue.messageCount === 3);
     const again: ConsumeMessage[] = [];
     await channel.consume('acks.requeue', (msg) => again.push(msg!), { noAck: true });
-    await until(() => again.length === 3);
+    await waitFor(() => again.length === 3);
     expect(again.map((m) => [m.content.toString(), m.fields.redelivered])).toEqual([
       ['1', true],
       ['2', true],
@@ -152,7 +145,7 @@ describe('basic.ack', () => {
     await channel.prefetch(1);
     const got: ConsumeMessage[] = [];
     await channel.consume('acks.tx', (msg) => got.push(msg!));
-    await until(() => got.length === 1);
+    await waitFor(() => got.length === 1);
     await (channel as unknown as Rpc).rpc(TX_SELECT, {}, TX_SELECT_OK);
     const broker = brokerChannel(channel);
     channel.ack(got[0]!);
@@ -160,7 +153,7 @@ describe('basic.ack', () => {
     expect(broker.unackedMessages).toBe(1);
     expect(got.length).toBe(1);
     await (channel as unknown as Rpc).rpc(TX_COMMIT, {}, TX_COMMIT_OK);
-    await until(() => got.length === 2);
+    await waitFor(() => got.length === 2);
     expect(got[1]!.content.toString()).toBe('1');
     await channel.close();
   });
