@@ -10,7 +10,7 @@ import { VHost } from '../../src/broker/vhost.js';
 import { encodeProperties } from '../../src/protocol/methods.generated.js';
 import { MessageLog } from '../../src/storage/message-log.js';
 import { segmentFileName } from '../../src/storage/record.js';
-import { waitFor } from '../storage/helpers.js';
+import { waitFor } from '../wait-for.js';
 
 const PERSISTENT = encodeProperties({ deliveryMode: 2, contentType: 'text/plain' });
 const durable = { durable: true, exclusive: false, autoDelete: false, arguments: {} };

@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import type { Channel } from '../../src/session/channel.js';
-import { waitFor } from '../storage/helpers.js';
+import { waitFor } from '../wait-for.js';
 
 // Acks through a real server and client: basic.ack is read in place (Channel.onAck) and a delivery settled in
 // order is reused for the next one (UnackedDeliveries.recycle). These pin what the client sees of both.

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { waitFor } from '../wait-for.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -18,21 +19,6 @@ async function server(): Promise<RunningServer> {
   const running = await startServer({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, managementPort: -1, metricsPort: -1 }, createLogger('silent'));
   cleanups.push(() => running.close());
   return running;
-}
-
-function until(condition: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      if (condition()) {
-        clearInterval(poll);
-        resolve();
-      } else if (Date.now() - started > 5_000) {
-        clearInterval(poll);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 10);
-  });
 }
 
 describe('resource alarms', () => {
@@ -55,14 +41,14 @@ describe('resource alarms', () => {
 
     running.broker.alarms.set('memory', true);
     for (const body of ['a', 'b', 'c']) publisherChannel.sendToQueue(queue, Buffer.from(body));
-    await until(() => events.length === 1, 'connection.blocked');
+    await waitFor(() => events.length === 1, 5_000, 'connection.blocked');
     // A window in which a delivery or a second blocked would show if the publisher's input were still read.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(events).toEqual(['blocked: low on memory']);
     expect(bodies).toEqual([]);
 
     running.broker.alarms.set('memory', false);
-    await until(() => bodies.length === 3, 'the held messages');
+    await waitFor(() => bodies.length === 3, 5_000, 'the held messages');
     expect(bodies).toEqual(['a', 'b', 'c']);
     expect(events).toEqual(['blocked: low on memory', 'unblocked']);
   });

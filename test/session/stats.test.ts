@@ -7,6 +7,7 @@ import { BrokerStats, MESSAGE_STAT_NAMES, MessageStats } from '../../src/broker/
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { waitFor } from '../wait-for.js';
 
 // Every test compares every counter before and after one action: the ones named must move by the amount
 // given, and all others must stay put.
@@ -78,15 +79,6 @@ const numberOf = (channel: AmqpChannel): number => (channel as unknown as { ch: 
 const sync = async (channel: AmqpChannel, queue: string) => {
   await channel.checkQueue(queue);
 };
-
-/** Waits until `condition` holds (the broker's side of an action the client does not await). */
-async function until(condition: () => boolean): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > 5_000) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('message statistics counters', () => {
   let channel: AmqpChannel;
@@ -191,14 +183,14 @@ describe('message statistics counters', () => {
     const { consumerTag } = await consumerChannel.consume('stats.q', (m) => m && received.push(m), { noAck: false });
     let before = snapshot();
     channel.sendToQueue('stats.q', Buffer.from('d'));
-    await until(() => received.length === 1);
+    await waitFor(() => received.length === 1);
     const delivered = changes(before);
     expect(delivered).toMatchObject({ [`${cc}.deliver`]: 1, 'vhost /.deliver': 1, 'node.deliver': 1, 'queue stats.q.deliver': 1 });
     expect(Object.keys(delivered).filter((k) => /deliver|redeliver|ack/.test(k))).toHaveLength(4);
 
     before = snapshot();
     consumerChannel.nack(received[0] as amqp.ConsumeMessage, false, true);
-    await until(() => received.length === 2);
+    await waitFor(() => received.length === 2);
     expect(changes(before)).toEqual({
       [`${cc}.deliver`]: 1,
       [`${cc}.redeliver`]: 1,
@@ -221,7 +213,7 @@ describe('message statistics counters', () => {
     await consumerChannel.consume('stats.q', (m) => m && autoAck.push(m), { noAck: true });
     before = snapshot();
     channel.sendToQueue('stats.q', Buffer.from('e'));
-    await until(() => autoAck.length === 1);
+    await waitFor(() => autoAck.length === 1);
     const noAck = changes(before);
     expect(noAck).toMatchObject({ [`${cc}.deliver_no_ack`]: 1, 'vhost /.deliver_no_ack': 1, 'node.deliver_no_ack': 1, 'queue stats.q.deliver_no_ack': 1 });
     expect(Object.keys(noAck).filter((k) => /deliver|ack/.test(k))).toHaveLength(4);
@@ -266,7 +258,7 @@ describe('message statistics counters', () => {
     before = snapshot();
     await other.createChannel();
     await other.close();
-    await until(() => running.broker.stats.connectionsClosed === (before.get('node.connectionsClosed') ?? 0) + 1);
+    await waitFor(() => running.broker.stats.connectionsClosed === (before.get('node.connectionsClosed') ?? 0) + 1);
     expect(changes(before)).toEqual({ 'node.channelsOpened': 1, 'node.channelsClosed': 1, 'node.connectionsClosed': 1 });
   });
 });

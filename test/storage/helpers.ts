@@ -53,20 +53,14 @@ export async function segmentFiles(dir: string): Promise<string[]> {
   return (await fsp.readdir(dir)).filter((n) => n.endsWith('.wlog')).sort();
 }
 
+export { waitFor } from '../wait-for.js';
+
 export const props = Buffer.from([0x10, 0x00, 0x02]); // flags: delivery-mode, value 2
 
 export function body(i: number, size = 100): Buffer {
   const b = Buffer.alloc(size, i & 0xff);
   if (size >= 4) b.writeUInt32BE(i >>> 0, 0);
   return b;
-}
-
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /**
