@@ -627,6 +627,29 @@ func procCPU(pid int) float64 {
 	return (u + st) / 100
 }
 
+// machineCPU returns the busy time of all cores together in seconds (/proc/stat: everything but
+// idle and iowait), so that what other processes took from the broker and the client shows.
+func machineCPU() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return -1
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return -1
+	}
+	var busy float64
+	for i := 1; i < len(f) && i <= 8; i++ {
+		if i == 4 || i == 5 {
+			continue // idle, iowait
+		}
+		v, _ := strconv.ParseFloat(f[i], 64)
+		busy += v
+	}
+	return busy / 100
+}
+
 func selfCPU() float64 {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -638,10 +661,11 @@ type snap struct {
 	sent, recv int64
 	broker     float64
 	self       float64
+	machine    float64
 }
 
 func take(r *run, pid int) snap {
-	s := snap{t: time.Now(), sent: r.sent.Load(), recv: r.recv.Load(), self: selfCPU(), broker: -1}
+	s := snap{t: time.Now(), sent: r.sent.Load(), recv: r.recv.Load(), self: selfCPU(), machine: machineCPU(), broker: -1}
 	if pid > 0 {
 		s.broker = procCPU(pid)
 	}
@@ -670,6 +694,8 @@ type result struct {
 	RecvRate          float64  `json:"recv_rate"`
 	BrokerCPUPct      *float64 `json:"broker_cpu_pct"`
 	ClientCPUPct      float64  `json:"client_cpu_pct"`
+	MachineCPUPct     float64  `json:"machine_cpu_pct"`
+	OtherCPUPct       *float64 `json:"other_cpu_pct"`
 	BrokerCPUUsPerMsg *float64 `json:"broker_cpu_us_per_msg"`
 	Count             int64    `json:"count,omitempty"`
 	Expected          int64    `json:"expected,omitempty"`
@@ -964,9 +990,12 @@ func fill(res *result, a, b snap) {
 		res.SentRate = float64(res.Sent) / secs
 		res.RecvRate = float64(res.Recv) / secs
 		res.ClientCPUPct = (b.self - a.self) / secs * 100
+		res.MachineCPUPct = (b.machine - a.machine) / secs * 100
 		if a.broker >= 0 && b.broker >= 0 {
 			pct := (b.broker - a.broker) / secs * 100
 			res.BrokerCPUPct = &pct
+			other := res.MachineCPUPct - pct - res.ClientCPUPct
+			res.OtherCPUPct = &other
 			rate := res.RecvRate
 			if res.Consumers == 0 {
 				rate = res.SentRate
