@@ -607,9 +607,10 @@ func (k *consumer) loop(r *run, autoAck bool, ackEvery int) {
 
 // ---------- CPU ----------
 
-// procCPU returns utime + stime of pid in seconds (USER_HZ = 100 on Linux), -1 if unreadable.
-func procCPU(pid int) float64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+// procCPU returns utime + stime in seconds (USER_HZ = 100 on Linux) of a /proc stat file: a process's
+// (all its threads) or one thread's; -1 if unreadable.
+func procCPU(statFile string) float64 {
+	b, err := os.ReadFile(statFile)
 	if err != nil {
 		return -1
 	}
@@ -660,14 +661,17 @@ type snap struct {
 	t          time.Time
 	sent, recv int64
 	broker     float64
+	brokerMain float64 // the broker's main thread (Warren's JavaScript thread)
 	self       float64
 	machine    float64
 }
 
 func take(r *run, pid int) snap {
-	s := snap{t: time.Now(), sent: r.sent.Load(), recv: r.recv.Load(), self: selfCPU(), machine: machineCPU(), broker: -1}
+	s := snap{t: time.Now(), sent: r.sent.Load(), recv: r.recv.Load(), self: selfCPU(), machine: machineCPU(), broker: -1, brokerMain: -1}
 	if pid > 0 {
-		s.broker = procCPU(pid)
+		p := strconv.Itoa(pid)
+		s.broker = procCPU("/proc/" + p + "/stat")
+		s.brokerMain = procCPU("/proc/" + p + "/task/" + p + "/stat")
 	}
 	return s
 }
@@ -693,6 +697,7 @@ type result struct {
 	SentRate          float64  `json:"sent_rate"`
 	RecvRate          float64  `json:"recv_rate"`
 	BrokerCPUPct      *float64 `json:"broker_cpu_pct"`
+	BrokerMainPct     *float64 `json:"broker_main_thread_cpu_pct"`
 	ClientCPUPct      float64  `json:"client_cpu_pct"`
 	MachineCPUPct     float64  `json:"machine_cpu_pct"`
 	OtherCPUPct       *float64 `json:"other_cpu_pct"`
@@ -996,6 +1001,10 @@ func fill(res *result, a, b snap) {
 			res.BrokerCPUPct = &pct
 			other := res.MachineCPUPct - pct - res.ClientCPUPct
 			res.OtherCPUPct = &other
+			if a.brokerMain >= 0 && b.brokerMain >= 0 {
+				main := (b.brokerMain - a.brokerMain) / secs * 100
+				res.BrokerMainPct = &main
+			}
 			rate := res.RecvRate
 			if res.Consumers == 0 {
 				rate = res.SentRate
