@@ -260,8 +260,9 @@ func (a *amqpConn) handshake(u *url.URL) error {
 		e.table(map[string]any{
 			"product": "rawload",
 			"capabilities": map[string]any{
-				"connection.blocked": true,
-				"publisher_confirms": true,
+				"connection.blocked":           true,
+				"authentication_failure_close": true,
+				"publisher_confirms":           true,
 			},
 		})
 		e.short("PLAIN")
