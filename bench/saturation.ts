@@ -52,6 +52,8 @@ interface Rawload {
   broker_cpu_pct: number | null;
   /** The broker's main thread: Warren's JavaScript thread (GC helpers and libuv's pool are other threads). */
   broker_main_thread_cpu_pct: number | null;
+  /** How long that thread was runnable but waiting for a core (schedstat), % of the window. */
+  broker_main_thread_wait_pct: number | null;
   client_cpu_pct: number;
   /** All cores' busy time over the window, % of one core (200 = both full), and what neither broker nor rawload used of it. */
   machine_cpu_pct: number;
@@ -149,9 +151,11 @@ const us = (x: number | null) => (x === null ? '–' : x < 10 ? x.toFixed(2) : x
  * machine's cores full (with other processes' share), the client near a core, or none of them (a window of
  * unacked / unconfirmed messages waiting for round trips).
  */
-function limitedBy(broker: string, cpu: number | null, main: number | null, client: number | null, machine: number | null, other: number | null): string {
+function limitedBy(broker: string, cpu: number | null, main: number | null, wait: number | null, client: number | null, machine: number | null, other: number | null): string {
   if (cpu === null || client === null || machine === null) return '–';
   if (broker === 'Warren' && main !== null && main >= 90) return 'Warren (its JavaScript thread ≈ 100 %)';
+  if (broker === 'Warren' && main !== null && wait !== null && main + wait >= 90)
+    return `Warren: its JavaScript thread always had work (running ${int(main)} %, waiting for a core ${int(wait)} % while other processes took ${int(other)} %)`;
   if (broker === 'RabbitMQ' && cpu >= 90) return 'RabbitMQ (CPU ≥ 90 %)';
   if (machine >= 180) return `the machine: both cores busy, ${int(other)} % of them other processes'`;
   if (client >= 90) return 'the client';
@@ -215,7 +219,7 @@ async function main(): Promise<number> {
   const loadEnd = os.loadavg();
 
   const table = [
-    '| scenario | broker | msg/s received | msg/s sent | broker CPU % | Warren JS thread CPU % | broker CPU µs/msg | client CPU % | other processes CPU % | Warren/RabbitMQ msg/s | limited by |',
+    '| scenario | broker | msg/s received | msg/s sent | broker CPU % | Warren JS thread: running / waiting for a core % | broker CPU µs/msg | client CPU % | other processes CPU % | Warren/RabbitMQ msg/s | limited by |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   const verdicts: string[] = [];
@@ -226,16 +230,17 @@ async function main(): Promise<number> {
       const m = (f: (r: Rawload) => number | null) => median(mine.map(f));
       const cpu = m((r) => r.broker_cpu_pct);
       const main = b.name === 'Warren' ? m((r) => r.broker_main_thread_cpu_pct) : null;
+      const wait = b.name === 'Warren' ? m((r) => r.broker_main_thread_wait_pct) : null;
       const client = m((r) => r.client_cpu_pct);
       const machine = m((r) => r.machine_cpu_pct);
       const other = m((r) => r.other_cpu_pct);
       const w = rate('Warren');
       const q = rate('RabbitMQ');
       const ratio = b.name === 'Warren' && w !== null && q !== null && q > 0 ? `${(w / q).toFixed(2)}×` : '';
-      const limit = limitedBy(b.name, cpu, main, client, machine, other);
-      if (b.name === 'Warren') verdicts.push(`- **${s.name}** (${s.what}): Warren at ${int(cpu)} % CPU (its JavaScript thread ${int(main)} %), rawload ${int(client)} %, other processes ${int(other)} % — limited by ${limit}.`);
+      const limit = limitedBy(b.name, cpu, main, wait, client, machine, other);
+      if (b.name === 'Warren') verdicts.push(`- **${s.name}** (${s.what}): Warren at ${int(cpu)} % CPU (its JavaScript thread ${int(main)} %, waiting for a core ${int(wait)} %), rawload ${int(client)} %, other processes ${int(other)} % — limited by ${limit}.`);
       table.push(
-        `| ${s.name} | ${b.name} | ${int(m((r) => r.recv_rate))} | ${int(m((r) => r.sent_rate))} | ${int(cpu)} | ${b.name === 'Warren' ? int(main) : ''} | ${us(m((r) => r.broker_cpu_us_per_msg))} | ${int(client)} | ${int(other)} | ${ratio} | ${limit} |`,
+        `| ${s.name} | ${b.name} | ${int(m((r) => r.recv_rate))} | ${int(m((r) => r.sent_rate))} | ${int(cpu)} | ${b.name === 'Warren' ? `${int(main)} / ${int(wait)}` : ''} | ${us(m((r) => r.broker_cpu_us_per_msg))} | ${int(client)} | ${int(other)} | ${ratio} | ${limit} |`,
       );
     }
   }
@@ -282,7 +287,9 @@ The last column says, per scenario, whether the broker (CPU ≈ 100 % of a core)
 msg/s received counts whole messages received by all consumers (fanout: 4 per publish). Broker CPU is the broker
 process's user + system time (Warren's node process, RabbitMQ's beam.smp, all threads) over the measured window,
 % of one core, and for Warren also its main (JavaScript) thread's alone, from /proc/<pid>/task/<pid>/stat: the
-figure that says whether Warren is saturated. CPU µs/msg is the process's time per received message. Client CPU is rawload's own; "other processes" is
+figure that says whether Warren is saturated, beside the time that thread was runnable but waiting for a core
+(/proc/<pid>/task/<pid>/schedstat): running + waiting ≈ 100 % means Warren always had work and only the machine's
+other load kept it below a full core, so the run is still broker-bound and its CPU µs/msg holds. CPU µs/msg is the process's time per received message. Client CPU is rawload's own; "other processes" is
 the machine's busy time (/proc/stat, both cores: at most 200 %) minus the broker's and rawload's, what anything else
 running took from the two cores during the run. Each run declares its
 queues (non-durable, auto-delete) and deletes them at its end.

@@ -652,6 +652,24 @@ func machineCPU() float64 {
 	return busy / 100
 }
 
+// runQueueWait returns how long a thread has waited for a core while runnable, in seconds (the second
+// field of /proc/<pid>/task/<tid>/schedstat, ns); -1 if unreadable.
+func runQueueWait(schedstat string) float64 {
+	b, err := os.ReadFile(schedstat)
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[1], 64)
+	if err != nil {
+		return -1
+	}
+	return v / 1e9
+}
+
 func selfCPU() float64 {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -663,16 +681,18 @@ type snap struct {
 	sent, recv int64
 	broker     float64
 	brokerMain float64 // the broker's main thread (Warren's JavaScript thread)
+	brokerWait float64 // its run-queue wait
 	self       float64
 	machine    float64
 }
 
 func take(r *run, pid int) snap {
-	s := snap{t: time.Now(), sent: r.sent.Load(), recv: r.recv.Load(), self: selfCPU(), machine: machineCPU(), broker: -1, brokerMain: -1}
+	s := snap{t: time.Now(), sent: r.sent.Load(), recv: r.recv.Load(), self: selfCPU(), machine: machineCPU(), broker: -1, brokerMain: -1, brokerWait: -1}
 	if pid > 0 {
 		p := strconv.Itoa(pid)
 		s.broker = procCPU("/proc/" + p + "/stat")
 		s.brokerMain = procCPU("/proc/" + p + "/task/" + p + "/stat")
+		s.brokerWait = runQueueWait("/proc/" + p + "/task/" + p + "/schedstat")
 	}
 	return s
 }
@@ -699,6 +719,7 @@ type result struct {
 	RecvRate          float64  `json:"recv_rate"`
 	BrokerCPUPct      *float64 `json:"broker_cpu_pct"`
 	BrokerMainPct     *float64 `json:"broker_main_thread_cpu_pct"`
+	BrokerMainWaitPct *float64 `json:"broker_main_thread_wait_pct"`
 	ClientCPUPct      float64  `json:"client_cpu_pct"`
 	MachineCPUPct     float64  `json:"machine_cpu_pct"`
 	OtherCPUPct       *float64 `json:"other_cpu_pct"`
@@ -1005,6 +1026,10 @@ func fill(res *result, a, b snap) {
 			if a.brokerMain >= 0 && b.brokerMain >= 0 {
 				main := (b.brokerMain - a.brokerMain) / secs * 100
 				res.BrokerMainPct = &main
+			}
+			if a.brokerWait >= 0 && b.brokerWait >= 0 {
+				wait := (b.brokerWait - a.brokerWait) / secs * 100
+				res.BrokerMainWaitPct = &wait
 			}
 			rate := res.RecvRate
 			if res.Consumers == 0 {
