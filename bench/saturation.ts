@@ -289,9 +289,10 @@ process's user + system time (Warren's node process, RabbitMQ's beam.smp, all th
 % of one core, and for Warren also its main (JavaScript) thread's alone, from /proc/<pid>/task/<pid>/stat: the
 figure that says whether Warren is saturated, beside the time that thread was runnable but waiting for a core
 (/proc/<pid>/task/<pid>/schedstat): running + waiting ≈ 100 % means Warren always had work and only the machine's
-other load kept it below a full core, so the run is still broker-bound and its CPU µs/msg holds. CPU µs/msg is the process's time per received message. Client CPU is rawload's own; "other processes" is
-the machine's busy time (/proc/stat, both cores: at most 200 %) minus the broker's and rawload's, what anything else
-running took from the two cores during the run. Each run declares its
+other load kept it below a full core, so the run is still broker-bound and its CPU µs/msg holds (its msg/s does
+not: it is what the machine left the broker). CPU µs/msg is the process's time per received message. Client CPU is
+rawload's own; "other processes" is the machine's busy time (/proc/stat, both cores: at most 200 %) minus the
+broker's and rawload's: what anything else running took from the two cores during the run. Each run declares its
 queues (non-durable, auto-delete) and deletes them at its end.
 
 ## Figures
