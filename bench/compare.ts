@@ -370,7 +370,9 @@ latency is end-to-end (publish to delivery); peak RSS is the broker's during the
 broker process's CPU time (user + system, all its threads, from /proc) over the measured window divided by the
 messages received in it. amqpperf runs on the same 2 cores: where its own CPU (last column, % of one core)
 approaches what the machine has left, the client, not Warren, limits msg/s — CPU µs/msg is then the figure that
-says how good Warren is.
+says how good Warren is. On these 2 cores amqpperf needs about as much CPU per message as the broker, so
+transient-1p1c, transient-ack-q100 and fanout-1p4c are client-bound here; the broker-bound figures, with a raw-frame
+client (bench/rawload), are in [performance-saturation.md](performance-saturation.md) (\`npx tsx bench/saturation.ts\`).
 
 ## Throughput and latency
 
