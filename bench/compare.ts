@@ -19,7 +19,7 @@ import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, startWarren, WARREN_NODE_FLAGS, type WarrenProcess } from '../interop/support/warren.js';
 import { measureIdleRss, sampleRssKb, type IdleRssResult } from './idle-rss.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
-import { exitAfter, median, sh } from './support/run.js';
+import { exitAfter, median, otpVersion, sh } from './support/run.js';
 
 const PERF_DIR = path.resolve(ROOT, '..', 'shared', 'perf');
 const SETTLE_MS = 3000;
@@ -30,16 +30,6 @@ const LABEL_B = 'Warren';
 const t0 = Date.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function otpVersion(): string {
-  try {
-    const rel = fs.readdirSync('/usr/lib/erlang/releases').filter((d) => /^\d+$/.test(d)).sort().at(-1);
-    if (rel) return fs.readFileSync(`/usr/lib/erlang/releases/${rel}/OTP_VERSION`, 'utf8').trim();
-  } catch {
-    // fall through
-  }
-  return sh('dpkg-query', ['-W', '-f', '${Version}', 'erlang-base']) || 'unknown';
-}
 
 // ---------- results of compare.sh (its JSON lines) ----------
 
@@ -380,7 +370,9 @@ latency is end-to-end (publish to delivery); peak RSS is the broker's during the
 broker process's CPU time (user + system, all its threads, from /proc) over the measured window divided by the
 messages received in it. amqpperf runs on the same 2 cores: where its own CPU (last column, % of one core)
 approaches what the machine has left, the client, not Warren, limits msg/s — CPU µs/msg is then the figure that
-says how good Warren is.
+says how good Warren is. On these 2 cores amqpperf needs about as much CPU per message as the broker, so
+transient-1p1c, transient-ack-q100 and fanout-1p4c are client-bound here; the broker-bound figures, with a raw-frame
+client (bench/rawload), are in [performance-saturation.md](performance-saturation.md) (\`npx tsx bench/saturation.ts\`).
 
 ## Throughput and latency
 

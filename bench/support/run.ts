@@ -1,6 +1,7 @@
 // What the bench scripts that drive brokers share: a main run to an exit
 // code with its processes cleaned up, shell answers for the report, medians.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { startWarren, type WarrenProcess } from '../../interop/support/warren.js';
 
 /** Runs `main` to its exit code (1 if it throws, logged), always runs `cleanup` (it stops the brokers), then exits. */
@@ -46,4 +47,15 @@ export function median(values: readonly (number | null | undefined)[]): number |
   if (v.length === 0) return null;
   const mid = Math.floor(v.length / 2);
   return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+}
+
+/** The Erlang/OTP version RabbitMQ runs on, for a report's conditions. */
+export function otpVersion(): string {
+  try {
+    const rel = fs.readdirSync('/usr/lib/erlang/releases').filter((d) => /^\d+$/.test(d)).sort().at(-1);
+    if (rel) return fs.readFileSync(`/usr/lib/erlang/releases/${rel}/OTP_VERSION`, 'utf8').trim();
+  } catch {
+    // fall through
+  }
+  return sh('dpkg-query', ['-W', '-f', '${Version}', 'erlang-base']) || 'unknown';
 }

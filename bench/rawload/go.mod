@@ -1,0 +1,3 @@
+module warren/bench/rawload
+
+go 1.19
