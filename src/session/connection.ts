@@ -783,8 +783,13 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     const confirming = this.confirmingChannels;
     for (let i = 0; i < confirming.length; i++) confirming[i].sendConfirms();
     confirming.length = 0;
-    const buffers = this.writer.flush();
-    if (buffers === null || this.socket.destroyed) return;
+    const writer = this.writer;
+    const buffers = writer.take();
+    if (buffers === null) return;
+    if (this.socket.destroyed) {
+      writer.written(false);
+      return;
+    }
     this.sentSinceTick = true;
     this.sendCnt++;
     const socket = this.socket;
@@ -800,6 +805,10 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       socket.uncork();
       if (socket.writableNeedDrain) this.writeBlocked = true;
     }
+    // Nothing left in the socket's queue: the kernel took it all at once (as a loopback or LAN socket nearly always
+    // does) and nothing holds our buffers, so the scratch is reused from its start. A TLS socket keeps its writes
+    // queued until encrypted and sent: they stay untouched.
+    writer.written(socket.writableLength === 0);
     if (this.outputCapped && !this.writeBlocked) {
       // The socket took it all: consumers held back by the cap may go on (flushed next turn).
       this.outputCapped = false;
