@@ -7,7 +7,8 @@
  * Each op enqueues 1,000 × 1 KB messages (they wait: the window is full), then
  * acks 1,000 delivery tags through a FrameReader, so that each ack settles the
  * oldest delivery and the queue delivers the next message into the
- * connection's output (encoded, then discarded at each flush). The acks come
+ * connection's output (encoded, then discarded at each flush as a socket that
+ * takes it all at once, so the scratch is reused as in Connection.flush). The acks come
  * one frame per chunk and flush (a client that acks each message in its own
  * write, read one at a time), or 10 per chunk (acks that queued up in the
  * socket), or as one basic.ack multiple per 100 tags.
@@ -33,6 +34,12 @@ function frames(write: (w: FrameWriter) => void): Buffer {
   return Buffer.concat(w.flush() ?? []);
 }
 
+/** The output written as the connection writes it to a socket that takes it all at once: the scratch is reused. */
+function discard(writer: FrameWriter): void {
+  writer.take();
+  writer.written(true);
+}
+
 /** One consumer at a full window on queue `q` with a backlog; returns a function that runs one op. */
 function setUp(ackStyle: 'each-chunk' | 'ten-per-chunk' | 'multiple-100'): () => void {
   const vhost = new VHost('/');
@@ -53,7 +60,7 @@ function setUp(ackStyle: 'each-chunk' | 'ten-per-chunk' | 'multiple-100'): () =>
     for (let i = 0; i < n; i++) queue.enqueue(new Message('', 'q', props, body, BODY));
   };
   fill(N + PREFETCH);
-  writer.flush();
+  discard(writer);
   // Tags 1..PREFETCH are out; each op acks the next N tags in order.
   let nextTag = 1;
   const ackChunks = (perChunk: number) => {
@@ -77,13 +84,13 @@ function setUp(ackStyle: 'each-chunk' | 'ten-per-chunk' | 'multiple-100'): () =>
         nextTag += 100;
         multiple.writeUInt32BE(nextTag - 1, 15); // the tag's low 32 bits (the high ones stay 0)
         reader.push(multiple, sink);
-        writer.flush();
+        discard(writer);
       }
     } else {
       for (const chunk of chunks) {
         for (let at = 0; at < chunk.length; at += ACK_FRAME) chunk.writeUInt32BE(nextTag++, at + 15);
         reader.push(chunk, sink);
-        writer.flush();
+        discard(writer);
       }
     }
     if (channel.unackedMessages !== PREFETCH || queue.messageCount !== N) {

@@ -1,6 +1,8 @@
 /**
  * A growable ring buffer: O(1) push/shift/unshift, no per-element allocation.
- * Queues keep their ready messages here.
+ * Queues keep their ready messages here. The capacity is a power of two, so an
+ * index wraps with a mask rather than a division (several per message: a
+ * queue's ready list, a channel's unacked deliveries).
  */
 export class Deque<T> {
   private items: (T | undefined)[];
@@ -8,7 +10,9 @@ export class Deque<T> {
   private count = 0;
 
   constructor(initialCapacity = 16) {
-    this.items = new Array(initialCapacity);
+    let capacity = 1;
+    while (capacity < initialCapacity) capacity *= 2;
+    this.items = new Array(capacity);
   }
 
   get length(): number {
@@ -17,13 +21,13 @@ export class Deque<T> {
 
   push(item: T): void {
     if (this.count === this.items.length) this.grow();
-    this.items[(this.head + this.count) % this.items.length] = item;
+    this.items[(this.head + this.count) & (this.items.length - 1)] = item;
     this.count++;
   }
 
   unshift(item: T): void {
     if (this.count === this.items.length) this.grow();
-    this.head = (this.head - 1 + this.items.length) % this.items.length;
+    this.head = (this.head - 1 + this.items.length) & (this.items.length - 1);
     this.items[this.head] = item;
     this.count++;
   }
@@ -32,7 +36,7 @@ export class Deque<T> {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];
     this.items[this.head] = undefined;
-    this.head = (this.head + 1) % this.items.length;
+    this.head = (this.head + 1) & (this.items.length - 1);
     this.count--;
     return item;
   }
@@ -42,7 +46,7 @@ export class Deque<T> {
   }
 
   at(index: number): T {
-    return this.items[(this.head + index) % this.items.length] as T;
+    return this.items[(this.head + index) & (this.items.length - 1)] as T;
   }
 
   /** In a deque kept in seq order: the index of the first item whose seq is not below `seq` (binary search). */
@@ -67,9 +71,9 @@ export class Deque<T> {
   removeSeq(this: Deque<T & { seq: number }>, seq: number): boolean {
     if (!this.includesSeq(seq)) return false;
     for (let i = this.seqIndex(seq); i < this.count - 1; i++) {
-      this.items[(this.head + i) % this.items.length] = this.items[(this.head + i + 1) % this.items.length];
+      this.items[(this.head + i) & (this.items.length - 1)] = this.items[(this.head + i + 1) & (this.items.length - 1)];
     }
-    this.items[(this.head + this.count - 1) % this.items.length] = undefined;
+    this.items[(this.head + this.count - 1) & (this.items.length - 1)] = undefined;
     this.count--;
     return true;
   }
@@ -78,9 +82,9 @@ export class Deque<T> {
   insertAt(index: number, item: T): void {
     this.push(item);
     for (let i = this.count - 1; i > index; i--) {
-      this.items[(this.head + i) % this.items.length] = this.items[(this.head + i - 1) % this.items.length];
+      this.items[(this.head + i) & (this.items.length - 1)] = this.items[(this.head + i - 1) & (this.items.length - 1)];
     }
-    this.items[(this.head + index) % this.items.length] = item;
+    this.items[(this.head + index) & (this.items.length - 1)] = item;
   }
 
   clear(): T[] {
@@ -91,7 +95,7 @@ export class Deque<T> {
 
   private grow(): void {
     const next: (T | undefined)[] = new Array(this.items.length * 2);
-    for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
+    for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) & (this.items.length - 1)];
     this.items = next;
     this.head = 0;
   }

@@ -89,6 +89,9 @@ export class DeliverFrameTemplate {
   }
 }
 
+/** A scratch larger than the initial size is given up after this many small turns in a row written from its start. */
+const SMALL_TURNS_TO_SHRINK = 64;
+
 /**
  * The output of one connection. Frames are appended into a growing scratch
  * buffer; large body slices are referenced rather than copied. The session
@@ -107,6 +110,10 @@ export class FrameWriter extends ByteSink {
   private segStart = 0;
   private out: Buffer[] = [];
   private outBytes = 0;
+  /** Bytes the last take() returned. */
+  private lastTaken = 0;
+  /** Small turns in a row written from the start of a large scratch (see written). */
+  private smallTurns = 0;
 
   constructor(private readonly initialSize = MIN_SCRATCH) {
     super(initialSize);
@@ -348,26 +355,62 @@ export class FrameWriter extends ByteSink {
     return this.outBytes + (this.pos - this.segStart);
   }
 
-  /** Everything appended since the last flush, in order; null if nothing. */
+  /** Everything appended since the last flush, in order; null if nothing. Never overwritten by later writes. */
   flush(): Buffer[] | null {
+    const out = this.take();
+    if (out !== null) this.written(false);
+    return out;
+  }
+
+  /**
+   * Everything appended since the last flush, in order; null if nothing. The
+   * scratch is left where it is: the caller says with written() whether the
+   * socket still holds these buffers once it has written them.
+   */
+  take(): Buffer[] | null {
     this.cutSegment();
     if (this.out.length === 0) return null;
     const out = this.out;
-    const flushed = this.outBytes;
+    this.lastTaken = this.outBytes;
     this.out = [];
     this.outBytes = 0;
+    return out;
+  }
+
+  /**
+   * What take() returned is written. `released`: nothing holds those buffers
+   * any more (the socket took them whole, at once), so the scratch is written
+   * again from its start: a busy connection's output stays in one buffer, in
+   * cache, and allocates none. Otherwise they must stay as they are.
+   */
+  written(released: boolean): void {
+    const taken = this.lastTaken;
+    if (released && this.pos === this.segStart && this.out.length === 0) {
+      // A large scratch goes back to the small initial size after a run of small turns (an idle connection's heartbeats).
+      if (taken <= this.initialSize >>> 1 && this.buf.length > this.initialSize) {
+        if (++this.smallTurns < SMALL_TURNS_TO_SHRINK) {
+          this.pos = this.segStart = 0;
+          return;
+        }
+      } else {
+        this.smallTurns = 0;
+        this.pos = this.segStart = 0;
+        return;
+      }
+    }
     // Start on a fresh buffer when the room left would not hold another
     // turn's output like this one: growing in the middle of the next turn
     // would copy what it wrote so far (a consumer streaming deliveries hit
     // that every few turns). A connection that writes
     // little (an idle one's heartbeats) goes back to the small initial
     // size rather than holding a large scratch buffer for good.
-    if (this.buf.length - this.pos < Math.max(1024, flushed)) {
-      const size = flushed <= this.initialSize >>> 1 ? this.initialSize : Math.max(MIN_SCRATCH, Math.min(this.buf.length, 1024 * 1024));
+    if (this.buf.length - this.pos < Math.max(1024, taken) || this.smallTurns >= SMALL_TURNS_TO_SHRINK) {
+      const size = taken <= this.initialSize >>> 1 ? this.initialSize : Math.max(MIN_SCRATCH, Math.min(this.buf.length, 1024 * 1024));
       this.buf = Buffer.allocUnsafe(size);
       this.pos = 0;
       this.segStart = 0;
+      this.smallTurns = 0;
     }
-    return out;
   }
+
 }

@@ -105,6 +105,11 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   // slice of Node's shared buffer pool; a busy one grows its buffer on first use.
   readonly writer = new FrameWriter(2048);
   readonly channels = new Map<number, Channel>();
+  /**
+   * The channel a frame came on last (see channelAt): a message's frames, a consumer's acks, come in runs on one
+   * channel. Forgotten whenever `channels` changes.
+   */
+  private lastChannel: Channel | undefined = undefined;
   readonly name: string;
   /** When the socket was accepted (ms since the epoch), for the management API. */
   readonly connectedAt = Date.now();
@@ -370,7 +375,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
         // Publishes and acks, the methods that come per message, are read in place.
         const id = getUInt32(buf, start);
         if (id === BASIC_PUBLISH || id === BASIC_ACK) {
-          const channel = this.channels.get(channelNumber);
+          const channel = this.channelAt(channelNumber);
           if (channel !== undefined) {
             if (id === BASIC_PUBLISH) channel.onPublish(buf, start, end);
             else channel.onAck(buf, start, end);
@@ -406,9 +411,18 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
   }
 
   /** The channel a content frame is for; undefined while closing (frames are then dropped). */
+  /** The open channel with this number, if any; `channels.get` without its hash lookup for a run of frames on one channel. */
+  private channelAt(channelNumber: number): Channel | undefined {
+    const last = this.lastChannel;
+    if (last !== undefined && last.number === channelNumber) return last;
+    const channel = this.channels.get(channelNumber);
+    if (channel !== undefined) this.lastChannel = channel;
+    return channel;
+  }
+
   private contentChannel(channelNumber: number): Channel | undefined {
     if (this.state === 'closing') return undefined;
-    const channel = this.channels.get(channelNumber);
+    const channel = this.channelAt(channelNumber);
     if (channelNumber === 0 || this.state !== 'opened') {
       throw AmqpError.connection(ReplyCode.UNEXPECTED_FRAME, `unexpected content frame on channel ${channelNumber}`);
     }
@@ -437,6 +451,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       }
       channel = new Channel(this, channelNumber);
       this.channels.set(channelNumber, channel);
+      this.lastChannel = undefined;
       this.broker.stats.channelsOpened++;
       channel.open();
       return;
@@ -727,12 +742,14 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     this.broker.stats.channelsClosed += this.channels.size;
     for (const channel of this.channels.values()) channel.release();
     this.channels.clear();
+    this.lastChannel = undefined;
   }
 
   /** The channel's close-ok arrived, or it was closed by the client: its number is free again. */
   channelClosed(channel: Channel): void {
     if (this.channels.get(channel.number) !== channel) return;
     this.channels.delete(channel.number);
+    this.lastChannel = undefined;
     this.broker.stats.channelsClosed++;
   }
 
@@ -766,8 +783,13 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     const confirming = this.confirmingChannels;
     for (let i = 0; i < confirming.length; i++) confirming[i].sendConfirms();
     confirming.length = 0;
-    const buffers = this.writer.flush();
-    if (buffers === null || this.socket.destroyed) return;
+    const writer = this.writer;
+    const buffers = writer.take();
+    if (buffers === null) return;
+    if (this.socket.destroyed) {
+      writer.written(false);
+      return;
+    }
     this.sentSinceTick = true;
     this.sendCnt++;
     const socket = this.socket;
@@ -783,6 +805,10 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
       socket.uncork();
       if (socket.writableNeedDrain) this.writeBlocked = true;
     }
+    // Nothing left in the socket's queue: the kernel took it all at once (as a loopback or LAN socket nearly always
+    // does) and nothing holds our buffers, so the scratch is reused from its start. A TLS socket keeps its writes
+    // queued until encrypted and sent: they stay untouched.
+    writer.written(socket.writableLength === 0);
     if (this.outputCapped && !this.writeBlocked) {
       // The socket took it all: consumers held back by the cap may go on (flushed next turn).
       this.outputCapped = false;

@@ -319,4 +319,56 @@ describe('FrameWriter', () => {
     }
     expect(busy.buf.length).toBeGreaterThanOrEqual(64 * 1024);
   });
+
+  it('take() then written(true): the next turn is written from the start of the same scratch, no buffer allocated', () => {
+    const w = new FrameWriter();
+    const body = Buffer.alloc(1000, 0x61);
+    w.writeContent(1, 60, body.length, Buffer.from([0x10, 0x00, 0x01]), body);
+    const first = w.take()!;
+    const scratch = w.buf;
+    expect(first[0]!.buffer).toBe(scratch.buffer);
+    w.written(true);
+    for (let turn = 0; turn < 100; turn++) {
+      w.writeBasicDeliver(1, 'ctag', turn + 1, false, '', 'q');
+      w.writeContent(1, 60, body.length, Buffer.from([0x10, 0x00, 0x01]), body);
+      const out = w.take()!;
+      expect(out.length).toBe(1);
+      expect(out[0]!.buffer).toBe(scratch.buffer);
+      expect(out[0]!.byteOffset).toBe(scratch.byteOffset);
+      expect(decodeMethod(parse(out)[0]!.payload)).toMatchObject({ id: BASIC_DELIVER, args: { deliveryTag: turn + 1 } });
+      w.written(true);
+    }
+    expect(w.buf).toBe(scratch);
+  });
+
+  it('written(false): bytes handed out stay as they were while later turns are written', () => {
+    const w = new FrameWriter();
+    const kept: { out: Buffer[]; copy: Buffer }[] = [];
+    for (let turn = 0; turn < 300; turn++) {
+      w.writeFrame(1, 1, Buffer.alloc(500 + turn, turn));
+      const out = w.take()!;
+      kept.push({ out, copy: Buffer.concat(out) });
+      w.written(false);
+    }
+    for (const k of kept) expect(Buffer.concat(k.out).equals(k.copy)).toBe(true);
+  });
+
+  it('a large scratch written from its start goes back to the initial size after a run of small turns, not after one', () => {
+    const w = new FrameWriter(2048);
+    for (let i = 0; i < 100; i++) w.writeFrame(1, 1, Buffer.alloc(1000));
+    w.take();
+    w.written(true);
+    const large = w.buf.length;
+    expect(large).toBeGreaterThanOrEqual(64 * 1024);
+    w.writeHeartbeat();
+    w.take();
+    w.written(true);
+    expect(w.buf.length).toBe(large);
+    for (let i = 0; i < 100; i++) {
+      w.writeHeartbeat();
+      expect(Buffer.concat(w.take()!)).toEqual(Buffer.from([8, 0, 0, 0, 0, 0, 0, 0xce]));
+      w.written(true);
+    }
+    expect(w.buf.length).toBe(2048);
+  });
 });

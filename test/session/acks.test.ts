@@ -157,4 +157,28 @@ describe('basic.ack', () => {
     expect(got[1]!.content.toString()).toBe('1');
     await channel.close();
   });
+
+  it('a channel number reused after a close takes publishes and acks on the new channel (the connection keeps the last channel a frame came on)', async () => {
+    const first = await connection.createChannel();
+    await queueWith(first, 'acks.reused', 1);
+    const number = (first as unknown as { ch: number }).ch;
+    const old = brokerChannel(first);
+    await first.close();
+    const second = await connection.createChannel();
+    expect((second as unknown as { ch: number }).ch).toBe(number);
+    const broker = brokerChannel(second);
+    expect(broker).not.toBe(old);
+    second.sendToQueue('acks.reused', Buffer.from('1'));
+    await second.prefetch(10);
+    const got: ConsumeMessage[] = [];
+    await second.consume('acks.reused', (msg) => got.push(msg!));
+    await waitFor(() => got.length === 2);
+    for (const msg of got) second.ack(msg);
+    await waitFor(() => broker.unackedMessages === 0);
+    expect(got.map((msg) => msg.content.toString())).toEqual(['0', '1']);
+    expect(broker.stats.publish).toBe(1);
+    expect(broker.stats.ack).toBe(2);
+    expect(old.stats.ack).toBe(0);
+    await second.close();
+  });
 });
