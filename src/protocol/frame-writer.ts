@@ -9,6 +9,9 @@ export const BODY_COPY_THRESHOLD = 4096;
 
 const MIN_SCRATCH = 64 * 1024;
 
+/** A turn that wrote at most this much starts the next on a scratch of the initial size. */
+const SMALL_TURN = 1024;
+
 /**
  * The fixed part of a content header frame, up to its body size: frame type,
  * channel, payload size, class id and weight 0 (bytes p to p + 10). Callers
@@ -404,8 +407,10 @@ export class FrameWriter extends ByteSink {
     // that every few turns). A connection that writes
     // little (an idle one's heartbeats) goes back to the small initial
     // size rather than holding a large scratch buffer for good.
-    if (this.buf.length - this.pos < Math.max(1024, taken) || this.smallTurns >= SMALL_TURNS_TO_SHRINK) {
-      const size = taken <= this.initialSize >>> 1 ? this.initialSize : Math.max(MIN_SCRATCH, Math.min(this.buf.length, 1024 * 1024));
+    // (Relative to a small initial size, so that a writer that starts below 2 KiB still keeps its scratch across
+    // small turns rather than taking a fresh one every turn.)
+    if (this.buf.length - this.pos < Math.max(Math.min(SMALL_TURN, this.initialSize >>> 1), taken) || this.smallTurns >= SMALL_TURNS_TO_SHRINK) {
+      const size = taken <= Math.max(SMALL_TURN, this.initialSize >>> 1) ? this.initialSize : Math.max(MIN_SCRATCH, Math.min(this.buf.length, 1024 * 1024));
       this.buf = Buffer.allocUnsafe(size);
       this.pos = 0;
       this.segStart = 0;

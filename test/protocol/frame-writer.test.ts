@@ -302,6 +302,24 @@ describe('FrameWriter', () => {
     expect(frames[1]!.payload.length).toBe(300_000);
   });
 
+  it('a 1 KiB writer keeps its scratch through a handshake and small turns (an idle connection holds one pool slice)', () => {
+    const w = new FrameWriter(1024);
+    const scratch = w.buf;
+    w.writeFrame(1, 0, Buffer.alloc(430, 1)); // about connection.start
+    expect(parse(w.flush())[0]!.payload.length).toBe(430);
+    for (let i = 0; i < 3; i++) {
+      w.writeFrame(1, 0, Buffer.alloc(12, 2)); // tune, open-ok, channel.open-ok
+      w.flush();
+    }
+    expect(w.buf).toBe(scratch);
+    expect(w.buf.length).toBe(1024);
+    // A turn larger than what is left grows the scratch as any would, and its bytes come out whole.
+    for (let i = 0; i < 3; i++) {
+      w.writeFrame(1, 1, Buffer.alloc(900, i));
+      expect(parse(w.flush())[0]!.payload.every((b) => b === i)).toBe(true);
+    }
+  });
+
   it('an idle writer keeps its small scratch; a busy one keeps a large one', () => {
     const idle = new FrameWriter(2048);
     for (let i = 0; i < 1_000; i++) {
