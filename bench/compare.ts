@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, startWarren, WARREN_NODE_FLAGS, type WarrenProcess } from '../interop/support/warren.js';
-import { measureIdleRss, sampleRssKb, type IdleRssResult } from './idle-rss.js';
+import { measureIdleRss, settledRssKb, type IdleRssResult } from './idle-rss.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
 import { exitAfter, median, otpVersion, sh } from './support/run.js';
 
@@ -209,7 +209,7 @@ function rssTable(n: number, warren: IdleRssResult | null, rabbit: IdleRssResult
       ? `| ${label} | – | – | – | – | – | – | not measured |`
       : `| ${label} | ${mb(r.idleMb)} | ${mb(r.beforeMb)} | ${mb(r.withMb)} | ${r.kbPerConnection === null ? '–' : r.kbPerConnection.toFixed(1)} | ${mb(r.afterCloseMb)} | ${r.openSeconds === null ? '–' : r.openSeconds.toFixed(1)} | ${r.error ?? 'ok'} |`;
   return [
-    `| broker | idle RSS MB (${SETTLE_MS / 1000} s after start) | RSS just before opening MB | RSS with ${n.toLocaleString('en-US')} connections MB | KB per connection | RSS after closing them MB | open time s | status |`,
+    `| broker | idle RSS MB (settled after start) | RSS just before opening MB | RSS with ${n.toLocaleString('en-US')} connections MB | KB per connection | RSS after closing them MB | open time s | status |`,
     '|---|---:|---:|---:|---:|---:|---:|---|',
     row('Warren', warren),
     row('RabbitMQ', rabbit),
@@ -280,8 +280,10 @@ async function main(): Promise<number> {
   log(`settling ${SETTLE_MS / 1000} s, then idle RSS and ${nConns} idle connections per broker`);
   await sleep(SETTLE_MS);
   // Both idle figures first (both brokers idle at the same time after start).
-  const warrenIdleKb = await sampleRssKb(warren.pid);
-  const rabbitIdleKb = await sampleRssKb(beamPid);
+  const [warrenIdle, rabbitIdle] = await Promise.all([settledRssKb(warren.pid), settledRssKb(beamPid)]);
+  const warrenIdleKb = warrenIdle.kb;
+  const rabbitIdleKb = rabbitIdle.kb;
+  log(`idle RSS settled: Warren ${(warrenIdleKb / 1024).toFixed(1)} MB after ${Math.round(SETTLE_MS / 1000 + warrenIdle.waitedMs / 1000)} s, RabbitMQ ${(rabbitIdleKb / 1024).toFixed(1)} MB after ${Math.round(SETTLE_MS / 1000 + rabbitIdle.waitedMs / 1000)} s`);
   const rssOpts = { connections: nConns, log: (m: string) => log(m) };
   log('Warren: opening connections');
   const warrenRss = await measureIdleRss(warrenUri, warren.pid, { ...rssOpts, idleKb: warrenIdleKb });
@@ -388,10 +390,12 @@ ${compareOut.stdout.trimEnd()}
 
 ## Idle memory
 
-RSS (VmRSS, MiB) ${SETTLE_MS / 1000} s after start, then with ${nConns.toLocaleString('en-US')} idle connections (one channel
-each, opened in batches of 50 with amqplib, measured after a ${SETTLE_MS / 1000} s settle), then ${SETTLE_MS / 1000} s after closing them.
-KB per connection = (RSS with − idle RSS) / ${nConns.toLocaleString('en-US')}, against the idle figure taken ${SETTLE_MS / 1000} s after start
-(the "just before" column shows how much the idle RSS drifted meanwhile). RabbitMQ's figure is its beam.smp
+RSS (VmRSS, MiB) once settled after start (at least ${SETTLE_MS / 1000} s, then until two readings 1 s apart in a row move by at most
+0.5 MB, 30 s at most), then with ${nConns.toLocaleString('en-US')} idle connections (one channel each, opened in batches of 50 with
+amqplib, left idle 20 s and then read once settled the same way), then ${SETTLE_MS / 1000} s after closing them. Settled, because a burst of work grows a
+broker's heap for some seconds before the runtime gives the unused part back (V8's young generation; Erlang's
+boot-time garbage), and that is not memory the idle connections hold. KB per connection = (RSS with − idle RSS) /
+${nConns.toLocaleString('en-US')} (the "just before" column shows how much the idle RSS drifted meanwhile). RabbitMQ's figure is its beam.smp
 process (not epmd). Measured before the scenarios, Warren first, then RabbitMQ.
 
 ${rss}

@@ -53,6 +53,36 @@ export async function sampleRssKb(pid: number, samples = 5, intervalMs = 200): P
   return values[Math.floor(values.length / 2)] as number;
 }
 
+/**
+ * How long the connections stay idle before RSS is read: V8 gives back the young generation that opening them grew
+ * (8 -> 16 MB) 10-15 s after the burst, at Warren's idle-time collection (src/gc-pacing.ts); readings 3 s after it
+ * varied by 6 KB per connection between runs of one build. Both brokers get the same wait.
+ */
+const IDLE_MS = 20_000;
+
+/** Two readings this close (KiB) count as settled: 0.5 MB, well under what 1,000 connections hold (12+ MB). */
+const SETTLED_KB = 512;
+
+/**
+ * RSS once it has settled, in KiB: a median reading (sampleRssKb) every second until two in a row are each within
+ * SETTLED_KB of the one before, or `maxMs` has passed (then the last reading). A burst of work (start-up, opening
+ * connections) grows a broker's heap for some seconds before the runtime gives the unused part back — V8's young
+ * generation doubles under allocation and shrinks ~10 s after it stops; Erlang frees boot-time garbage — and
+ * memory that is about to be given back is not what idle connections hold.
+ */
+export async function settledRssKb(pid: number, maxMs = 30_000): Promise<{ kb: number; waitedMs: number }> {
+  const started = Date.now();
+  let last = await sampleRssKb(pid);
+  let steady = 0;
+  while (steady < 2 && Date.now() - started < maxMs) {
+    await sleep(1000);
+    const now = await sampleRssKb(pid);
+    steady = Math.abs(now - last) <= SETTLED_KB ? steady + 1 : 0;
+    last = now;
+  }
+  return { kb: last, waitedMs: Date.now() - started };
+}
+
 function assertLoopback(uri: string): void {
   const host = new URL(uri).hostname;
   if (host !== '127.0.0.1') throw new Error(`refusing to connect to ${host}: only 127.0.0.1 is a bench target`);
@@ -60,22 +90,23 @@ function assertLoopback(uri: string): void {
 
 /**
  * Measure RSS, open `connections` connections (one channel each) in
- * batches of `batch`, wait `settleMs`, measure, close them all, measure again.
- * KB per connection is taken against opts.idleKb (e.g. RSS shortly after
- * start) if given, else against the RSS just before opening.
+ * batches of `batch`, leave them idle IDLE_MS (or `idleMs`, at least `settleMs`) and then until RSS has settled
+ * (settledRssKb), measure, close them all, wait
+ * `settleMs`, measure again. KB per connection is taken against opts.idleKb (the settled idle RSS after start) if
+ * given, else against the RSS just before opening.
  * The caller has already let the broker settle after start.
  */
 export async function measureIdleRss(
   uri: string,
   pid: number,
-  opts: { connections?: number; batch?: number; settleMs?: number; idleKb?: number; log?: (msg: string) => void } = {},
+  opts: { connections?: number; batch?: number; settleMs?: number; idleMs?: number; idleKb?: number; log?: (msg: string) => void } = {},
 ): Promise<IdleRssResult> {
   assertLoopback(uri);
   const n = opts.connections ?? 1000;
   const batch = opts.batch ?? 50;
   const settleMs = opts.settleMs ?? 3000;
   const log = opts.log ?? (() => {});
-  const beforeKb = await sampleRssKb(pid);
+  const beforeKb = (await settledRssKb(pid)).kb;
   const idleKb = opts.idleKb ?? beforeKb;
   const result: IdleRssResult = {
     idleMb: idleKb / 1024,
@@ -105,9 +136,12 @@ export async function measureIdleRss(
       if (failed) throw new Error(`opening connection ${i + 1}..${i + k} of ${n}: ${(failed.reason as Error).message}`);
     }
     result.openSeconds = (Date.now() - t0) / 1000;
-    log(`${n} connections open in ${result.openSeconds.toFixed(1)} s; settling ${settleMs / 1000} s`);
-    await sleep(settleMs);
-    const withKb = await sampleRssKb(pid);
+    const idleMs = Math.max(settleMs, opts.idleMs ?? IDLE_MS);
+    log(`${n} connections open in ${result.openSeconds.toFixed(1)} s; idle ${idleMs / 1000} s, then until RSS holds still`);
+    await sleep(idleMs);
+    const settled = await settledRssKb(pid);
+    log(`RSS settled after ${Math.round(settled.waitedMs / 1000)} s more`);
+    const withKb = settled.kb;
     result.withMb = withKb / 1024;
     if (n > 0) result.kbPerConnection = (withKb - idleKb) / n;
     else result.error = 'not measured: 0 connections asked for';

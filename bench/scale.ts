@@ -508,8 +508,9 @@ async function connectionsCurve(): Promise<Section> {
   return {
     title: 'Connections',
     text:
-      `Idle: n amqplib connections with one channel each, opened in batches of 100 from the bench's process, RSS ${SETTLE_MS / 1000} s ` +
-      `later against RSS just before; closed again before the next size (the file-descriptor limit, \`ulimit -n\`, was ${ulimitN()} for the ` +
+      `Idle: n amqplib connections with one channel each, opened in batches of 100 from the bench's process, RSS after 20 s idle ` +
+      `and once settled (two readings 1 s apart in a row within 0.5 MB, 30 s at most: opening them grows V8's young generation ` +
+      `for some seconds) against RSS just before, settled the same way; closed again before the next size (the file-descriptor limit, \`ulimit -n\`, was ${ulimitN()} for the ` +
       `bench and both brokers). Active: \`amqpperf -x n -y 10 --queues 10 -r 10 -c 10 -s 100 -a -z ${Math.max(SECONDS, 10)} --warmup 3\` — ` +
       `n publisher connections each sending 10 msg/s with confirms (at most 10 outstanding), 10 no-ack consumers; confirm latency ` +
       `is publish to basic.ack as amqpperf measures it; CPU % is of one core over the measured window.`,
