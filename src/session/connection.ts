@@ -413,7 +413,6 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     this.contentChannel(channelNumber)?.onContentBody(pieces);
   }
 
-  /** The channel a content frame is for; undefined while closing (frames are then dropped). */
   /** The open channel with this number, if any; `channels.get` without its hash lookup for a run of frames on one channel. */
   private channelAt(channelNumber: number): Channel | undefined {
     const last = this.lastChannel;
@@ -423,6 +422,7 @@ export class Connection implements FrameSink, FlowWaiter, AlarmListener, Session
     return channel;
   }
 
+  /** The channel a content frame is for; undefined while closing (frames are then dropped). */
   private contentChannel(channelNumber: number): Channel | undefined {
     if (this.state === 'closing') return undefined;
     const channel = this.channelAt(channelNumber);
