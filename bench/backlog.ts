@@ -20,7 +20,10 @@
  *
  * Environment: FILL_CONFIRM (unconfirmed publishes allowed while filling,
  * 1000), EMPTY_SECONDS (10), BENCH_DOC (docs/scale-backlog.md; "-" = don't
- * write), BENCH_PLOT (docs/scale-backlog.svg; "-" = none).
+ * write), BENCH_PLOT (docs/scale-backlog.svg; "-" = none), BACKLOG_QUEUES (1):
+ * more than one spreads the backlog round-robin over that many queues (amqpperf
+ * --queues), whose records then interleave in the log, and drains them with one
+ * consumer each; docs and plots are then not written unless BENCH_DOC / BENCH_PLOT say where.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,9 +41,14 @@ const BROKERS = (process.argv[3] ?? 'warren,rabbitmq').split(',');
 const STEPS = 10;
 const FILL_CONFIRM = Number(process.env.FILL_CONFIRM ?? 1000);
 const EMPTY_SECONDS = Number(process.env.EMPTY_SECONDS ?? 10);
-const DOC = process.env.BENCH_DOC ?? 'docs/scale-backlog.md';
-const PLOT = process.env.BENCH_PLOT ?? 'docs/scale-backlog.svg';
+const QUEUES = Number(process.env.BACKLOG_QUEUES ?? 1);
+// docs/scale-backlog.md describes one queue.
+const DOC = process.env.BENCH_DOC ?? (QUEUES === 1 ? 'docs/scale-backlog.md' : '-');
+const PLOT = process.env.BENCH_PLOT ?? (QUEUES === 1 ? 'docs/scale-backlog.svg' : '-');
 const QUEUE = 'bench-backlog';
+/** The backlog's queues and the amqpperf options that name them. */
+const BACKLOG_QUEUE_NAMES = QUEUES === 1 ? [QUEUE] : Array.from({ length: QUEUES }, (_, i) => `${QUEUE}-${i + 1}`);
+const BACKLOG_QUEUE_ARGS = QUEUES === 1 ? ['-u', QUEUE] : ['--queues', String(QUEUES), '--queue-pattern', `${QUEUE}-%d`];
 const EMPTY_QUEUE = 'bench-empty';
 const PERF_DIR = path.resolve(ROOT, '..', 'shared', 'perf');
 
@@ -204,16 +212,16 @@ async function run(broker: string, bin: string): Promise<BrokerRun> {
     let backlog = 0;
     for (let i = 0; i < STEPS; i++) {
       const count = Math.min(per, N - backlog);
-      const r = await amqpperf(bin, target.url(), target.pid(), [...common, '-x', '1', '-y', '0', '-c', String(FILL_CONFIRM), '-u', QUEUE, '-C', String(count), '-z', '0']);
+      const r = await amqpperf(bin, target.url(), target.pid(), [...common, '-x', '1', '-y', '0', '-c', String(FILL_CONFIRM), ...BACKLOG_QUEUE_ARGS, '-C', String(count), '-z', '0']);
       backlog += r.sent;
       fill.push({ backlog, rate: r.sent_rate ?? NaN, rssMb: r.rss_peak_mb ?? rssMb(target.pid()) });
       log(`${broker}: fill ${backlog} messages, ${Math.round(r.sent_rate ?? 0)} msg/s, RSS ${fill.at(-1)!.rssMb.toFixed(0)} MB`);
     }
     const diskMb = duMb(target.dataDir);
 
-    log(`${broker}: restart with ${backlog} messages on disk (${diskMb} MB)`);
+    log(`${broker}: restart with ${backlog} messages in ${QUEUES} queue(s) on disk (${diskMb} MB)`);
     const restart0 = await target.restart();
-    await waitForCount(target.url(), QUEUE, backlog, 1_200_000);
+    for (const queue of BACKLOG_QUEUE_NAMES) await waitForCount(target.url(), queue, backlog / QUEUES, 1_200_000);
     const restartMs = Date.now() - restart0;
     const rssAfterRestartMb = rssMb(target.pid());
     log(`${broker}: restarted in ${restartMs} ms, RSS ${rssAfterRestartMb.toFixed(0)} MB`);
@@ -221,8 +229,9 @@ async function run(broker: string, bin: string): Promise<BrokerRun> {
     const drain: Step[] = [];
     let left = backlog;
     for (let i = 0; i < STEPS && left > 0; i++) {
-      const count = Math.min(per, left);
-      const r = await amqpperf(bin, target.url(), target.pid(), [...common, '-x', '0', '-y', '1', '-q', '100', '-u', QUEUE, '-D', String(count), '-z', '0']);
+      // One consumer per queue, each taking its share of the tenth.
+      const count = Math.ceil(Math.min(per, left) / QUEUES);
+      const r = await amqpperf(bin, target.url(), target.pid(), [...common, '-x', '0', '-y', String(QUEUES), '-q', '100', ...BACKLOG_QUEUE_ARGS, '-D', String(count), '-z', '0']);
       left -= r.received;
       drain.push({ backlog: left, rate: r.recv_rate ?? NaN, rssMb: r.rss_peak_mb ?? rssMb(target.pid()) });
       log(`${broker}: drained to ${left}, ${Math.round(r.recv_rate ?? 0)} msg/s, RSS ${drain.at(-1)!.rssMb.toFixed(0)} MB`);
@@ -264,6 +273,10 @@ function table(runs: BrokerRun[]): string {
 }
 
 async function main(): Promise<void> {
+  // Each queue gets the same share of every tenth, so that each drain consumer knows how many to take.
+  if (!(Number.isInteger(QUEUES) && QUEUES >= 1) || (QUEUES > 1 && N % (STEPS * QUEUES) !== 0)) {
+    throw new Error(`BACKLOG_QUEUES=${QUEUES}: a whole number of queues, dividing N/${STEPS} (N=${N})`);
+  }
   ensureWarrenBuilt();
   const bin = execFileSync(path.join(PERF_DIR, 'build.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 2] }).trim();
   const runs: BrokerRun[] = [];

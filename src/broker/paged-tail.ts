@@ -93,9 +93,11 @@ export class PagedTail {
 
 /**
  * Up to CHUNK entries. A column is made only once an entry breaks its
- * pattern (seq and msgId one more than the previous entry's, segment, length
- * and non-body bytes the same, the record right after the previous one): a
- * queue fed by one publisher in a log nobody else writes needs none of them.
+ * pattern (seq one more than the previous entry's, msgId and the gap before
+ * the record as from entry 0 to entry 1, segment, length and non-body bytes
+ * the same): a queue fed by one publisher needs none of them, in a log
+ * nobody else writes (msgIds one apart, no gap) or shared round-robin with
+ * other queues (msgIds n apart, the others' records in each gap).
  */
 class TailChunk {
   head = 0;
@@ -107,6 +109,10 @@ class TailChunk {
   private offsetBase = 0;
   private lengthBase = 0;
   private overheadBase = 0;
+  /** msgId of entry 1 - msgId of entry 0: what the pattern adds per entry. */
+  private msgIdStride = 1;
+  /** Bytes between entry 0's record and entry 1's: the pattern's gap before each record. */
+  private offsetGap = 0;
   // The last entry's values, which the next one is compared with.
   private lastSeq = 0;
   private lastMsgId = 0;
@@ -163,12 +169,18 @@ class TailChunk {
       this.offsetBase = this.readOffset = offset;
       this.lengthBase = length;
       this.overheadBase = overhead;
+      this.msgIdStride = 1;
+      this.offsetGap = 0;
     } else {
+      if (i === 1) {
+        this.msgIdStride = msgId - this.lastMsgId;
+        this.offsetGap = offset - (this.lastOffset + this.lastLength);
+      }
       if (this.seqs === null && seq !== this.lastSeq + 1) this.makeSeqs(i);
-      if (this.msgIds === null && msgId !== this.lastMsgId + 1) this.makeMsgIds(i);
+      if (this.msgIds === null && msgId !== this.lastMsgId + this.msgIdStride) this.makeMsgIds(i);
       if (this.segments === null && segment !== this.lastSegment) this.segments = new Uint16Array(CHUNK);
       // Offsets first: they are worked out from the lengths as they were.
-      if (this.offsets === null && offset !== this.lastOffset + this.lastLength) this.makeOffsets(i);
+      if (this.offsets === null && offset !== this.lastOffset + this.lastLength + this.offsetGap) this.makeOffsets(i);
       if (this.lengths === null && length !== this.lastLength) (this.lengths = new Uint32Array(CHUNK)).fill(this.lengthBase, 0, i);
       if (this.overheads === null && overhead !== this.lastOverhead) (this.overheads = new Uint16Array(CHUNK)).fill(this.overheadBase, 0, i);
       if (this.seqs !== null) this.seqs[i] = seqDelta;
@@ -220,11 +232,11 @@ class TailChunk {
     }
     const length = this.lengths === null ? this.lengthBase : this.lengths[i]!;
     const offset = this.offsets === null ? this.readOffset : this.offsets[i]!;
-    this.readOffset = offset + length;
+    this.readOffset = offset + length + this.offsetGap;
     const entry = new QueueEntry(
       null,
       this.seqBase + (this.seqs === null ? i : this.seqs[i]!),
-      this.msgIdBase + (this.msgIds === null ? i : this.msgIds[i]!),
+      this.msgIdBase + (this.msgIds === null ? i * this.msgIdStride : this.msgIds[i]!),
       this.segmentBase + (this.segments === null ? 0 : this.segments[i]!),
       offset,
       length,
@@ -239,7 +251,7 @@ class TailChunk {
   forEachMsgId(each: (msgId: number) => void): void {
     for (let i = this.head; i < this.end; i++) {
       const kept = this.entries === null ? undefined : this.entries[i];
-      each(kept !== undefined ? kept.msgId : this.msgIdBase + (this.msgIds === null ? i : this.msgIds[i]!));
+      each(kept !== undefined ? kept.msgId : this.msgIdBase + (this.msgIds === null ? i * this.msgIdStride : this.msgIds[i]!));
     }
   }
 
@@ -262,7 +274,7 @@ class TailChunk {
 
   private makeMsgIds(i: number): void {
     const msgIds = (this.msgIds = new Uint32Array(CHUNK));
-    for (let k = 0; k < i; k++) msgIds[k] = k;
+    for (let k = 0; k < i; k++) msgIds[k] = k * this.msgIdStride;
   }
 
   private makeOffsets(i: number): void {
@@ -270,7 +282,7 @@ class TailChunk {
     let offset = this.offsetBase;
     for (let k = 0; k < i; k++) {
       offsets[k] = offset;
-      offset += this.lengths === null ? this.lengthBase : this.lengths[k]!;
+      offset += (this.lengths === null ? this.lengthBase : this.lengths[k]!) + this.offsetGap;
     }
   }
 }

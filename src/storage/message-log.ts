@@ -382,8 +382,10 @@ export class MessageLog implements ReplayIndex {
   /**
    * Reads the bodies of these records. Positions next to each other in one segment
    * (as consecutive publishes are) are merged into one read; the returned bodies are
-   * views into that read's buffer. Each record's CRC is checked; a mismatch, or a
-   * position in a deleted segment, rejects the whole call.
+   * views into that read's buffer, or into a copy of just the records asked for when
+   * the read holds other records too (interleaved queues), so they keep no more alive.
+   * Each record's CRC is checked; a mismatch, or a position in a deleted segment,
+   * rejects the whole call.
    */
   async readBodies(positions: readonly LogPosition[]): Promise<Buffer[]> {
     return this.reader.readRecords(positions, bodyOf);

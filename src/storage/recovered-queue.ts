@@ -13,10 +13,11 @@ const U32 = 0xffffffff;
  * message's reference on demand.
  *
  * A chunk makes a column only once its messages stop following the pattern
- * of the first (msgId one more than the one before, the same segment, record
- * length and body size, each record right after the one before, not
- * redelivered, priority 0): recovering 10,000,000 messages that one publisher
- * sent to one queue takes a few MB here, not 300 (issue 13: restart of a backlog).
+ * of the first two (msgIds and record offsets as far apart as theirs, the
+ * same segment, record length and body size, not redelivered, priority 0):
+ * recovering 10,000,000 messages that one publisher sent to one queue, or
+ * round-robin to several (msgIds n apart, the others' records in between),
+ * takes a few MB here, not 300 (issue 13: restart of a backlog).
  */
 export class RecoveredQueue {
   private readonly chunks: RecoveredChunk[] = [];
@@ -88,6 +89,9 @@ class RecoveredChunk {
   private offsetBase = 0;
   private lengthBase = 0;
   private bodySizeBase = 0;
+  /** msgId and offset of message 1 minus those of message 0: what the pattern adds per message. */
+  private msgIdStride = 1;
+  private offsetStride = 0;
   /** msgId - msgIdBase, while that fits 32 bits; whole ids (msgIdBase 0) after. */
   private msgIds: Uint32Array | Float64Array | null = null;
   private segments: Uint32Array | null = null;
@@ -105,9 +109,15 @@ class RecoveredChunk {
       this.lengthBase = length;
       this.bodySizeBase = bodySize;
     } else {
-      if (this.msgIds === null && msgId !== this.msgIdBase + k) {
+      if (k === 1) {
+        // A stride whose multiples might not fit the 32-bit column is no pattern.
+        const stride = msgId - this.msgIdBase;
+        this.msgIdStride = stride > 0 && stride * CHUNK <= U32 ? stride : 0;
+        this.offsetStride = offset - this.offsetBase;
+      }
+      if (this.msgIds === null && msgId !== this.msgIdBase + k * this.msgIdStride) {
         const ids = (this.msgIds = new Uint32Array(CHUNK));
-        for (let j = 0; j < k; j++) ids[j] = j;
+        for (let j = 0; j < k; j++) ids[j] = j * this.msgIdStride;
       }
       if (this.msgIds instanceof Uint32Array && !(msgId - this.msgIdBase >= 0 && msgId - this.msgIdBase <= U32)) {
         const whole = new Float64Array(CHUNK);
@@ -116,10 +126,9 @@ class RecoveredChunk {
         this.msgIdBase = 0;
       }
       if (this.segments === null && segment !== this.segmentBase) this.segments = new Uint32Array(CHUNK).fill(this.segmentBase, 0, k);
-      // Offsets are implied only while every length is the first's.
-      if (this.offsets === null && (offset !== this.offsetBase + k * this.lengthBase || length !== this.lengthBase)) {
+      if (this.offsets === null && offset !== this.offsetBase + k * this.offsetStride) {
         const offsets = (this.offsets = new Float64Array(CHUNK));
-        for (let j = 0; j < k; j++) offsets[j] = this.offsetBase + j * this.lengthBase;
+        for (let j = 0; j < k; j++) offsets[j] = this.offsetBase + j * this.offsetStride;
       }
       if (this.lengths === null && length !== this.lengthBase) this.lengths = new Uint32Array(CHUNK).fill(this.lengthBase, 0, k);
       if (this.bodySizes === null && bodySize !== this.bodySizeBase) this.bodySizes = new Uint32Array(CHUNK).fill(this.bodySizeBase, 0, k);
@@ -136,7 +145,7 @@ class RecoveredChunk {
   }
 
   msgId(k: number): number {
-    return this.msgIdBase + (this.msgIds === null ? k : this.msgIds[k]!);
+    return this.msgIdBase + (this.msgIds === null ? k * this.msgIdStride : this.msgIds[k]!);
   }
 
   segment(k: number): number {
@@ -144,7 +153,7 @@ class RecoveredChunk {
   }
 
   offset(k: number): number {
-    return this.offsets === null ? this.offsetBase + k * this.lengthBase : this.offsets[k]!;
+    return this.offsets === null ? this.offsetBase + k * this.offsetStride : this.offsets[k]!;
   }
 
   length(k: number): number {

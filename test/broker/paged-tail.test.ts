@@ -42,8 +42,10 @@ describe('PagedTail', () => {
 
   it('gives back exact values when entries follow the pattern (no columns) and when one field breaks it mid-chunk', () => {
     type Row = [number, number, number, number, number, number];
-    // seq, msgId, segment, offset, length, bodySize: one more, one more, same, right after, same, same.
-    const pattern = (k: number): Row => [100 + k, 5_000 + k, 3, 64 + k * 1_100, 1_100, 1_024];
+    // seq, msgId, segment, offset, length, bodySize: one more, one more, same, right after, same, same;
+    // or, as one queue of 4 published round-robin: msgIds 4 apart, 3 other records before each.
+    const alone = (k: number): Row => [100 + k, 5_000 + k, 3, 64 + k * 1_100, 1_100, 1_024];
+    const roundRobin = (k: number): Row => [100 + k, 5_000 + 4 * k, 3, 64 + 4 * k * 1_100, 1_100, 1_024];
     const breaks: ((row: Row) => Row)[] = [
       ([seq, ...rest]) => [seq + 5, ...rest],
       ([seq, msgId, ...rest]) => [seq, msgId + 7, ...rest],
@@ -52,12 +54,13 @@ describe('PagedTail', () => {
       ([seq, msgId, segment, offset, length, bodySize]) => [seq, msgId, segment, offset, length + 9, bodySize + 9],
       ([seq, msgId, segment, offset, length, bodySize]) => [seq, msgId, segment, offset, length, bodySize - 3],
     ];
-    for (const broken of breaks) {
+    for (const [pattern, broken] of [alone, roundRobin].flatMap((p) => breaks.map((b) => [p, b] as const))) {
       const tail = new PagedTail();
       const rows: Row[] = [];
-      // Past one chunk: the second chunk follows the pattern from its own first entry.
+      // Past one chunk: the second chunk follows the pattern from its own first entry. A break at
+      // entry 1 sets another stride, which entry 2 then breaks.
       for (let k = 0; k < 5_000; k++) {
-        const row = k >= 3_000 && k < 3_010 ? broken(pattern(k)) : pattern(k);
+        const row = k === 1 || (k >= 3_000 && k < 3_010) || k === 4_097 ? broken(pattern(k)) : pattern(k);
         rows.push(row);
         tail.pushPaged(...row, 0, false, 0);
       }
@@ -217,6 +220,10 @@ describe('PagedTail memory', () => {
 
   it('holds under a byte per entry when each follows the one before', () => {
     expect(bytesPerEntry((tail, i) => tail.pushPaged(1 + i, 7 + i, 1, i * 1_100, 1_100, 1_000, 0, false, 0))).toBeLessThan(1);
+  });
+
+  it('holds under a byte per entry for one of 4 queues published round-robin', () => {
+    expect(bytesPerEntry((tail, i) => tail.pushPaged(1 + i, 7 + 4 * i, 1, i * 4 * 1_100, 1_100, 1_000, 0, false, 0))).toBeLessThan(1);
   });
 });
 
