@@ -19,7 +19,7 @@ import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, startWarren, WARREN_NODE_FLAGS, type WarrenProcess } from '../interop/support/warren.js';
 import { measureIdleRss, settledRssKb, type IdleRssResult } from './idle-rss.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
-import { exitAfter, median, otpVersion, sh } from './support/run.js';
+import { exitAfter, median, otpVersion, sh, stopOnSignals } from './support/run.js';
 
 const PERF_DIR = path.resolve(ROOT, '..', 'shared', 'perf');
 const SETTLE_MS = 3000;
@@ -246,13 +246,9 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.on(sig, () => {
-    log(`${sig}: stopping`);
-    interrupted = sig;
-    void cleanup().finally(() => process.exit(code));
-  });
-}
+stopOnSignals(cleanup, log, (signal) => {
+  interrupted = signal;
+});
 
 async function main(): Promise<number> {
   const seconds = Number(process.env.SCENARIO_SECONDS ?? '10');

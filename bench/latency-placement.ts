@@ -20,7 +20,7 @@ import path from 'node:path';
 import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, startWarren, WARREN_NODE_FLAGS, type WarrenProcess } from '../interop/support/warren.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
-import { median, sh } from './support/run.js';
+import { median, sh, stopOnSignals } from './support/run.js';
 
 const SECONDS = process.env.SCENARIO_SECONDS ?? '8';
 const ROUNDS = Number(process.env.ROUNDS ?? '3');
@@ -84,11 +84,7 @@ const stop = async () => {
   await warren?.stop();
   await rabbit?.stop();
 };
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+stopOnSignals(stop, (msg) => process.stderr.write(`${msg}\n`));
 try {
   const amqpperf = execFileSync(path.resolve(ROOT, '..', 'shared', 'perf', 'build.sh'), { encoding: 'utf8' }).trim().split('\n').pop() as string;
   rabbit = await startRabbitMQ();

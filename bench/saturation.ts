@@ -20,7 +20,7 @@ import path from 'node:path';
 import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, startWarren, WARREN_NODE_FLAGS, type WarrenProcess } from '../interop/support/warren.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
-import { exitAfter, median, otpVersion, sh } from './support/run.js';
+import { exitAfter, median, otpVersion, sh, stopOnSignals } from './support/run.js';
 
 const SECONDS = Number(process.env.SCENARIO_SECONDS ?? '8');
 const ROUNDS = Number(process.env.ROUNDS ?? '3');
@@ -93,13 +93,9 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.on(sig, () => {
-    log(`${sig}: stopping`);
-    interrupted = sig;
-    void cleanup().finally(() => process.exit(code));
-  });
-}
+stopOnSignals(cleanup, log, (signal) => {
+  interrupted = signal;
+});
 
 /** Builds bench/rawload with the standard library only (no module downloads) into the temp dir. */
 function buildRawload(): string {

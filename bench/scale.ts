@@ -28,7 +28,7 @@ import { findRabbitBeamPid } from './support/rabbit-pid.js';
 import { measureIdleRss, sampleRssKb } from './idle-rss.js';
 import { lineChart, type PlotSeries } from './support/svg-plot.js';
 import { CATCH_ALL_PATTERN, extraPattern, ROUTING_KEYS, routingKey } from './support/topic-keys.js';
-import { exitAfter, median, sh } from './support/run.js';
+import { exitAfter, median, sh, stopOnSignals } from './support/run.js';
 
 const PERF_DIR = path.resolve(ROOT, '..', 'shared', 'perf');
 const DOCS = path.join(ROOT, 'docs');
@@ -550,12 +550,7 @@ async function cleanup(): Promise<void> {
   await stopBrokers([...running]);
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.on(sig, () => {
-    log(`${sig}: stopping`);
-    void cleanup().finally(() => process.exit(code));
-  });
-}
+stopOnSignals(cleanup, log);
 
 const CURVES: Record<string, () => Promise<Section>> = { queues: queuesCurve, bindings: bindingsCurve, connections: connectionsCurve };
 

@@ -17,6 +17,23 @@ export async function exitAfter(main: () => Promise<number>, cleanup: () => Prom
   process.exit(code);
 }
 
+/** Exit codes for the signals a bench stops on (128 + the signal's number). */
+const SIGNAL_EXIT_CODES = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const;
+
+/**
+ * On SIGINT, SIGTERM or SIGHUP: log it, tell `onSignal` (a run in progress stops writing its report), run
+ * `cleanup` (it stops the brokers and load generators) and exit with 128 + the signal's number.
+ */
+export function stopOnSignals(cleanup: () => Promise<void>, log: (msg: string) => void, onSignal: (signal: string) => void = () => {}): void {
+  for (const [signal, code] of SIGNAL_EXIT_CODES) {
+    process.on(signal, () => {
+      log(`${signal}: stopping`);
+      onSignal(signal);
+      void cleanup().finally(() => process.exit(code));
+    });
+  }
+}
+
 /** Runs `main` on a Warren process of its own (default configuration) and stops it after; a failure is printed and sets exit code 1. */
 export function runOnWarren(main: (warren: WarrenProcess) => Promise<void>): void {
   void (async () => {
