@@ -20,7 +20,7 @@ import path from 'node:path';
 import { startRabbitMQ, type RabbitNode } from '../interop/support/rabbitmq.js';
 import { ROOT, startWarren, WARREN_NODE_FLAGS, type WarrenProcess } from '../interop/support/warren.js';
 import { findRabbitBeamPid } from './support/rabbit-pid.js';
-import { median, sh, stopOnSignals } from './support/run.js';
+import { exitAfter, median, sh, stopOnSignals } from './support/run.js';
 
 const SECONDS = process.env.SCENARIO_SECONDS ?? '8';
 const ROUNDS = Number(process.env.ROUNDS ?? '3');
@@ -79,13 +79,15 @@ const int = (x: number | null) => (x === null ? '–' : Math.round(x).toLocaleSt
 
 let rabbit: RabbitNode | undefined;
 let warren: WarrenProcess | undefined;
-let failed = false;
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const stop = async () => {
   await warren?.stop();
   await rabbit?.stop();
 };
-stopOnSignals(stop, (msg) => process.stderr.write(`${msg}\n`));
-try {
+stopOnSignals(stop, log);
+
+async function main(): Promise<number> {
+  let failed = false;
   const amqpperf = execFileSync(path.resolve(ROOT, '..', 'shared', 'perf', 'build.sh'), { encoding: 'utf8' }).trim().split('\n').pop() as string;
   rabbit = await startRabbitMQ();
   warren = await startWarren();
@@ -155,12 +157,9 @@ ${table}
 ${errors.map((e) => `\nfailed: ${e}`).join('')}
 `;
     fs.writeFileSync(DOC, doc);
-    process.stderr.write(`wrote ${DOC}\n`);
+    log(`wrote ${DOC}`);
   }
-} catch (error) {
-  failed = true;
-  console.error(error);
-} finally {
-  await stop();
+  return failed ? 1 : 0;
 }
-process.exit(failed ? 1 : 0);
+
+await exitAfter(main, stop, log);
