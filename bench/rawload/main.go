@@ -870,21 +870,23 @@ func main() {
 		}
 		setup.closeWith(nil)
 	}
+	// A set-up step failed: say why, close what is open (its queues deleted), exit 1.
+	abort := func(format string, args ...any) {
+		r.fail(format, args...)
+		closeAll()
+		exit(1)
+	}
 
 	for i := 0; i < *consumers; i++ {
 		a, err := dial(u)
 		if err != nil {
-			r.fail("%v", err)
-			closeAll()
-			exit(1)
+			abort("%v", err)
 		}
 		k := &consumer{a: a, closed: make(chan struct{})}
 		cons = append(cons, k)
 		if *prefetch > 0 {
 			if _, err := a.rpc(methodFrame(1, 60, 10, func(e *enc) { e.u32(0); e.u16(uint16(*prefetch)); e.u8(0) }), 60, 11); err != nil {
-				r.fail("basic.qos: %v", err)
-				closeAll()
-				exit(1)
+				abort("basic.qos: %v", err)
 			}
 		}
 		var bits byte
@@ -893,9 +895,7 @@ func main() {
 		}
 		q := queues[i%nQueues]
 		if _, err := a.rpc(methodFrame(1, 60, 20, func(e *enc) { e.u16(0); e.short(q); e.short(""); e.u8(bits); e.u32(0) }), 60, 21); err != nil {
-			r.fail("basic.consume: %v", err)
-			closeAll()
-			exit(1)
+			abort("basic.consume: %v", err)
 		}
 		go k.loop(r, *autoAck, *ackEvery)
 	}
@@ -906,9 +906,7 @@ func main() {
 	for i := 0; i < *producers; i++ {
 		a, err := dial(u)
 		if err != nil {
-			r.fail("%v", err)
-			closeAll()
-			exit(1)
+			abort("%v", err)
 		}
 		if batch == nil {
 			_, one := encodeBatch(exchange, routingKey(*fanout, queues[0]), *size, a.frameMax, 1)
@@ -923,9 +921,7 @@ func main() {
 		pubs = append(pubs, p)
 		if *confirm > 0 {
 			if _, err := a.rpc(methodFrame(1, 85, 10, func(e *enc) { e.u8(0) }), 85, 11); err != nil {
-				r.fail("confirm.select: %v", err)
-				closeAll()
-				exit(1)
+				abort("confirm.select: %v", err)
 			}
 		}
 	}
